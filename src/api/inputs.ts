@@ -1,0 +1,82 @@
+/** Turning user-supplied values (JSON or typed arrays) into input tensors, checked against declarations. */
+import type { Decl, Graph } from "../core/graph.js";
+import { shapeText } from "../core/shape.js";
+import type { DType, Tensor } from "../interp/eval.js";
+import { fail } from "../lang/diagnostics.js";
+
+export type Nested = number | Nested[];
+/** `{shape, data}` (flat row-major), a nested array, a number, or a typed array with its shape. */
+export type InputValue = Nested | { shape: number[]; data: ArrayLike<number> };
+
+/** Flattens a value to a shape and row-major data; rejects ragged or non-numeric arrays. */
+export function toTensor(name: string, v: unknown, dtype: DType): Tensor {
+  const Ctor = dtype === "f32" ? Float32Array : Float64Array;
+  if (typeof v === "number") return { shape: [], data: Ctor.of(v) };
+  if (v && typeof v === "object" && !Array.isArray(v) && "shape" in v && "data" in v) {
+    const { shape, data } = v as { shape: unknown; data: unknown };
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+      fail(`input \`${name}\`: "shape" must be a list of whole numbers`);
+    const n = shape.reduce((a: number, b: number) => a * b, 1);
+    const isArrayLike = Array.isArray(data) || ArrayBuffer.isView(data);
+    if (!isArrayLike) fail(`input \`${name}\`: "data" must be a flat list of numbers`);
+    const arr = data as ArrayLike<unknown>;
+    if (arr.length !== n) fail(`input \`${name}\`: shape ${shapeText(shape)} needs ${n} numbers, but "data" has ${arr.length}`);
+    const out = new Ctor(n);
+    for (let i = 0; i < n; i++) {
+      const x = arr[i];
+      if (typeof x !== "number") fail(`input \`${name}\`: element ${i} of "data" is not a number`);
+      out[i] = x;
+    }
+    return { shape: shape as number[], data: out };
+  }
+  if (Array.isArray(v)) {
+    const shape: number[] = [];
+    let probe: unknown = v;
+    while (Array.isArray(probe)) { shape.push(probe.length); probe = probe[0]; }
+    const out = new Ctor(shape.reduce((a, b) => a * b, 1));
+    let k = 0;
+    const walk = (a: unknown, depth: number, path: string): void => {
+      if (depth === shape.length) {
+        if (typeof a !== "number") fail(`input \`${name}\`: element ${path || "[]"} is ${Array.isArray(a) ? "a list (the array is ragged)" : "not a number"}`);
+        out[k++] = a;
+        return;
+      }
+      if (!Array.isArray(a) || a.length !== shape[depth]) fail(`input \`${name}\`: the array is ragged at ${path || "the top"} (expected ${shape[depth]} items)`);
+      a.forEach((b, i) => walk(b, depth + 1, `${path}[${i}]`));
+    };
+    walk(v, 0, "");
+    return { shape, data: out };
+  }
+  fail(`input \`${name}\` must be a number, a nested list of numbers, or {"shape": [...], "data": [...]}`);
+}
+
+/**
+ * Matches given tensors to the program's inputs: every declared input present, no unknown
+ * names, shapes equal to the declarations, and each symbolic size bound consistently.
+ */
+export function bindInputs(g: Graph, given: ReadonlyMap<string, Tensor>): { byNode: Map<number, Tensor>; sizes: Map<string, number> } {
+  const declared = new Map(g.inputs.map((d) => [d.name, d] as [string, Decl]));
+  for (const name of given.keys()) if (!declared.has(name))
+    fail(`a value is given for \`${name}\`, which is not an input of the program`, undefined, `the inputs are: ${[...declared.keys()].join(", ") || "(none)"}`);
+  const sizes = new Map<string, number>();
+  const from = new Map<string, string>();
+  const byNode = new Map<number, Tensor>();
+  for (const d of g.inputs) {
+    const t = given.get(d.name);
+    if (!t) fail(`no value given for input \`${d.name}\` ${shapeText(d.shape)}`, d.span);
+    const ok = t.shape.length === d.shape.length && d.shape.every((dim, i) => {
+      const got = t.shape[i]!;
+      if (typeof dim === "number") return dim === got;
+      const bound = sizes.get(dim);
+      if (bound === undefined) { sizes.set(dim, got); from.set(dim, d.name); return got >= 1; }
+      return bound === got;
+    });
+    if (!ok) {
+      const sym = d.shape.find((dim, i) => typeof dim === "string" && sizes.get(dim) !== t.shape[i] && from.get(dim) !== d.name);
+      const hint = typeof sym === "string" ? `size ${sym} is ${sizes.get(sym)} from input \`${from.get(sym)}\`` : undefined;
+      fail(`input \`${d.name}\` is declared ${shapeText(d.shape)} but the value given has shape ${shapeText(t.shape)}`, d.span, hint);
+    }
+    byNode.set(d.node, t);
+  }
+  return { byNode, sizes };
+}

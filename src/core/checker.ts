@@ -1,0 +1,394 @@
+/**
+ * AST → Graph. Values are checked as framed arrays `[F1 … Fk | C]` (reference §3.4): a rank
+ * splits the cell, a builtin creates one node over all the frames, and the frames merge back.
+ * User verbs are macros, re-checked at each use. Frame agreement is checked at every level.
+ */
+import type { Expr, Program, RankNum, Stmt } from "../lang/ast.js";
+import { fail, LiftError } from "../lang/diagnostics.js";
+import type { Span } from "../lang/source.js";
+import { printExpr } from "../lang/printer.js";
+import { Graph, type Level } from "./graph.js";
+import { gradOf } from "./grad.js";
+import type { Params, ReduceOp } from "./params.js";
+import { isSurfacePrim, PRIMS, type PrimName } from "./prims.js";
+import { isPrefix, shapeEq, shapeText, type Dim } from "./shape.js";
+
+interface Framed { node: number; frames: Dim[][]; cell: Dim[] }
+interface VerbDef { name: string; ranks: RankNum[]; body: Expr; span: Span }
+type Verb =
+  | { kind: "prim"; prim: PrimName; params: Params; span: Span }
+  | { kind: "user"; def: VerbDef; span: Span }
+  | { kind: "ranked"; inner: Verb; ranks: RankNum[]; span: Span };
+type Binding =
+  | { kind: "array"; node: number; span: Span }
+  | { kind: "verb"; def: VerbDef; span: Span }
+  | { kind: "size"; span: Span };
+type Env = { x?: Framed; y?: Framed };
+
+const ADVERBS = new Set(["reduce", "oblique", "trim", "stride", "duplicate"]);
+const REDUCE_OPS = new Set<string>(["+", "<.", ">."]);
+const rankText = (r: RankNum) => (r === "inf" ? "_" : String(r));
+
+/** Checks a whole program. Throws LiftError on the first user error. */
+export function check(program: Program): Graph {
+  const c = new Checker();
+  for (const s of program.stmts) c.statement(s);
+  c.finish();
+  return c.graph;
+}
+
+/** The checker keeps its state between statements, so the REPL can feed it one at a time. */
+export class Checker {
+  readonly graph = new Graph();
+  readonly bindings = new Map<string, Binding>();
+  private readonly outs = new Map<string, { dims: Dim[]; span: Span; names: Map<string, Span> }>();
+  private readonly expansions: { name: string; span: Span }[] = [];
+
+  statement(s: Stmt): void {
+    switch (s.kind) {
+      case "assign": {
+        this.fresh(s.name, s.nameSpan);
+        this.checkNames(s.expr, true);
+        const v = this.value(s.expr, {});
+        this.bind(s.name, { kind: "array", node: v.node, span: s.nameSpan });
+        break;
+      }
+      case "verb": {
+        this.fresh(s.name, s.nameSpan);
+        this.checkNames(s.body, false);
+        this.bindings.set(s.name, { kind: "verb", def: { name: s.name, ranks: s.ranks, body: s.body, span: s.span }, span: s.nameSpan });
+        break;
+      }
+      case "declare": this.declare(s); break;
+    }
+  }
+
+  /** The value of an expression typed at the top level (the REPL). */
+  expression(e: Expr): number {
+    this.checkNames(e, true);
+    return this.value(e, {}).node;
+  }
+
+  finish(): void {
+    for (const [name, o] of this.outs) {
+      const b = this.bindings.get(name);
+      if (!b) fail(`\`${name}\` is declared as an output but never defined`, o.span, `define it: ${name} := ...`);
+      if (b.kind !== "array") fail(`output \`${name}\` must be an array, but it is a ${b.kind}`, o.span);
+      const node = this.graph.node(b.node);
+      if (node.kind === "input") fail(`\`${name}\` is an input; an output must be computed`, o.span);
+      for (const [size, span] of o.names) {
+        const sb = this.bindings.get(size);
+        if (!sb || sb.kind !== "size") fail(`\`${size}\` is not a size declared by an input`, span);
+      }
+      if (!shapeEq(node.shape, o.dims))
+        fail(`\`${name}\` is declared ${shapeText(o.dims)} but its value has shape ${shapeText(node.shape)}`, o.span);
+      this.graph.outputs.push({ name, node: b.node, shape: node.shape, span: o.span });
+    }
+  }
+
+  // ---- statements ----
+
+  private fresh(name: string, span: Span): void {
+    if (isSurfacePrim(name) || ADVERBS.has(name)) fail(`\`${name}\` is a builtin and cannot be redefined`, span);
+    const old = this.bindings.get(name);
+    if (old) {
+      const { line, col } = old.span.file.position(old.span.start);
+      fail(`\`${name}\` is already defined`, span, `names are bound once; the first definition is at ${old.span.file.name}:${line}:${col}`);
+    }
+  }
+
+  private bind(name: string, b: Binding): void {
+    this.bindings.set(name, b);
+    if (b.kind === "array") this.graph.names.set(name, b.node);
+  }
+
+  private declare(s: Extract<Stmt, { kind: "declare" }>): void {
+    const e = s.expr;
+    const head = e.kind === "list" ? e.items[0] : undefined;
+    if (e.kind !== "list" || head?.kind !== "name" || !["in", "out", "grad"].includes(head.name))
+      fail("a declaration is `(in d…)`, `(out d…)` or `(grad Loss W)`", e.span);
+    const rest = e.items.slice(1);
+    if (head.name === "grad") {
+      if (rest.length !== 2 || rest[0]!.kind !== "name" || rest[1]!.kind !== "name")
+        fail("`grad` takes two names: (grad Loss W)", e.span);
+      this.fresh(s.name, s.nameSpan);
+      const loss = this.arrayNamed(rest[0] as Extract<Expr, { kind: "name" }>);
+      const wrt = this.arrayNamed(rest[1] as Extract<Expr, { kind: "name" }>);
+      const node = gradOf(this.graph, loss, wrt, e.span, [rest[0]!, rest[1]!].map(printExpr) as [string, string]);
+      this.bind(s.name, { kind: "array", node, span: s.nameSpan });
+      this.graph.grads.push({ name: s.name, node, loss, wrt, shape: this.graph.node(node).shape, span: s.span });
+      return;
+    }
+    const dims: Dim[] = [];
+    const symbols = new Map<string, Span>();
+    for (const item of rest) {
+      if (item.kind === "numbers") {
+        item.values.forEach((v, k) => {
+          if (v === "inf" || !item.integer[k]) fail(`a size must be a whole number or a size name, not \`${item.texts[k]}\``, item.span);
+          if (v < 1) fail(`a size must be at least 1, not ${v}`, item.span);
+          dims.push(v);
+        });
+      } else if (item.kind === "name") {
+        dims.push(item.name);
+        symbols.set(item.name, item.span);
+      } else fail("a size must be a whole number or a size name", item.span, "declare `(in N 28 28)` for a batch of any size N");
+    }
+    if (head.name === "in") {
+      this.fresh(s.name, s.nameSpan);
+      for (const [sym, span] of symbols) {
+        const b = this.bindings.get(sym);
+        if (b && b.kind !== "size") fail(`\`${sym}\` is already a ${b.kind}, so it cannot name a size`, span);
+        if (!b) { this.bindings.set(sym, { kind: "size", span }); this.graph.sizes.push(sym); }
+      }
+      const node = this.graph.input(s.name, dims, s.nameSpan);
+      this.bind(s.name, { kind: "array", node, span: s.nameSpan });
+      this.graph.inputs.push({ name: s.name, node, shape: dims, span: s.span });
+    } else {
+      if (this.outs.has(s.name)) fail(`\`${s.name}\` is already declared as an output`, s.nameSpan);
+      const b = this.bindings.get(s.name);
+      if (b?.kind === "array" && this.graph.node(b.node).kind === "input")
+        fail(`\`${s.name}\` is an input; an output must be computed`, s.nameSpan);
+      this.outs.set(s.name, { dims, span: s.span, names: symbols });
+    }
+  }
+
+  private arrayNamed(e: Extract<Expr, { kind: "name" }>): number {
+    const b = this.bindings.get(e.name);
+    if (!b) fail(`unknown name \`${e.name}\``, e.span, "`grad` needs names defined before it");
+    if (b.kind !== "array") fail(`\`${e.name}\` is a ${b.kind}, not an array`, e.span);
+    return b.node;
+  }
+
+  /** Names must be defined before use (so verbs cannot recurse); this also catches typos early. */
+  private checkNames(e: Expr, valuePos: boolean): void {
+    if (e.kind === "name") {
+      if (isSurfacePrim(e.name) || ADVERBS.has(e.name) || this.bindings.has(e.name)) return;
+      fail(`unknown name \`${e.name}\``, e.span, unknownHint(e.name));
+    }
+    if (e.kind === "arg" && valuePos) fail(`\`${e.name}\` is a verb argument and means nothing outside a verb body`, e.span);
+    if (e.kind === "list") {
+      // The operator of (reduce 1 +) is a name of a builtin; parameters are checked at the verb.
+      for (const item of e.items) this.checkNames(item, valuePos);
+    }
+  }
+
+  // ---- values ----
+
+  private value(e: Expr, env: Env): Framed {
+    switch (e.kind) {
+      case "name": {
+        const b = this.bindings.get(e.name);
+        if (!b) fail(`unknown name \`${e.name}\``, e.span, unknownHint(e.name));
+        if (b.kind === "verb") fail(`\`${e.name}\` is a verb, not an array`, e.span, `apply it: (${e.name} A)`);
+        if (b.kind === "size") fail(`\`${e.name}\` is a size, not an array`, e.span);
+        return { node: b.node, frames: [], cell: [...this.graph.node(b.node).shape] };
+      }
+      case "arg": {
+        const v = env[e.name];
+        if (!v) fail(`\`${e.name}\` is not an argument here`, e.span, e.name === "x" ? "only a dyad's body has a left argument x" : "`y` is only defined inside a verb body");
+        return v;
+      }
+      case "numbers": {
+        if (e.values.length > 1) fail("vector literals are not supported", e.span, "declare an input for a vector, or combine scalars with verbs");
+        const v = e.values[0]!;
+        if (v === "inf") fail("`_` is a rank, not a value", e.span);
+        return { node: this.graph.constant(v), frames: [], cell: [] };
+      }
+      case "rank": fail('`"` (rank) is only meaningful inside a verb form like (+"1 1)', e.span);
+      case "list": {
+        const items = e.items;
+        if (items.length === 1) return this.value(items[0]!, env);
+        if (items.length === 2) {
+          const verb = this.verb(items[0]!);
+          const y = this.value(items[1]!, env);
+          return this.apply1(verb, y, e.span);
+        }
+        if (items.length === 3) {
+          if (items[1]!.kind === "rank") fail("a rank form is a verb; apply it to an argument: ((f\"1) A)", e.span);
+          const x = this.value(items[0]!, env);
+          const y = this.value(items[2]!, env);
+          const verb = this.verb(items[1]!);
+          return this.apply2(verb, x, y, e.span);
+        }
+        fail(`a list of ${items.length} items has no meaning`, e.span, "an application is (f y) or (x f y); parenthesise nested applications");
+      }
+    }
+  }
+
+  private verb(e: Expr): Verb {
+    if (e.kind === "name") {
+      if (isSurfacePrim(e.name) && !ADVERBS.has(e.name)) return { kind: "prim", prim: e.name, params: {}, span: e.span };
+      if (ADVERBS.has(e.name)) fail(`\`${e.name}\` needs parameters`, e.span, e.name === "reduce" || e.name === "oblique" ? `write (${e.name} 1 +)` : `write (${e.name} 1)`);
+      const b = this.bindings.get(e.name);
+      if (!b) fail(`unknown verb \`${e.name}\``, e.span, unknownHint(e.name));
+      if (b.kind !== "verb") fail(`\`${e.name}\` is a${b.kind === "array" ? "n array" : " size"}, not a verb`, e.span, "an application is (f y) or (x f y), with the verb first or in the middle");
+      return { kind: "user", def: b.def, span: e.span };
+    }
+    if (e.kind === "list") {
+      const [head, ...rest] = e.items;
+      if (rest.length === 2 && rest[0]!.kind === "rank") {
+        const nums = rest[1]!;
+        if (nums.kind !== "numbers") fail('a rank form is (V"r) or (V"rx ry) with numbers after `"`', e.span);
+        nums.values.forEach((v, k) => {
+          if (v !== "inf" && (!nums.integer[k] || v < 0)) fail(`a rank must be a whole number ≥ 0 or \`_\`, not \`${nums.texts[k]}\``, nums.span);
+        });
+        if (nums.values.length > 2) fail(`a rank form takes one rank (monad) or two (dyad), not ${nums.values.length}`, nums.span);
+        return { kind: "ranked", inner: this.verb(head!), ranks: nums.values, span: e.span };
+      }
+      if (head?.kind === "name" && ADVERBS.has(head.name)) return this.adverb(head.name, rest, e.span);
+      if (rest.length === 0) fail("a verb in parentheses on its own has no meaning", e.span, "write the verb without parentheses, or give it a rank: (f\"1)");
+    }
+    fail(`\`${printExpr(e)}\` is not a verb`, e.span, "a verb is a builtin, a defined verb, (V\"r), or an adverb form such as (reduce 1 +)");
+  }
+
+  private adverb(name: string, rest: Expr[], span: Span): Verb {
+    if (name === "reduce" || name === "oblique") {
+      const [n, op] = rest;
+      if (rest.length !== 2 || n?.kind !== "numbers" || n.values.length !== 1 || op?.kind !== "name")
+        fail(`\`${name}\` takes a count and an operator: (${name} 1 +)`, span);
+      const count = n.values[0]!;
+      if (count === "inf" || !n.integer[0] || count < 1) fail(`the count of \`${name}\` must be a whole number ≥ 1`, n.span);
+      if (!REDUCE_OPS.has(op.name)) fail(`\`${name}\` needs an operator with an identity: +, <. or >.; \`${op.name}\` has none`, op.span);
+      return { kind: "prim", prim: name, params: { n: count, op: op.name as ReduceOp }, span };
+    }
+    const nums = rest[0];
+    if (rest.length !== 1 || nums?.kind !== "numbers") fail(`\`${name}\` takes whole numbers: (${name} 1 1)`, span);
+    const ints = nums.values.map((v, k) => {
+      if (v === "inf" || !nums.integer[k] || v < 1) fail(`the parameters of \`${name}\` must be whole numbers ≥ 1, not \`${nums.texts[k]}\``, nums.span,
+        name === "trim" ? "(trim 0) would remove nothing" : undefined);
+      return v;
+    });
+    return { kind: "prim", prim: name as PrimName, params: { ints }, span };
+  }
+
+  // ---- application (reference §3.4) ----
+
+  private split(v: Framed, r: RankNum, span: Span, what: string): Framed {
+    const n = v.cell.length;
+    const rr = r === "inf" ? n : r;
+    if (rr > n) fail(`rank ${r === "inf" ? "_" : r} of ${what} is larger than the rank ${n} of its argument's cell ${shapeText(v.cell)}`, span,
+      "LiFT does not cap ranks as J does: use a rank at most the cell's rank, or _");
+    return { node: v.node, frames: [...v.frames, v.cell.slice(0, n - rr)], cell: v.cell.slice(n - rr) };
+  }
+
+  private merge(v: Framed): Framed {
+    const frames = v.frames.slice(0, -1);
+    return { node: v.node, frames, cell: [...v.frames[v.frames.length - 1]!, ...v.cell] };
+  }
+
+  /** Lines two frame lists up from the innermost end, padding the shorter with empty outer frames. */
+  private align(a: Dim[][], b: Dim[][]): [Dim[][], Dim[][]] {
+    const n = Math.max(a.length, b.length);
+    const pad = (f: Dim[][]) => [...Array.from({ length: n - f.length }, () => [] as Dim[]), ...f];
+    return [pad(a), pad(b)];
+  }
+
+  /** Checks prefix agreement at every level; returns the result frames (the longer at each level). */
+  private agree(xf: Dim[][], yf: Dim[][], span: Span, what: string): Dim[][] {
+    return xf.map((fx, j) => {
+      const fy = yf[j]!;
+      const [short, long] = fx.length <= fy.length ? [fx, fy] : [fy, fx];
+      if (!isPrefix(short, long))
+        fail(`frames disagree in ${what}: the left argument's frame is ${shapeText(fx)} and the right argument's is ${shapeText(fy)}`, span,
+          "one frame must be a prefix of the other; check the ranks of the verb (e.g. +\"1 1 to pair whole rows)");
+      return long;
+    });
+  }
+
+  /** The verb's result must carry exactly the frames its arguments had (after splitting). */
+  private expectFrames(z: Framed, frames: Dim[][], span: Span, what: string): Framed {
+    const [zf, ef] = this.align(z.frames, frames);
+    if (zf.length !== ef.length || zf.some((f, j) => !shapeEq(f, ef[j]!)) || z.frames.length > frames.length)
+      fail(`the result of ${what} lost the frame ${shapeText(frames[frames.length - 1] ?? [])} of its argument`, span,
+        "a verb body must use its argument(s) so the result keeps their frames");
+    return { ...z, frames: zf };
+  }
+
+  private apply1(verb: Verb, y: Framed, span: Span): Framed {
+    switch (verb.kind) {
+      case "prim": {
+        const entry = PRIMS[verb.prim];
+        if (entry.kind === "dyad") fail(`\`${verb.prim}\` is a dyad and needs two arguments: (x ${verb.prim} y)`, span, verb.prim === "-" ? "negate with (0 - y)" : undefined);
+        const y1 = this.split(y, entry.kind === "map" ? 0 : "inf", span, `\`${verb.prim}\``);
+        let cell: Dim[] = [];
+        if (entry.kind === "cell") {
+          const r = entry.cellShape(y1.cell, verb.params);
+          if (typeof r === "string") fail(r, span);
+          cell = r;
+        }
+        const levels: Level[] = y1.frames.map((f) => ({ frame: f, lens: [f.length] }));
+        const node = this.graph.prim(verb.prim, [y.node], verb.params, levels, [...y1.frames.flat(), ...cell], span);
+        return this.merge({ node, frames: y1.frames, cell });
+      }
+      case "user": {
+        const def = verb.def;
+        if (def.ranks.length !== 1) fail(`\`${def.name}\` is a dyad and needs two arguments: (x ${def.name} y)`, span);
+        const y1 = this.split(y, def.ranks[0]!, span, `\`${def.name}\``);
+        const z = this.expand(def, { y: y1 }, span);
+        return this.merge(this.expectFrames(z, y1.frames, span, `\`${def.name}\``));
+      }
+      case "ranked": {
+        if (verb.ranks.length !== 1) fail(`a rank form with two ranks is for a dyad; used with one argument it needs one rank`, verb.span);
+        const y1 = this.split(y, verb.ranks[0]!, span, `the rank form`);
+        const z = this.apply1(verb.inner, y1, span);
+        return this.merge(this.expectFrames(z, y1.frames, span, "the rank form"));
+      }
+    }
+  }
+
+  private apply2(verb: Verb, x: Framed, y: Framed, span: Span): Framed {
+    switch (verb.kind) {
+      case "prim": {
+        const entry = PRIMS[verb.prim];
+        if (entry.kind !== "dyad") fail(`\`${verb.prim}\` is a monad and takes one argument: (${verb.prim} y)`, span);
+        const x1 = this.split(x, 0, span, `\`${verb.prim}\``), y1 = this.split(y, 0, span, `\`${verb.prim}\``);
+        const [xf, yf] = this.align(x1.frames, y1.frames);
+        const z = this.agree(xf, yf, span, `\`${verb.prim}\``);
+        const levels: Level[] = z.map((f, j) => ({ frame: f, lens: [xf[j]!.length, yf[j]!.length] }));
+        const node = this.graph.prim(verb.prim, [x.node, y.node], {}, levels, z.flat(), span);
+        return this.merge({ node, frames: z, cell: [] });
+      }
+      case "user": {
+        const def = verb.def;
+        if (def.ranks.length !== 2) fail(`\`${def.name}\` is a monad and takes one argument: (${def.name} y)`, span);
+        const x1 = this.split(x, def.ranks[0]!, span, `the left rank of \`${def.name}\``);
+        const y1 = this.split(y, def.ranks[1]!, span, `the right rank of \`${def.name}\``);
+        const [xf, yf] = this.align(x1.frames, y1.frames);
+        const frames = this.agree(xf, yf, span, `\`${def.name}\``);
+        const z = this.expand(def, { x: { ...x1, frames: xf }, y: { ...y1, frames: yf } }, span);
+        return this.merge(this.expectFrames(z, frames, span, `\`${def.name}\``));
+      }
+      case "ranked": {
+        if (verb.ranks.length !== 2) fail(`a rank form used with two arguments needs two ranks, like (+"1 1)`, verb.span);
+        const x1 = this.split(x, verb.ranks[0]!, span, "the left rank"), y1 = this.split(y, verb.ranks[1]!, span, "the right rank");
+        const [xf, yf] = this.align(x1.frames, y1.frames);
+        const frames = this.agree(xf, yf, span, `the rank form (…"${verb.ranks.map(rankText).join(" ")})`);
+        const z = this.apply2(verb.inner, { ...x1, frames: xf }, { ...y1, frames: yf }, span);
+        return this.merge(this.expectFrames(z, frames, span, "the rank form"));
+      }
+    }
+  }
+
+  /** Checks a verb body with its arguments bound; errors inside say where the verb was used. */
+  private expand(def: VerbDef, env: Env, use: Span): Framed {
+    if (this.expansions.length > 200) fail(`verb expansion nested too deeply`, use);
+    this.expansions.push({ name: def.name, span: use });
+    try {
+      return this.value(def.body, env);
+    } catch (e) {
+      if (e instanceof LiftError && e.span && e.span.start >= def.span.start && e.span.end <= def.span.end && e.span.file === def.span.file) {
+        const { line, col } = use.file.position(use.start);
+        throw new LiftError(e.message, e.span, [e.hint, `in \`${def.name}\` used at ${use.file.name}:${line}:${col}`].filter(Boolean).join("; "));
+      }
+      throw e;
+    } finally {
+      this.expansions.pop();
+    }
+  }
+}
+
+function unknownHint(name: string): string | undefined {
+  if (/^-[0-9.]/.test(name) || /^\.[0-9]/.test(name)) return "write numbers with a leading digit: 0.5, -0.5";
+  if (/^[0-9a-zA-Z]+[-+*/<>.%]/.test(name)) return "operators must be separated from names by spaces: (A - B)";
+  return undefined;
+}

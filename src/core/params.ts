@@ -1,0 +1,17 @@
+import type { Dim } from "./shape.js";
+
+/** The reduction operators: the dyads with an identity (reference §4.9). */
+export type ReduceOp = "+" | "<." | ">.";
+export const REDUCE_IDENTITY: Record<ReduceOp, number> = { "+": 0, "<.": Infinity, ">.": -Infinity };
+
+/** Parameters of the adverb-like builtins: `(reduce n op)`, `(trim t…)`, … */
+export interface Params { readonly n?: number; readonly op?: ReduceOp; readonly ints?: readonly Dim[] }
+export const NO_PARAMS: Params = {};
+
+export function paramsText(p: Params): string {
+  const parts: string[] = [];
+  if (p.n !== undefined) parts.push(String(p.n));
+  if (p.op !== undefined) parts.push(p.op);
+  if (p.ints) parts.push(...p.ints.map(String));
+  return parts.join(" ");
+}

@@ -1,0 +1,193 @@
+/**
+ * THE primitive table. Every builtin is one entry; the mapped type `PrimTable` makes `tsc`
+ * refuse an entry without its shape rule, evaluation, derivative (vector–Jacobian rule written
+ * with primitives of this same table, so gradients can be differentiated again) and printing.
+ * Surface builtins are the 14 of reference §4; `==`, `pad`, `dilate`, `diagonals` are internal:
+ * they appear only as the adjoints of other rules.
+ */
+import type { Dim } from "./shape.js";
+import { REDUCE_IDENTITY, type Params, type ReduceOp } from "./params.js";
+import * as K from "./kernels.js";
+
+export type DyadName = "+" | "-" | "*" | "/" | "**" | "<." | ">." | "==";
+export type MapName = "exp" | "log";
+export type CellName = "reduce" | "oblique" | "trim" | "stride" | "duplicate" | "pad" | "dilate" | "diagonals";
+export type PrimName = DyadName | MapName | CellName;
+
+/**
+ * What a derivative rule may use: the incoming gradient `acc`, the operands, the result `z`, and
+ * constructors of new primitive applications over the same iteration space. `T` is opaque here
+ * (grad.ts decides). Dyads: `x`, `y` are indexed as in the forward node (broadcast by omission);
+ * monads: `y` is the operand, `cellIn` its cell shape (after the frame).
+ */
+export interface VjpCtx<T> {
+  acc: T; x: T; y: T; z: T;
+  params: Params;
+  cellIn: readonly Dim[];
+  lit(c: number): T;
+  dyad(op: DyadName, a: T, b: T): T;
+  map(op: MapName, a: T): T;
+  cell(op: CellName, p: Params, a: T): T;
+}
+/** A contribution rule; `null` means the contribution is identically zero. */
+export type Rule = <T>(v: VjpCtx<T>) => T | null;
+
+export interface DyadEntry {
+  kind: "dyad"; surface: boolean;
+  fn: (a: number, b: number) => number;
+  /** Present for the operators `reduce`/`oblique` accept. */
+  identity?: number;
+  vjp: readonly [Rule, Rule];
+  c: (a: string, b: string) => string;
+}
+export interface MapEntry {
+  kind: "map"; surface: boolean;
+  fn: (a: number) => number;
+  vjp: Rule;
+  /** `f` is the suffix for float math functions (`expf` vs `exp`). */
+  c: (a: string, f: string) => string;
+}
+export interface ResolvedParams { n: number; op: ReduceOp; ints: number[] }
+export interface CellEntry {
+  kind: "cell"; surface: boolean;
+  params: "reduce" | "ints";
+  /** The result cell of one application, or a message saying why the cell does not fit. */
+  cellShape(cell: readonly Dim[], p: Params): Dim[] | string;
+  eval(y: K.Arr, yo: number, z: K.Arr, zo: number, cellIn: number[], cellOut: number[], p: ResolvedParams): void;
+  vjp: Rule;
+}
+
+type PrimTable = { [P in PrimName]: P extends DyadName ? DyadEntry : P extends MapName ? MapEntry : CellEntry };
+
+const FOLD: Record<ReduceOp, K.Fold> = { "+": (a, b) => a + b, "<.": (a, b) => (b < a ? b : a), ">.": (a, b) => (b > a ? b : a) };
+
+const known = (d: Dim, what: string): number | string =>
+  typeof d === "number" ? d : `${what} needs a known size, but this axis has the symbolic size ${d}`;
+
+/** Checks the leading `k` axes for an ints-parameter builtin and maps them with `f`. */
+function mapLeading(cell: readonly Dim[], ints: readonly Dim[], name: string, f: (s: number, t: number, i: number) => number | string): Dim[] | string {
+  if (ints.length > cell.length) return `(${name} ${ints.join(" ")}) acts on ${ints.length} axes, but the cell has rank ${cell.length}`;
+  const out: Dim[] = [];
+  for (let i = 0; i < ints.length; i++) {
+    const s = known(cell[i]!, name);
+    if (typeof s === "string") return s;
+    const r = f(s, ints[i] as number, i);
+    if (typeof r === "string") return r;
+    out.push(r);
+  }
+  return [...out, ...cell.slice(ints.length)];
+}
+
+export const PRIMS: PrimTable = {
+  // d(x+y) = dx + dy
+  "+": { kind: "dyad", surface: true, fn: (a, b) => a + b, identity: 0,
+    vjp: [(v) => v.acc, (v) => v.acc], c: (a, b) => `(${a} + ${b})` },
+  // d(x−y) = dx − dy
+  "-": { kind: "dyad", surface: true, fn: (a, b) => a - b,
+    vjp: [(v) => v.acc, (v) => v.dyad("-", v.lit(0), v.acc)], c: (a, b) => `(${a} - ${b})` },
+  // d(x·y) = y·dx + x·dy
+  "*": { kind: "dyad", surface: true, fn: (a, b) => a * b,
+    vjp: [(v) => v.dyad("*", v.acc, v.y), (v) => v.dyad("*", v.acc, v.x)], c: (a, b) => `(${a} * ${b})` },
+  // d(x/y) = dx/y − x·dy/y²
+  "/": { kind: "dyad", surface: true, fn: (a, b) => a / b,
+    vjp: [(v) => v.dyad("/", v.acc, v.y),
+      (v) => v.dyad("-", v.lit(0), v.dyad("/", v.dyad("*", v.acc, v.x), v.dyad("*", v.y, v.y)))],
+    c: (a, b) => `(${a} / ${b})` },
+  // d(x^y) = y·x^(y−1)·dx + x^y·ln x·dy  (no 0/0 at x = 0 for a constant y ≥ 1, unlike the original z·y/x)
+  "**": { kind: "dyad", surface: true, fn: Math.pow,
+    vjp: [(v) => v.dyad("*", v.acc, v.dyad("*", v.y, v.dyad("**", v.x, v.dyad("-", v.y, v.lit(1))))),
+      (v) => v.dyad("*", v.acc, v.dyad("*", v.z, v.map("log", v.x)))],
+    c: (a, b) => `pow(${a}, ${b})` },
+  // d min(x,y) = [z = x]·dx + [z = y]·dy: a tie sends the whole gradient to both (reference §4.6)
+  "<.": { kind: "dyad", surface: true, fn: (a, b) => (b < a ? b : a), identity: Infinity,
+    vjp: [(v) => v.dyad("*", v.acc, v.dyad("==", v.z, v.x)), (v) => v.dyad("*", v.acc, v.dyad("==", v.z, v.y))],
+    c: (a, b) => `fmin(${a}, ${b})` },
+  ">.": { kind: "dyad", surface: true, fn: (a, b) => (b > a ? b : a), identity: -Infinity,
+    vjp: [(v) => v.dyad("*", v.acc, v.dyad("==", v.z, v.x)), (v) => v.dyad("*", v.acc, v.dyad("==", v.z, v.y))],
+    c: (a, b) => `fmax(${a}, ${b})` },
+  // [x = y] is piecewise constant: its derivative is zero almost everywhere
+  "==": { kind: "dyad", surface: false, fn: (a, b) => (a === b ? 1 : 0),
+    vjp: [() => null, () => null], c: (a, b) => `(${a} == ${b})` },
+
+  // d eʸ = eʸ·dy
+  exp: { kind: "map", surface: true, fn: Math.exp, vjp: (v) => v.dyad("*", v.acc, v.z), c: (a, f) => `exp${f}(${a})` },
+  // d ln y = dy / y  (the compiler's rule; the original interpreter divided by ln y, reference §4.8)
+  log: { kind: "map", surface: true, fn: Math.log, vjp: (v) => v.dyad("/", v.acc, v.y), c: (a, f) => `log${f}(${a})` },
+
+  // z[r] = fold_p y[p, r];  dy[p, r] = acc[r] (·[z[r] = y[p, r]] for min/max)
+  reduce: { kind: "cell", surface: true, params: "reduce",
+    cellShape: (cell, p) => cell.length < p.n! ? `(reduce ${p.n} ${p.op}) needs a cell of rank at least ${p.n}, but the cell has rank ${cell.length}` : cell.slice(p.n!),
+    eval: (y, yo, z, zo, cellIn, _o, p) => K.reduceCell(y, yo, z, zo, cellIn, p.n, FOLD[p.op], REDUCE_IDENTITY[p.op]),
+    vjp: (v) => {
+      const spread = (t: typeof v.acc) => v.cell("duplicate", { ints: v.cellIn.slice(0, v.params.n!) }, t);
+      return v.params.op === "+" ? spread(v.acc) : v.dyad("*", spread(v.acc), v.dyad("==", spread(v.z), v.y));
+    } },
+  // z[o, r] = fold { y[p, q, r] : o = p − q + Q − 1 };  dy[p, q, r] = acc[p − q + Q − 1, r] (·tie test)
+  oblique: { kind: "cell", surface: true, params: "reduce",
+    cellShape: (cell, p) => {
+      const n = p.n!;
+      if (cell.length < 2 * n) return `(oblique ${n} ${p.op}) needs a cell of rank at least ${2 * n}, but the cell has rank ${cell.length}`;
+      const out: Dim[] = [];
+      for (let i = 0; i < n; i++) {
+        const a = known(cell[i]!, "oblique"), b = known(cell[n + i]!, "oblique");
+        if (typeof a === "string") return a;
+        if (typeof b === "string") return b;
+        out.push(a + b - 1);
+      }
+      return [...out, ...cell.slice(2 * n)];
+    },
+    eval: (y, yo, z, zo, cellIn, _o, p) => K.obliqueCell(y, yo, z, zo, cellIn, p.n, FOLD[p.op], REDUCE_IDENTITY[p.op]),
+    vjp: (v) => {
+      const n = v.params.n!;
+      const spread = (t: typeof v.acc) => v.cell("diagonals", { ints: v.cellIn.slice(n, 2 * n) }, t);
+      return v.params.op === "+" ? spread(v.acc) : v.dyad("*", spread(v.acc), v.dyad("==", spread(v.z), v.y));
+    } },
+  // z[i, r] = y[i + t, r];  dy = pad t (acc)
+  trim: { kind: "cell", surface: true, params: "ints",
+    cellShape: (cell, p) => mapLeading(cell, p.ints!, "trim", (s, t, i) =>
+      s - 2 * t >= 1 ? s - 2 * t : `(trim ${p.ints!.join(" ")}) removes ${2 * t} elements from axis ${i} of the cell, which has only ${s}`),
+    eval: (y, yo, z, zo, cellIn, cellOut, p) => K.affineGatherCell(y, yo, z, zo, cellIn, cellOut, p.ints.map(() => 1), p.ints),
+    vjp: (v) => v.cell("pad", v.params, v.acc) },
+  // z[i, r] = y[s·i, r], with S mod s = 1 so both ends are kept;  dy = dilate s (acc)
+  stride: { kind: "cell", surface: true, params: "ints",
+    cellShape: (cell, p) => mapLeading(cell, p.ints!, "stride", (s, st, i) =>
+      s % st === 1 || (s === 1 && st > 1) ? (s - 1) / st + 1
+        : `(stride ${p.ints!.join(" ")}) needs axis ${i} of the cell to have length ≡ 1 (mod ${st}), but it has ${s}`),
+    eval: (y, yo, z, zo, cellIn, cellOut, p) => K.affineGatherCell(y, yo, z, zo, cellIn, cellOut, p.ints, p.ints.map(() => 0)),
+    vjp: (v) => v.cell("dilate", v.params, v.acc) },
+  // z[e, c] = y[c];  dy[c] = Σ_e acc[e, c]
+  duplicate: { kind: "cell", surface: true, params: "ints",
+    cellShape: (cell, p) => [...p.ints!, ...cell],
+    eval: (y, yo, z, zo, cellIn, _o, p) => K.duplicateCell(y, yo, z, zo, cellIn, p.ints.reduce((a, b) => a * b, 1)),
+    vjp: (v) => v.cell("reduce", { n: v.params.ints!.length, op: "+" }, v.acc) },
+  // z[i + t, r] = y[i, r], zero elsewhere;  dy = trim t (acc)
+  pad: { kind: "cell", surface: false, params: "ints",
+    cellShape: (cell, p) => mapLeading(cell, p.ints!, "pad", (s, t) => s + 2 * t),
+    eval: (y, yo, z, zo, cellIn, cellOut, p) => K.affineScatterCell(y, yo, z, zo, cellIn, cellOut, p.ints.map(() => 1), p.ints),
+    vjp: (v) => v.cell("trim", v.params, v.acc) },
+  // z[s·i, r] = y[i, r], zero elsewhere;  dy = stride s (acc)
+  dilate: { kind: "cell", surface: false, params: "ints",
+    cellShape: (cell, p) => mapLeading(cell, p.ints!, "dilate", (s, st) => (s - 1) * st + 1),
+    eval: (y, yo, z, zo, cellIn, cellOut, p) => K.affineScatterCell(y, yo, z, zo, cellIn, cellOut, p.ints, p.ints.map(() => 0)),
+    vjp: (v) => v.cell("stride", v.params, v.acc) },
+  // z[p, q, r] = y[p − q + Q − 1, r] for a cell (P+Q−1, R);  dy = oblique + (acc)
+  diagonals: { kind: "cell", surface: false, params: "ints",
+    cellShape: (cell, p) => {
+      const Q = p.ints!, n = Q.length;
+      if (cell.length < n) return `diagonals ${Q.join(" ")} needs a cell of rank at least ${n}`;
+      const P: Dim[] = [];
+      for (let i = 0; i < n; i++) {
+        const o = known(cell[i]!, "diagonals");
+        if (typeof o === "string") return o;
+        if (o - (Q[i] as number) + 1 < 1) return `diagonals: axis ${i} of length ${o} is shorter than ${Q[i]}`;
+        P.push(o - (Q[i] as number) + 1);
+      }
+      return [...P, ...Q, ...cell.slice(n)];
+    },
+    eval: (y, yo, z, zo, cellIn, cellOut, p) => K.diagonalsCell(y, yo, z, zo, cellIn, cellOut, p.ints),
+    vjp: (v) => v.cell("oblique", { n: v.params.ints!.length, op: "+" }, v.acc) },
+};
+
+export const SURFACE_NAMES: readonly PrimName[] = (Object.keys(PRIMS) as PrimName[]).filter((p) => PRIMS[p].surface);
+export const isPrim = (s: string): s is PrimName => Object.prototype.hasOwnProperty.call(PRIMS, s);
+export const isSurfacePrim = (s: string): s is PrimName => isPrim(s) && PRIMS[s].surface;

@@ -1,0 +1,19 @@
+import type { Span } from "./source.js";
+
+/** A rank number or `_` (infinite). */
+export type RankNum = number | "inf";
+
+export type Expr =
+  | { kind: "name"; name: string; span: Span }
+  | { kind: "arg"; name: "x" | "y"; span: Span }
+  | { kind: "rank"; span: Span }
+  /** Adjacent numbers merge into one item; `texts` keeps their spelling for printing. */
+  | { kind: "numbers"; values: RankNum[]; texts: string[]; integer: boolean[]; span: Span }
+  | { kind: "list"; items: Expr[]; span: Span };
+
+export type Stmt =
+  | { kind: "declare"; name: string; nameSpan: Span; expr: Expr; span: Span }
+  | { kind: "verb"; name: string; nameSpan: Span; ranks: RankNum[]; rankSpan: Span; body: Expr; span: Span }
+  | { kind: "assign"; name: string; nameSpan: Span; expr: Expr; span: Span };
+
+export interface Program { stmts: Stmt[] }

@@ -1,0 +1,120 @@
+import type { Expr, Program, RankNum, Stmt } from "./ast.js";
+import { fail } from "./diagnostics.js";
+import { lex, type Token } from "./lexer.js";
+import { SourceFile, spanUnion, type Span } from "./source.js";
+
+/** Parses one or more source files, concatenated, into a program (reference §1.2). */
+export function parse(files: SourceFile | SourceFile[]): Program {
+  const stmts: Stmt[] = [];
+  for (const file of Array.isArray(files) ? files : [files]) stmts.push(...new Parser(lex(file), file).program());
+  return { stmts };
+}
+
+export function parseText(text: string, name = "<input>"): Program {
+  return parse(new SourceFile(name, text));
+}
+
+class Parser {
+  private pos = 0;
+  constructor(private readonly tokens: Token[], private readonly file: SourceFile) {}
+
+  private peek(k = 0): Token | undefined { return this.tokens[this.pos + k]; }
+  private endSpan(): Span { const n = this.file.text.length; return { file: this.file, start: Math.max(0, n - 1), end: n }; }
+
+  program(): Stmt[] {
+    const stmts: Stmt[] = [];
+    while (this.pos < this.tokens.length) stmts.push(this.statement());
+    return stmts;
+  }
+
+  private statement(): Stmt {
+    const head = this.tokens[this.pos++]!;
+    if (head.kind !== "name") {
+      const hint = head.kind === "arg" ? "`x` and `y` are reserved for verb arguments" : "a statement starts with a name: `A :: (in 3)`, `B := (A + A)` or `f\"0 := (y * y)`";
+      fail(`expected a statement, found ${describe(head)}`, head.span, hint);
+    }
+    const next = this.peek();
+    if (!next) fail(`\`${head.text}\` is not followed by \`:=\`, \`::\` or a rank`, head.span);
+    if (next.kind === "declare") {
+      this.pos++;
+      const expr = this.expr();
+      return { kind: "declare", name: head.text, nameSpan: head.span, expr, span: spanUnion(head.span, expr.span) };
+    }
+    if (next.kind === "assign") {
+      this.pos++;
+      const expr = this.expr();
+      return { kind: "assign", name: head.text, nameSpan: head.span, expr, span: spanUnion(head.span, expr.span) };
+    }
+    if (next.kind === "rank") {
+      this.pos++;
+      const nums = this.peek();
+      if (!nums || !isNumberToken(nums)) fail(`expected the rank of verb \`${head.text}\` after \`"\``, nums?.span ?? next.span, "write `f\"0 := ...` for a monad or `g\"1 1 := ...` for a dyad");
+      const numbers = this.numbers();
+      if (numbers.kind !== "numbers") throw new Error("unreachable");
+      numbers.values.forEach((v, k) => {
+        if (v !== "inf" && !numbers.integer[k]) fail(`a rank must be a whole number or \`_\`, not \`${numbers.texts[k]}\``, numbers.span);
+        if (v !== "inf" && v < 0) fail(`a rank cannot be negative`, numbers.span);
+      });
+      if (numbers.values.length > 2) fail(`verb \`${head.text}\` has ${numbers.values.length} ranks; a monad has one, a dyad two`, numbers.span);
+      const assign = this.peek();
+      if (!assign || assign.kind !== "assign") fail(`expected \`:=\` after the rank of verb \`${head.text}\``, assign?.span ?? numbers.span);
+      this.pos++;
+      const body = this.expr();
+      return { kind: "verb", name: head.text, nameSpan: head.span, ranks: numbers.values, rankSpan: numbers.span, body, span: spanUnion(head.span, body.span) };
+    }
+    fail(`expected \`:=\`, \`::\` or \`"\` after \`${head.text}\`, found ${describe(next)}`, next.span,
+      "statements are `A :: (in 3)`, `B := (A + A)` or `f\"0 := (y * y)`");
+  }
+
+  private numbers(): Expr {
+    const first = this.peek()!;
+    const values: RankNum[] = [], texts: string[] = [], integer: boolean[] = [];
+    let span = first.span;
+    while (this.peek() && isNumberToken(this.peek()!)) {
+      const t = this.tokens[this.pos++]!;
+      values.push(t.kind === "infinity" ? "inf" : Number(t.text));
+      texts.push(t.text);
+      integer.push(t.kind === "integer");
+      span = spanUnion(span, t.span);
+    }
+    return { kind: "numbers", values, texts, integer, span };
+  }
+
+  private expr(): Expr {
+    const t = this.peek();
+    if (!t) fail("expected an expression, found the end of the input", this.endSpan());
+    switch (t.kind) {
+      case "name": this.pos++; return { kind: "name", name: t.text, span: t.span };
+      case "arg": this.pos++; return { kind: "arg", name: t.text as "x" | "y", span: t.span };
+      case "rank": this.pos++; return { kind: "rank", span: t.span };
+      case "number": case "integer": case "infinity": return this.numbers();
+      case "lparen": {
+        this.pos++;
+        const items: Expr[] = [];
+        for (;;) {
+          const n = this.peek();
+          if (!n) fail("unclosed `(`", t.span, "every `(` needs a matching `)`");
+          if (n.kind === "rparen") { this.pos++; break; }
+          if (n.kind === "assign" || n.kind === "declare") fail(`\`${n.text}\` inside parentheses`, n.span, "is a `)` missing before it?");
+          items.push(this.expr());
+        }
+        const span = spanUnion(t.span, this.tokens[this.pos - 1]!.span);
+        if (items.length === 0) fail("empty parentheses `()`", span);
+        return { kind: "list", items, span };
+      }
+      case "rparen": fail("unexpected `)`", t.span, "parentheses do not balance");
+      default: fail(`expected an expression, found ${describe(t)}`, t.span);
+    }
+  }
+}
+
+function isNumberToken(t: Token): boolean { return t.kind === "number" || t.kind === "integer" || t.kind === "infinity"; }
+
+function describe(t: Token): string {
+  switch (t.kind) {
+    case "name": return `the name \`${t.text}\``;
+    case "arg": return `the argument \`${t.text}\``;
+    case "number": case "integer": return `the number \`${t.text}\``;
+    default: return `\`${t.text}\``;
+  }
+}
