@@ -2,6 +2,7 @@
 import { check } from "../core/checker.js";
 import type { Graph } from "../core/graph.js";
 import { evaluate, type DType, type EvalStats, type Tensor } from "../interp/eval.js";
+import { LiftError } from "../lang/diagnostics.js";
 import { parse } from "../lang/parser.js";
 import { SourceFile } from "../lang/source.js";
 import { bindInputs, toTensor, type InputValue } from "./inputs.js";
@@ -11,15 +12,23 @@ export interface SourceText { name: string; text: string }
 export class LiftProgram {
   constructor(readonly graph: Graph, readonly files: SourceFile[]) {}
 
-  /** Evaluates every output and gradient declaration with the reference interpreter. */
-  run(inputs: Record<string, InputValue>, opts: { dtype?: DType; stats?: EvalStats } = {}): Record<string, Tensor> {
+  /**
+   * Evaluates with the reference interpreter every output and gradient declaration, or the
+   * arrays named in `opts.names`.
+   */
+  run(inputs: Record<string, InputValue>, opts: { dtype?: DType; stats?: EvalStats; names?: string[] } = {}): Record<string, Tensor> {
     const dtype = opts.dtype ?? "f32";
     const given = new Map(Object.entries(inputs).map(([k, v]) => [k, toTensor(k, v, dtype)]));
     const { byNode, sizes } = bindInputs(this.graph, given);
-    const decls = [...this.graph.outputs, ...this.graph.grads];
-    const values = evaluate(this.graph, byNode, sizes, dtype, decls.map((d) => d.node), opts.stats);
+    const wanted = opts.names ?? this.outputNames;
+    const nodes = wanted.map((name) => {
+      const id = this.graph.names.get(name);
+      if (id === undefined) throw new LiftError(`\`${name}\` is not an array of the program`);
+      return id;
+    });
+    const values = evaluate(this.graph, byNode, sizes, dtype, nodes, opts.stats);
     const out: Record<string, Tensor> = {};
-    for (const d of decls) out[d.name] = values.get(d.node)!;
+    wanted.forEach((name, i) => { out[name] = values.get(nodes[i]!)!; });
     return out;
   }
 

@@ -14,12 +14,25 @@ export function parseText(text: string, name = "<input>"): Program {
   return parse(new SourceFile(name, text));
 }
 
+/** Parses a file holding exactly one expression (the REPL's input). */
+export function parseExpression(file: SourceFile): Expr {
+  const p = new Parser(lex(file), file);
+  return p.soleExpression();
+}
+
 class Parser {
   private pos = 0;
   constructor(private readonly tokens: Token[], private readonly file: SourceFile) {}
 
   private peek(k = 0): Token | undefined { return this.tokens[this.pos + k]; }
   private endSpan(): Span { const n = this.file.text.length; return { file: this.file, start: Math.max(0, n - 1), end: n }; }
+
+  soleExpression(): Expr {
+    const e = this.expr();
+    const extra = this.peek();
+    if (extra) fail(`unexpected ${describe(extra)} after the expression`, extra.span, "an application is (f y) or (x f y)");
+    return e;
+  }
 
   program(): Stmt[] {
     const stmts: Stmt[] = [];

@@ -1,0 +1,18 @@
+import type { ParseArgsConfig } from "node:util";
+import { checkCommand, gradCommand } from "./check.js";
+import { replCommand } from "./repl.js";
+import { runCommand } from "./run.js";
+
+export interface Command {
+  summary: string;
+  help: string;
+  options: NonNullable<ParseArgsConfig["options"]>;
+  run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number>;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  run: runCommand,
+  check: checkCommand,
+  grad: gradCommand,
+  repl: replCommand,
+};

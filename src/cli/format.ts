@@ -1,0 +1,43 @@
+/** Printing values: readable J-style rows for people, exact JSON for programs. */
+import type { DType, Tensor } from "../interp/eval.js";
+
+/** The shortest decimal that reads back to the same value in the given precision. */
+export function shortest(x: number, dtype: DType): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity";
+  if (dtype === "f64") return String(x);
+  for (let p = 1; p <= 9; p++) {
+    const s = Number(x.toPrecision(p));
+    if (Math.fround(s) === x) return String(s);
+  }
+  return String(x);
+}
+
+/** JSON numbers; NaN and infinities, which JSON lacks, become the strings "NaN", "Infinity", "-Infinity". */
+export function jsonValue(t: Tensor, dtype: DType): string {
+  const items = Array.from(t.data, (v) => (Number.isFinite(v) ? shortest(v, dtype) : JSON.stringify(shortest(v, dtype))));
+  return `{"shape":${JSON.stringify(t.shape)},"data":[${items.join(",")}]}`;
+}
+
+/** J-style display: a scalar alone, a vector on one line, a matrix as aligned rows, higher ranks as blocks of matrices. */
+export function formatArray(t: Tensor, digits = 6): string {
+  const text = Array.from(t.data, (v) => (Number.isFinite(v) ? String(Number(v.toPrecision(digits))) : Number.isNaN(v) ? "_." : v > 0 ? "_" : "__"));
+  if (t.shape.length === 0) return text[0]!;
+  const width = Math.max(...text.map((s) => s.length));
+  const cols = t.shape[t.shape.length - 1]!;
+  const rows: string[] = [];
+  for (let i = 0; i < text.length; i += cols) rows.push(text.slice(i, i + cols).map((s) => s.padStart(width)).join(" "));
+  if (t.shape.length === 1) return rows[0] ?? "";
+  // Between blocks of rank k a J display leaves k−1 blank lines: as many as the trailing
+  // zeros of the row's index over the leading axes.
+  const rowDims = t.shape.slice(0, -1);
+  const out: string[] = [];
+  rows.forEach((r, i) => {
+    let blanks = 0;
+    for (let k = rowDims.length - 1, rest = i; k > 0 && rest % rowDims[k]! === 0 && i > 0; k--) { blanks++; rest /= rowDims[k]!; }
+    for (let b = 0; b < blanks; b++) out.push("");
+    out.push(r);
+  });
+  return out.join("\n");
+}
+
+export function shapeLabel(shape: readonly number[]): string { return `(${shape.join(" ")})`; }

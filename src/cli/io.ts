@@ -1,0 +1,49 @@
+/** Reading the files a command names: sources, and input values in JSON. */
+import { readFileSync } from "node:fs";
+import type { InputValue } from "../api/inputs.js";
+import type { SourceText } from "../api/program.js";
+import { LiftError } from "../lang/diagnostics.js";
+import { SourceFile } from "../lang/source.js";
+
+export function readSources(paths: string[]): SourceText[] {
+  return paths.map((p) => ({ name: p, text: readText(p) }));
+}
+
+export function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new LiftError(code === "ENOENT" ? `${path}: no such file` : code === "EISDIR" ? `${path}: is a directory` : `${path}: cannot read (${code ?? String(e)})`);
+  }
+}
+
+/** Parses an inputs file: a JSON object mapping input names to values. Errors give line and column. */
+export function readInputs(path: string): Record<string, InputValue> {
+  const text = readText(path);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message.replace(/, ".*$/s, "").replace(/ in JSON at position \d+.*$/s, "");
+    const at = jsonErrorOffset(text);
+    throw new LiftError(`malformed JSON: ${msg}`, { file: new SourceFile(path, text), start: at, end: at + 1 });
+  }
+  if (!v || typeof v !== "object" || Array.isArray(v))
+    throw new LiftError(`${path}: expected a JSON object mapping input names to values`, undefined, `e.g. {"A": [[1, 2], [3, 4]], "b": 0.5}`);
+  return v as Record<string, InputValue>;
+}
+
+/**
+ * Where JSON.parse gives up: the shortest prefix whose error is not "unexpected end". Node 20's
+ * messages do not always carry the position; a prefix that is merely incomplete never fails
+ * any other way, so the search is a bisection.
+ */
+function jsonErrorOffset(text: string): number {
+  const broken = (n: number) => {
+    try { JSON.parse(text.slice(0, n)); return false; } catch (e) { return !/end of (JSON )?input/i.test((e as Error).message); }
+  };
+  let lo = 0, hi = text.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (broken(mid + 1)) hi = mid; else lo = mid + 1; }
+  return Math.min(lo, Math.max(0, text.length - 1));
+}

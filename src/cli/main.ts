@@ -1,0 +1,41 @@
+/** The `lift` command. Exit status: 0 success, 1 user error, 2 usage error. */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { LiftError } from "../lang/diagnostics.js";
+import { VERSION } from "../version.js";
+import { COMMANDS, type Command } from "./commands.js";
+
+export class UsageError extends Error {}
+
+const MAIN_HELP = `lift ${VERSION} — LiFT, array formulas with ranks, compiled
+
+usage: lift <command> [options]
+
+commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`).join("\n")}
+
+Run \`lift <command> --help\` for the options of one command.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(MAIN_HELP + "\n");
+    return name ? 0 : 2;
+  }
+  if (name === "--version") { process.stdout.write(VERSION + "\n"); return 0; }
+  const cmd: Command | undefined = COMMANDS[name];
+  if (!cmd) { process.stderr.write(`lift: unknown command \`${name}\`\n\n${MAIN_HELP}\n`); return 2; }
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options: { ...cmd.options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true } as ParseArgsConfig);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (parsed.values.help) { process.stdout.write(cmd.help + "\n"); return 0; }
+    return await cmd.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals);
+  } catch (e) {
+    if (e instanceof UsageError) { process.stderr.write(`lift ${name}: ${e.message}\n\n${cmd.help}\n`); return 2; }
+    if (e instanceof LiftError) { process.stderr.write(e.format() + "\n"); return 1; }
+    throw e;
+  }
+}
