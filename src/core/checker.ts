@@ -114,9 +114,10 @@ export class Checker {
       this.fresh(s.name, s.nameSpan);
       const loss = this.arrayNamed(rest[0] as Extract<Expr, { kind: "name" }>);
       const wrt = this.arrayNamed(rest[1] as Extract<Expr, { kind: "name" }>);
+      const firstNode = this.graph.nodes.length;
       const node = gradOf(this.graph, loss, wrt, e.span, [rest[0]!, rest[1]!].map(printExpr) as [string, string]);
       this.bind(s.name, { kind: "array", node, span: s.nameSpan });
-      this.graph.grads.push({ name: s.name, node, loss, wrt, shape: this.graph.node(node).shape, span: s.span });
+      this.graph.grads.push({ name: s.name, node, loss, wrt, firstNode, shape: this.graph.node(node).shape, span: s.span });
       return;
     }
     const dims: Dim[] = [];

@@ -30,7 +30,8 @@ export function operandAxes(n: PrimNode, k: number): number[] {
 export function frameOf(n: PrimNode): Dim[] { return n.levels.flatMap((l) => [...l.frame]); }
 
 export interface Decl { readonly name: string; readonly node: number; readonly shape: Shape; readonly span?: Span }
-export interface GradDecl extends Decl { readonly loss: number; readonly wrt: number }
+/** `firstNode` is where the nodes this declaration appended begin (`lift grad` prints from there). */
+export interface GradDecl extends Decl { readonly loss: number; readonly wrt: number; readonly firstNode: number }
 
 export class Graph {
   readonly nodes: Node[] = [];
