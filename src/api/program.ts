@@ -6,6 +6,9 @@ import { LiftError } from "../lang/diagnostics.js";
 import { parse } from "../lang/parser.js";
 import { SourceFile } from "../lang/source.js";
 import { bindInputs, toTensor, type InputValue } from "./inputs.js";
+import { compileGraph, type CompileOptions } from "../poly/compile.js";
+import { loadNative, type NativeModule } from "../runtime/module.js";
+import { DEFAULT_CFLAGS } from "../runtime/native.js";
 
 export interface SourceText { name: string; text: string }
 
@@ -32,6 +35,16 @@ export class LiftProgram {
     return out;
   }
 
+  /**
+   * Compiles the whole program (forward, gradients, updates) through isl to C, builds it with
+   * the system compiler (cached by content) and loads it in-process.
+   */
+  compile(opts: CompileOptions = {}): NativeModule {
+    const dtype = opts.dtype ?? "f32";
+    const { unit } = compileGraph(this.graph, { ...opts, dtype, name: opts.name ?? "lift_program" });
+    return loadNative(this.graph, unit, dtype, opts.openmp ? [...DEFAULT_CFLAGS, "-fopenmp"] : undefined);
+  }
+
   /** Names of outputs in declaration order (gradient declarations that are not outputs follow). */
   get outputNames(): string[] {
     const names = this.graph.outputs.map((o) => o.name);
@@ -45,4 +58,9 @@ export function load(sources: string | SourceText | SourceText[]): LiftProgram {
   const list = typeof sources === "string" ? [{ name: "<input>", text: sources }] : Array.isArray(sources) ? sources : [sources];
   const files = list.map((s) => new SourceFile(s.name, s.text));
   return new LiftProgram(check(parse(files)), files);
+}
+
+/** `load(sources).compile(options)`: the compiled module of a program. */
+export function compile(sources: string | SourceText | SourceText[], opts: CompileOptions = {}): NativeModule {
+  return load(sources).compile(opts);
 }

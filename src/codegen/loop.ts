@@ -1,0 +1,47 @@
+/**
+ * The loop AST: what printers see. Built from isl's AST (src/poly/astgen.ts); printers know
+ * nothing about isl. Index expressions are integer expressions over loop iterators and size
+ * names; statement values are float expressions over array reads.
+ */
+import type { ReduceOp } from "../core/params.js";
+import type { DyadName, MapName } from "../core/prims.js";
+import type { Dim } from "../core/shape.js";
+
+export type IntOp = "and" | "and_then" | "or" | "or_else" | "max" | "min" | "minus" | "add" | "sub" | "mul" | "div"
+  | "fdiv_q" | "pdiv_q" | "pdiv_r" | "zdiv_r" | "cond" | "select" | "eq" | "le" | "lt" | "ge" | "gt";
+export type LExpr = { k: "int"; v: number } | { k: "id"; name: string } | { k: "op"; op: IntOp; args: LExpr[] };
+
+export interface Access { array: string; index: LExpr[] }
+export type VExpr = { k: "read"; at: Access } | { k: "const"; v: number } | { k: "call"; op: DyadName | MapName; args: VExpr[] };
+
+export type LNode =
+  | { k: "for"; it: string; init: LExpr; cond: LExpr; inc: LExpr; body: LNode; parallel: boolean }
+  | { k: "if"; cond: LExpr; then: LNode; else?: LNode }
+  | { k: "block"; items: LNode[] }
+  | { k: "stmt"; name: string; kind: "def" | "init" | "update"; op?: ReduceOp; target: Access; value: VExpr };
+
+export interface LoopArray { name: string; shape: Dim[]; role: "input" | "output" | "temp"; labels: string[] }
+
+export interface LoopProgram {
+  arrays: LoopArray[];
+  /** Size parameters used in index expressions: a number, or the symbolic size it stands for. */
+  params: Map<string, number | string>;
+  /** Symbolic sizes in order; their parameter names are s0, s1, … */
+  sizes: string[];
+  inputs: { name: string; array: string }[];
+  outputs: { name: string; array: string }[];
+  body: LNode;
+}
+
+/** Number of `for` nodes and of top-level loop nests, for --stats. */
+export function loopCounts(n: LNode): { loops: number; nests: number } {
+  let loops = 0;
+  const walk = (x: LNode): void => {
+    if (x.k === "for") { loops++; walk(x.body); }
+    else if (x.k === "if") { walk(x.then); if (x.else) walk(x.else); }
+    else if (x.k === "block") x.items.forEach(walk);
+  };
+  walk(n);
+  const top = n.k === "block" ? n.items : [n];
+  return { loops, nests: top.filter((x) => x.k === "for" || x.k === "if").length };
+}

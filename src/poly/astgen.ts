@@ -1,0 +1,76 @@
+/**
+ * isl AST → loop AST. At each statement instance isl gives the inverse schedule; composing
+ * it with each access map gives the array index as an expression of the loop iterators
+ * (reference §8.7), which is all a printer needs.
+ */
+import type { Access, IntOp, LExpr, LNode, LoopProgram, VExpr } from "../codegen/loop.js";
+import { AstBuild, type AstExprData, type AstNode, type AstNodeData, type IslMap, type IslSet } from "./isl/index.js";
+import type { Scheduled } from "./schedule.js";
+import type { PExpr, PolyProgram, PStmt } from "./program.js";
+
+interface Instance { stmt: PStmt; target: Access; value: VExpr }
+
+export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet): LoopProgram {
+  const byName = new Map(p.stmts.map((x) => [x.name, x]));
+  const instances: Instance[] = [];
+  let build = AstBuild.fromContext(context.copy());
+  const hooked = build.setAtEachDomain((node, b) => {
+    const data = node.toData();
+    if (data.kind !== "user" || !data.call) return;
+    const stmt = byName.get(data.call.name);
+    if (!stmt) throw new Error(`internal: AST names unknown statement ${data.call.name}`);
+    const inverse = b.schedule().reverse();
+    const access = (m: IslMap): Access => {
+      const pma = inverse.applyRange(m.toUnion()).toMap().toPwMultiAff();
+      const e = b.accessFromPwMultiAff(pma).toData();
+      if (e.kind !== "op" || e.op !== "access") throw new Error("internal: not an access expression");
+      const [arr, ...idx] = e.args;
+      return { array: arr!.kind === "id" ? arr!.name : "?", index: idx.map(intExpr) };
+    };
+    const value = (x: PExpr): VExpr => x.k === "read" ? { k: "read", at: access(x.access) } : x.k === "const" ? x : { k: "call", op: x.op, args: x.args.map(value) };
+    instances.push({ stmt, target: access(stmt.write), value: value(stmt.expr) });
+    return node.setAnnotation(instances.length - 1);
+  });
+  build.free();
+  build = hooked;
+  let root: AstNode;
+  try {
+    root = s.schedule ? build.nodeFromSchedule(s.schedule) : build.nodeFromScheduleMap(s.map!);
+  } finally {
+    build.free();
+  }
+  const tree = root.toData();
+  root.free();
+  return {
+    arrays: [...p.arrays.values()].map((a) => ({ name: a.name, shape: a.shape, role: a.role, labels: a.labels })),
+    params: p.params,
+    sizes: p.graph.sizes,
+    inputs: p.inputs,
+    outputs: p.outputs,
+    body: loopNode(tree, instances),
+  };
+}
+
+function loopNode(n: AstNodeData, inst: Instance[]): LNode {
+  switch (n.kind) {
+    case "for": return { k: "for", it: n.iterator, init: intExpr(n.init), cond: intExpr(n.cond), inc: intExpr(n.inc), body: loopNode(n.body, inst), parallel: false };
+    case "if": return { k: "if", cond: intExpr(n.cond), then: loopNode(n.then, inst), ...(n.else ? { else: loopNode(n.else, inst) } : {}) };
+    case "block": return { k: "block", items: n.children.map((c) => loopNode(c, inst)) };
+    case "mark": return loopNode(n.node, inst);
+    case "user": {
+      const i = inst[n.annotation as number];
+      if (!i) throw new Error("internal: statement without its accesses");
+      return { k: "stmt", name: i.stmt.name, kind: i.stmt.kind, ...(i.stmt.op ? { op: i.stmt.op } : {}), target: i.target, value: i.value };
+    }
+  }
+}
+
+function intExpr(e: AstExprData): LExpr {
+  switch (e.kind) {
+    case "int": return { k: "int", v: e.value };
+    case "id": return { k: "id", name: e.name };
+    case "op":
+      if (e.op === "call" || e.op === "access" || e.op === "member" || e.op === "address_of") throw new Error(`internal: ${e.op} in an index expression`);
+      return { k: "op", op: e.op as IntOp, args: e.args.map(intExpr) };
+  }
+}

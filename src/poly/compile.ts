@@ -1,0 +1,84 @@
+/**
+ * The compiler driver: a flat list of named passes from Graph to C, each timed and dumpable
+ * (`LIFT_DUMP=lower,contract,schedule,ast,c` prints that pass's result to stderr).
+ */
+import type { Graph } from "../core/graph.js";
+import { printC, type CUnit } from "../codegen/c.js";
+import { loopCounts, type LoopProgram } from "../codegen/loop.js";
+import type { DType } from "../interp/eval.js";
+import { generateLoops } from "./astgen.js";
+import { contract, knownContext, type ContractStats } from "./contract.js";
+import { dependences } from "./deps.js";
+import { Ctx } from "./isl/index.js";
+import { lower } from "./lower.js";
+import { printPoly } from "./program.js";
+import { schedule, type ScheduleMode } from "./schedule.js";
+
+export interface CompileOptions {
+  name?: string;
+  dtype?: DType;
+  /** Array contraction on (default) or off. */
+  contract?: boolean;
+  schedule?: ScheduleMode;
+  /** Scales isl's bounds on scheduler work (1 by default); past them a cheaper schedule is used. */
+  scheduleEffort?: number;
+  openmp?: boolean;
+}
+
+export interface CompileStats {
+  passes: { name: string; ms: number }[];
+  /** Arrays kept after contraction (not inputs or outputs), with their element counts. */
+  intermediates: { name: string; labels: string[]; shape: (number | string)[]; elements: number | string }[];
+  intermediateBytes: number;
+  statements: number;
+  loopNests: number;
+  loops: number;
+  scheduler: string;
+  contraction: ContractStats;
+}
+
+export interface Compiled { unit: CUnit; loops: LoopProgram; poly: string; stats: CompileStats }
+
+const dumps = () => new Set((process.env.LIFT_DUMP ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+
+export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
+  const dtype = opts.dtype ?? "f32";
+  const want = dumps();
+  const passes: CompileStats["passes"] = [];
+  const ctx = new Ctx();
+  try {
+    const timed = <T>(name: string, f: () => T, show?: (r: T) => string): T => {
+      const t0 = performance.now();
+      const r = f();
+      passes.push({ name, ms: performance.now() - t0 });
+      if (show && want.has(name)) process.stderr.write(`--- ${name}\n${show(r)}\n`);
+      return r;
+    };
+    const p = timed("lower", () => lower(ctx, g), (x) => printPoly(x));
+    const contraction = opts.contract === false ? {} : timed("contract", () => contract(p), () => printPoly(p));
+    const poly = printPoly(p);
+    const deps = timed("dependences", () => dependences(p), (d) => `validity ${d.validity}\nreductions ${d.reductions}`);
+    const sched = timed("schedule", () => schedule(p, deps, opts.schedule ?? "isl", opts.scheduleEffort),
+      (s) => (s.schedule ? s.schedule.toString() : `sequential: ${s.map}`));
+    const context = knownContext(p);
+    const loops = timed("ast", () => generateLoops(p, sched, context), (l) => JSON.stringify(l.body));
+    const unit = timed("print-c", () => printC(loops, { name: opts.name ?? "lift_program", dtype, ...(opts.openmp ? { openmp: true } : {}) }), (u) => u.source);
+    const elemSize = dtype === "f32" ? 4 : 8;
+    const intermediates = [...p.arrays.values()].filter((a) => a.role === "temp").map((a) => {
+      const numeric = a.shape.every((d) => typeof d === "number");
+      return { name: a.name, labels: a.labels, shape: a.shape, elements: numeric ? (a.shape as number[]).reduce((x, y) => x * y, 1) : a.shape.join("·") };
+    });
+    const counts = loopCounts(loops.body);
+    return {
+      unit, loops, poly,
+      stats: {
+        passes, intermediates,
+        intermediateBytes: intermediates.reduce((s, a) => s + (typeof a.elements === "number" ? a.elements * elemSize : 0), 0),
+        statements: p.stmts.length, loopNests: counts.nests, loops: counts.loops,
+        scheduler: sched.method + (sched.note ? ` (${sched.note})` : ""), contraction,
+      },
+    };
+  } finally {
+    ctx.free();
+  }
+}

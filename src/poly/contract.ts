@@ -1,0 +1,250 @@
+/**
+ * Array contraction (reference §8.4), as exact isl set tests over the Poly program:
+ *  - convert-single-update: a reduction whose elements are each updated at most once becomes
+ *    plain definitions (and constant definitions where nothing updates);
+ *  - retarget-reduction: a reduction read exactly once per element, by a copy, `R op w`, or an
+ *    update with the same op, is written straight into its reader's array;
+ *  - forward-substitute: a defined array read at most once per element, or whose definition is a
+ *    copy or a constant, is substituted into its readers (pieces per defining statement);
+ *  - simplify, remove-dummy-updates, remove-dead.
+ * No element is ever recomputed: expressions are only inlined where each value is used once.
+ */
+import type { IslMap, IslSet, UnionMap } from "./isl/index.js";
+import { reads, type PExpr, type PolyProgram, type PStmt } from "./program.js";
+import { PRIMS } from "../core/prims.js";
+import { REDUCE_IDENTITY } from "../core/params.js";
+
+type Read = Extract<PExpr, { k: "read" }>;
+
+export interface ContractStats { [pass: string]: number }
+
+/** The parameter values known at compile time, as an isl context (symbolic sizes ≥ 1). */
+export function knownContext(p: PolyProgram): IslSet {
+  const names = [...p.params.keys()];
+  const cons = names.map((q) => { const v = p.params.get(q)!; return typeof v === "number" ? `${q} = ${v}` : `${q} >= 1`; });
+  return p.ctx.set(`[${names.join(", ")}] -> { : ${cons.length ? cons.join(" and ") : "true"} }`);
+}
+
+export function contract(p: PolyProgram, stats: ContractStats = {}): ContractStats {
+  const c = new Contractor(p);
+  const bump = (k: string, n: number) => { stats[k] = (stats[k] ?? 0) + n; return n; };
+  for (let round = 0; round < 50; round++) {
+    let changed = 0;
+    changed += bump("convert-single-update", c.convertSingleUpdates());
+    changed += bump("retarget-reduction", c.retargetReductions());
+    changed += bump("forward-substitute", c.forwardSubstitute());
+    changed += bump("simplify", c.simplifyAll());
+    changed += bump("remove-dead", c.removeDead());
+    if (!changed) break;
+  }
+  return stats;
+}
+
+class Contractor {
+  private readonly known: IslSet;
+  constructor(private readonly p: PolyProgram) { this.known = knownContext(p); }
+
+  private fresh(): string { return `S${this.p.nextStmt++}`; }
+  private writers(a: string): PStmt[] { return this.p.stmts.filter((s) => s.array === a); }
+  private readersOf(a: string): PStmt[] { return this.p.stmts.filter((s) => reads(s.expr).some((r) => r.array === a)); }
+  private temp(a: string): boolean { return this.p.arrays.get(a)?.role === "temp"; }
+  /** Empty for the sizes this program will run with (symbolic ones: any ≥ 1). */
+  private emptyReal(s: IslSet): boolean { return s.intersectParams(this.known).isEmpty(); }
+
+  private useMap(a: string): UnionMap | undefined {
+    let u: UnionMap | undefined;
+    for (const s of this.p.stmts) for (const r of reads(s.expr)) if (r.array === a) {
+      const m = r.access.toUnion();
+      u = u ? u.union(m) : m;
+    }
+    return u;
+  }
+
+  private renamed(s: PStmt, domain: IslSet, patch: Partial<PStmt>): PStmt {
+    const name = this.fresh();
+    const rn = (m: IslMap) => m.intersectDomain(domain).setTupleName("in", name);
+    const mapExpr = (e: PExpr): PExpr => e.k === "read" ? { ...e, access: rn(e.access) } : e.k === "call" ? { ...e, args: e.args.map(mapExpr) } : e;
+    return { ...s, name, domain: domain.setTupleName(name), write: rn(s.write), expr: mapExpr(s.expr), ...patch,
+      ...(patch.write ? { write: rn(patch.write) } : {}), ...(patch.expr ? { expr: mapExpr(patch.expr) } : {}) };
+  }
+
+  convertSingleUpdates(): number {
+    let n = 0;
+    for (const [a] of this.p.arrays) {
+      const ws = this.writers(a);
+      const ups = ws.filter((s) => s.kind === "update");
+      if (!ups.length || ws.some((s) => s.kind === "def")) continue;
+      let updated = ups[0]!.write.toUnion();
+      for (const u of ups.slice(1)) updated = updated.union(u.write.toUnion());
+      if (!updated.isInjective()) continue;
+      const elems = updated.range();
+      const next: PStmt[] = [];
+      for (const s of this.p.stmts) {
+        if (s.array !== a) { next.push(s); continue; }
+        if (s.kind === "update") { next.push({ ...s, kind: "def", expr: s.expr, op: undefined } as PStmt); continue; }
+        // init: keep only the elements no update writes, as constant definitions
+        const keep = s.domain.subtract(s.write.toUnion().intersectRange(elems).domain().extractSet(s.domain.space()));
+        if (!this.emptyReal(keep)) next.push({ ...s, kind: "def", domain: keep, write: s.write.intersectDomain(keep) });
+      }
+      this.p.stmts = next;
+      n++;
+    }
+    return n;
+  }
+
+  retargetReductions(): number {
+    let n = 0;
+    for (const [a] of [...this.p.arrays]) {
+      if (!this.temp(a)) continue;
+      const ws = this.writers(a);
+      const ups = ws.filter((s) => s.kind === "update");
+      if (!ups.length || ws.some((s) => s.kind === "def") || !ws.some((s) => s.kind === "init")) continue;
+      const op = ups[0]!.op!;
+      if (ups.some((u) => u.op !== op)) continue;
+      const use = this.useMap(a);
+      if (!use || !use.isInjective()) continue;
+      const readers = this.readersOf(a);
+      const forms = readers.map((r) => this.readerForm(r, a, op));
+      if (forms.some((f) => f === null)) continue;
+      const next = this.p.stmts.filter((s) => s.array !== a && !readers.includes(s));
+      readers.forEach((r, i) => {
+        const f = forms[i]!;
+        const acc = reads(r.expr).find((x) => x.array === a)!.access;
+        const phi = acc.reverse().applyRange(r.write); // R element → Z element
+        for (const s of ws) {
+          if (f.kind === "update" && s.kind === "init") continue;
+          const w = s.write.applyRange(phi);
+          const dom = w.domain();
+          if (this.emptyReal(dom)) continue;
+          // It now writes the reader's array, so it runs where the reader did (after Z's own init).
+          next.push(this.renamed(s, dom, { array: r.array, write: w, order: r.order }));
+        }
+        if (f.kind === "op") next.push(this.renamed(r, r.domain, { kind: "update", op, expr: f.rest }));
+      });
+      this.p.stmts = next;
+      n++;
+    }
+    return n;
+  }
+
+  /** How a statement reads reduction array `a`: a copy, `a op rest`, or an update `Z op= a`. */
+  private readerForm(r: PStmt, a: string, op: string): { kind: "copy" } | { kind: "op"; rest: PExpr } | { kind: "update" } | null {
+    const e = r.expr;
+    if (r.kind === "def" && e.k === "read" && e.array === a) return { kind: "copy" };
+    if (r.kind === "update" && r.op === op && e.k === "read" && e.array === a) return { kind: "update" };
+    if (r.kind === "def" && e.k === "call" && e.op === op && e.args.length === 2) {
+      const [x, y] = e.args as [PExpr, PExpr];
+      if (x.k === "read" && x.array === a && !reads(y).some((q) => q.array === a)) return { kind: "op", rest: y };
+      if (y.k === "read" && y.array === a && !reads(x).some((q) => q.array === a)) return { kind: "op", rest: x };
+    }
+    return null;
+  }
+
+  forwardSubstitute(): number {
+    let n = 0;
+    for (const [a] of [...this.p.arrays]) {
+      if (!this.temp(a)) continue;
+      const defs = this.writers(a);
+      if (!defs.length || defs.some((s) => s.kind !== "def")) continue;
+      const cheap = defs.every((d) => d.expr.k !== "call");
+      if (!cheap) { const use = this.useMap(a); if (!use || !use.isInjective()) continue; }
+      const readers = this.readersOf(a);
+      if (!readers.length) continue;
+      const out: PStmt[] = [];
+      let ok = true;
+      for (const r of readers) {
+        const pieces = this.substitute(r, a, defs);
+        if (!pieces) { ok = false; break; }
+        out.push(...pieces);
+      }
+      if (!ok) continue;
+      this.p.stmts = [...this.p.stmts.filter((s) => !readers.includes(s) && s.array !== a), ...out];
+      n++;
+    }
+    return n;
+  }
+
+  /** Splits reader `r` by which definition of `a` each of its reads of `a` sees, and inlines it. */
+  private substitute(r: PStmt, a: string, defs: PStmt[]): PStmt[] | null {
+    const leaf = reads(r.expr).find((x) => x.array === a);
+    if (!leaf) return [r];
+    let covered: IslSet | undefined;
+    const pieces: PStmt[] = [];
+    for (const d of defs) {
+      const m = leaf.access.applyRange(d.write.reverse()); // reader instance → def instance
+      const dom = m.domain();
+      if (this.emptyReal(dom)) continue;
+      covered = covered ? covered.union(dom) : dom;
+      const inlined = composeInto(d.expr, m);
+      const piece = this.renamed(r, dom, { expr: replaceLeaf(r.expr, leaf, inlined) });
+      const rest = this.substitute(piece, a, defs);
+      if (!rest) return null;
+      pieces.push(...rest);
+    }
+    // A part of the reader that no definition covers must not exist for the real sizes.
+    const left = covered ? r.domain.subtract(covered) : r.domain;
+    if (!this.emptyReal(left)) return null;
+    return pieces;
+  }
+
+  simplifyAll(): number {
+    let n = 0;
+    const next: PStmt[] = [];
+    for (const s of this.p.stmts) {
+      const e = simplify(s.expr);
+      if (e !== s.expr) n++;
+      // An update that adds the identity changes nothing.
+      if (s.kind === "update" && e.k === "const" && e.v === REDUCE_IDENTITY[s.op!]) { n++; continue; }
+      next.push(e === s.expr ? s : { ...s, expr: e });
+    }
+    this.p.stmts = next;
+    return n;
+  }
+
+  removeDead(): number {
+    let n = 0;
+    for (;;) {
+      const read = new Set(this.p.stmts.flatMap((s) => reads(s.expr).map((r) => r.array)));
+      const dead = [...this.p.arrays.values()].filter((a) => a.role === "temp" && !read.has(a.name));
+      if (!dead.length) return n;
+      for (const d of dead) this.p.arrays.delete(d.name);
+      const names = new Set(dead.map((d) => d.name));
+      this.p.stmts = this.p.stmts.filter((s) => !names.has(s.array));
+      n += dead.length;
+    }
+  }
+}
+
+/** The definition's expression as seen from the reader: its reads composed with m (reader → def instance). */
+function composeInto(e: PExpr, m: IslMap): PExpr {
+  if (e.k === "read") return { k: "read", array: e.array, access: m.applyRange(e.access) };
+  if (e.k === "call") return { ...e, args: e.args.map((x) => composeInto(x, m)) };
+  return e;
+}
+
+function replaceLeaf(e: PExpr, leaf: Read, by: PExpr): PExpr {
+  if (e === leaf) return by;
+  if (e.k === "call") return { ...e, args: e.args.map((x) => replaceLeaf(x, leaf, by)) };
+  return e;
+}
+
+/** Constant folding and the identities x+0, x−0, x·1, x·0 → 0 (as the original; not IEEE-exact for inf/NaN). */
+export function simplify(e: PExpr): PExpr {
+  if (e.k !== "call") return e;
+  const args = e.args.map(simplify);
+  const changed = args.some((a, i) => a !== e.args[i]);
+  if (args.every((a) => a.k === "const")) {
+    const entry = PRIMS[e.op];
+    const vals = args.map((a) => (a as { v: number }).v);
+    return { k: "const", v: entry.kind === "dyad" ? entry.fn(vals[0]!, vals[1]!) : (entry as { fn: (a: number) => number }).fn(vals[0]!) };
+  }
+  const [x, y] = args;
+  const isC = (a: PExpr | undefined, v: number) => a?.k === "const" && a.v === v;
+  switch (e.op) {
+    case "+": if (isC(x, 0)) return y!; if (isC(y, 0)) return x!; break;
+    case "-": if (isC(y, 0)) return x!; break;
+    case "*": if (isC(x, 1)) return y!; if (isC(y, 1)) return x!; if (isC(x, 0) || isC(y, 0)) return { k: "const", v: 0 }; break;
+    case "/": if (isC(y, 1)) return x!; if (isC(x, 0)) return { k: "const", v: 0 }; break;
+  }
+  return changed ? { ...e, args } : e;
+}

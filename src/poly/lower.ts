@@ -1,0 +1,178 @@
+/**
+ * Graph → Poly program (reference §8.3). A node's statement iterates over all its levels'
+ * frame axes, then the builtin's cell axes; an operand is indexed by the axes it owns
+ * (broadcast by omission). Constants become expression leaves, never arrays.
+ */
+import { frameOf, operandAxes, type Graph, type PrimNode } from "../core/graph.js";
+import { REDUCE_IDENTITY } from "../core/params.js";
+import { PRIMS } from "../core/prims.js";
+import type { Dim } from "../core/shape.js";
+import type { Ctx } from "./isl/index.js";
+import { paramOf, type PArray, type PExpr, type PolyProgram, type PStmt, type StmtKind } from "./program.js";
+
+/** Nodes the given declarations need, in topological (id) order. */
+function needed(g: Graph, roots: number[]): number[] {
+  const seen = new Set<number>();
+  const stack = [...roots];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const n = g.node(id);
+    if (n.kind === "prim") stack.push(...n.args);
+  }
+  return [...seen].sort((a, b) => a - b);
+}
+
+export function lower(ctx: Ctx, g: Graph): PolyProgram {
+  const decls = [...g.outputs, ...g.grads.filter((d) => !g.outputs.some((o) => o.name === d.name))];
+  const p: PolyProgram = { ctx, graph: g, arrays: new Map(), stmts: [], params: new Map(), outputs: [], inputs: [], nextStmt: 0 };
+  const L = new Lowerer(p);
+  for (const d of g.inputs) {
+    const name = `v${d.node}`;
+    p.arrays.set(name, { name, shape: [...d.shape], role: "input", labels: [d.name] });
+    p.inputs.push({ name: d.name, array: name });
+  }
+  for (const id of needed(g, decls.map((d) => d.node))) {
+    const n = g.node(id);
+    if (n.kind === "prim") L.node(n);
+  }
+  // Each output gets an array of its own: a constant gets a defining statement, and an array
+  // that is already another output's is copied.
+  let order = g.nodes.length;
+  for (const d of decls) {
+    const n = g.node(d.node);
+    let array = `v${d.node}`;
+    const taken = p.outputs.some((o) => o.array === array);
+    if (n.kind === "const" || taken) {
+      array = taken ? `${array}_${d.name.replace(/[^A-Za-z0-9]/g, "")}${p.outputs.length}` : array;
+      p.arrays.set(array, { name: array, shape: [...n.shape], role: "output", labels: [d.name] });
+      const src: PExpr = n.kind === "const" ? { k: "const", v: n.value } : L.read(d.node, n.shape.map((_, i) => i), n.shape.length, `S${p.nextStmt}`, [...n.shape]);
+      L.stmt("def", order++, array, [...n.shape], n.shape.map((_, i) => i), src, undefined, array);
+    } else {
+      const a = p.arrays.get(array)!;
+      a.role = "output";
+      a.labels.unshift(d.name);
+    }
+    p.outputs.push({ name: d.name, array });
+  }
+  for (const [name, id] of g.names) { const a = p.arrays.get(`v${id}`); if (a && !a.labels.includes(name)) a.labels.push(name); }
+  return p;
+}
+
+class Lowerer {
+  constructor(private readonly p: PolyProgram) {}
+  private get g() { return this.p.graph; }
+
+  /** An isl size expression for a dimension, registering its parameter. */
+  size(d: Dim): string {
+    const q = paramOf(d, this.g);
+    if (typeof q === "number") return String(q);
+    this.p.params.set(q, d);
+    return q;
+  }
+
+  private paramsOf(text: string): string {
+    const used = [...new Set(text.match(/\b[ns][0-9]+\b/g) ?? [])].filter((q) => this.p.params.has(q));
+    return `[${used.join(", ")}]`;
+  }
+
+  /** `{ S[i0..] : 0 <= ik < extent_k }` for the given extents. */
+  private domainText(stmt: string, extents: Dim[]): string {
+    const its = extents.map((_, i) => `i${i}`);
+    const cons = extents.map((d, i) => `0 <= i${i} < ${this.size(d)}`);
+    return `{ ${stmt}[${its.join(", ")}]${cons.length ? ` : ${cons.join(" and ")}` : ""} }`;
+  }
+
+  private mapText(stmt: string, extents: Dim[], array: string, index: string[]): string {
+    const its = extents.map((_, i) => `i${i}`);
+    const cons = extents.map((d, i) => `0 <= i${i} < ${this.size(d)}`);
+    return `{ ${stmt}[${its.join(", ")}] -> ${array}[${index.join(", ")}]${cons.length ? ` : ${cons.join(" and ")}` : ""} }`;
+  }
+
+  private withParams(text: string): string { return `${this.paramsOf(text)} -> ${text}`; }
+
+  /** A read of node `id` (an array, or a constant leaf) at the given iterator positions. */
+  read(id: number, axes: number[], rank: number, stmt: string, extents?: Dim[], index?: string[]): PExpr {
+    const n = this.g.node(id);
+    if (n.kind === "const") return { k: "const", v: n.value };
+    void rank;
+    const ext = extents ?? [];
+    const idx = index ?? axes.map((a) => `i${a}`);
+    return { k: "read", array: `v${id}`, access: this.p.ctx.map(this.withParams(this.mapText(stmt, ext, `v${id}`, idx))) };
+  }
+
+  /** Adds a statement over `extents` writing `array` at the iterators `axes` (or `index`). */
+  stmt(kind: StmtKind, order: number, array: string, extents: Dim[], axes: number[], expr: PExpr | ((stmt: string) => PExpr), op?: PStmt["op"], _label?: string, index?: string[]): PStmt {
+    const name = `S${this.p.nextStmt++}`;
+    const domain = this.p.ctx.set(this.withParams(this.domainText(name, extents)));
+    const write = this.p.ctx.map(this.withParams(this.mapText(name, extents, array, index ?? axes.map((a) => `i${a}`))));
+    const s: PStmt = { name, kind, order, domain, array, write, expr: typeof expr === "function" ? expr(name) : expr, ...(op ? { op } : {}) };
+    this.p.stmts.push(s);
+    return s;
+  }
+
+  node(n: PrimNode): void {
+    const z = `v${n.id}`;
+    this.p.arrays.set(z, { name: z, shape: [...n.shape], role: "temp", labels: [] });
+    const entry = PRIMS[n.prim];
+    const shape = n.shape;
+    const all = shape.map((_, i) => i);
+    const order = n.id;
+    if (entry.kind === "dyad") {
+      this.stmt("def", order, z, [...shape], all, (S) => ({ k: "call", op: n.prim as never, args: [0, 1].map((k) => this.read(n.args[k]!, operandAxes(n, k), shape.length, S, [...shape])) }));
+      return;
+    }
+    const y = n.args[0]!;
+    const yShape = this.g.node(y).shape;
+    if (entry.kind === "map") {
+      this.stmt("def", order, z, [...shape], all, (S) => ({ k: "call", op: n.prim as never, args: [this.read(y, all, shape.length, S, [...shape])] }));
+      return;
+    }
+    const F = frameOf(n).length;
+    const f = Array.from({ length: F }, (_, i) => `i${i}`);
+    const cellIn = yShape.slice(F);
+    const p = n.params;
+    const it = (from: number, count: number) => Array.from({ length: count }, (_, i) => `i${from + i}`);
+    switch (n.prim) {
+      case "reduce": {
+        const k = p.n!, R = cellIn.length - k;
+        this.stmt("init", order, z, [...shape], all, { k: "const", v: REDUCE_IDENTITY[p.op!] });
+        // S[f, p, r]: z[f, r] op= y[f, p, r]
+        const ext = [...yShape];
+        this.stmt("update", order, z, ext, [], (S) => this.read(y, [], 0, S, ext, it(0, yShape.length)), p.op, undefined, [...f, ...it(F + k, R)]);
+        return;
+      }
+      case "oblique": {
+        const k = p.n!, R = cellIn.length - 2 * k;
+        this.stmt("init", order, z, [...shape], all, { k: "const", v: REDUCE_IDENTITY[p.op!] });
+        const ext = [...yShape];
+        const o = Array.from({ length: k }, (_, i) => `i${F + i} - i${F + k + i} + ${this.size(cellIn[k + i]!)} - 1`);
+        this.stmt("update", order, z, ext, [], (S) => this.read(y, [], 0, S, ext, it(0, yShape.length)), p.op, undefined, [...f, ...o, ...it(F + 2 * k, R)]);
+        return;
+      }
+      case "trim": case "stride": case "diagonals": case "duplicate": {
+        // trim and stride amounts are literals; diagonals' Q are extents, so parameters like the domain's.
+        const ints = p.ints!.map((d) => (n.prim === "diagonals" ? this.size(d) : String(d)));
+        const k = ints.length;
+        let index: string[];
+        if (n.prim === "trim") index = [...f, ...ints.map((t, i) => `i${F + i} + ${t}`), ...it(F + k, shape.length - F - k)];
+        else if (n.prim === "stride") index = [...f, ...ints.map((s, i) => `${s}i${F + i}`), ...it(F + k, shape.length - F - k)];
+        else if (n.prim === "duplicate") index = [...f, ...it(F + k, shape.length - F - k)];
+        else index = [...f, ...ints.map((q, i) => `i${F + i} - i${F + k + i} + ${q} - 1`), ...it(F + 2 * k, shape.length - F - 2 * k)];
+        this.stmt("def", order, z, [...shape], all, (S) => this.read(y, [], 0, S, [...shape], index));
+        return;
+      }
+      case "pad": case "dilate": {
+        const ints = p.ints!.map(String);
+        const k = ints.length;
+        this.stmt("init", order, z, [...shape], all, { k: "const", v: 0 });
+        const ext = [...yShape];
+        const index = [...f, ...ints.map((t, i) => (n.prim === "pad" ? `i${F + i} + ${t}` : `${t}i${F + i}`)), ...it(F + k, yShape.length - F - k)];
+        this.stmt("update", order, z, ext, [], (S) => this.read(y, [], 0, S, ext, it(0, yShape.length)), "+", undefined, index);
+        return;
+      }
+      default: throw new Error(`internal: no lowering for ${n.prim}`);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The Poly program (reference §8.2): arrays as isl sets, statements as (domain, write access,
+ * expression over read accesses) with def / init / update kinds. Sizes are isl parameters
+ * (`n24` for a known 24, `s0` for the first symbolic size); size 1 stays a literal.
+ */
+import type { Graph } from "../core/graph.js";
+import type { ReduceOp } from "../core/params.js";
+import type { DyadName, MapName } from "../core/prims.js";
+import type { Dim } from "../core/shape.js";
+import type { Ctx, IslMap, IslSet } from "./isl/index.js";
+
+/** A read leaf carries its access: statement instance → the array element it reads. */
+export type PExpr =
+  | { k: "read"; array: string; access: IslMap }
+  | { k: "const"; v: number }
+  | { k: "call"; op: DyadName | MapName; args: PExpr[] };
+
+export type StmtKind = "def" | "init" | "update";
+
+/**
+ * def: z[w(i)] = e(i); init: z[w(i)] = e (a constant); update: z[w(i)] = op(z[w(i)], e(i)).
+ * `order` is a topological position: every value a statement reads is produced by statements
+ * of smaller order (or by inits/updates of the same array before it), so ordering statements by
+ * it, each as its own loop nest, is always a valid schedule.
+ */
+export interface PStmt {
+  name: string;
+  kind: StmtKind;
+  order: number;
+  domain: IslSet;
+  array: string;
+  write: IslMap;
+  expr: PExpr;
+  op?: ReduceOp;
+}
+
+export type ArrayRole = "input" | "output" | "temp";
+export interface PArray {
+  name: string;
+  shape: Dim[];
+  role: ArrayRole;
+  /** The program's names for this array (an input's or output's name comes first). */
+  labels: string[];
+}
+
+export interface PolyProgram {
+  ctx: Ctx;
+  graph: Graph;
+  arrays: Map<string, PArray>;
+  stmts: PStmt[];
+  /** isl parameter name → its value (a number) or the symbolic size it stands for. */
+  params: Map<string, number | string>;
+  /** Output name → array (an output may share its array with no other output). */
+  outputs: { name: string; array: string }[];
+  inputs: { name: string; array: string }[];
+  nextStmt: number;
+}
+
+export function paramOf(d: Dim, graph: Graph): string | number {
+  if (typeof d === "number") return d === 1 ? 1 : `n${d}`;
+  return `s${graph.sizes.indexOf(d)}`;
+}
+
+export function exprText(e: PExpr): string {
+  switch (e.k) {
+    case "const": return Number.isFinite(e.v) ? String(e.v) : e.v > 0 ? "inf" : Number.isNaN(e.v) ? "nan" : "-inf";
+    case "read": return `${e.array}${rangeText(e.access)}`;
+    case "call": return `(${e.op} ${e.args.map(exprText).join(" ")})`;
+  }
+}
+
+/** `[i0, 2i1 + 1]`: the element part of an access map, as isl prints it. */
+function rangeText(m: IslMap): string {
+  const s = m.toString();
+  const arrow = s.indexOf("->", s.indexOf("{"));
+  const inner = s.slice(arrow + 2);
+  const open = inner.indexOf("["), close = inner.indexOf("]", open);
+  return inner.slice(open, close + 1).replace(/\s+/g, " ");
+}
+
+/** The whole program as text: arrays, then statements with their isl domains. */
+export function printPoly(p: PolyProgram): string {
+  const lines: string[] = [];
+  for (const a of p.arrays.values()) lines.push(`array ${a.name} (${a.shape.join(" ")}) ${a.role}${a.labels.length ? `  ; ${a.labels.join(" ")}` : ""}`);
+  for (const s of [...p.stmts].sort((a, b) => a.order - b.order || a.name.localeCompare(b.name, "en", { numeric: true }))) {
+    const target = `${s.array}${rangeText(s.write)}`;
+    const rhs = s.kind === "update" ? `${s.op}= ${exprText(s.expr)}` : `= ${exprText(s.expr)}`;
+    lines.push(`${s.name} ${s.kind} @${s.order} ${s.domain.toString()}`);
+    lines.push(`    ${target} ${rhs}`);
+  }
+  return lines.join("\n");
+}
+
+/** Visits every read leaf. */
+export function reads(e: PExpr, out: Extract<PExpr, { k: "read" }>[] = []): Extract<PExpr, { k: "read" }>[] {
+  if (e.k === "read") out.push(e);
+  else if (e.k === "call") for (const a of e.args) reads(a, out);
+  return out;
+}

@@ -1,0 +1,47 @@
+/** A compiled program running in-process: typed arrays go to native code without copying. */
+import type { Graph } from "../core/graph.js";
+import { bindInputs, toTensor, type InputValue } from "../api/inputs.js";
+import type { CUnit } from "../codegen/c.js";
+import { product, resolveShape } from "../core/shape.js";
+import type { DType, Tensor } from "../interp/eval.js";
+import { buildShared, loadLibrary, type NativeBuild } from "./native.js";
+
+export class NativeModule {
+  private readonly fn: (...args: unknown[]) => void;
+  private readonly scratchBytes: (...sizes: number[]) => number | bigint;
+  private scratch: ArrayBuffer = new ArrayBuffer(0);
+
+  constructor(readonly graph: Graph, readonly unit: CUnit, readonly dtype: DType, readonly build: NativeBuild) {
+    const lib = loadLibrary(build.path);
+    const T = dtype === "f32" ? "float" : "double";
+    const params = [...unit.entry.buffers.map(() => `${T} *`), ...unit.entry.sizes.map(() => "int64_t"), "void *"];
+    this.fn = lib.func(`void ${unit.entry.symbol}(${params.join(", ")})`) as (...args: unknown[]) => void;
+    this.scratchBytes = lib.func(`size_t ${unit.entry.scratchSymbol}(${unit.entry.sizes.map(() => "int64_t").join(", ") || "void"})`) as (...s: number[]) => number;
+  }
+
+  /** Evaluates every output and gradient declaration. Inputs as for the interpreter. */
+  run(inputs: Record<string, InputValue>): Record<string, Tensor> {
+    const given = new Map(Object.entries(inputs).map(([k, v]) => [k, toTensor(k, v, this.dtype)]));
+    const { sizes } = bindInputs(this.graph, given);
+    const Ctor = this.dtype === "f32" ? Float32Array : Float64Array;
+    const sizeValues = this.unit.entry.sizes.map((s) => sizes.get(s)!);
+    const out: Record<string, Tensor> = {};
+    const args: unknown[] = [];
+    for (const b of this.unit.entry.buffers) {
+      if (b.role === "input") { args.push(given.get(b.name)!.data); continue; }
+      const decl = this.graph.outputs.find((o) => o.name === b.name) ?? this.graph.grads.find((g) => g.name === b.name)!;
+      const shape = resolveShape(decl.shape, sizes);
+      const t = { shape, data: new Ctor(Math.max(1, product(shape))).subarray(0, product(shape)) };
+      out[b.name] = t;
+      args.push(t.data);
+    }
+    const need = Number(this.scratchBytes(...sizeValues));
+    if (this.scratch.byteLength < need) this.scratch = new ArrayBuffer(need);
+    this.fn(...args, ...sizeValues, need ? this.scratch : null);
+    return out;
+  }
+}
+
+export function loadNative(graph: Graph, unit: CUnit, dtype: DType, flags?: string[]): NativeModule {
+  return new NativeModule(graph, unit, dtype, buildShared(unit.name, unit.header, unit.source, flags));
+}
