@@ -6,7 +6,8 @@ import { LiftError } from "../lang/diagnostics.js";
 import { parse } from "../lang/parser.js";
 import { SourceFile } from "../lang/source.js";
 import { bindInputs, toTensor, type InputValue } from "./inputs.js";
-import { compileGraph, type CompileOptions } from "../poly/compile.js";
+import type { CompileOptions } from "../poly/compile.js";
+import { cachedUnit } from "../runtime/unit_cache.js";
 import { loadNative, type NativeModule } from "../runtime/module.js";
 import { DEFAULT_CFLAGS } from "../runtime/native.js";
 
@@ -41,7 +42,7 @@ export class LiftProgram {
    */
   compile(opts: CompileOptions = {}): NativeModule {
     const dtype = opts.dtype ?? "f32";
-    const { unit } = compileGraph(this.graph, { ...opts, dtype, name: opts.name ?? "lift_program" });
+    const { unit } = cachedUnit(this.graph, { ...opts, dtype, name: opts.name ?? "lift_program" });
     return loadNative(this.graph, unit, dtype, opts.openmp ? [...DEFAULT_CFLAGS, "-fopenmp"] : undefined);
   }
 

@@ -1,5 +1,6 @@
 import type { ParseArgsConfig } from "node:util";
 import { checkCommand, gradCommand } from "./check.js";
+import { compileCommand, emitCommand } from "./compile.js";
 import { replCommand } from "./repl.js";
 import { runCommand } from "./run.js";
 
@@ -14,5 +15,7 @@ export const COMMANDS: Record<string, Command> = {
   run: runCommand,
   check: checkCommand,
   grad: gradCommand,
+  compile: compileCommand,
+  emit: emitCommand,
   repl: replCommand,
 };

@@ -14,7 +14,8 @@ Evaluates the program (several files are concatenated) and prints every \`out\` 
 
   --inputs IN.json   values of the inputs: {"A": {"shape": [2, 2], "data": [1, 2, 3, 4]},
                      "B": [[1, 2], [3, 4]], "c": 0.5}
-  --backend NAME     interp (the reference interpreter; default)
+  --backend NAME     interp (the reference interpreter; default) or c (compiled through
+                     isl to C and run in-process; the build is cached)
   --dtype f32|f64    element type (default f32)
   --json             print one JSON object {"name": {"shape": [...], "data": [...]}} on
                      stdout and nothing else; NaN and infinities are the strings
@@ -25,10 +26,10 @@ Evaluates the program (several files are concatenated) and prints every \`out\` 
     const dtype = (v.dtype ?? "f32") as string;
     if (dtype !== "f32" && dtype !== "f64") throw new UsageError(`--dtype must be f32 or f64, not ${dtype}`);
     const backend = (v.backend ?? "interp") as string;
-    if (backend !== "interp") throw new UsageError(`unknown backend \`${backend}\` (available: interp)`);
+    if (backend !== "interp" && backend !== "c") throw new UsageError(`unknown backend \`${backend}\` (available: interp, c)`);
     const program = load(readSources(files));
     const inputs = typeof v.inputs === "string" ? readInputs(v.inputs) : {};
-    const out = program.run(inputs, { dtype });
+    const out = backend === "c" ? program.compile({ dtype }).run(inputs) : program.run(inputs, { dtype });
     process.stdout.write(v.json ? jsonOutputs(out, dtype) + "\n" : textOutputs(out));
     return 0;
   },

@@ -2,14 +2,14 @@
  * THE primitive table. Every builtin is one entry; the mapped type `PrimTable` makes `tsc`
  * refuse an entry without its shape rule, evaluation, derivative (vector–Jacobian rule written
  * with primitives of this same table, so gradients can be differentiated again) and printing.
- * Surface builtins are the 14 of reference §4; `==`, `pad`, `dilate`, `diagonals` are internal:
- * they appear only as the adjoints of other rules.
+ * Surface builtins are the 14 of reference §4; `==`, `ypow`, `xlogy`, `pad`, `dilate`,
+ * `diagonals` are internal: they appear only in the rules of other entries.
  */
 import type { Dim } from "./shape.js";
 import { REDUCE_IDENTITY, type Params, type ReduceOp } from "./params.js";
 import * as K from "./kernels.js";
 
-export type DyadName = "+" | "-" | "*" | "/" | "**" | "<." | ">." | "==";
+export type DyadName = "+" | "-" | "*" | "/" | "**" | "<." | ">." | "==" | "ypow" | "xlogy";
 export type MapName = "exp" | "log";
 export type CellName = "reduce" | "oblique" | "trim" | "stride" | "duplicate" | "pad" | "dilate" | "diagonals";
 export type PrimName = DyadName | MapName | CellName;
@@ -93,11 +93,20 @@ export const PRIMS: PrimTable = {
     vjp: [(v) => v.dyad("/", v.acc, v.y),
       (v) => v.dyad("-", v.lit(0), v.dyad("/", v.dyad("*", v.acc, v.x), v.dyad("*", v.y, v.y)))],
     c: (a, b) => `(${a} / ${b})` },
-  // d(x^y) = y·x^(y−1)·dx + x^y·ln x·dy  (no 0/0 at x = 0 for a constant y ≥ 1, unlike the original z·y/x)
+  // d(x^y) = ypow(x, y)·dx + xlogy(x^y, x)·dy, with ypow(x, y) = y·x^(y−1) and xlogy(z, x) = z·ln x,
+  // each defined as 0 where its first factor is 0, so a zero base gives no 0·∞ at any order
   "**": { kind: "dyad", surface: true, fn: Math.pow,
-    vjp: [(v) => v.dyad("*", v.acc, v.dyad("*", v.y, v.dyad("**", v.x, v.dyad("-", v.y, v.lit(1))))),
-      (v) => v.dyad("*", v.acc, v.dyad("*", v.z, v.map("log", v.x)))],
+    vjp: [(v) => v.dyad("*", v.acc, v.dyad("ypow", v.x, v.y)), (v) => v.dyad("*", v.acc, v.dyad("xlogy", v.z, v.x))],
     c: (a, b) => `pow(${a}, ${b})` },
+  // ypow(x, y) = y·x^(y−1) (0 when y = 0);  d/dx = y·ypow(x, y − 1);  d/dy = x^(y−1) + xlogy(ypow(x, y), x)
+  ypow: { kind: "dyad", surface: false, fn: (x, y) => (y === 0 ? 0 : y * Math.pow(x, y - 1)),
+    vjp: [(v) => v.dyad("*", v.acc, v.dyad("*", v.y, v.dyad("ypow", v.x, v.dyad("-", v.y, v.lit(1))))),
+      (v) => v.dyad("*", v.acc, v.dyad("+", v.dyad("**", v.x, v.dyad("-", v.y, v.lit(1))), v.dyad("xlogy", v.z, v.x)))],
+    c: (a, b) => `((${b}) == 0 ? 0 : (${b}) * pow(${a}, (${b}) - 1))` },
+  // xlogy(a, b) = a·ln b (0 when a = 0);  d/da = ln b;  d/db = a / b
+  xlogy: { kind: "dyad", surface: false, fn: (a, b) => (a === 0 ? 0 : a * Math.log(b)),
+    vjp: [(v) => v.dyad("*", v.acc, v.map("log", v.y)), (v) => v.dyad("*", v.acc, v.dyad("/", v.x, v.y))],
+    c: (a, b) => `((${a}) == 0 ? 0 : (${a}) * log(${b}))` },
   // d min(x,y) = [z = x]·dx + [z = y]·dy: a tie sends the whole gradient to both (reference §4.6)
   "<.": { kind: "dyad", surface: true, fn: (a, b) => (b < a ? b : a), identity: Infinity,
     vjp: [(v) => v.dyad("*", v.acc, v.dyad("==", v.z, v.x)), (v) => v.dyad("*", v.acc, v.dyad("==", v.z, v.y))],

@@ -13,9 +13,7 @@ export class NativeModule {
 
   constructor(readonly graph: Graph, readonly unit: CUnit, readonly dtype: DType, readonly build: NativeBuild) {
     const lib = loadLibrary(build.path);
-    const T = dtype === "f32" ? "float" : "double";
-    const params = [...unit.entry.buffers.map(() => `${T} *`), ...unit.entry.sizes.map(() => "int64_t"), "void *"];
-    this.fn = lib.func(`void ${unit.entry.symbol}(${params.join(", ")})`) as (...args: unknown[]) => void;
+    this.fn = lib.func(`void ${unit.entry.symbol}(void **buffers, const int64_t *sizes, void *scratch)`) as (...args: unknown[]) => void;
     this.scratchBytes = lib.func(`size_t ${unit.entry.scratchSymbol}(${unit.entry.sizes.map(() => "int64_t").join(", ") || "void"})`) as (...s: number[]) => number;
   }
 
@@ -37,7 +35,8 @@ export class NativeModule {
     }
     const need = Number(this.scratchBytes(...sizeValues));
     if (this.scratch.byteLength < need) this.scratch = new ArrayBuffer(need);
-    this.fn(...args, ...sizeValues, need ? this.scratch : null);
+    // koffi hands each typed array's own memory to C: nothing is copied either way.
+    this.fn(args, BigInt64Array.from(sizeValues.map(BigInt)), need ? this.scratch : null);
     return out;
   }
 }

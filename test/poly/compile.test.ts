@@ -1,0 +1,132 @@
+/**
+ * The compiled path against the interpreter: reference vectors, the MNIST model, random
+ * programs; contraction figures; golden generated code; compile-time budgets.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { load } from "../../src/api/index.js";
+import { compileGraph } from "../../src/poly/compile.js";
+import { ACCEPT_VECTORS, vectorById } from "../vectors/reference.js";
+import { compareT43, MNIST_GRAD, MNIST_MODEL, mnistGradAccumulators, mnistInputs, T43_PROGRAMS } from "../vectors/mnist.js";
+import { randomProgram } from "./random_programs.js";
+import type { Tensor } from "../../src/interp/eval.js";
+
+// Every test process compiles into a fresh cache, so CI measures cold compiles.
+process.env.LIFT_CACHE = mkdtempSync(join(tmpdir(), "lift-cache-"));
+
+function compare(a: Record<string, Tensor>, b: Record<string, Tensor>, rel: number, what: string): void {
+  for (const k of Object.keys(a)) {
+    const x = a[k]!, y = b[k];
+    assert.ok(y, `${what}: ${k} missing from the compiled outputs`);
+    assert.deepEqual(y.shape, x.shape, `${what}: ${k} shape`);
+    let scale = 0;
+    for (const v of x.data) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
+    for (let i = 0; i < x.data.length; i++) {
+      const u = x.data[i]!, v = y.data[i]!;
+      if (Number.isNaN(u) && Number.isNaN(v)) continue;
+      if (u === v) continue;
+      assert.ok(Math.abs(u - v) <= rel * Math.max(Math.abs(u), scale, 1e-300), `${what}: ${k}[${i}] interpreter ${u}, compiled ${v}`);
+    }
+  }
+}
+
+for (const dtype of ["f64", "f32"] as const) {
+  test(`reference vectors: compiled C equals the interpreter (${dtype})`, () => {
+    for (const v of ACCEPT_VECTORS) {
+      const p = load({ name: `${v.id}.lift`, text: v.source });
+      compare(p.run(v.inputs, { dtype }), p.compile({ dtype, name: "vec" }).run(v.inputs), dtype === "f64" ? 1e-9 : 1e-4, v.id);
+    }
+  });
+}
+
+test("reference vectors with contraction off and the sequential schedule agree too", () => {
+  for (const v of ACCEPT_VECTORS.filter((_, i) => i % 3 === 0)) {
+    const p = load(v.source);
+    compare(p.run(v.inputs, { dtype: "f64" }), p.compile({ dtype: "f64", contract: false, schedule: "sequential" }).run(v.inputs), 1e-9, v.id);
+  }
+});
+
+test("T43: the MNIST model with its gradients, compiled, matches the reference figures", () => {
+  const p = load([{ name: "mnist.model", text: MNIST_MODEL }, { name: "mnist.grad", text: MNIST_GRAD }]);
+  const out = p.compile({ dtype: "f64", name: "mnist" }).run({ ...mnistInputs(), ...mnistGradAccumulators() });
+  const errs = [...T43_PROGRAMS.model.map((k) => compareT43(k, out[k]!.data)), ...Object.entries(T43_PROGRAMS.grad).map(([n, k]) => compareT43(k, out[n]!.data))].flat();
+  assert.deepEqual(errs, []);
+});
+
+test("300 random well-ranked programs (gradients, nested ranks, every builtin): compiled equals interpreted", () => {
+  const BATCH = 25;
+  for (let b = 0; b < 12; b++) {
+    const progs = Array.from({ length: BATCH }, (_, i) => randomProgram(7919 * b + i, `p${i}.`));
+    const source = progs.map((x) => x.source).join("\n");
+    const inputs = Object.assign({}, ...progs.map((x) => x.inputs));
+    const program = load(source);
+    for (const dtype of ["f64", "f32"] as const) {
+      const a = program.run(inputs, { dtype });
+      const c = program.compile({ dtype, name: "rnd" }).run(inputs);
+      try {
+        compare(a, c, dtype === "f64" ? 1e-9 : 1e-4, `batch ${b} ${dtype}`);
+      } catch (e) {
+        const bad = /: p(\d+)\./.exec((e as Error).message);
+        throw new Error(`${(e as Error).message}\n${bad ? progs[Number(bad[1])]!.source : ""}`);
+      }
+    }
+  }
+});
+
+test("contraction: the 8×8 matmul keeps no 8×8×8 array, only its output", () => {
+  const { stats } = compileGraph(load(vectorById("T1").source).graph);
+  assert.deepEqual(stats.intermediates, []);
+  assert.equal(stats.intermediateBytes, 0);
+});
+
+test("contraction: MNIST model + grad + AdaDelta-style update fits in 256 KiB of intermediates (f32)", () => {
+  const update = ["K1", "B1", "K2", "B2", "W", "B"].map((x) => `n${x} :: (out ${MNIST_MODEL.match(new RegExp(`^${x} :: \\(in ([0-9 ]+)\\)`, "m"))![1]})\nn${x} := (${x} - (0.01 * d${x}))`).join("\n");
+  const p = load([{ name: "mnist.model", text: MNIST_MODEL }, { name: "mnist.grad", text: MNIST_GRAD }, { name: "update", text: update }]);
+  const { stats } = compileGraph(p.graph, { dtype: "f32" });
+  assert.ok(stats.intermediateBytes <= 256 * 1024, `${stats.intermediateBytes} bytes`);
+  // No outer-product-sized array survives (the largest conv2 intermediate would be 3,686,400 values).
+  for (const a of stats.intermediates) assert.ok(typeof a.elements === "number" && a.elements < 65536, `${a.name} ${a.shape}`);
+});
+
+test("compile time of the MNIST training step: cold under 5 s, cached under 200 ms", () => {
+  const sources = [{ name: "mnist.model", text: MNIST_MODEL }, { name: "mnist.grad", text: MNIST_GRAD }];
+  let t0 = performance.now();
+  const cold = load(sources).compile({ dtype: "f32", name: "mnist_step" });
+  const coldMs = performance.now() - t0;
+  assert.equal(cold.build.cached, false);
+  t0 = performance.now();
+  const warm = load(sources).compile({ dtype: "f32", name: "mnist_step" });
+  const warmMs = performance.now() - t0;
+  assert.equal(warm.build.cached, true);
+  assert.ok(coldMs < 5000, `cold compile took ${coldMs.toFixed(0)} ms`);
+  assert.ok(warmMs < 200, `cached compile took ${warmMs.toFixed(0)} ms`);
+});
+
+test("scheduling is bounded: with a tiny work bound it falls back and the result is still right", () => {
+  const v = vectorById("T30");
+  const p = load(v.source);
+  const { stats, unit } = compileGraph(p.graph, { dtype: "f64", scheduleEffort: 1e-6 });
+  assert.match(stats.scheduler, /^sequential/);
+  assert.ok(unit.source.length > 0);
+  compare(p.run(v.inputs, { dtype: "f64" }), p.compile({ dtype: "f64", scheduleEffort: 1e-6 }).run(v.inputs), 1e-9, "T30 bounded");
+});
+
+// Golden files: every change to the generated code shows in review. UPDATE_GOLDEN=1 rewrites them.
+const GOLDEN = join(process.cwd(), "test", "golden");
+const golden: [string, string][] = [
+  ["matmul", vectorById("T1").source],
+  ["conv", readFileSync(join(process.cwd(), "examples", "conv.lift"), "utf8")],
+];
+for (const [name, source] of golden) {
+  test(`golden: Poly program and C of ${name}`, () => {
+    const c = compileGraph(load({ name: `${name}.lift`, text: source }).graph, { dtype: "f32", name });
+    for (const [ext, text] of [["poly", c.poly + "\n"], ["c", c.unit.source], ["h", c.unit.header]] as const) {
+      const file = join(GOLDEN, `${name}.${ext}`);
+      if (process.env.UPDATE_GOLDEN || !existsSync(file)) writeFileSync(file, text);
+      assert.equal(text, readFileSync(file, "utf8"), `${file} differs (UPDATE_GOLDEN=1 npm test to accept)`);
+    }
+  });
+}
