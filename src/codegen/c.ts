@@ -65,7 +65,7 @@ export function printC(lp: LoopProgram, opts: { name: string; dtype: DType; open
   c.push(`#define lift_floord(n, d) (((n) < 0) ? -((-(n) + (d) - 1) / (d)) : (n) / (d))`);
   c.push(`#define lift_round_up(n) ((((size_t)(n)) + ${ALIGN - 1}) / ${ALIGN} * ${ALIGN})`, "");
   c.push(`size_t ${name}_scratch_bytes(${sizeArgs.join(", ") || "void"}) {`);
-  lp.sizes.forEach((s, k) => c.push(`  const long ${sizeVar(k)} = ${fieldOf.get(`size_${s}`)};`));
+  lp.sizes.forEach((s, k) => c.push(`  const long ${sizeVar(k)} = ${fieldOf.get(`size_${s}`)};`, `  (void)${sizeVar(k)};`));
   c.push(`  return (${scratchFloats}) * sizeof(${T});`, `}`, "");
   c.push(`void ${name}(const ${name}_args *args, void *scratch) {`);
   lp.sizes.forEach((s, k) => c.push(`  const long ${sizeVar(k)} = args->${fieldOf.get(`size_${s}`)};`));
@@ -74,6 +74,7 @@ export function printC(lp: LoopProgram, opts: { name: string; dtype: DType; open
   temps.forEach((t, i) => c.push(`  ${T} *restrict ${t.name} = (${T} *)scratch + ${offsets[i]};${t.labels.length ? ` /* ${commentText(t.labels.join(" "))} */` : ""}`));
   if (!temps.length) c.push(`  (void)scratch;`);
   for (const [q, v] of lp.params) if (typeof v === "number") c.push(`  (void)${q};`);
+  lp.sizes.forEach((_, k) => c.push(`  (void)${sizeVar(k)};`));
 
   const flat = (a: Access): string => {
     const arr = arrays.get(a.array);

@@ -30,7 +30,7 @@ export function emitMain(g: Graph, unit: CUnit, dtype: DType): string {
   L.push(`  fclose(f);`, `}`, "");
   L.push(`int main(int argc, char **argv) {`);
   L.push(`  if (argc < 3) { fprintf(stderr, "usage: %s IN_DIR OUT_DIR${unit.entry.sizes.map((s) => ` ${ids.get(`size_${s}`)}=VALUE`).join("")}\\n", argv[0]); return 2; }`);
-  L.push(`  long sz[${Math.max(1, unit.entry.sizes.length)}] = {0};`);
+  L.push(`  long sz[${Math.max(1, unit.entry.sizes.length)}] = {0};`, `  (void)sz;`);
   unit.entry.sizes.forEach((s, k) => {
     const id = ids.get(`size_${s}`)!;
     L.push(`  for (int i = 3; i < argc; i++) if (!strncmp(argv[i], "${id}=", ${id.length + 1})) sz[${k}] = atol(argv[i] + ${id.length + 1});`);

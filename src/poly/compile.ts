@@ -10,6 +10,7 @@ import { generateLoops } from "./astgen.js";
 import { contract, knownContext, type ContractStats } from "./contract.js";
 import { dependences } from "./deps.js";
 import { Ctx } from "./isl/index.js";
+import { LiftError } from "../lang/diagnostics.js";
 import { lower } from "./lower.js";
 import { printPoly } from "./program.js";
 import { schedule, type ScheduleMode } from "./schedule.js";
@@ -43,6 +44,9 @@ const dumps = () => new Set((process.env.LIFT_DUMP ?? "").split(",").map((s) => 
 
 export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
   const dtype = opts.dtype ?? "f32";
+  // The name reaches file names and the compiler's command line: only a plain C identifier passes.
+  if (opts.name !== undefined && !/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(opts.name))
+    throw new LiftError(`the program name must be a C identifier (letters, digits, _), not ${JSON.stringify(opts.name)}`);
   const want = dumps();
   const passes: CompileStats["passes"] = [];
   const ctx = new Ctx();

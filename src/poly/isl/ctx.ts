@@ -1,9 +1,9 @@
 // Ctx: one isl_ctx per compilation, with the factories that parse isl's text syntax.
 
-import { CtxCore, type CtxOptions, type IslObject, type WrapperClass } from "./core.js";
+import { CtxCore, IslObject, type CtxOptions, type WrapperClass } from "./core.js";
 import { Aff, MultiAff, MultiUnionPwAff, PwAff, PwMultiAff, UnionPwMultiAff } from "./affine.js";
 import { buildAst, type AstNode, type BuildAstOptions } from "./ast.js";
-import { IslUsageError } from "./error.js";
+import { IslError, IslUsageError } from "./error.js";
 import { computeFlow, type FlowInput, type FlowResult } from "./flow.js";
 import { Id } from "./id.js";
 import { islFn, type IslFnName } from "./lib.js";
@@ -30,12 +30,10 @@ export class Ctx extends CtxCore {
     try {
       return this.obj(cls, fn, this, text);
     } catch (e) {
+      if (!(e instanceof IslError)) throw e;
       // isl's message carries no position in CONTINUE mode; quote the input instead.
-      if (e instanceof Error && e.name === "IslError") {
-        const quoted = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text;
-        Object.defineProperty(e, "message", { value: `${e.message}; while parsing ${JSON.stringify(quoted)}` });
-      }
-      throw e;
+      const quoted = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text;
+      throw new IslError(e.fn, e.code, e.islMessage, e.file, e.line, `while parsing ${JSON.stringify(quoted)}`);
     }
   }
 
@@ -149,7 +147,7 @@ export function withCtx<T>(fn: (ctx: Ctx) => T, opts: CtxOptions = {}): T {
     ctx.free({ strict: false });
     throw e;
   }
-  if (result instanceof CtxCore || (result as { ctx?: unknown } | null)?.ctx === ctx) {
+  if (result instanceof CtxCore || result instanceof IslObject) {
     ctx.free({ strict: false });
     throw new IslUsageError("withCtx: fn returned an isl object, which dies with the ctx; return plain data");
   }

@@ -330,6 +330,7 @@ const PROTOTYPES = {
   isl_schedule_node_band_member_set_coincident: "__isl_give isl_schedule_node * (__isl_take isl_schedule_node *node, int pos, int coincident)",
   isl_schedule_node_band_get_partial_schedule: "__isl_give isl_multi_union_pw_aff * (__isl_keep isl_schedule_node *node)",
   isl_schedule_node_band_get_partial_schedule_union_map: "__isl_give isl_union_map * (__isl_keep isl_schedule_node *node)",
+  isl_schedule_node_band_member_set_ast_loop_type: "__isl_give isl_schedule_node * (__isl_take isl_schedule_node *node, int pos, enum isl_ast_loop_type type)",
   isl_schedule_node_band_tile: "__isl_give isl_schedule_node * (__isl_take isl_schedule_node *node, __isl_take isl_multi_val *sizes)",
   isl_schedule_node_band_split: "__isl_give isl_schedule_node * (__isl_take isl_schedule_node *node, int pos)",
   isl_schedule_node_filter_get_filter: "__isl_give isl_union_set * (__isl_keep isl_schedule_node *node)",

@@ -216,6 +216,15 @@ export class ScheduleNode extends IslObject {
   bandSetPermutable(permutable: boolean): ScheduleNode {
     return this.give(ScheduleNode, "isl_schedule_node_band_set_permutable", permutable ? 1 : 0);
   }
+  /**
+   * How AST generation treats member i: "unroll" fully, "separate" into full and partial
+   * iterations, "atomic" (one loop per statement group), or "default".
+   */
+  bandSetAstLoopType(i: number, type: "default" | "atomic" | "unroll" | "separate"): ScheduleNode {
+    const code = ["default", "atomic", "unroll", "separate"].indexOf(type);
+    if (code < 0) throw new IslUsageError(`unknown AST loop type ${type}`);
+    return this.give(ScheduleNode, "isl_schedule_node_band_member_set_ast_loop_type", i, code);
+  }
   /** Takes a band and one size per member; gives the tile band, with the point band as its child. */
   bandTile(sizes: readonly number[]): ScheduleNode {
     if (sizes.length !== this.bandNMember()) throw new IslUsageError("bandTile: one size per band member");

@@ -4,7 +4,7 @@
 // The constraints cross the process boundary as isl text (schedule constraints and
 // schedules both print and parse losslessly).
 
-import { fork } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { withCtx } from "./ctx.js";
 import { IslError, type IslErrorCode } from "./error.js";
@@ -22,6 +22,7 @@ export interface ScheduleTimedOut {
 export interface WorkerRequest {
   constraints: string;
   options: IslOptions;
+  parentPid: number;
 }
 
 /** @internal IPC message from the worker. */
@@ -41,6 +42,18 @@ export type WorkerReply =
     };
 
 const WORKER = fileURLToPath(new URL("./schedule_worker.js", import.meta.url));
+
+// Children still running when this process exits are killed with it (the worker also asks
+// the kernel for that on Linux, which covers a parent killed by a signal).
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function killRunningOnExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const c of running) c.kill("SIGKILL");
+  });
+}
 
 /**
  * Takes schedule constraints as isl text (ScheduleConstraints.toString()); gives the
@@ -72,10 +85,13 @@ export function scheduleWithTimeout(
       serialization: "json",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
+    running.add(child);
+    killRunningOnExit();
     let state: "running" | "killing" | "done" = "running";
     const finish = (): void => {
       state = "done";
       clearTimeout(timer);
+      running.delete(child);
     };
     const timer = setTimeout(() => {
       if (state !== "running") return;
@@ -112,6 +128,6 @@ export function scheduleWithTimeout(
         reject(new Error(`schedule worker exited without a result (code ${code}, signal ${signal})`));
       }
     });
-    child.send({ constraints: constraintsText, options } satisfies WorkerRequest);
+    child.send({ constraints: constraintsText, options, parentPid: process.pid } satisfies WorkerRequest);
   });
 }
