@@ -3,7 +3,7 @@ import { check } from "../core/checker.js";
 import type { Graph } from "../core/graph.js";
 import { evaluate, type DType, type EvalStats, type Tensor } from "../interp/eval.js";
 import { LiftError } from "../lang/diagnostics.js";
-import { parse } from "../lang/parser.js";
+import { resolveUses } from "../lang/use.js";
 import { SourceFile } from "../lang/source.js";
 import { bindInputs, toTensor, type InputValue } from "./inputs.js";
 import type { CompileOptions } from "../poly/compile.js";
@@ -57,8 +57,8 @@ export class LiftProgram {
 /** Parses and checks one or more sources, concatenated into one program. Throws LiftError. */
 export function load(sources: string | SourceText | SourceText[]): LiftProgram {
   const list = typeof sources === "string" ? [{ name: "<input>", text: sources }] : Array.isArray(sources) ? sources : [sources];
-  const files = list.map((s) => new SourceFile(s.name, s.text));
-  return new LiftProgram(check(parse(files)), files);
+  const { program, files } = resolveUses(list.map((s) => new SourceFile(s.name, s.text)));
+  return new LiftProgram(check(program), files);
 }
 
 /** `load(sources).compile(options)`: the compiled module of a program. */

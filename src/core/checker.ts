@@ -60,6 +60,7 @@ export class Checker {
         break;
       }
       case "declare": this.declare(s); break;
+      case "use": fail("`use` must be resolved before checking", s.span);
     }
   }
 
@@ -105,8 +106,8 @@ export class Checker {
   private declare(s: Extract<Stmt, { kind: "declare" }>): void {
     const e = s.expr;
     const head = e.kind === "list" ? e.items[0] : undefined;
-    if (e.kind !== "list" || head?.kind !== "name" || !["in", "out", "grad"].includes(head.name))
-      fail("a declaration is `(in d…)`, `(out d…)` or `(grad Loss W)`", e.span);
+    if (e.kind !== "list" || head?.kind !== "name" || !["in", "param", "out", "grad"].includes(head.name))
+      fail("a declaration is `(in d…)`, `(param d…)`, `(out d…)` or `(grad Loss W)`", e.span);
     const rest = e.items.slice(1);
     if (head.name === "grad") {
       if (rest.length !== 2 || rest[0]!.kind !== "name" || rest[1]!.kind !== "name")
@@ -134,7 +135,7 @@ export class Checker {
         symbols.set(item.name, item.span);
       } else fail("a size must be a whole number or a size name", item.span, "declare `(in N 28 28)` for a batch of any size N");
     }
-    if (head.name === "in") {
+    if (head.name === "in" || head.name === "param") {
       this.fresh(s.name, s.nameSpan);
       for (const [sym, span] of symbols) {
         const b = this.bindings.get(sym);
@@ -144,6 +145,7 @@ export class Checker {
       const node = this.graph.input(s.name, dims, s.nameSpan);
       this.bind(s.name, { kind: "array", node, span: s.nameSpan });
       this.graph.inputs.push({ name: s.name, node, shape: dims, span: s.span });
+      if (head.name === "param") this.graph.params.push(s.name);
     } else {
       if (this.outs.has(s.name)) fail(`\`${s.name}\` is already declared as an output`, s.nameSpan);
       const b = this.bindings.get(s.name);

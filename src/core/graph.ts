@@ -40,6 +40,8 @@ export class Graph {
   readonly inputs: Decl[] = [];
   readonly outputs: Decl[] = [];
   readonly grads: GradDecl[] = [];
+  /** Inputs declared `(param …)`: the trainable parameters. */
+  readonly params: string[] = [];
   /** Symbolic sizes, in order of first declaration. */
   readonly sizes: string[] = [];
   private readonly interned = new Map<string, number>();

@@ -14,6 +14,8 @@ export type Expr =
 export type Stmt =
   | { kind: "declare"; name: string; nameSpan: Span; expr: Expr; span: Span }
   | { kind: "verb"; name: string; nameSpan: Span; ranks: RankNum[]; rankSpan: Span; body: Expr; span: Span }
-  | { kind: "assign"; name: string; nameSpan: Span; expr: Expr; span: Span };
+  | { kind: "assign"; name: string; nameSpan: Span; expr: Expr; span: Span }
+  /** `(use nn optim)`: include library files (prelude/nn.lift, …) before this file's statements. */
+  | { kind: "use"; names: { name: string; span: Span }[]; span: Span };
 
 export interface Program { stmts: Stmt[] }

@@ -41,6 +41,7 @@ class Parser {
   }
 
   private statement(): Stmt {
+    if (this.peek()?.kind === "lparen") return this.use();
     const head = this.tokens[this.pos++]!;
     if (head.kind !== "name") {
       const hint = head.kind === "arg" ? "`x` and `y` are reserved for verb arguments" : "a statement starts with a name: `A :: (in 3)`, `B := (A + A)` or `f\"0 := (y * y)`";
@@ -77,6 +78,19 @@ class Parser {
     }
     fail(`expected \`:=\`, \`::\` or \`"\` after \`${head.text}\`, found ${describe(next)}`, next.span,
       "statements are `A :: (in 3)`, `B := (A + A)` or `f\"0 := (y * y)`");
+  }
+
+  private use(): Stmt {
+    const e = this.expr();
+    const items = e.kind === "list" ? e.items : [];
+    const head = items[0];
+    if (head?.kind !== "name" || head.name !== "use" || items.length < 2)
+      fail("a statement in parentheses must be (use NAME…)", e.span, "statements are `A :: (in 3)`, `B := (A + A)`, `f\"0 := (y * y)` or `(use nn)`");
+    const names = items.slice(1).map((it) => {
+      if (it.kind !== "name" || !/^[a-z][a-z0-9-]*$/.test(it.name)) fail("`use` takes library names such as nn or optim", it.span);
+      return { name: it.name, span: it.span };
+    });
+    return { kind: "use", names, span: e.span };
   }
 
   private numbers(): Expr {

@@ -10,6 +10,7 @@ export function printStmt(s: Stmt): string {
     case "declare": return `${s.name} :: ${printExpr(s.expr)}`;
     case "assign": return `${s.name} := ${printExpr(s.expr)}`;
     case "verb": return `${s.name}"${s.ranks.map(rankText).join(" ")} := ${printExpr(s.body)}`;
+    case "use": return `(use ${s.names.map((n) => n.name).join(" ")})`;
   }
 }
 

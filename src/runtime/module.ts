@@ -5,6 +5,7 @@ import type { CUnit } from "../codegen/c.js";
 import { product, resolveShape } from "../core/shape.js";
 import type { DType, Tensor } from "../interp/eval.js";
 import { buildShared, loadLibrary, type NativeBuild } from "./native.js";
+import { LiftError } from "../lang/diagnostics.js";
 
 export class NativeModule {
   private readonly fn: (...args: unknown[]) => void;
@@ -15,6 +16,32 @@ export class NativeModule {
     const lib = loadLibrary(build.path);
     this.fn = lib.func(`void ${unit.entry.symbol}(void **buffers, const int64_t *sizes, void *scratch)`) as (...args: unknown[]) => void;
     this.scratchBytes = lib.func(`size_t ${unit.entry.scratchSymbol}(${unit.entry.sizes.map(() => "int64_t").join(", ") || "void"})`) as (...s: number[]) => number;
+  }
+
+  /**
+   * One call on caller-owned buffers, for loops that run a step many times: `buffers` maps every
+   * input and output name to a typed array of the module's element type and exact length;
+   * `sizes` gives each symbolic size. Nothing is allocated (after the first call) or copied.
+   */
+  call(buffers: Record<string, Float32Array | Float64Array>, sizes: Record<string, number> = {}): void {
+    const Ctor = this.dtype === "f32" ? Float32Array : Float64Array;
+    const sz = new Map(Object.entries(sizes));
+    for (const s of this.unit.entry.sizes) {
+      const v = sz.get(s);
+      if (v === undefined || !Number.isInteger(v) || v < 1) throw new LiftError(`size ${s} needs a whole value ≥ 1, got ${v}`);
+    }
+    const decls = new Map([...this.graph.inputs, ...this.graph.outputs, ...this.graph.grads].map((d) => [d.name, d]));
+    const args = this.unit.entry.buffers.map((b) => {
+      const t = buffers[b.name];
+      if (!(t instanceof Ctor)) throw new LiftError(`buffer \`${b.name}\` must be a ${Ctor.name}`);
+      const n = product(resolveShape(decls.get(b.name)!.shape, sz));
+      if (t.length !== n) throw new LiftError(`buffer \`${b.name}\` has ${t.length} elements; its shape needs ${n}`);
+      return t;
+    });
+    const sizeValues = this.unit.entry.sizes.map((s) => sz.get(s)!);
+    const need = Number(this.scratchBytes(...sizeValues));
+    if (this.scratch.byteLength < need) this.scratch = new ArrayBuffer(need);
+    this.fn(args, BigInt64Array.from(sizeValues.map(BigInt)), need ? this.scratch : null);
   }
 
   /** Evaluates every output and gradient declaration. Inputs as for the interpreter. */
