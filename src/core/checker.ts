@@ -25,6 +25,8 @@ type Binding =
   | { kind: "size"; span: Span };
 type Env = { x?: Framed; y?: Framed };
 
+/** The largest array (in elements) a program may declare or compute: 2^31 − 1. */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
 const ADVERBS = new Set(["reduce", "oblique", "trim", "stride", "duplicate"]);
 const REDUCE_OPS = new Set<string>(["+", "<.", ">."]);
 const rankText = (r: RankNum) => (r === "inf" ? "_" : String(r));
@@ -43,6 +45,8 @@ export class Checker {
   readonly bindings = new Map<string, Binding>();
   private readonly outs = new Map<string, { dims: Dim[]; span: Span; names: Map<string, Span> }>();
   private readonly expansions: { name: string; span: Span }[] = [];
+  /** A verb body checked with the same arguments gives the same value: macros are expanded once per argument. */
+  private readonly expanded = new Map<string, Framed>();
 
   statement(s: Stmt): void {
     switch (s.kind) {
@@ -135,6 +139,8 @@ export class Checker {
         symbols.set(item.name, item.span);
       } else fail("a size must be a whole number or a size name", item.span, "declare `(in N 28 28)` for a batch of any size N");
     }
+    if (dims.reduce<number>((a, d) => a * (typeof d === "number" ? d : 1), 1) > MAX_ELEMENTS)
+      fail(`this array would have more than ${MAX_ELEMENTS} elements`, e.span);
     if (head.name === "in" || head.name === "param") {
       this.fresh(s.name, s.nameSpan);
       for (const [sym, span] of symbols) {
@@ -307,6 +313,13 @@ export class Checker {
     return { ...z, frames: zf };
   }
 
+  /** Shapes whose known part alone exceeds what a typed array can hold are rejected where they arise. */
+  private sized(shape: Dim[], span: Span): Dim[] {
+    const n = shape.reduce<number>((a, d) => a * (typeof d === "number" ? d : 1), 1);
+    if (n > MAX_ELEMENTS) fail(`this array would have ${n} elements; at most ${MAX_ELEMENTS} are supported`, span);
+    return shape;
+  }
+
   private apply1(verb: Verb, y: Framed, span: Span): Framed {
     switch (verb.kind) {
       case "prim": {
@@ -320,7 +333,7 @@ export class Checker {
           cell = r;
         }
         const levels: Level[] = y1.frames.map((f) => ({ frame: f, lens: [f.length] }));
-        const node = this.graph.prim(verb.prim, [y.node], verb.params, levels, [...y1.frames.flat(), ...cell], span);
+        const node = this.graph.prim(verb.prim, [y.node], verb.params, levels, this.sized([...y1.frames.flat(), ...cell], span), span);
         return this.merge({ node, frames: y1.frames, cell });
       }
       case "user": {
@@ -348,7 +361,7 @@ export class Checker {
         const [xf, yf] = this.align(x1.frames, y1.frames);
         const z = this.agree(xf, yf, span, `\`${verb.prim}\``);
         const levels: Level[] = z.map((f, j) => ({ frame: f, lens: [xf[j]!.length, yf[j]!.length] }));
-        const node = this.graph.prim(verb.prim, [x.node, y.node], {}, levels, z.flat(), span);
+        const node = this.graph.prim(verb.prim, [x.node, y.node], {}, levels, this.sized(z.flat(), span), span);
         return this.merge({ node, frames: z, cell: [] });
       }
       case "user": {
@@ -375,9 +388,14 @@ export class Checker {
   /** Checks a verb body with its arguments bound; errors inside say where the verb was used. */
   private expand(def: VerbDef, env: Env, use: Span): Framed {
     if (this.expansions.length > 200) fail(`verb expansion nested too deeply`, use);
+    const key = `${def.name}|${JSON.stringify(env)}`;
+    const hit = this.expanded.get(key);
+    if (hit) return hit;
     this.expansions.push({ name: def.name, span: use });
     try {
-      return this.value(def.body, env);
+      const v = this.value(def.body, env);
+      this.expanded.set(key, v);
+      return v;
     } catch (e) {
       if (e instanceof LiftError && e.span && e.span.start >= def.span.start && e.span.end <= def.span.end && e.span.file === def.span.file) {
         const { line, col } = use.file.position(use.start);

@@ -7,6 +7,8 @@ import { frameOf, operandAxes, type Graph, type PrimNode } from "../core/graph.j
 import { PRIMS, type ResolvedParams } from "../core/prims.js";
 import { product, resolveShape } from "../core/shape.js";
 import type { Arr } from "../core/kernels.js";
+import { MAX_ELEMENTS } from "../core/checker.js";
+import { LiftError } from "../lang/diagnostics.js";
 
 export type DType = "f32" | "f64";
 export interface Tensor { shape: number[]; data: Arr }
@@ -46,7 +48,13 @@ export function evaluate(g: Graph, inputs: ReadonlyMap<number, Tensor>, sizes: R
       t = { shape: [], data: Ctor.of(n.value) };
     } else {
       const shape = resolveShape(n.shape, sizes);
-      t = { shape, data: new Ctor(product(shape)) };
+      const count = product(shape);
+      if (count > MAX_ELEMENTS) throw new LiftError(`an array of shape (${shape.join(" ")}) would have ${count} elements; at most ${MAX_ELEMENTS} are supported`, n.span);
+      try {
+        t = { shape, data: new Ctor(count) };
+      } catch {
+        throw new LiftError(`not enough memory for an array of shape (${shape.join(" ")})`, n.span);
+      }
       evalPrim(n, n.args.map((a) => values.get(a)!), t, sizes);
       live += t.data.length; total += t.data.length;
       peak = Math.max(peak, live);

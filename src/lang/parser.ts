@@ -20,8 +20,12 @@ export function parseExpression(file: SourceFile): Expr {
   return p.soleExpression();
 }
 
+/** Deeper nesting than this is surely a mistake, and would exhaust the stack of the recursive passes. */
+export const MAX_NESTING = 256;
+
 class Parser {
   private pos = 0;
+  private depth = 0;
   constructor(private readonly tokens: Token[], private readonly file: SourceFile) {}
 
   private peek(k = 0): Token | undefined { return this.tokens[this.pos + k]; }
@@ -116,6 +120,7 @@ class Parser {
       case "rank": this.pos++; return { kind: "rank", span: t.span };
       case "number": case "integer": case "infinity": return this.numbers();
       case "lparen": {
+        if (++this.depth > MAX_NESTING) fail(`parentheses nested more than ${MAX_NESTING} deep`, t.span, "split the expression with named intermediate arrays");
         this.pos++;
         const items: Expr[] = [];
         for (;;) {
@@ -127,6 +132,7 @@ class Parser {
         }
         const span = spanUnion(t.span, this.tokens[this.pos - 1]!.span);
         if (items.length === 0) fail("empty parentheses `()`", span);
+        this.depth--;
         return { kind: "list", items, span };
       }
       case "rparen": fail("unexpected `)`", t.span, "parentheses do not balance");

@@ -13,6 +13,7 @@ import { Ctx } from "./isl/index.js";
 import { LiftError } from "../lang/diagnostics.js";
 import { lower } from "./lower.js";
 import { printPoly } from "./program.js";
+import { orderIterators } from "./order.js";
 import { schedule, type ScheduleMode } from "./schedule.js";
 
 export interface CompileOptions {
@@ -21,6 +22,8 @@ export interface CompileOptions {
   /** Array contraction on (default) or off. */
   contract?: boolean;
   schedule?: ScheduleMode;
+  /** Reorder each statement's iterators for contiguous inner loops (default on). */
+  reorder?: boolean;
   /** Scales isl's bounds on scheduler work (1 by default); past them a cheaper schedule is used. */
   scheduleEffort?: number;
   openmp?: boolean;
@@ -60,6 +63,7 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
     };
     const p = timed("lower", () => lower(ctx, g), (x) => printPoly(x));
     const contraction = opts.contract === false ? {} : timed("contract", () => contract(p), () => printPoly(p));
+    if (opts.reorder !== false) timed("order", () => orderIterators(p), () => printPoly(p));
     const poly = printPoly(p);
     const deps = timed("dependences", () => dependences(p), (d) => `validity ${d.validity}\nreductions ${d.reductions}`);
     const sched = timed("schedule", () => schedule(p, deps, opts.schedule ?? "isl", opts.scheduleEffort),

@@ -11,6 +11,7 @@
  */
 import type { IslMap, IslSet, UnionMap } from "./isl/index.js";
 import { reads, type PExpr, type PolyProgram, type PStmt } from "./program.js";
+import { accessIndex } from "./order.js";
 import { PRIMS } from "../core/prims.js";
 import { REDUCE_IDENTITY } from "../core/params.js";
 
@@ -146,7 +147,10 @@ class Contractor {
       if (!this.temp(a)) continue;
       const defs = this.writers(a);
       if (!defs.length || defs.some((s) => s.kind !== "def")) continue;
-      const cheap = defs.every((d) => d.expr.k !== "call");
+      // Constants and unit-stride copies are substituted even into several readers: that costs only
+      // index arithmetic. A strided copy (a pooling stride) is kept as its own dense array when it
+      // is read more than once, so the heavy loops that read it see contiguous data.
+      const cheap = defs.every((d) => d.expr.k === "const" || (d.expr.k === "read" && unitStride(d.expr.access, d.domain.dim("set"))));
       if (!cheap) { const use = this.useMap(a); if (!use || !use.isInjective()) continue; }
       const readers = this.readersOf(a);
       if (!readers.length) continue;
@@ -247,4 +251,8 @@ export function simplify(e: PExpr): PExpr {
     case "/": if (isC(y, 1)) return x!; if (isC(x, 0)) return { k: "const", v: 0 }; break;
   }
   return changed ? { ...e, args } : e;
+}
+
+function unitStride(access: IslMap, iters: number): boolean {
+  return accessIndex(access, iters).every((e) => e !== null && [...e.values()].every((c) => Math.abs(c) <= 1));
 }

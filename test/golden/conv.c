@@ -41,19 +41,19 @@ void conv(const conv_args *args, void *scratch) {
       }
     }
   }
-  for (long c0 = 0; c0 <= 1; c0 += 1) {
+  for (long c0 = 1; c0 <= 5; c0 += 2) {
     for (long c1 = 1; c1 <= 5; c1 += 2) {
-      for (long c2 = 1; c2 <= 5; c2 += 2) {
-        v12[((c0) * 3 + ((c1 - 1) / 2)) * 3 + ((c2 - 1) / 2)] = (-INFINITY);
+      for (long c2 = 0; c2 <= 1; c2 += 1) {
+        v12[((c2) * 3 + ((c0 - 1) / 2)) * 3 + ((c1 - 1) / 2)] = (-INFINITY);
       }
     }
   }
   for (long c0 = 0; c0 <= 1; c0 += 1) {
     for (long c1 = 0; c1 <= 5; c1 += 1) {
-      for (long c2 = 0; c2 <= 5; c2 += 1) {
-        for (long c3 = lift_imax(0, (c1 - 4)); c3 <= lift_imin(2, (c1 + 1)); c3 += 1) {
-          for (long c4 = lift_imax(0, (c2 - 4)); c4 <= lift_imin(2, (c2 + 1)); c4 += 1) {
-            v6[((c0) * 6 + ((c1 - c3) + 1)) * 6 + ((c2 - c4) + 1)] += (v1[((c0) * 3 + c3) * 3 + c4] * v0[(c1) * 6 + c2]);
+      for (long c2 = lift_imax(0, (c1 - 4)); c2 <= lift_imin(2, (c1 + 1)); c2 += 1) {
+        for (long c3 = 0; c3 <= 2; c3 += 1) {
+          for (long c4 = lift_imax(0, (c3 - 1)); c4 <= lift_imin(5, (c3 + 4)); c4 += 1) {
+            v6[((c0) * 6 + ((c1 - c2) + 1)) * 6 + (((-c3) + c4) + 1)] += (v1[((c0) * 3 + c2) * 3 + c3] * v0[(c1) * 6 + c4]);
           }
         }
       }
@@ -67,9 +67,13 @@ void conv(const conv_args *args, void *scratch) {
     }
   }
   for (long c0 = 0; c0 <= 1; c0 += 1) {
-    for (long c1 = 0; c1 <= 5; c1 += 1) {
-      for (long c2 = 0; c2 <= 5; c2 += 1) {
-        v12[((c0) * 3 + (c1 / 2)) * 3 + (c2 / 2)] = lift_max(v12[((c0) * 3 + (c1 / 2)) * 3 + (c2 / 2)], v8[((c0) * 6 + c1) * 6 + c2]);
+    for (long c1 = 0; c1 <= 1; c1 += 1) {
+      for (long c2 = 0; c2 <= 1; c2 += 1) {
+        for (long c3 = c0; c3 <= (c0 + 4); c3 += 2) {
+          for (long c4 = c1; c4 <= (c1 + 4); c4 += 2) {
+            v12[((c2) * 3 + (((-c0) + c3) / 2)) * 3 + (((-c1) + c4) / 2)] = lift_max(v12[((c2) * 3 + (((-c0) + c3) / 2)) * 3 + (((-c1) + c4) / 2)], v8[((c2) * 6 + c3) * 6 + c4]);
+          }
+        }
       }
     }
   }
