@@ -2,7 +2,9 @@ import type { ParseArgsConfig } from "node:util";
 import { checkCommand, gradCommand } from "./check.js";
 import { compileCommand, emitCommand } from "./compile.js";
 import { replCommand } from "./repl.js";
+import { predictCommand } from "./predict.js";
 import { runCommand } from "./run.js";
+import { trainCommand } from "./train.js";
 
 export interface Command {
   summary: string;
@@ -18,4 +20,6 @@ export const COMMANDS: Record<string, Command> = {
   compile: compileCommand,
   emit: emitCommand,
   repl: replCommand,
+  train: trainCommand,
+  predict: predictCommand,
 };

@@ -15,14 +15,17 @@ export function compileOptions(v: Record<string, string | boolean | undefined>):
   if (sched !== "isl" && sched !== "sequential") throw new UsageError(`--schedule must be isl or sequential, not ${sched}`);
   const name = (v.name ?? "lift_program") as string;
   if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(name)) throw new UsageError(`--name must be a C identifier (letters, digits, _), not ${JSON.stringify(name)}`);
-  return { dtype, schedule: sched, name, ...(v["no-contract"] ? { contract: false } : {}) };
+  return { dtype, schedule: sched, name, ...(v["no-contract"] ? { contract: false } : {}), ...(v.openmp ? { openmp: true } : {}) };
 }
 
 const COMMON = `  --name NAME        C name of the program (default lift_program)
   --dtype f32|f64    element type (default f32)
   --schedule isl|sequential   isl's scheduler (default) or one loop nest per statement
-  --no-contract      keep every intermediate array (for comparison)`;
-const COMMON_OPTS = { name: { type: "string" }, dtype: { type: "string" }, schedule: { type: "string" }, "no-contract": { type: "boolean" } } as const;
+  --no-contract      keep every intermediate array (for comparison)
+  --openmp           mark parallel loops with LIFT_PARALLEL_FOR, an OpenMP pragma under
+                     -fopenmp and nothing otherwise (off by default: measured slower on
+                     2 cores, GCC's outlined loops lose their restrict pointers)`;
+const COMMON_OPTS = { name: { type: "string" }, dtype: { type: "string" }, schedule: { type: "string" }, "no-contract": { type: "boolean" }, openmp: { type: "boolean" } } as const;
 
 export const emitCommand: Command = {
   summary: "write the generated C (NAME.h, NAME.c and an example main.c)",

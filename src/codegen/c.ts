@@ -63,6 +63,7 @@ export function printC(lp: LoopProgram, opts: { name: string; dtype: DType; open
   c.push(`#define lift_max(a, b) ((b) > (a) ? (b) : (a))`, `#define lift_min(a, b) ((b) < (a) ? (b) : (a))`);
   c.push(`#define lift_imax(a, b) ((a) > (b) ? (a) : (b))`, `#define lift_imin(a, b) ((a) < (b) ? (a) : (b))`);
   c.push(`#define lift_floord(n, d) (((n) < 0) ? -((-(n) + (d) - 1) / (d)) : (n) / (d))`);
+  c.push(`#ifdef _OPENMP`, `#define LIFT_PARALLEL_FOR _Pragma("omp parallel for")`, `#else`, `#define LIFT_PARALLEL_FOR`, `#endif`);
   c.push(`#define lift_round_up(n) ((((size_t)(n)) + ${ALIGN - 1}) / ${ALIGN} * ${ALIGN})`, "");
   c.push(`size_t ${name}_scratch_bytes(${sizeArgs.join(", ") || "void"}) {`);
   lp.sizes.forEach((s, k) => c.push(`  const long ${sizeVar(k)} = ${fieldOf.get(`size_${s}`)};`, `  (void)${sizeVar(k)};`));
@@ -118,7 +119,7 @@ export function printC(lp: LoopProgram, opts: { name: string; dtype: DType; open
         if (n.else) { c.push(`${ind}} else {`); emit(n.else, ind + "  "); }
         c.push(`${ind}}`); return;
       case "for":
-        if (n.parallel && opts.openmp) c.push(`${ind}#pragma omp parallel for`);
+        if (n.parallel) c.push(`${ind}LIFT_PARALLEL_FOR`);
         c.push(`${ind}for (long ${n.it} = ${int(n.init)}; ${int(n.cond)}; ${n.it} += ${int(n.inc)}) {`);
         emit(n.body, ind + "  ");
         c.push(`${ind}}`); return;

@@ -4,16 +4,44 @@
  * (reference §8.7), which is all a printer needs.
  */
 import type { Access, IntOp, LExpr, LNode, LoopProgram, VExpr } from "../codegen/loop.js";
-import { AstBuild, type AstExprData, type AstNode, type AstNodeData, type IslMap, type IslSet } from "./isl/index.js";
+import { AstBuild, type AstExprData, type AstNode, type AstNodeData, type IslMap, type IslSet, type UnionMap } from "./isl/index.js";
 import type { Scheduled } from "./schedule.js";
 import type { PExpr, PolyProgram, PStmt } from "./program.js";
 
 interface Instance { stmt: PStmt; target: Access; value: VExpr }
 
-export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet): LoopProgram {
+/**
+ * `deps` (instance → instance that must not run in parallel with it: dependences and pairs of
+ * updates of one element) decides which loops are parallel: a loop is, when no such pair has
+ * equal enclosing iterators and different values of this one.
+ */
+export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet, deps?: UnionMap): LoopProgram {
   const byName = new Map(p.stmts.map((x) => [x.name, x]));
   const instances: Instance[] = [];
   let build = AstBuild.fromContext(context.copy());
+  let open = 0, parallelDepth = -1;
+  if (deps) {
+    const withFor = build.setBeforeEachFor((b) => {
+      const depth = open++;
+      if (parallelDepth >= 0) return undefined; // inside a parallel loop: one level of threads is enough
+      const sched = b.schedule();
+      const pairs = deps.applyDomain(sched).applyRange(sched);
+      let carried = false;
+      for (const d of pairs.deltas().sets()) {
+        const n = d.dim("set");
+        // Differences whose enclosing iterators agree; the loop carries one if its own differs.
+        let same = d;
+        for (let i = 0; i < n - 1; i++) same = same.fix("set", i, 0);
+        if (!same.isSubset(same.fix("set", n - 1, 0))) { carried = true; break; }
+      }
+      if (carried) return undefined;
+      parallelDepth = depth;
+      return "parallel";
+    });
+    build.free();
+    build = withFor.setAfterEachFor(() => { if (--open === parallelDepth) parallelDepth = -1; });
+    withFor.free();
+  }
   const hooked = build.setAtEachDomain((node, b) => {
     const data = node.toData();
     if (data.kind !== "user" || !data.call) return;
@@ -53,7 +81,11 @@ export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet): Lo
 
 function loopNode(n: AstNodeData, inst: Instance[]): LNode {
   switch (n.kind) {
-    case "for": return { k: "for", it: n.iterator, init: intExpr(n.init), cond: intExpr(n.cond), inc: intExpr(n.inc), body: loopNode(n.body, inst), parallel: false };
+    case "for": {
+      const body = loopNode(n.body, inst);
+      // Threads pay off only around real work: a loop with a loop inside it.
+      return { k: "for", it: n.iterator, init: intExpr(n.init), cond: intExpr(n.cond), inc: intExpr(n.inc), body, parallel: n.annotation === "parallel" && !n.degenerate && hasLoop(body) };
+    }
     case "if": return { k: "if", cond: intExpr(n.cond), then: loopNode(n.then, inst), ...(n.else ? { else: loopNode(n.else, inst) } : {}) };
     case "block": return { k: "block", items: n.children.map((c) => loopNode(c, inst)) };
     case "mark": return loopNode(n.node, inst);
@@ -63,6 +95,10 @@ function loopNode(n: AstNodeData, inst: Instance[]): LNode {
       return { k: "stmt", name: i.stmt.name, kind: i.stmt.kind, ...(i.stmt.op ? { op: i.stmt.op } : {}), target: i.target, value: i.value };
     }
   }
+}
+
+function hasLoop(n: LNode): boolean {
+  return n.k === "for" || (n.k === "block" && n.items.some(hasLoop)) || (n.k === "if" && (hasLoop(n.then) || (n.else !== undefined && hasLoop(n.else))));
 }
 
 function intExpr(e: AstExprData): LExpr {

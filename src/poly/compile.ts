@@ -69,7 +69,7 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
     const sched = timed("schedule", () => schedule(p, deps, opts.schedule ?? "isl", opts.scheduleEffort),
       (s) => (s.schedule ? s.schedule.toString() : `sequential: ${s.map}`));
     const context = knownContext(p);
-    const loops = timed("ast", () => generateLoops(p, sched, context), (l) => JSON.stringify(l.body));
+    const loops = timed("ast", () => generateLoops(p, sched, context, opts.openmp ? deps.validity.union(deps.reductions) : undefined), (l) => JSON.stringify(l.body));
     const unit = timed("print-c", () => printC(loops, { name: opts.name ?? "lift_program", dtype, ...(opts.openmp ? { openmp: true } : {}) }), (u) => u.source);
     const elemSize = dtype === "f32" ? 4 : 8;
     const intermediates = [...p.arrays.values()].filter((a) => a.role === "temp").map((a) => {

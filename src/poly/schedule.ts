@@ -28,7 +28,7 @@ export function schedule(p: PolyProgram, c: Constraints, mode: ScheduleMode, sca
   if (mode === "isl" && p.stmts.length > 0) {
     const ctx = p.ctx;
     const notes: string[] = [];
-    for (const a of ATTEMPTS) {
+    for (const a of process.env.LIFT_SCHEDULE_ONLY ? ATTEMPTS.filter((x) => x.label === process.env.LIFT_SCHEDULE_ONLY) : ATTEMPTS) {
       const sc = ctx.scheduleConstraints(`{ domain: ${JSON.stringify(c.domain.toString())} }`)
         .setValidity(c.validity).setCoincidence(c.validity).setProximity(c.validity);
       ctx.setMaxOperations(Math.max(1, Math.round(a.maxOperations * scale)));

@@ -1,0 +1,475 @@
+// The training loop of `lift train`. The whole step (forward, loss, gradients,
+// optimizer update) is one compiled native function; this side only copies a
+// batch of images and one-hot labels into fixed buffers, feeds Scale (1/n),
+// Lr and Step, calls the step, and swaps each param and optimizer state with
+// its new value (references, never copies). See docs/training.md.
+
+import { mkdir } from "node:fs/promises";
+import { basename, extname, join } from "node:path";
+import type { SourceText } from "../api/program.js";
+import { readText } from "../cli/io.js";
+import { LiftError } from "../lang/diagnostics.js";
+import type { NativeModule } from "../runtime/module.js";
+import { writeFileAtomic } from "./atomic.js";
+import { readCheckpoint, sha256, writeCheckpoint, type EpochRecord, type RunInfo } from "./checkpoint.js";
+import { classNamesFor } from "./classes.js";
+import { IdxError } from "./idx.js";
+import { epochPermutation, initParams } from "./init.js";
+import { DEFAULT_FASHION_MNIST_DIR, loadMnistLike, type MnistLike, type MnistSplit } from "./mnist.js";
+import { DEFAULT_LR, loadModel, namesFor, STATE_SUFFIXES, type ModelContract, type OptimizerName } from "./program.js";
+import { formatDuration, Progress, type TextSink } from "./progress.js";
+import { renderReport } from "./report.js";
+
+export interface TrainOptions {
+  /** The model: a path, or its text with the real path as the name. */
+  model: string | SourceText;
+  /** Train until this epoch (a resumed run continues to it). Default 5. */
+  epochs?: number;
+  /** Default 64, or the checkpoint's when resuming. */
+  batch?: number;
+  /** Default adam, or the checkpoint's when resuming. */
+  optimizer?: OptimizerName;
+  /** Default DEFAULT_LR[optimizer], or the checkpoint's when resuming. */
+  lr?: number;
+  /** Default 1, or the checkpoint's when resuming. */
+  seed?: number;
+  /** An MNIST-layout directory; default Debian's Fashion-MNIST. */
+  dataDir?: string;
+  /** Data already loaded (tests); `dataDir` then only names the classes. */
+  data?: MnistLike;
+  /** Where checkpoints and the report go; default runs/<model name>. */
+  outDir?: string;
+  /** A checkpoint to continue from, at the epoch after its own. */
+  resume?: string;
+  /** Use only the first K training (test) images. */
+  limitTrain?: number;
+  limitTest?: number;
+  /** Images per inference call when measuring test accuracy. Default 500. */
+  evalBatch?: number;
+  /** Write epoch-k.safetensors and last.safetensors (default true). */
+  checkpoints?: boolean;
+  /** Write report.html (default true). */
+  report?: boolean;
+  /** Progress and epoch lines go here (default process.stderr); null for silence. */
+  stderr?: TextSink | null;
+  /** Seconds between progress lines when stderr is not a terminal (default 5). */
+  progressInterval?: number;
+}
+
+export interface TrainResult {
+  /** the last epoch finished, counted from the start of the run (resumed runs included) */
+  epochs: number;
+  /** global step count */
+  steps: number;
+  /** images trained on by this invocation, and the wall time of its training loops */
+  images: number;
+  train_seconds: number;
+  /** training throughput, data feeding included */
+  images_per_s: number;
+  /** throughput of the compiled step alone (time inside the native call) */
+  step_images_per_s: number;
+  train_loss: number;
+  test_loss: number;
+  test_accuracy: number;
+  checkpoint: string | null;
+  report: string | null;
+  out_dir: string;
+  optimizer: OptimizerName;
+  lr: number;
+  batch: number;
+  seed: number;
+  resumed_from: string | null;
+  history: EpochRecord[];
+  /** confusion[true][predicted] on the test set after the last epoch */
+  confusion: number[][];
+  class_names: string[];
+  /** the trained params (and optimizer state), by name */
+  values: Record<string, Float32Array>;
+}
+
+export interface EvalResult {
+  loss: number;
+  accuracy: number;
+  predicted: Uint8Array;
+  probability: Float32Array;
+  confusion: number[][];
+}
+
+function readModel(model: string | SourceText): SourceText {
+  return typeof model === "string" ? { name: model, text: readText(model) } : model;
+}
+
+/** The model's name without directory and extension: examples/fashion-lenet.lift → fashion-lenet. */
+export function modelBaseName(path: string): string {
+  const b = basename(path);
+  return b.slice(0, b.length - extname(b).length) || b;
+}
+
+export const cIdent = (s: string) => s.replace(/[^A-Za-z0-9_]/g, "_").replace(/^([0-9])/, "_$1");
+
+/** Loads the data set, turning loader errors into LiftErrors (the loader's messages name the file). */
+export async function loadData(dir: string): Promise<MnistLike> {
+  try {
+    return await loadMnistLike(dir);
+  } catch (e) {
+    if (e instanceof IdxError) throw new LiftError(e.message);
+    throw e;
+  }
+}
+
+function limitSplit(split: MnistSplit, limit: number | undefined): MnistSplit {
+  if (limit === undefined || limit >= split.count) return split;
+  const px = split.rows * split.cols;
+  return { ...split, count: limit, images: split.images.subarray(0, limit * px), labels: split.labels.subarray(0, limit) };
+}
+
+function checkData(data: MnistLike, c: ModelContract, dir: string): void {
+  for (const [name, s] of [["training", data.train], ["test", data.test]] as const) {
+    if (s.rows !== c.rows || s.cols !== c.cols) {
+      throw new LiftError(`the ${name} images in ${dir} are ${s.rows}×${s.cols}, but ${c.file} declares Images (${c.batchSize} ${c.rows} ${c.cols})`);
+    }
+    const max = s.labels.reduce((a, l) => Math.max(a, l), 0);
+    if (max >= c.classes) throw new LiftError(`the ${name} labels in ${dir} go up to ${max}, but ${c.file} has ${c.classes} classes`);
+  }
+}
+
+const positiveInt = (what: string, v: number | undefined) => {
+  if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) throw new LiftError(`${what} must be a whole number ≥ 1, not ${v}`);
+};
+
+/** Batched inference with the model's own compiled program over a whole split. */
+export function evaluate(
+  module: NativeModule,
+  c: ModelContract,
+  params: Record<string, Float32Array>,
+  split: MnistSplit,
+  evalBatch = 500,
+): EvalResult {
+  const px = c.rows * c.cols;
+  const k = c.classes;
+  const b = Math.min(evalBatch, split.count);
+  const images = new Float32Array(b * px);
+  const labels = new Float32Array(b * k);
+  const logits = new Float32Array(b * k);
+  const bufs: Record<string, Float32Array> = { ...params, Scale: new Float32Array(1), Loss: new Float32Array(1) };
+  const predicted = new Uint8Array(split.count);
+  const probability = new Float32Array(split.count);
+  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < split.count; start += b) {
+    const n = Math.min(b, split.count - start);
+    images.set(split.images.subarray(start * px, (start + n) * px));
+    labels.fill(0);
+    for (let i = 0; i < n; i++) labels[i * k + split.labels[start + i]!] = 1;
+    bufs.Images = n === b ? images : images.subarray(0, n * px);
+    bufs.Labels = n === b ? labels : labels.subarray(0, n * k);
+    bufs.Logits = n === b ? logits : logits.subarray(0, n * k);
+    bufs.Scale![0] = 1 / n;
+    module.call(bufs, { [c.batchSize]: n });
+    lossSum += bufs.Loss![0]! * n;
+    for (let i = 0; i < n; i++) {
+      const row = logits.subarray(i * k, (i + 1) * k);
+      let best = 0;
+      for (let j = 1; j < k; j++) if (row[j]! > row[best]!) best = j;
+      let z = 0;
+      for (let j = 0; j < k; j++) z += Math.exp(row[j]! - row[best]!);
+      const truth = split.labels[start + i]!;
+      predicted[start + i] = best;
+      probability[start + i] = 1 / z;
+      confusion[truth]![best]!++;
+      if (best === truth) correct++;
+    }
+  }
+  return { loss: lossSum / split.count, accuracy: correct / split.count, predicted, probability, confusion };
+}
+
+/** The confusion matrix as text, rows the true class, columns the prediction. */
+export function formatConfusion(confusion: number[][], classNames: string[]): string {
+  const short = classNames.map((n) => n.replace(/[^A-Za-z0-9]/g, "").slice(0, 6) || n.slice(0, 6));
+  const w = Math.max(5, ...confusion.flat().map((v) => String(v).length + 1), ...short.map((s) => s.length + 1));
+  const corner = "true \\ predicted";
+  const nameW = Math.max(...classNames.map((n) => n.length), corner.length);
+  const lines = [`${corner.padEnd(nameW)} ${short.map((s) => s.padStart(w)).join("")}  recall`];
+  confusion.forEach((row, i) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    const recall = total ? `${((100 * row[i]!) / total).toFixed(1)}%` : "–";
+    lines.push(`${(classNames[i] ?? String(i)).padEnd(nameW)} ${row.map((v) => String(v).padStart(w)).join("")}  ${recall.padStart(6)}`);
+  });
+  return lines.join("\n");
+}
+
+/** Trains a model as `lift train` does; see TrainOptions for the defaults. */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const sink = opts.stderr === undefined ? process.stderr : opts.stderr;
+  const progress = new Progress(sink, (opts.progressInterval ?? 5) * 1000);
+  const model = readModel(opts.model);
+  const modelName = basename(model.name);
+  const epochs = opts.epochs ?? 5;
+  positiveInt("--epochs", epochs);
+  positiveInt("--batch", opts.batch);
+  positiveInt("--limit-train", opts.limitTrain);
+  positiveInt("--limit-test", opts.limitTest);
+  positiveInt("the evaluation batch", opts.evalBatch);
+  if (opts.seed !== undefined && !(Number.isSafeInteger(opts.seed) && opts.seed >= 0)) throw new LiftError(`--seed must be a whole number ≥ 0, not ${opts.seed}`);
+  if (opts.lr !== undefined && !(opts.lr > 0 && Number.isFinite(opts.lr))) throw new LiftError(`--lr must be a positive number, not ${opts.lr}`);
+
+  // The model alone first: a broken model is reported before anything is read or compiled.
+  let optimizer: OptimizerName = opts.optimizer ?? "adam";
+  let resumed: RunInfo | undefined;
+  let values: Record<string, Float32Array> | undefined;
+  if (opts.resume !== undefined) {
+    const contract = loadModel(model, optimizer).contract;
+    const cp = await readCheckpoint(opts.resume, contract);
+    resumed = cp.run;
+    values = cp.values;
+    if (opts.optimizer !== undefined && opts.optimizer !== resumed.optimizer) {
+      throw new LiftError(`${opts.resume} was trained with --optimizer ${resumed.optimizer}; resuming with ${opts.optimizer} is not possible (the optimizer state differs)`);
+    }
+    optimizer = resumed.optimizer;
+    if (resumed.epoch >= epochs) {
+      throw new LiftError(`${opts.resume} is at epoch ${resumed.epoch} already; ask for more with --epochs (the total, e.g. --epochs ${resumed.epoch + 1})`);
+    }
+  }
+  const programs = loadModel(model, optimizer);
+  const c = programs.contract;
+  const batch = opts.batch ?? resumed?.batch ?? 64;
+  const lr = opts.lr ?? resumed?.lr ?? DEFAULT_LR[optimizer];
+  const seed = opts.seed ?? resumed?.seed ?? 1;
+  const limitTrain = opts.limitTrain ?? resumed?.limit_train ?? undefined;
+  const limitTest = opts.limitTest ?? resumed?.limit_test ?? undefined;
+  const modelHash = sha256(model.text);
+  if (resumed) {
+    const changed: string[] = [];
+    if (batch !== resumed.batch) changed.push(`--batch ${batch} (was ${resumed.batch})`);
+    if (lr !== resumed.lr) changed.push(`--lr ${lr} (was ${resumed.lr})`);
+    if (seed !== resumed.seed) changed.push(`--seed ${seed} (was ${resumed.seed})`);
+    if ((limitTrain ?? null) !== resumed.limit_train) changed.push(`--limit-train ${limitTrain ?? "none"} (was ${resumed.limit_train ?? "none"})`);
+    if (resumed.model_sha256 !== modelHash) changed.push(`the model text (${resumed.model} when saved)`);
+    if (changed.length > 0) progress.log(`warning: resuming with a different ${changed.join(", ")}: the run will differ from one that never stopped`);
+  }
+
+  const dataDir = opts.dataDir ?? DEFAULT_FASHION_MNIST_DIR;
+  const full = opts.data ?? (await loadData(dataDir));
+  const trainSet = limitSplit(full.train, limitTrain);
+  const testSet = limitSplit(full.test, limitTest);
+  checkData({ train: trainSet, test: testSet }, c, dataDir);
+  if (batch > trainSet.count) {
+    throw new LiftError(
+      `--batch ${batch} is larger than the ${trainSet.count} training images` +
+        (limitTrain !== undefined && limitTrain < full.train.count ? ` (--limit-train ${limitTrain})` : ` in ${dataDir}`),
+      undefined,
+      `use --batch ${trainSet.count} or less`,
+    );
+  }
+  if (resumed && resumed.train_images !== trainSet.count) {
+    progress.log(`warning: ${opts.resume} was trained on ${resumed.train_images} images, this run has ${trainSet.count}`);
+  }
+  const classNames = resumed?.class_names.length === c.classes ? resumed.class_names : classNamesFor(dataDir, c.classes);
+
+  const outDir = opts.outDir ?? join("runs", modelBaseName(model.name));
+  const writeCheckpoints = opts.checkpoints ?? true;
+  const writeReport = opts.report ?? true;
+  if (writeCheckpoints || writeReport) await mkdir(outDir, { recursive: true });
+
+  // Compile (cached by content: the first build takes seconds, later ones milliseconds).
+  const compileStart = performance.now();
+  if (sink) progress.log(`compiling the ${optimizer} training step of ${modelName}…`);
+  const base = cIdent(modelBaseName(model.name));
+  const step = programs.training.compile({ dtype: "f32", name: `${base}_${optimizer}_step` });
+  const infer = programs.inference.compile({ dtype: "f32", name: `${base}_infer` });
+  const compileSeconds = (performance.now() - compileStart) / 1000;
+
+  // Buffers: everything the step reads or writes, allocated once.
+  const px = c.rows * c.cols;
+  const k = c.classes;
+  const imagesFull = new Float32Array(batch * px);
+  const labelsFull = new Float32Array(batch * k);
+  const logitsFull = new Float32Array(batch * k);
+  const bufs: Record<string, Float32Array> = {
+    Images: imagesFull,
+    Labels: labelsFull,
+    Logits: logitsFull,
+    Scale: new Float32Array(1),
+    Loss: new Float32Array(1),
+    Lr: Float32Array.of(lr),
+    Step: new Float32Array(1),
+  };
+  if (!values) {
+    values = initParams(c.params, seed);
+    for (const p of c.params) for (const s of namesFor(p.name, optimizer).state) values[s] = new Float32Array(values[p.name]!.length);
+  }
+  const swaps: [string, string][] = [];
+  for (const p of c.params) {
+    const nm = namesFor(p.name, optimizer);
+    const len = values[p.name]!.length;
+    bufs[p.name] = values[p.name]!;
+    bufs[nm.next] = new Float32Array(len);
+    bufs[nm.grad] = new Float32Array(len);
+    swaps.push([p.name, nm.next]);
+    nm.state.forEach((s, i) => {
+      bufs[s] = values![s]!;
+      bufs[nm.stateNext[i]!] = new Float32Array(len);
+      swaps.push([s, nm.stateNext[i]!]);
+    });
+  }
+  const stateNames = c.params.flatMap((p) => [p.name, ...STATE_SUFFIXES[optimizer].map((s) => `${p.name}.${s}`)]);
+  const current = () => Object.fromEntries(stateNames.map((n) => [n, bufs[n]!]));
+  const paramsNow = () => Object.fromEntries(c.params.map((p) => [p.name, bufs[p.name]!]));
+
+  const stepsPerEpoch = Math.ceil(trainSet.count / batch);
+  const lastN = trainSet.count - (stepsPerEpoch - 1) * batch;
+  const partial = lastN === batch ? undefined : {
+    Images: imagesFull.subarray(0, lastN * px),
+    Labels: labelsFull.subarray(0, lastN * k),
+    Logits: logitsFull.subarray(0, lastN * k),
+  };
+  const window = Math.max(1, Math.ceil(stepsPerEpoch / 100));
+  const history: EpochRecord[] = resumed ? [...resumed.history] : [];
+  let globalStep = resumed?.global_step ?? 0;
+  const firstEpoch = (resumed?.epoch ?? 0) + 1;
+
+  let trainedImages = 0;
+  let loopSeconds = 0;
+  let stepSeconds = 0;
+  let lastEval: EvalResult | undefined;
+  let checkpoint: string | null = null;
+  let reportPath: string | null = null;
+  const totalImages = (epochs - firstEpoch + 1) * trainSet.count;
+  const header =
+    `training ${modelName} on ${trainSet.count} images (${dataDir}) for ${epochs} epoch${epochs === 1 ? "" : "s"}` +
+    `${resumed ? ` from epoch ${resumed.epoch} (${opts.resume})` : ""}: ${optimizer}, lr ${lr}, batch ${batch}, seed ${seed}; ` +
+    `${stepsPerEpoch} steps an epoch; compiled in ${compileSeconds.toFixed(1)} s`;
+  progress.log(header);
+
+  for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
+    const perm = epochPermutation(trainSet.count, seed, epoch);
+    let lossSum = 0, seen = 0, correct = 0;
+    const curve: number[] = [];
+    let winSum = 0, winSteps = 0;
+    const epochStart = performance.now();
+    progress.reset();
+    for (let s = 0; s < stepsPerEpoch; s++) {
+      const start = s * batch;
+      const n = Math.min(batch, trainSet.count - start);
+      // Feed the batch.
+      labelsFull.fill(0, 0, n * k);
+      for (let i = 0; i < n; i++) {
+        const idx = perm[start + i]!;
+        imagesFull.set(trainSet.images.subarray(idx * px, (idx + 1) * px), i * px);
+        labelsFull[i * k + trainSet.labels[idx]!] = 1;
+      }
+      if (n === batch) {
+        bufs.Images = imagesFull; bufs.Labels = labelsFull; bufs.Logits = logitsFull;
+      } else {
+        bufs.Images = partial!.Images; bufs.Labels = partial!.Labels; bufs.Logits = partial!.Logits;
+      }
+      bufs.Scale![0] = 1 / n;
+      globalStep++;
+      bufs.Step![0] = globalStep;
+      const t0 = performance.now();
+      step.call(bufs, { [c.batchSize]: n });
+      stepSeconds += (performance.now() - t0) / 1000;
+      for (const [a, b] of swaps) {
+        const t = bufs[a]!;
+        bufs[a] = bufs[b]!;
+        bufs[b] = t;
+      }
+      const loss = bufs.Loss![0]!;
+      if (!Number.isFinite(loss)) {
+        progress.clear();
+        throw new LiftError(`the loss became ${loss} at step ${globalStep} (epoch ${epoch}); try a smaller --lr (now ${lr})`);
+      }
+      lossSum += loss * n;
+      seen += n;
+      winSum += loss;
+      winSteps++;
+      if (winSteps === window || s === stepsPerEpoch - 1) {
+        curve.push(winSum / winSteps);
+        winSum = 0;
+        winSteps = 0;
+      }
+      for (let i = 0; i < n; i++) {
+        let best = 0;
+        for (let j = 1; j < k; j++) if (logitsFull[i * k + j]! > logitsFull[i * k + best]!) best = j;
+        if (labelsFull[i * k + best] === 1) correct++;
+      }
+      const elapsed = (performance.now() - epochStart) / 1000;
+      const rate = seen / Math.max(elapsed, 1e-9);
+      const doneImages = (epoch - firstEpoch) * trainSet.count + seen;
+      progress.update({
+        epoch, epochs, stepInEpoch: s + 1, stepsPerEpoch, globalStep, imagesPerSecond: rate, loss: lossSum / seen,
+        etaSeconds: (totalImages - doneImages) / rate,
+      }, s === stepsPerEpoch - 1 && sink?.isTTY === true);
+    }
+    const epochSeconds = (performance.now() - epochStart) / 1000;
+    loopSeconds += epochSeconds;
+    trainedImages += seen;
+
+    lastEval = evaluate(infer, c, paramsNow(), testSet, opts.evalBatch);
+    history.push({
+      epoch, step: globalStep, train_loss: lossSum / seen, train_accuracy: correct / seen,
+      test_loss: lastEval.loss, test_accuracy: lastEval.accuracy, curve, window,
+    });
+    const run: RunInfo = {
+      model: modelName, model_sha256: modelHash, epoch, global_step: globalStep, seed, optimizer, lr, batch,
+      train_images: trainSet.count, test_images: testSet.count, limit_train: limitTrain ?? null, limit_test: limitTest ?? null,
+      class_names: classNames, history,
+    };
+    const epochPath = join(outDir, `epoch-${epoch}.safetensors`);
+    progress.log(
+      `epoch ${epoch}/${epochs}: train loss ${(lossSum / seen).toFixed(4)}, accuracy ${(100 * correct / seen).toFixed(2)}%` +
+        ` | test loss ${lastEval.loss.toFixed(4)}, accuracy ${(100 * lastEval.accuracy).toFixed(2)}%` +
+        ` | ${Math.round(seen / epochSeconds)} images/s, ${formatDuration(epochSeconds)}` +
+        (writeCheckpoints ? ` | saving ${epochPath}` : ""),
+    );
+    if (writeCheckpoints) {
+      await writeCheckpoint(epochPath, c.params, current(), run);
+      await writeCheckpoint(join(outDir, "last.safetensors"), c.params, current(), run);
+      checkpoint = epochPath;
+    }
+    if (writeReport) {
+      reportPath = join(outDir, "report.html");
+      const html = renderReport({
+        model: modelName,
+        settings: [
+          ["model", `${model.name} (sha256 ${modelHash.slice(0, 12)}…)`],
+          ["data", `${dataDir}: ${trainSet.count} training, ${testSet.count} test images`],
+          ["optimizer", `${optimizer}, lr ${lr}`],
+          ["batch", String(batch)],
+          ["seed", String(seed)],
+          ["steps", `${globalStep} (${stepsPerEpoch} an epoch)`],
+          ["speed", `${Math.round(trainedImages / loopSeconds)} images/s in this run (${Math.round(trainedImages / stepSeconds)} in the compiled step alone)`],
+          ["checkpoint", checkpoint ?? "none"],
+        ],
+        history, classNames, confusion: lastEval.confusion,
+        test: testSet, predicted: lastEval.predicted, probability: lastEval.probability,
+      });
+      await writeFileAtomic(reportPath, html);
+    }
+  }
+
+  const final = history[history.length - 1]!;
+  progress.log(`confusion matrix on ${testSet.count} test images after epoch ${final.epoch} (rows: true class, columns: predicted):\n${formatConfusion(lastEval!.confusion, classNames)}`);
+  if (reportPath) progress.log(`report: ${reportPath}`);
+  return {
+    epochs: final.epoch,
+    steps: globalStep,
+    images: trainedImages,
+    train_seconds: loopSeconds,
+    images_per_s: trainedImages / loopSeconds,
+    step_images_per_s: trainedImages / stepSeconds,
+    train_loss: final.train_loss,
+    test_loss: final.test_loss,
+    test_accuracy: final.test_accuracy,
+    checkpoint,
+    report: reportPath,
+    out_dir: outDir,
+    optimizer, lr, batch, seed,
+    resumed_from: opts.resume ?? null,
+    history,
+    confusion: lastEval!.confusion,
+    class_names: classNames,
+    values: current(),
+  };
+}
