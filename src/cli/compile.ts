@@ -12,7 +12,7 @@ export function compileOptions(v: Record<string, string | boolean | undefined>):
   const dtype = (v.dtype ?? "f32") as string;
   if (dtype !== "f32" && dtype !== "f64") throw new UsageError(`--dtype must be f32 or f64, not ${dtype}`);
   const sched = (v.schedule ?? "isl") as string;
-  if (sched !== "isl" && sched !== "sequential") throw new UsageError(`--schedule must be isl or sequential, not ${sched}`);
+  if (sched !== "isl" && sched !== "grouped" && sched !== "sequential") throw new UsageError(`--schedule must be isl, grouped or sequential, not ${sched}`);
   const name = (v.name ?? "lift_program") as string;
   if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(name)) throw new UsageError(`--name must be a C identifier (letters, digits, _), not ${JSON.stringify(name)}`);
   return { dtype, schedule: sched, name, ...(v["no-contract"] ? { contract: false } : {}), ...(v.openmp ? { openmp: true } : {}) };
@@ -20,7 +20,8 @@ export function compileOptions(v: Record<string, string | boolean | undefined>):
 
 const COMMON = `  --name NAME        C name of the program (default lift_program)
   --dtype f32|f64    element type (default f32)
-  --schedule isl|sequential   isl's scheduler (default) or one loop nest per statement
+  --schedule isl|grouped|sequential   isl's scheduler on the whole program (default), on
+                     each fusion group, or none (one loop nest per statement)
   --no-contract      keep every intermediate array (for comparison)
   --openmp           mark parallel loops with LIFT_PARALLEL_FOR, an OpenMP pragma under
                      -fopenmp and nothing otherwise (off by default: measured slower on

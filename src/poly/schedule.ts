@@ -8,8 +8,13 @@ import type { Schedule, UnionMap } from "./isl/index.js";
 import type { Constraints } from "./deps.js";
 import type { PolyProgram } from "./program.js";
 
-export type ScheduleMode = "isl" | "sequential";
-export interface Scheduled { method: "isl" | "sequential"; schedule?: Schedule; map?: UnionMap; note?: string }
+/**
+ * isl: isl's scheduler on the whole program; grouped: isl's scheduler on each fusion group (the
+ * statements writing one array: its init, updates and definitions), groups in topological order;
+ * sequential: no isl scheduling, one loop nest per statement.
+ */
+export type ScheduleMode = "isl" | "grouped" | "sequential";
+export interface Scheduled { method: "isl" | "grouped" | "sequential"; schedule?: Schedule; map?: UnionMap; note?: string }
 
 /**
  * Attempts, in order: isl's scheduler with fusion (outer coincidence, as isl-notes.md measured),
@@ -25,6 +30,11 @@ const ATTEMPTS = [
 ] as const;
 
 export function schedule(p: PolyProgram, c: Constraints, mode: ScheduleMode, scale = 1): Scheduled {
+  if (mode === "grouped" && p.stmts.length > 0) {
+    const g = grouped(p, c, scale);
+    if (g) return g;
+    mode = "isl";
+  }
   if (mode === "isl" && p.stmts.length > 0) {
     const ctx = p.ctx;
     const notes: string[] = [];
@@ -46,11 +56,59 @@ export function schedule(p: PolyProgram, c: Constraints, mode: ScheduleMode, sca
   return { method: "sequential", map: sequential(p) };
 }
 
+/**
+ * Per fusion group: isl schedules each group's statements alone (small problems, fast), and the
+ * groups run one after another in topological order. Null when some dependence would run
+ * backwards between groups (then the whole program is scheduled at once).
+ */
+function grouped(p: PolyProgram, c: Constraints, scale: number): Scheduled | null {
+  const ctx = p.ctx;
+  const byArray = new Map<string, PolyProgram["stmts"]>();
+  for (const s of p.stmts) { let g = byArray.get(s.array); if (!g) byArray.set(s.array, (g = [])); g.push(s); }
+  const groups = [...byArray.values()].sort((a, b) => Math.min(...a.map((s) => s.order)) - Math.min(...b.map((s) => s.order)));
+  const groupOf = new Map<string, number>();
+  groups.forEach((g, i) => g.forEach((s) => groupOf.set(s.name, i)));
+  for (const m of c.validity.maps()) if (groupOf.get(m.tupleName("in")!)! > groupOf.get(m.tupleName("out")!)!) return null;
+  const parts: UnionMap[] = [];
+  let depth = 0;
+  const notes = new Set<string>();
+  for (const g of groups) {
+    let dom = g[0]!.domain.toUnion();
+    for (const s of g.slice(1)) dom = dom.union(s.domain.toUnion());
+    const validity = c.validity.intersectDomain(dom).intersectRange(dom);
+    let m: UnionMap | undefined;
+    for (const a of ATTEMPTS) {
+      const sc = ctx.scheduleConstraints(`{ domain: ${JSON.stringify(dom.toString())} }`).setValidity(validity).setCoincidence(validity).setProximity(validity);
+      ctx.setMaxOperations(Math.max(1, Math.round(a.maxOperations * scale / 10)));
+      ctx.resetOperations();
+      try { m = sc.computeSchedule(a.options).map(); notes.add(a.label); break; } catch { /* next attempt */ } finally { ctx.setMaxOperations(0); }
+    }
+    m ??= sequentialOf(p, g);
+    parts.push(m);
+    for (const x of m.maps()) depth = Math.max(depth, x.dim("out"));
+  }
+  let all = ctx.emptyUnionMap();
+  parts.forEach((m, k) => {
+    for (const x of m.maps()) {
+      const n = x.dim("out");
+      const ts = Array.from({ length: n }, (_, i) => `t${i}`);
+      const pad = ctx.map(`{ [${ts.join(", ")}] -> [${[String(k), ...ts, ...Array(depth - n).fill("0")].join(", ")}] }`);
+      all = all.union(x.applyRange(pad).toUnion());
+    }
+  });
+  all = all.intersectDomain(c.domain);
+  return { method: "grouped", map: all, note: [...notes].join(", ") };
+}
+
 /** S[i…] → [order, kind, index, i…, 0…]: topological order, inits before updates, one nest per statement. */
 export function sequential(p: PolyProgram): UnionMap {
-  const depth = Math.max(0, ...p.stmts.map((s) => s.domain.dim("set")));
+  return sequentialOf(p, p.stmts);
+}
+
+function sequentialOf(p: PolyProgram, stmts: PolyProgram["stmts"]): UnionMap {
+  const depth = Math.max(0, ...stmts.map((s) => s.domain.dim("set")));
   const rank = { init: 0, def: 1, update: 2 } as const;
-  const sorted = [...p.stmts].sort((a, b) => a.order - b.order || rank[a.kind] - rank[b.kind] || a.name.localeCompare(b.name, "en", { numeric: true }));
+  const sorted = [...stmts].sort((a, b) => a.order - b.order || rank[a.kind] - rank[b.kind] || a.name.localeCompare(b.name, "en", { numeric: true }));
   let m = p.ctx.emptyUnionMap();
   sorted.forEach((s, k) => {
     const n = s.domain.dim("set");

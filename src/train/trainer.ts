@@ -133,6 +133,17 @@ function checkData(data: MnistLike, c: ModelContract, dir: string): void {
   }
 }
 
+/** Runs a file-system write, turning its errors (no space, no permission…) into LiftErrors. */
+async function writing<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err.code === "string") throw new LiftError(`cannot write ${path}: ${err.code} (${err.message})`);
+    throw e;
+  }
+}
+
 const positiveInt = (what: string, v: number | undefined) => {
   if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) throw new LiftError(`${what} must be a whole number ≥ 1, not ${v}`);
 };
@@ -270,7 +281,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const outDir = opts.outDir ?? join("runs", modelBaseName(model.name));
   const writeCheckpoints = opts.checkpoints ?? true;
   const writeReport = opts.report ?? true;
-  if (writeCheckpoints || writeReport) await mkdir(outDir, { recursive: true });
+  if (writeCheckpoints || writeReport) await writing(outDir, () => mkdir(outDir, { recursive: true }));
 
   // Compile (cached by content: the first build takes seconds, later ones milliseconds).
   const compileStart = performance.now();
@@ -424,8 +435,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         (writeCheckpoints ? ` | saving ${epochPath}` : ""),
     );
     if (writeCheckpoints) {
-      await writeCheckpoint(epochPath, c.params, current(), run);
-      await writeCheckpoint(join(outDir, "last.safetensors"), c.params, current(), run);
+      await writing(epochPath, () => writeCheckpoint(epochPath, c.params, current(), run));
+      const lastPath = join(outDir, "last.safetensors");
+      await writing(lastPath, () => writeCheckpoint(lastPath, c.params, current(), run));
       checkpoint = epochPath;
     }
     if (writeReport) {
@@ -445,7 +457,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         history, classNames, confusion: lastEval.confusion,
         test: testSet, predicted: lastEval.predicted, probability: lastEval.probability,
       });
-      await writeFileAtomic(reportPath, html);
+      await writing(reportPath, () => writeFileAtomic(reportPath!, html));
     }
   }
 

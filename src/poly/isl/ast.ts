@@ -30,7 +30,10 @@ let nextAnnotationKey = 1n;
 
 /** An isl id representing `value`: Id as is, string as its name, undefined as anonymous. */
 function annotationId(ctx: CtxCore, value: unknown): Id {
-  if (value instanceof Id) return value.copy();
+  if (value instanceof Id) {
+    if (value.ctx !== ctx) throw new IslUsageError("annotation id belongs to another ctx");
+    return value.copy();
+  }
   if (value === undefined || value === null) return ctx.obj(Id, "isl_id_alloc", ctx, null, null);
   if (typeof value === "string") return ctx.obj(Id, "isl_id_alloc", ctx, value, null);
   let table = annotationTables.get(ctx);
@@ -177,6 +180,7 @@ export class AstBuild extends IslObject {
         const r = fn(node, b);
         if (r === undefined || r === node) return node.release();
         if (!(r instanceof AstNode)) throw new TypeError("AST hook must return an AstNode or nothing");
+        if (r.ctx !== ctx) throw new IslUsageError("AST hook returned a node of another ctx");
         return r.release();
       } catch (e) {
         ctx.deferError(e);

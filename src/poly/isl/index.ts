@@ -1,4 +1,17 @@
-// Public entry of the isl binding. See ctx.ts (Ctx, withCtx) to start.
+// Public entry of the isl binding (isl 0.25 through koffi; no headers needed at run time).
+//
+//   const text = withCtx((ctx) => {
+//     const dom = ctx.unionSet("[N] -> { S0[i] : 0 <= i < N; S1[i] : 0 <= i < N }");
+//     const dep = ctx.unionMap("[N] -> { S0[i] -> S1[i] }");
+//     const sc = ScheduleConstraints.onDomain(dom).setValidity(dep);
+//     const ast = ctx.buildAst(sc.computeSchedule({ scheduleOuterCoincidence: true }));
+//     return ast.toData();          // plain JS: for / if / block / mark / user nodes
+//   });                             // every isl object is freed here
+//
+// Ownership: each wrapper owns one isl reference; operations return new objects and leave
+// their operands usable; free() what you no longer need, or let ctx.free() / withCtx do it.
+// Errors: IslError (isl failed), IslUsageError (use after free, wrong type, wrong ctx).
+// Time bound: scheduleWithTimeout runs the scheduler in a child process it can kill.
 
 export { Ctx, withCtx } from "./ctx.js";
 export { IslObject, type CtxOptions } from "./core.js";
