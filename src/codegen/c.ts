@@ -27,12 +27,11 @@ export function printC(lp: LoopProgram, opts: { name: string; dtype: DType; open
   const dimC = (d: Dim): string => (typeof d === "number" ? String(d) : sizeVar(lp.sizes.indexOf(d)));
   const count = (shape: Dim[]) => (shape.length ? shape.map((d) => (typeof d === "number" ? `${d}L` : dimC(d))).join(" * ") : "1L");
 
-  // Intermediates, laid out one after another in the scratch buffer.
+  // Intermediates, laid out one after another in the scratch buffer: each starts where the
+  // previous one ends, rounded up to 64 bytes.
   const temps = lp.arrays.filter((a) => a.role === "temp");
-  const offsets: string[] = [];
-  let acc = "0";
-  for (const t of temps) { offsets.push(acc); acc = `${acc} + lift_round_up(${count(t.shape)})`; }
-  const scratchFloats = acc;
+  const sizes = temps.map((t) => `lift_round_up(${count(t.shape)})`);
+  const scratchFloats = sizes.join(" + ") || "0";
 
   const buffers = [...lp.inputs.map((x) => ({ ...x, role: "input" as const })), ...lp.outputs.map((x) => ({ ...x, role: "output" as const }))];
   const shapeDoc = (a: LoopArray) => `(${a.shape.map((d) => (typeof d === "number" ? d : commentText(d))).join(" ")})`;
@@ -72,7 +71,7 @@ export function printC(lp: LoopProgram, opts: { name: string; dtype: DType; open
   lp.sizes.forEach((s, k) => c.push(`  const long ${sizeVar(k)} = args->${fieldOf.get(`size_${s}`)};`));
   for (const [q, v] of lp.params) if (typeof v === "number") c.push(`  const long ${q} = ${v};`);
   for (const b of buffers) c.push(`  ${b.role === "input" ? "const " : ""}${T} *restrict ${b.array} = args->${fieldOf.get(b.name)};`);
-  temps.forEach((t, i) => c.push(`  ${T} *restrict ${t.name} = (${T} *)scratch + ${offsets[i]};${t.labels.length ? ` /* ${commentText(t.labels.join(" "))} */` : ""}`));
+  temps.forEach((t, i) => c.push(`  ${T} *restrict ${t.name} = ${i === 0 ? `(${T} *)scratch` : `${temps[i - 1]!.name} + ${sizes[i - 1]}`};${t.labels.length ? ` /* ${commentText(t.labels.join(" "))} */` : ""}`));
   if (!temps.length) c.push(`  (void)scratch;`);
   for (const [q, v] of lp.params) if (typeof v === "number") c.push(`  (void)${q};`);
   lp.sizes.forEach((_, k) => c.push(`  (void)${sizeVar(k)};`));

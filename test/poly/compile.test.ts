@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { load } from "../../src/api/index.js";
-import { compileGraph } from "../../src/poly/compile.js";
+import { compileGraph, type CompileOptions } from "../../src/poly/compile.js";
 import { ACCEPT_VECTORS, vectorById } from "../vectors/reference.js";
 import { compareT43, MNIST_GRAD, MNIST_MODEL, mnistGradAccumulators, mnistInputs, T43_PROGRAMS } from "../vectors/mnist.js";
 import { randomProgram } from "./random_programs.js";
@@ -42,12 +42,25 @@ for (const dtype of ["f64", "f32"] as const) {
   });
 }
 
-test("reference vectors with contraction off and the sequential schedule agree too", () => {
-  for (const v of ACCEPT_VECTORS.filter((_, i) => i % 3 === 0)) {
-    const p = load(v.source);
-    compare(p.run(v.inputs, { dtype: "f64" }), p.compile({ dtype: "f64", contract: false, schedule: "sequential" }).run(v.inputs), 1e-9, v.id);
-  }
-});
+// Every optimisation on and off: contraction, iterator order, each schedule, parallel loops.
+const VARIANTS: [string, CompileOptions][] = [
+  ["contraction off, sequential schedule", { contract: false, schedule: "sequential" }],
+  ["iterator order off", { reorder: false }],
+  ["grouped schedule", { schedule: "grouped" }],
+  ["OpenMP parallel loops", { openmp: true }],
+];
+for (const [label, opts] of VARIANTS) {
+  test(`reference vectors and 25 random programs agree with ${label}`, () => {
+    for (const v of ACCEPT_VECTORS.filter((_, i) => i % 2 === 0)) {
+      const p = load(v.source);
+      compare(p.run(v.inputs, { dtype: "f64" }), p.compile({ dtype: "f64", ...opts }).run(v.inputs), 1e-9, `${v.id} (${label})`);
+    }
+    const progs = Array.from({ length: 25 }, (_, i) => randomProgram(31337 + i, `p${i}.`));
+    const program = load(progs.map((x) => x.source).join("\n"));
+    const inputs = Object.assign({}, ...progs.map((x) => x.inputs));
+    compare(program.run(inputs, { dtype: "f64" }), program.compile({ dtype: "f64", name: "variant", ...opts }).run(inputs), 1e-9, `random (${label})`);
+  });
+}
 
 test("T43: the MNIST model with its gradients, compiled, matches the reference figures", () => {
   const p = load([{ name: "mnist.model", text: MNIST_MODEL }, { name: "mnist.grad", text: MNIST_GRAD }]);
