@@ -13,6 +13,7 @@ import { shapeEq, shapeText } from "../core/shape.js";
 import { evaluate, type DType, type Tensor } from "../interp/eval.js";
 import { LiftError } from "../lang/diagnostics.js";
 import { parse, parseExpression } from "../lang/parser.js";
+import { resolveUses } from "../lang/use.js";
 import { SourceFile } from "../lang/source.js";
 import type { Command } from "./commands.js";
 import { formatArray, shapeLabel } from "./format.js";
@@ -24,6 +25,7 @@ const HELP = `Type LiFT statements and expressions:
   B := (A dot A)             define an array (its value is shown when it can be computed)
   ((reduce 1 +) A)           evaluate an expression
   D :: (grad L W)            a gradient
+  (use nn)                   include prelude/nn.lift (relu, conv5, maxpool2, softmax, …)
 Commands:
   :help        this text            :names    what is defined
   :dtype f64   switch element type   :graph    print the graph so far
@@ -42,6 +44,10 @@ export class ReplSession {
     if (t === "" || t.startsWith(";")) return "";
     if (t.startsWith(":")) return this.command(t);
     const file = new SourceFile(`<repl:${++this.counter}>`, line);
+    if (/^\s*\(\s*use\b/.test(line)) {
+      for (const s of resolveUses([file]).program.stmts) this.checker.statement(s);
+      return "";
+    }
     if (/^\s*[^\s()";]+\s*("|:=|::)/.test(line)) {
       const { stmts } = parse(file);
       const shown: string[] = [];
