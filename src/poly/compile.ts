@@ -39,6 +39,8 @@ export interface CompileStats {
   loops: number;
   scheduler: string;
   contraction: ContractStats;
+  /** isl objects still alive when the compilation ended (all freed with its context). */
+  islObjectsAtEnd: number;
 }
 
 export interface Compiled { unit: CUnit; loops: LoopProgram; poly: string; stats: CompileStats }
@@ -83,7 +85,7 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
         passes, intermediates,
         intermediateBytes: intermediates.reduce((s, a) => s + (typeof a.elements === "number" ? a.elements * elemSize : 0), 0),
         statements: p.stmts.length, loopNests: counts.nests, loops: counts.loops,
-        scheduler: sched.method + (sched.note ? ` (${sched.note})` : ""), contraction,
+        scheduler: sched.method + (sched.note ? ` (${sched.note})` : ""), contraction, islObjectsAtEnd: ctx.liveObjects(),
       },
     };
   } finally {

@@ -8,10 +8,15 @@
 #define lift_imax(a, b) ((a) > (b) ? (a) : (b))
 #define lift_imin(a, b) ((a) < (b) ? (a) : (b))
 #define lift_floord(n, d) (((n) < 0) ? -((-(n) + (d) - 1) / (d)) : (n) / (d))
+#ifdef _OPENMP
+#define LIFT_PARALLEL_FOR _Pragma("omp parallel for")
+#else
+#define LIFT_PARALLEL_FOR
+#endif
 #define lift_round_up(n) ((((size_t)(n)) + 15) / 16 * 16)
 
 size_t conv_scratch_bytes(void) {
-  return (0 + lift_round_up(2L * 6L * 6L)) * sizeof(float);
+  return (lift_round_up(2L * 6L * 6L)) * sizeof(float);
 }
 
 void conv(const conv_args *args, void *scratch) {
@@ -26,7 +31,7 @@ void conv(const conv_args *args, void *scratch) {
   const float *restrict v2 = args->Bias;
   float *restrict v6 = args->Conv;
   float *restrict v12 = args->Pool;
-  float *restrict v8 = (float *)scratch + 0;
+  float *restrict v8 = (float *)scratch;
   (void)n2;
   (void)n6;
   (void)n3;

@@ -8,6 +8,11 @@
 #define lift_imax(a, b) ((a) > (b) ? (a) : (b))
 #define lift_imin(a, b) ((a) < (b) ? (a) : (b))
 #define lift_floord(n, d) (((n) < 0) ? -((-(n) + (d) - 1) / (d)) : (n) / (d))
+#ifdef _OPENMP
+#define LIFT_PARALLEL_FOR _Pragma("omp parallel for")
+#else
+#define LIFT_PARALLEL_FOR
+#endif
 #define lift_round_up(n) ((((size_t)(n)) + 15) / 16 * 16)
 
 size_t matmul_scratch_bytes(void) {

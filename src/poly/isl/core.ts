@@ -185,6 +185,8 @@ export interface CtxOptions {
  * split keeps this module free of imports of the wrapper classes.
  */
 export class CtxCore {
+  /** Contexts alive in this process (a leak check for long-running users such as the compiler). */
+  static liveContexts = 0;
   #ptr: bigint | null;
   readonly #live = new Set<IslObject>();
   #pending: { error: unknown } | null = null;
@@ -194,6 +196,7 @@ export class CtxCore {
     const p = islFn("isl_ctx_alloc").call() as bigint | null;
     if (!p) throw new Error("isl_ctx_alloc failed");
     this.#ptr = p;
+    CtxCore.liveContexts++;
     this.strict = opts.strict ?? false;
     // Default mode prints and returns NULL; ABORT kills node. CONTINUE lets us throw.
     optionFn("on_error").set(p, ISL_ON_ERROR_CONTINUE);
@@ -419,6 +422,7 @@ export class CtxCore {
     optionFn("on_error").set(ctx, ISL_ON_ERROR_WARN);
     islFn("isl_ctx_free").call(ctx);
     this.#ptr = null;
+    CtxCore.liveContexts--;
     if (nLeaked > 0 && (opts.strict ?? this.strict)) {
       throw new IslUsageError(`isl ctx freed with ${nLeaked} live objects: ${JSON.stringify(leaked)}`);
     }
