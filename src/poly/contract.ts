@@ -108,6 +108,9 @@ class Contractor {
       const forms = readers.map((r) => this.readerForm(r, a, op));
       if (forms.some((f) => f === null)) continue;
       const next = this.p.stmts.filter((s) => s.array !== a && !readers.includes(s));
+      // Retargeting through a strided map (a pooling stride) would turn the reduction's dense
+      // writes into strided ones in its hottest loop; such a reduction keeps its own array.
+      if (readers.some((r) => !unitStride(r.write, r.domain.dim("set")) || !unitStride(reads(r.expr).find((x) => x.array === a)!.access, r.domain.dim("set")))) continue;
       readers.forEach((r, i) => {
         const f = forms[i]!;
         const acc = reads(r.expr).find((x) => x.array === a)!.access;

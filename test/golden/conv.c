@@ -16,7 +16,7 @@
 #define lift_round_up(n) ((((size_t)(n)) + 15) / 16 * 16)
 
 size_t conv_scratch_bytes(void) {
-  return (lift_round_up(2L * 6L * 6L)) * sizeof(float);
+  return (lift_round_up(2L * 6L * 6L) + lift_round_up(2L * 5L * 5L)) * sizeof(float);
 }
 
 void conv(const conv_args *args, void *scratch) {
@@ -32,6 +32,7 @@ void conv(const conv_args *args, void *scratch) {
   float *restrict v6 = args->Conv;
   float *restrict v12 = args->Pool;
   float *restrict v8 = (float *)scratch;
+  float *restrict v11 = v8 + lift_round_up(2L * 6L * 6L);
   (void)n2;
   (void)n6;
   (void)n3;
@@ -42,14 +43,6 @@ void conv(const conv_args *args, void *scratch) {
     for (long c1 = 1; c1 <= 6; c1 += 1) {
       for (long c2 = 1; c2 <= 6; c2 += 1) {
         v6[((c0) * 6 + (c1 - 1)) * 6 + (c2 - 1)] = (0.0f);
-        v6[((c0) * 6 + (c1 - 1)) * 6 + (c2 - 1)] += v2[c0];
-      }
-    }
-  }
-  for (long c0 = 1; c0 <= 5; c0 += 2) {
-    for (long c1 = 1; c1 <= 5; c1 += 2) {
-      for (long c2 = 0; c2 <= 1; c2 += 1) {
-        v12[((c2) * 3 + ((c0 - 1) / 2)) * 3 + ((c1 - 1) / 2)] = (-INFINITY);
       }
     }
   }
@@ -67,18 +60,33 @@ void conv(const conv_args *args, void *scratch) {
   for (long c0 = 0; c0 <= 1; c0 += 1) {
     for (long c1 = 0; c1 <= 5; c1 += 1) {
       for (long c2 = 0; c2 <= 5; c2 += 1) {
+        v6[((c0) * 6 + c1) * 6 + c2] += v2[c0];
         v8[((c0) * 6 + c1) * 6 + c2] = lift_max((0.0f), v6[((c0) * 6 + c1) * 6 + c2]);
       }
     }
   }
   for (long c0 = 0; c0 <= 1; c0 += 1) {
-    for (long c1 = 0; c1 <= 1; c1 += 1) {
-      for (long c2 = 0; c2 <= 1; c2 += 1) {
-        for (long c3 = c0; c3 <= (c0 + 4); c3 += 2) {
-          for (long c4 = c1; c4 <= (c1 + 4); c4 += 2) {
-            v12[((c2) * 3 + (((-c0) + c3) / 2)) * 3 + (((-c1) + c4) / 2)] = lift_max(v12[((c2) * 3 + (((-c0) + c3) / 2)) * 3 + (((-c1) + c4) / 2)], v8[((c2) * 6 + c3) * 6 + c4]);
+    for (long c1 = 1; c1 <= 5; c1 += 1) {
+      for (long c2 = 1; c2 <= 5; c2 += 1) {
+        v11[((c0) * 5 + (c1 - 1)) * 5 + (c2 - 1)] = (-INFINITY);
+      }
+    }
+  }
+  for (long c0 = 0; c0 <= 1; c0 += 1) {
+    for (long c1 = 0; c1 <= 5; c1 += 1) {
+      for (long c2 = lift_imax(0, (c1 - 4)); c2 <= lift_imin(1, c1); c2 += 1) {
+        for (long c3 = 0; c3 <= 1; c3 += 1) {
+          for (long c4 = c3; c4 <= (c3 + 4); c4 += 1) {
+            v11[((c0) * 5 + (c1 - c2)) * 5 + ((-c3) + c4)] = lift_max(v11[((c0) * 5 + (c1 - c2)) * 5 + ((-c3) + c4)], v8[((c0) * 6 + c1) * 6 + c4]);
           }
         }
+      }
+    }
+  }
+  for (long c0 = 0; c0 <= 1; c0 += 1) {
+    for (long c1 = 0; c1 <= 2; c1 += 1) {
+      for (long c2 = 0; c2 <= 2; c2 += 1) {
+        v12[((c0) * 3 + c1) * 3 + c2] = v11[((c0) * 5 + (2 * c1)) * 5 + (2 * c2)];
       }
     }
   }
