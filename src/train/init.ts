@@ -8,9 +8,10 @@
 //
 // Initialisation (PyTorch's default for Conv2d/Linear weights): a param with
 // two or more axes is drawn from U(−b, b), b = 1/√fan_in, fan_in the product
-// of every axis but the first (the output channel or unit); a param with one
-// axis or none (a bias) starts at zero. Each param has its own stream, seeded
-// by (seed, name), so adding or reordering params does not change the others.
+// of every axis but the first (the output channel or unit). A param with one
+// axis or none (a bias) is drawn from the same U(−b, b) as the weight declared
+// just before it, as PyTorch does for a layer's bias; with no weight before it,
+// it starts at zero. Each param has its own stream, seeded by (seed, name).
 
 import type { ParamInfo } from "./program.js";
 
@@ -58,11 +59,10 @@ export const streamFor = (seed: number, purpose: string) => new Mulberry32(hash3
 /** fan_in of a param: the product of all axes but the first (0 for rank 0 and 1, which start at zero). */
 export const fanIn = (shape: readonly number[]) => (shape.length < 2 ? 0 : shape.slice(1).reduce((a, d) => a * d, 1));
 
-/** The initial value of one param, as described at the top of this file. */
-export function initParam(p: ParamInfo, seed: number): Float32Array {
+/** The initial value of one param, as described at the top of this file; `fan` overrides its own fan-in. */
+export function initParam(p: ParamInfo, seed: number, fan = fanIn(p.shape)): Float32Array {
   const n = p.shape.reduce((a, d) => a * d, 1);
   const out = new Float32Array(n);
-  const fan = fanIn(p.shape);
   if (fan === 0) return out;
   const bound = 1 / Math.sqrt(fan);
   const rng = streamFor(seed, `init:${p.name}`);
@@ -71,7 +71,12 @@ export function initParam(p: ParamInfo, seed: number): Float32Array {
 }
 
 export function initParams(params: readonly ParamInfo[], seed: number): Record<string, Float32Array> {
-  return Object.fromEntries(params.map((p) => [p.name, initParam(p, seed)]));
+  let weightFan = 0;
+  return Object.fromEntries(params.map((p) => {
+    const own = fanIn(p.shape);
+    if (own > 0) weightFan = own;
+    return [p.name, initParam(p, seed, own > 0 ? own : weightFan)];
+  }));
 }
 
 /**
