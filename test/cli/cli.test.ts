@@ -110,3 +110,25 @@ test("the repl evaluates, keeps going after errors, and answers :help", () => {
   assert.match(r.stdout, /L \(\): 30/);
   assert.match(r.stdout, /G \(2 2\):\n2 4\n6 8/);
 });
+
+test("lift compile --stats lists the kept arrays, loop nests and pass times; no contraction keeps the n³ product", () => {
+  const src = file("mm8.lift", vectorById("T1").source);
+  const env = { ...process.env, LIFT_CACHE: mkdtempSync(join(tmpdir(), "lift-cache-")) };
+  let r = spawnSync(process.execPath, [BIN, "compile", src, "--stats"], { encoding: "utf8", env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^intermediate arrays kept after contraction: 0$/m);
+  assert.match(r.stdout, /^loop nests: \d+$/m);
+  for (const pass of ["lower", "contract", "dependences", "schedule", "ast", "print-c", "cc"]) assert.match(r.stdout, new RegExp(`^  ${pass} +[0-9.]+`, "m"));
+  r = spawnSync(process.execPath, [BIN, "compile", src, "--stats", "--no-contract"], { encoding: "utf8", env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\(8 8 8\)  2048 bytes/);
+});
+
+test("--backend c without a C compiler is a clear error, not a crash", () => {
+  const v = vectorById("T6");
+  const env = { ...process.env, CC: join(dir, "no-such-cc"), LIFT_CACHE: mkdtempSync(join(tmpdir(), "lift-cache-")) };
+  const r = spawnSync(process.execPath, [BIN, "run", file("t6.lift", v.source), "--inputs", file("t6.json", JSON.stringify(v.inputs)), "--backend", "c"], { encoding: "utf8", env });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /error: no C compiler/);
+  assert.match(r.stderr, /hint: install one/);
+});
