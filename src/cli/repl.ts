@@ -110,24 +110,18 @@ export class ReplSession {
     const g = this.checker.graph;
     const inputs = new Map<number, Tensor>();
     const sizes = new Map<string, number>();
-    const stack = [node], seen = new Set<number>();
-    while (stack.length) {
-      const id = stack.pop()!;
-      if (seen.has(id)) continue;
-      seen.add(id);
+    for (const id of g.ancestors([node])) {
       const n = g.node(id);
-      if (n.kind === "prim") stack.push(...n.args);
-      if (n.kind === "input") {
-        const v = this.values.get(n.name);
-        if (!v) throw new LiftError(`input \`${n.name}\` has no value yet`, undefined, `give it one: :set ${n.name} ...`);
-        n.shape.forEach((d, i) => {
-          if (typeof d !== "string") return;
-          const old = sizes.get(d);
-          if (old !== undefined && old !== v.shape[i]) throw new LiftError(`size ${d} is ${old} in one input and ${v.shape[i]} in \`${n.name}\``);
-          sizes.set(d, v.shape[i]!);
-        });
-        inputs.set(id, v);
-      }
+      if (n.kind !== "input") continue;
+      const v = this.values.get(n.name);
+      if (!v) throw new LiftError(`input \`${n.name}\` has no value yet`, undefined, `give it one: :set ${n.name} ...`);
+      n.shape.forEach((d, i) => {
+        if (typeof d !== "string") return;
+        const old = sizes.get(d);
+        if (old !== undefined && old !== v.shape[i]) throw new LiftError(`size ${d} is ${old} in one input and ${v.shape[i]} in \`${n.name}\``);
+        sizes.set(d, v.shape[i]!);
+      });
+      inputs.set(id, v);
     }
     return evaluate(g, inputs, sizes, this.dtype, [node]).get(node)!;
   }

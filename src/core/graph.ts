@@ -75,6 +75,20 @@ export class Graph {
     return id;
   }
 
+  /** The nodes `roots` depend on, themselves included, in topological (id) order. */
+  ancestors(roots: readonly number[]): number[] {
+    const seen = new Set<number>();
+    const stack = [...roots];
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const n = this.nodes[id]!;
+      if (n.kind === "prim") stack.push(...n.args);
+    }
+    return [...seen].sort((a, b) => a - b);
+  }
+
   /** The first name the program bound to each node, for printing. */
   nameOf(): Map<number, string> {
     const m = new Map<number, string>();

@@ -20,16 +20,7 @@ export interface EvalStats { peakValues: number; totalValues: number; nodesEvalu
  */
 export function evaluate(g: Graph, inputs: ReadonlyMap<number, Tensor>, sizes: ReadonlyMap<string, number>, dtype: DType, want?: number[], stats?: EvalStats): Map<number, Tensor> {
   const targets = want ?? [...g.outputs.map((o) => o.node), ...g.grads.map((d) => d.node)];
-  const needed = new Set<number>();
-  const stack = [...targets];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (needed.has(id)) continue;
-    needed.add(id);
-    const n = g.node(id);
-    if (n.kind === "prim") stack.push(...n.args);
-  }
-  const order = [...needed].sort((a, b) => a - b);
+  const order = g.ancestors(targets);
   const lastUse = new Map<number, number>();
   for (const id of order) { const n = g.node(id); if (n.kind === "prim") for (const a of n.args) lastUse.set(a, id); }
   const keep = new Set(targets);

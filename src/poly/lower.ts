@@ -10,20 +10,6 @@ import type { Dim } from "../core/shape.js";
 import type { Ctx } from "./isl/index.js";
 import { paramOf, type PArray, type PExpr, type PolyProgram, type PStmt, type StmtKind } from "./program.js";
 
-/** Nodes the given declarations need, in topological (id) order. */
-function needed(g: Graph, roots: number[]): number[] {
-  const seen = new Set<number>();
-  const stack = [...roots];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const n = g.node(id);
-    if (n.kind === "prim") stack.push(...n.args);
-  }
-  return [...seen].sort((a, b) => a - b);
-}
-
 export function lower(ctx: Ctx, g: Graph): PolyProgram {
   const decls = [...g.outputs, ...g.grads.filter((d) => !g.outputs.some((o) => o.name === d.name))];
   const p: PolyProgram = { ctx, graph: g, arrays: new Map(), stmts: [], params: new Map(), outputs: [], inputs: [], nextStmt: 0 };
@@ -33,7 +19,7 @@ export function lower(ctx: Ctx, g: Graph): PolyProgram {
     p.arrays.set(name, { name, shape: [...d.shape], role: "input", labels: [d.name] });
     p.inputs.push({ name: d.name, array: name });
   }
-  for (const id of needed(g, decls.map((d) => d.node))) {
+  for (const id of g.ancestors(decls.map((d) => d.node))) {
     const n = g.node(id);
     if (n.kind === "prim") L.node(n);
   }

@@ -8,6 +8,7 @@
  * - `checkExpr`: builds `L := Σ (Y * V)` around an expression Y with random inputs, and checks the
  *   gradient with respect to each operand (and, optionally, a Hessian–vector product of Σ Y·Y·V).
  */
+import { Mulberry32 } from "../../src/train/init.js";
 import assert from "node:assert/strict";
 import { load, type LiftProgram } from "../../src/api/index.js";
 
@@ -16,15 +17,9 @@ export type Inputs = Record<string, F64Tensor>;
 export type Rng = () => number;
 
 /** mulberry32: a small seeded PRNG with uniform output in [0, 1). */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+export function mulberry32(seed: number): () => number {
+  const g = new Mulberry32(seed);
+  return () => g.next();
 }
 
 /** A stable 32-bit hash of a string (FNV-1a), to derive a per-check seed from its label. */

@@ -4,17 +4,12 @@
  * scalar loss with gradients. Candidates the checker rejects are simply redrawn, so every
  * program returned is valid. Names carry a prefix so programs can be concatenated.
  */
+import { Mulberry32 } from "../../src/train/init.js";
 import { load, LiftError } from "../../src/api/index.js";
 
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Mulberry32(seed);
+  return () => g.next();
 }
 
 interface Item { text: string; shape: number[] }
