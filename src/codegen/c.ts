@@ -33,7 +33,7 @@ export function printC(lp: LoopProgram, opts: { name: string; dtype: DType; open
   const sizes = temps.map((t) => `lift_round_up(${count(t.shape)})`);
   const scratchFloats = sizes.join(" + ") || "0";
 
-  const buffers = [...lp.inputs.map((x) => ({ ...x, role: "input" as const })), ...lp.outputs.map((x) => ({ ...x, role: "output" as const }))];
+  const buffers = [...lp.inputs.map((x) => ({ ...x, kind: x.role, role: "input" as const })), ...lp.outputs.map((x) => ({ ...x, kind: x.role, role: "output" as const }))];
   const shapeDoc = (a: LoopArray) => `(${a.shape.map((d) => (typeof d === "number" ? d : commentText(d))).join(" ")})`;
   const sizeArgs = lp.sizes.map((s) => `long ${fieldOf.get(`size_${s}`)}`);
 
@@ -45,7 +45,7 @@ export function printC(lp: LoopProgram, opts: { name: string; dtype: DType; open
   h.push(`typedef struct ${name}_args {`);
   for (const b of buffers) {
     const a = arrays.get(b.array)!;
-    h.push(`  ${b.role === "input" ? "const " : ""}${T} *restrict ${fieldOf.get(b.name)}; /* ${b.role} ${shapeDoc(a)} ${commentText(b.name)} */`);
+    h.push(`  ${b.role === "input" ? "const " : ""}${T} *restrict ${fieldOf.get(b.name)}; /* ${b.kind} ${shapeDoc(a)} ${commentText(b.name)} */`);
   }
   lp.sizes.forEach((s) => h.push(`  long ${fieldOf.get(`size_${s}`)}; /* symbolic size ${commentText(s)} */`));
   if (!buffers.length && !lp.sizes.length) h.push(`  int unused;`);

@@ -20,6 +20,9 @@ export type LNode =
   | { k: "block"; items: LNode[] }
   | { k: "stmt"; name: string; kind: "def" | "init" | "update"; op?: ReduceOp; target: Access; value: VExpr };
 
+/** What a buffer is to the program's user, as the header documents it. */
+export type BufferRole = "input" | "parameter" | "output" | "gradient";
+
 export interface LoopArray { name: string; shape: Dim[]; role: "input" | "output" | "temp"; labels: string[] }
 
 export interface LoopProgram {
@@ -28,8 +31,8 @@ export interface LoopProgram {
   params: Map<string, number | string>;
   /** Symbolic sizes in order; their parameter names are s0, s1, … */
   sizes: string[];
-  inputs: { name: string; array: string }[];
-  outputs: { name: string; array: string }[];
+  inputs: { name: string; array: string; role: BufferRole }[];
+  outputs: { name: string; array: string; role: BufferRole }[];
   body: LNode;
 }
 

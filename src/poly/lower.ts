@@ -17,7 +17,7 @@ export function lower(ctx: Ctx, g: Graph): PolyProgram {
   for (const d of g.inputs) {
     const name = `v${d.node}`;
     p.arrays.set(name, { name, shape: [...d.shape], role: "input", labels: [d.name] });
-    p.inputs.push({ name: d.name, array: name });
+    p.inputs.push({ name: d.name, array: name, role: g.params.includes(d.name) ? "parameter" : "input" });
   }
   for (const id of g.ancestors(decls.map((d) => d.node))) {
     const n = g.node(id);
@@ -40,7 +40,7 @@ export function lower(ctx: Ctx, g: Graph): PolyProgram {
       a.role = "output";
       a.labels.unshift(d.name);
     }
-    p.outputs.push({ name: d.name, array });
+    p.outputs.push({ name: d.name, array, role: g.grads.some((x) => x.name === d.name) ? "gradient" : "output" });
   }
   for (const [name, id] of g.names) { const a = p.arrays.get(`v${id}`); if (a && !a.labels.includes(name)) a.labels.push(name); }
   return p;

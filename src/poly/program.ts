@@ -8,6 +8,7 @@ import type { ReduceOp } from "../core/params.js";
 import type { DyadName, MapName } from "../core/prims.js";
 import type { Dim } from "../core/shape.js";
 import type { Ctx, IslMap, IslSet } from "./isl/index.js";
+import type { BufferRole } from "../codegen/loop.js";
 
 /** A read leaf carries its access: statement instance → the array element it reads. */
 export type PExpr =
@@ -51,8 +52,8 @@ export interface PolyProgram {
   /** isl parameter name → its value (a number) or the symbolic size it stands for. */
   params: Map<string, number | string>;
   /** Output name → array (an output may share its array with no other output). */
-  outputs: { name: string; array: string }[];
-  inputs: { name: string; array: string }[];
+  outputs: { name: string; array: string; role: BufferRole }[];
+  inputs: { name: string; array: string; role: BufferRole }[];
   nextStmt: number;
 }
 
