@@ -43,7 +43,8 @@ export class LiftProgram {
   compile(opts: CompileOptions = {}): NativeModule {
     const dtype = opts.dtype ?? "f32";
     const { unit } = cachedUnit(this.graph, { ...opts, dtype, name: opts.name ?? "lift_program" });
-    return loadNative(this.graph, unit, dtype, opts.openmp ? [...DEFAULT_CFLAGS, "-fopenmp"] : undefined);
+    // Parallel loops run on every core through OpenMP unless asked otherwise.
+    return loadNative(this.graph, unit, dtype, opts.openmp !== false ? [...DEFAULT_CFLAGS, "-fopenmp"] : undefined);
   }
 
   /** Names of outputs in declaration order (gradient declarations that are not outputs follow). */

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { load } from "../api/program.js";
 import { emitMain } from "../codegen/main_c.js";
 import { compileGraph, type CompileOptions } from "../poly/compile.js";
-import { buildShared } from "../runtime/native.js";
+import { buildShared, DEFAULT_CFLAGS } from "../runtime/native.js";
 import type { Command } from "./commands.js";
 import { readSources } from "./io.js";
 import { UsageError } from "./main.js";
@@ -15,7 +15,7 @@ export function compileOptions(v: Record<string, string | boolean | undefined>):
   if (sched !== "isl" && sched !== "grouped" && sched !== "sequential") throw new UsageError(`--schedule must be isl, grouped or sequential, not ${sched}`);
   const name = (v.name ?? "lift_program") as string;
   if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(name)) throw new UsageError(`--name must be a C identifier (letters, digits, _), not ${JSON.stringify(name)}`);
-  return { dtype, schedule: sched, name, ...(v["no-contract"] ? { contract: false } : {}), ...(v.openmp ? { openmp: true } : {}) };
+  return { dtype, schedule: sched, name, ...(v["no-contract"] ? { contract: false } : {}), ...(v["no-openmp"] ? { openmp: false } : {}) };
 }
 
 const COMMON = `  --name NAME        C name of the program (default lift_program)
@@ -23,10 +23,10 @@ const COMMON = `  --name NAME        C name of the program (default lift_program
   --schedule isl|grouped|sequential   isl's scheduler on the whole program (default), on
                      each fusion group, or none (one loop nest per statement)
   --no-contract      keep every intermediate array (for comparison)
-  --openmp           mark parallel loops with LIFT_PARALLEL_FOR, an OpenMP pragma under
-                     -fopenmp and nothing otherwise (off by default: measured slower on
-                     2 cores, GCC's outlined loops lose their restrict pointers)`;
-const COMMON_OPTS = { name: { type: "string" }, dtype: { type: "string" }, schedule: { type: "string" }, "no-contract": { type: "boolean" }, openmp: { type: "boolean" } } as const;
+  --no-openmp        do not mark parallel loops (by default they are marked with
+                     LIFT_PARALLEL_FOR, an OpenMP pragma under -fopenmp and nothing
+                     otherwise; each parallel loop body is a function of its own)`;
+const COMMON_OPTS = { name: { type: "string" }, dtype: { type: "string" }, schedule: { type: "string" }, "no-contract": { type: "boolean" }, "no-openmp": { type: "boolean" } } as const;
 
 export const emitCommand: Command = {
   summary: "write the generated C (NAME.h, NAME.c and an example main.c)",
@@ -70,7 +70,7 @@ ${COMMON}`,
     const opts = compileOptions(v);
     const program = load(readSources(files));
     const compiled = compileGraph(program.graph, opts);
-    const build = buildShared(compiled.unit.name, compiled.unit.header, compiled.unit.source);
+    const build = buildShared(compiled.unit.name, compiled.unit.header, compiled.unit.source, opts.openmp !== false ? [...DEFAULT_CFLAGS, "-fopenmp"] : undefined);
     const s = compiled.stats;
     if (!v.stats) { process.stdout.write(`${build.path}\n`); return 0; }
     const lines: string[] = [];

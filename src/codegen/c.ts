@@ -64,16 +64,17 @@ export function printC(lp: LoopProgram, opts: { name: string; dtype: DType; open
   c.push(`#define lift_floord(n, d) (((n) < 0) ? -((-(n) + (d) - 1) / (d)) : (n) / (d))`);
   c.push(`#ifdef _OPENMP`, `#define LIFT_PARALLEL_FOR _Pragma("omp parallel for")`, `#else`, `#define LIFT_PARALLEL_FOR`, `#endif`);
   c.push(`#define lift_round_up(n) ((((size_t)(n)) + ${ALIGN - 1}) / ${ALIGN} * ${ALIGN})`, "");
+  const known = [...lp.params].filter(([, v]) => typeof v === "number");
+  if (known.length) c.push(`enum { ${known.map(([q, v]) => `${q} = ${v}`).join(", ")} };`, "");
+  const nestAt = c.length; // parallel loop bodies are emitted here, as functions, once known
   c.push(`size_t ${name}_scratch_bytes(${sizeArgs.join(", ") || "void"}) {`);
   lp.sizes.forEach((s, k) => c.push(`  const long ${sizeVar(k)} = ${fieldOf.get(`size_${s}`)};`, `  (void)${sizeVar(k)};`));
   c.push(`  return (${scratchFloats}) * sizeof(${T});`, `}`, "");
   c.push(`void ${name}(const ${name}_args *args, void *scratch) {`);
   lp.sizes.forEach((s, k) => c.push(`  const long ${sizeVar(k)} = args->${fieldOf.get(`size_${s}`)};`));
-  for (const [q, v] of lp.params) if (typeof v === "number") c.push(`  const long ${q} = ${v};`);
   for (const b of buffers) c.push(`  ${b.role === "input" ? "const " : ""}${T} *restrict ${b.array} = args->${fieldOf.get(b.name)};`);
   temps.forEach((t, i) => c.push(`  ${T} *restrict ${t.name} = ${i === 0 ? `(${T} *)scratch` : `${temps[i - 1]!.name} + ${sizes[i - 1]}`};${t.labels.length ? ` /* ${commentText(t.labels.join(" "))} */` : ""}`));
   if (!temps.length) c.push(`  (void)scratch;`);
-  for (const [q, v] of lp.params) if (typeof v === "number") c.push(`  (void)${q};`);
   lp.sizes.forEach((_, k) => c.push(`  (void)${sizeVar(k)};`));
 
   const flat = (a: Access): string => {
@@ -119,31 +120,52 @@ export function printC(lp: LoopProgram, opts: { name: string; dtype: DType; open
     if (readsArray(body.value, body.target.array)) return undefined;
     return body;
   };
-  const emit = (n: LNode, ind: string): void => {
+  // A parallel loop's body becomes a function of its own with restrict pointer parameters: GCC
+  // outlines OpenMP loop bodies and would otherwise lose restrict, and with it vectorisation.
+  const nests: string[] = [];
+  const inputArrays = new Set(buffers.filter((b) => b.role === "input").map((b) => b.array));
+  const outlined = (n: Extract<LNode, { k: "for" }>, ind: string, out: string[]): void => {
+    const k = nests.length;
+    const ids = new Set<string>(), bound = new Set<string>(), used = new Set<string>();
+    collect(n.body, ids, bound, used);
+    // Enclosing iterators and symbolic sizes are passed; known sizes are enum constants.
+    const longs = [...ids].filter((x) => !bound.has(x) && x !== n.it && typeof lp.params.get(x) !== "number").sort();
+    const arrs = [...used].sort();
+    const params = [`long ${n.it}`, ...longs.map((x) => `long ${x}`), ...arrs.map((a) => `${inputArrays.has(a) ? "const " : ""}${T} *restrict ${a}`)];
+    const body: string[] = [`static void ${name}_nest${k}(${params.join(", ")}) {`];
+    emit(n.body, "  ", body);
+    body.push(`}`, "");
+    nests.push(body.join("\n"));
+    out.push(`${ind}LIFT_PARALLEL_FOR`);
+    out.push(`${ind}for (long ${n.it} = ${int(n.init)}; ${int(n.cond)}; ${n.it} += ${int(n.inc)})`);
+    out.push(`${ind}  ${name}_nest${k}(${[n.it, ...longs, ...arrs].join(", ")});`);
+  };
+  const emit = (n: LNode, ind: string, out: string[] = c): void => {
     switch (n.k) {
-      case "block": n.items.forEach((x) => emit(x, ind)); return;
-      case "stmt": c.push(`${ind}${stmt(n)}`); return;
+      case "block": n.items.forEach((x) => emit(x, ind, out)); return;
+      case "stmt": out.push(`${ind}${stmt(n)}`); return;
       case "if":
-        c.push(`${ind}if (${int(n.cond)}) {`); emit(n.then, ind + "  ");
-        if (n.else) { c.push(`${ind}} else {`); emit(n.else, ind + "  "); }
-        c.push(`${ind}}`); return;
+        out.push(`${ind}if (${int(n.cond)}) {`); emit(n.then, ind + "  ", out);
+        if (n.else) { out.push(`${ind}} else {`); emit(n.else, ind + "  ", out); }
+        out.push(`${ind}}`); return;
       case "for": {
+        if (n.parallel) { outlined(n, ind, out); return; }
         const red = reduction(n);
-        if (red && !n.parallel) {
+        if (red) {
           const target = flat(red.target);
-          c.push(`${ind}{`, `${ind}  ${T} lift_acc = ${target};`);
-          c.push(`${ind}  for (long ${n.it} = ${int(n.init)}; ${int(n.cond)}; ${n.it} += ${int(n.inc)})`);
-          c.push(`${ind}    lift_acc += ${val(red.value)};`, `${ind}  ${target} = lift_acc;`, `${ind}}`);
+          out.push(`${ind}{`, `${ind}  ${T} lift_acc = ${target};`);
+          out.push(`${ind}  for (long ${n.it} = ${int(n.init)}; ${int(n.cond)}; ${n.it} += ${int(n.inc)})`);
+          out.push(`${ind}    lift_acc += ${val(red.value)};`, `${ind}  ${target} = lift_acc;`, `${ind}}`);
           return;
         }
+        out.push(`${ind}for (long ${n.it} = ${int(n.init)}; ${int(n.cond)}; ${n.it} += ${int(n.inc)}) {`);
+        emit(n.body, ind + "  ", out);
+        out.push(`${ind}}`); return;
       }
-        if (n.parallel) c.push(`${ind}LIFT_PARALLEL_FOR`);
-        c.push(`${ind}for (long ${n.it} = ${int(n.init)}; ${int(n.cond)}; ${n.it} += ${int(n.inc)}) {`);
-        emit(n.body, ind + "  ");
-        c.push(`${ind}}`); return;
     }
   };
   emit(lp.body, "  ");
+  c.splice(nestAt, 0, ...nests);
   c.push(`}`, "");
   c.push(`void ${name}_ptrs(void *const *buffers, const long *sizes, void *scratch) {`);
   const init = [...buffers.map((b, i) => `(${b.role === "input" ? "const " : ""}${T} *)buffers[${i}]`), ...lp.sizes.map((_, k) => `sizes[${k}]`)];
@@ -203,4 +225,16 @@ function mentions(e: LExpr, name: string): boolean {
 
 function readsArray(v: VExpr, array: string): boolean {
   return v.k === "read" ? v.at.array === array : v.k === "call" ? v.args.some((a) => readsArray(a, array)) : false;
+}
+
+/** Identifiers an AST mentions, those its loops bind, and the arrays it touches. */
+function collect(n: LNode, ids: Set<string>, bound: Set<string>, arrays: Set<string>): void {
+  const ex = (e: LExpr): void => { if (e.k === "id") ids.add(e.name); else if (e.k === "op") e.args.forEach(ex); };
+  const val = (v: VExpr): void => { if (v.k === "read") { arrays.add(v.at.array); v.at.index.forEach(ex); } else if (v.k === "call") v.args.forEach(val); };
+  switch (n.k) {
+    case "block": n.items.forEach((x) => collect(x, ids, bound, arrays)); return;
+    case "if": ex(n.cond); collect(n.then, ids, bound, arrays); if (n.else) collect(n.else, ids, bound, arrays); return;
+    case "for": bound.add(n.it); ex(n.init); ex(n.cond); ex(n.inc); collect(n.body, ids, bound, arrays); return;
+    case "stmt": arrays.add(n.target.array); n.target.index.forEach(ex); val(n.value); return;
+  }
 }

@@ -26,6 +26,7 @@ export interface CompileOptions {
   reorder?: boolean;
   /** Scales isl's bounds on scheduler work (1 by default); past them a cheaper schedule is used. */
   scheduleEffort?: number;
+  /** Mark parallel loops (LIFT_PARALLEL_FOR, an OpenMP pragma under -fopenmp); default on. */
   openmp?: boolean;
 }
 
@@ -71,8 +72,8 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
     const sched = timed("schedule", () => schedule(p, deps, opts.schedule ?? "isl", opts.scheduleEffort),
       (s) => (s.schedule ? s.schedule.toString() : `sequential: ${s.map}`));
     const context = knownContext(p);
-    const loops = timed("ast", () => generateLoops(p, sched, context, opts.openmp ? deps.validity.union(deps.reductions) : undefined), (l) => JSON.stringify(l.body));
-    const unit = timed("print-c", () => printC(loops, { name: opts.name ?? "lift_program", dtype, ...(opts.openmp ? { openmp: true } : {}) }), (u) => u.source);
+    const loops = timed("ast", () => generateLoops(p, sched, context, opts.openmp !== false ? deps.validity.union(deps.reductions) : undefined), (l) => JSON.stringify(l.body));
+    const unit = timed("print-c", () => printC(loops, { name: opts.name ?? "lift_program", dtype, openmp: opts.openmp !== false }), (u) => u.source);
     const elemSize = dtype === "f32" ? 4 : 8;
     const intermediates = [...p.arrays.values()].filter((a) => a.role === "temp").map((a) => {
       const numeric = a.shape.every((d) => typeof d === "number");

@@ -61,8 +61,16 @@ export function buildShared(name: string, header: string, source: string, flags:
 
 type Library = ReturnType<typeof koffi.load>;
 const loaded = new Map<string, Library>();
+let gomp: Library | undefined;
 /** Loads a library once per process. */
 export function loadLibrary(path: string): Library {
+  // OpenMP's idle worker threads crash Node's exit (inside libgomp, as the process tears down):
+  // the thread pool is released before the process exits.
+  if (!gomp) {
+    gomp = koffi.load("libgomp.so.1");
+    const pause = gomp.func("int omp_pause_resource_all(int kind)") as (kind: number) => number;
+    process.on("exit", () => { pause(2 /* omp_pause_hard */); });
+  }
   let lib = loaded.get(path);
   if (!lib) loaded.set(path, (lib = koffi.load(path)));
   return lib;

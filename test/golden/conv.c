@@ -15,17 +15,70 @@
 #endif
 #define lift_round_up(n) ((((size_t)(n)) + 15) / 16 * 16)
 
+enum { n2 = 2, n6 = 6, n3 = 3, n8 = 8, n7 = 7, n5 = 5 };
+
+static void conv_nest0(long c0, float *restrict v6) {
+  for (long c1 = 1; c1 <= 6; c1 += 1) {
+    for (long c2 = 1; c2 <= 6; c2 += 1) {
+      v6[((c0) * 6 + (c1 - 1)) * 6 + (c2 - 1)] = (0.0f);
+    }
+  }
+}
+
+static void conv_nest1(long c0, const float *restrict v0, const float *restrict v1, float *restrict v6) {
+  for (long c1 = 0; c1 <= 5; c1 += 1) {
+    for (long c2 = lift_imax(0, (c1 - 4)); c2 <= lift_imin(2, (c1 + 1)); c2 += 1) {
+      for (long c3 = 0; c3 <= 2; c3 += 1) {
+        for (long c4 = lift_imax(0, (c3 - 1)); c4 <= lift_imin(5, (c3 + 4)); c4 += 1) {
+          v6[((c0) * 6 + ((c1 - c2) + 1)) * 6 + (((-c3) + c4) + 1)] += (v1[((c0) * 3 + c2) * 3 + c3] * v0[(c1) * 6 + c4]);
+        }
+      }
+    }
+  }
+}
+
+static void conv_nest2(long c0, const float *restrict v2, float *restrict v6, float *restrict v8) {
+  for (long c1 = 0; c1 <= 5; c1 += 1) {
+    for (long c2 = 0; c2 <= 5; c2 += 1) {
+      v6[((c0) * 6 + c1) * 6 + c2] += v2[c0];
+      v8[((c0) * 6 + c1) * 6 + c2] = lift_max((0.0f), v6[((c0) * 6 + c1) * 6 + c2]);
+    }
+  }
+}
+
+static void conv_nest3(long c0, float *restrict v11) {
+  for (long c1 = 1; c1 <= 5; c1 += 1) {
+    for (long c2 = 1; c2 <= 5; c2 += 1) {
+      v11[((c0) * 5 + (c1 - 1)) * 5 + (c2 - 1)] = (-INFINITY);
+    }
+  }
+}
+
+static void conv_nest4(long c0, float *restrict v11, float *restrict v8) {
+  for (long c1 = 0; c1 <= 5; c1 += 1) {
+    for (long c2 = lift_imax(0, (c1 - 4)); c2 <= lift_imin(1, c1); c2 += 1) {
+      for (long c3 = 0; c3 <= 1; c3 += 1) {
+        for (long c4 = c3; c4 <= (c3 + 4); c4 += 1) {
+          v11[((c0) * 5 + (c1 - c2)) * 5 + ((-c3) + c4)] = lift_max(v11[((c0) * 5 + (c1 - c2)) * 5 + ((-c3) + c4)], v8[((c0) * 6 + c1) * 6 + c4]);
+        }
+      }
+    }
+  }
+}
+
+static void conv_nest5(long c0, float *restrict v11, float *restrict v12) {
+  for (long c1 = 0; c1 <= 2; c1 += 1) {
+    for (long c2 = 0; c2 <= 2; c2 += 1) {
+      v12[((c0) * 3 + c1) * 3 + c2] = v11[((c0) * 5 + (2 * c1)) * 5 + (2 * c2)];
+    }
+  }
+}
+
 size_t conv_scratch_bytes(void) {
   return (lift_round_up(2L * 6L * 6L) + lift_round_up(2L * 5L * 5L)) * sizeof(float);
 }
 
 void conv(const conv_args *args, void *scratch) {
-  const long n2 = 2;
-  const long n6 = 6;
-  const long n3 = 3;
-  const long n8 = 8;
-  const long n7 = 7;
-  const long n5 = 5;
   const float *restrict v0 = args->Image;
   const float *restrict v1 = args->K;
   const float *restrict v2 = args->Bias;
@@ -33,63 +86,24 @@ void conv(const conv_args *args, void *scratch) {
   float *restrict v12 = args->Pool;
   float *restrict v8 = (float *)scratch;
   float *restrict v11 = v8 + lift_round_up(2L * 6L * 6L);
-  (void)n2;
-  (void)n6;
-  (void)n3;
-  (void)n8;
-  (void)n7;
-  (void)n5;
-  for (long c0 = 0; c0 <= 1; c0 += 1) {
-    for (long c1 = 1; c1 <= 6; c1 += 1) {
-      for (long c2 = 1; c2 <= 6; c2 += 1) {
-        v6[((c0) * 6 + (c1 - 1)) * 6 + (c2 - 1)] = (0.0f);
-      }
-    }
-  }
-  for (long c0 = 0; c0 <= 1; c0 += 1) {
-    for (long c1 = 0; c1 <= 5; c1 += 1) {
-      for (long c2 = lift_imax(0, (c1 - 4)); c2 <= lift_imin(2, (c1 + 1)); c2 += 1) {
-        for (long c3 = 0; c3 <= 2; c3 += 1) {
-          for (long c4 = lift_imax(0, (c3 - 1)); c4 <= lift_imin(5, (c3 + 4)); c4 += 1) {
-            v6[((c0) * 6 + ((c1 - c2) + 1)) * 6 + (((-c3) + c4) + 1)] += (v1[((c0) * 3 + c2) * 3 + c3] * v0[(c1) * 6 + c4]);
-          }
-        }
-      }
-    }
-  }
-  for (long c0 = 0; c0 <= 1; c0 += 1) {
-    for (long c1 = 0; c1 <= 5; c1 += 1) {
-      for (long c2 = 0; c2 <= 5; c2 += 1) {
-        v6[((c0) * 6 + c1) * 6 + c2] += v2[c0];
-        v8[((c0) * 6 + c1) * 6 + c2] = lift_max((0.0f), v6[((c0) * 6 + c1) * 6 + c2]);
-      }
-    }
-  }
-  for (long c0 = 0; c0 <= 1; c0 += 1) {
-    for (long c1 = 1; c1 <= 5; c1 += 1) {
-      for (long c2 = 1; c2 <= 5; c2 += 1) {
-        v11[((c0) * 5 + (c1 - 1)) * 5 + (c2 - 1)] = (-INFINITY);
-      }
-    }
-  }
-  for (long c0 = 0; c0 <= 1; c0 += 1) {
-    for (long c1 = 0; c1 <= 5; c1 += 1) {
-      for (long c2 = lift_imax(0, (c1 - 4)); c2 <= lift_imin(1, c1); c2 += 1) {
-        for (long c3 = 0; c3 <= 1; c3 += 1) {
-          for (long c4 = c3; c4 <= (c3 + 4); c4 += 1) {
-            v11[((c0) * 5 + (c1 - c2)) * 5 + ((-c3) + c4)] = lift_max(v11[((c0) * 5 + (c1 - c2)) * 5 + ((-c3) + c4)], v8[((c0) * 6 + c1) * 6 + c4]);
-          }
-        }
-      }
-    }
-  }
-  for (long c0 = 0; c0 <= 1; c0 += 1) {
-    for (long c1 = 0; c1 <= 2; c1 += 1) {
-      for (long c2 = 0; c2 <= 2; c2 += 1) {
-        v12[((c0) * 3 + c1) * 3 + c2] = v11[((c0) * 5 + (2 * c1)) * 5 + (2 * c2)];
-      }
-    }
-  }
+  LIFT_PARALLEL_FOR
+  for (long c0 = 0; c0 <= 1; c0 += 1)
+    conv_nest0(c0, v6);
+  LIFT_PARALLEL_FOR
+  for (long c0 = 0; c0 <= 1; c0 += 1)
+    conv_nest1(c0, v0, v1, v6);
+  LIFT_PARALLEL_FOR
+  for (long c0 = 0; c0 <= 1; c0 += 1)
+    conv_nest2(c0, v2, v6, v8);
+  LIFT_PARALLEL_FOR
+  for (long c0 = 0; c0 <= 1; c0 += 1)
+    conv_nest3(c0, v11);
+  LIFT_PARALLEL_FOR
+  for (long c0 = 0; c0 <= 1; c0 += 1)
+    conv_nest4(c0, v11, v8);
+  LIFT_PARALLEL_FOR
+  for (long c0 = 0; c0 <= 1; c0 += 1)
+    conv_nest5(c0, v11, v12);
 }
 
 void conv_ptrs(void *const *buffers, const long *sizes, void *scratch) {

@@ -15,28 +15,36 @@
 #endif
 #define lift_round_up(n) ((((size_t)(n)) + 15) / 16 * 16)
 
+enum { n8 = 8 };
+
+static void matmul_nest0(long c0, float *restrict v2) {
+  for (long c1 = 0; c1 <= 7; c1 += 1) {
+    v2[(c0) * 8 + c1] = (0.0f);
+  }
+}
+
+static void matmul_nest1(long c0, const float *restrict v0, float *restrict v2) {
+  for (long c1 = 0; c1 <= 7; c1 += 1) {
+    for (long c2 = 0; c2 <= 7; c2 += 1) {
+      v2[(c0) * 8 + c2] += (v0[(c0) * 8 + c1] * v0[(c1) * 8 + c2]);
+    }
+  }
+}
+
 size_t matmul_scratch_bytes(void) {
   return (0) * sizeof(float);
 }
 
 void matmul(const matmul_args *args, void *scratch) {
-  const long n8 = 8;
   const float *restrict v0 = args->A;
   float *restrict v2 = args->B;
   (void)scratch;
-  (void)n8;
-  for (long c0 = 0; c0 <= 7; c0 += 1) {
-    for (long c1 = 0; c1 <= 7; c1 += 1) {
-      v2[(c0) * 8 + c1] = (0.0f);
-    }
-  }
-  for (long c0 = 0; c0 <= 7; c0 += 1) {
-    for (long c1 = 0; c1 <= 7; c1 += 1) {
-      for (long c2 = 0; c2 <= 7; c2 += 1) {
-        v2[(c0) * 8 + c2] += (v0[(c0) * 8 + c1] * v0[(c1) * 8 + c2]);
-      }
-    }
-  }
+  LIFT_PARALLEL_FOR
+  for (long c0 = 0; c0 <= 7; c0 += 1)
+    matmul_nest0(c0, v2);
+  LIFT_PARALLEL_FOR
+  for (long c0 = 0; c0 <= 7; c0 += 1)
+    matmul_nest1(c0, v0, v2);
 }
 
 void matmul_ptrs(void *const *buffers, const long *sizes, void *scratch) {
