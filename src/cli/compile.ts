@@ -23,9 +23,8 @@ const COMMON = `  --name NAME        C name of the program (default lift_program
   --schedule isl|grouped|sequential   isl's scheduler on the whole program (default), on
                      each fusion group, or none (one loop nest per statement)
   --no-contract      keep every intermediate array (for comparison)
-  --no-openmp        do not mark parallel loops (by default they are marked with
-                     LIFT_PARALLEL_FOR, an OpenMP pragma under -fopenmp and nothing
-                     otherwise; each parallel loop body is a function of its own)`;
+  --no-openmp        do not mark parallel loops (by default each becomes an OpenMP
+                     parallel for, under #ifdef _OPENMP, with its body a function of its own)`;
 const COMMON_OPTS = { name: { type: "string" }, dtype: { type: "string" }, schedule: { type: "string" }, "no-contract": { type: "boolean" }, "no-openmp": { type: "boolean" } } as const;
 
 export const emitCommand: Command = {

@@ -15,6 +15,8 @@ export interface CUnit { header: string; source: string; name: string; entry: Fl
 export interface FlatEntry { symbol: string; buffers: { name: string; role: "input" | "output"; array: string }[]; sizes: string[]; scratchSymbol: string }
 
 const ALIGN = 16; // floats: intermediates start on 64-byte boundaries
+/** Inner iterations below which a parallel loop runs on one thread (a fork costs a few µs). */
+const PARALLEL_WORK = 16384;
 
 export function printC(lp: LoopProgram, opts: { name: string; dtype: DType; openmp?: boolean }): CUnit {
   const name = cIdent(opts.name);
@@ -62,7 +64,6 @@ export function printC(lp: LoopProgram, opts: { name: string; dtype: DType; open
   c.push(`#define lift_max(a, b) ((b) > (a) ? (b) : (a))`, `#define lift_min(a, b) ((b) < (a) ? (b) : (a))`);
   c.push(`#define lift_imax(a, b) ((a) > (b) ? (a) : (b))`, `#define lift_imin(a, b) ((a) < (b) ? (a) : (b))`);
   c.push(`#define lift_floord(n, d) (((n) < 0) ? -((-(n) + (d) - 1) / (d)) : (n) / (d))`);
-  c.push(`#ifdef _OPENMP`, `#define LIFT_PARALLEL_FOR _Pragma("omp parallel for")`, `#else`, `#define LIFT_PARALLEL_FOR`, `#endif`);
   c.push(`#define lift_round_up(n) ((((size_t)(n)) + ${ALIGN - 1}) / ${ALIGN} * ${ALIGN})`, "");
   const known = [...lp.params].filter(([, v]) => typeof v === "number");
   if (known.length) c.push(`enum { ${known.map(([q, v]) => `${q} = ${v}`).join(", ")} };`, "");
@@ -136,7 +137,13 @@ export function printC(lp: LoopProgram, opts: { name: string; dtype: DType; open
     emit(n.body, "  ", body);
     body.push(`}`, "");
     nests.push(body.join("\n"));
-    out.push(`${ind}LIFT_PARALLEL_FOR`);
+    // Threads only where there is enough work: the loop's trip count times a static estimate of
+    // its body (a batch of 1 would otherwise fork for a few hundred operations).
+    const trips = tripCount(n);
+    const work = estimate(n.body);
+    out.push(`${ind}#ifdef _OPENMP`);
+    out.push(`${ind}#pragma omp parallel for${trips ? ` if((${trips}) * ${work}L >= ${PARALLEL_WORK}L)` : ""}`);
+    out.push(`${ind}#endif`);
     out.push(`${ind}for (long ${n.it} = ${int(n.init)}; ${int(n.cond)}; ${n.it} += ${int(n.inc)})`);
     out.push(`${ind}  ${name}_nest${k}(${[n.it, ...longs, ...arrs].join(", ")});`);
   };
@@ -236,5 +243,31 @@ function collect(n: LNode, ids: Set<string>, bound: Set<string>, arrays: Set<str
     case "if": ex(n.cond); collect(n.then, ids, bound, arrays); if (n.else) collect(n.else, ids, bound, arrays); return;
     case "for": bound.add(n.it); ex(n.init); ex(n.cond); ex(n.inc); collect(n.body, ids, bound, arrays); return;
     case "stmt": arrays.add(n.target.array); n.target.index.forEach(ex); val(n.value); return;
+  }
+}
+
+/** `hi - lo + 1` as C, for a loop `for (it = lo; it <= hi | it < hi; it += 1)`; undefined otherwise. */
+function tripCount(n: Extract<LNode, { k: "for" }>): string | undefined {
+  const c = n.cond;
+  if (c.k !== "op" || n.inc.k !== "int" || n.inc.v !== 1) return undefined;
+  const [l, r] = c.args;
+  if (l?.k !== "id" || l.name !== n.it || !r) return undefined;
+  if (c.op === "le") return `${int(r)} - ${int(n.init)} + 1`;
+  if (c.op === "lt") return `${int(r)} - ${int(n.init)}`;
+  return undefined;
+}
+
+/** A static estimate of the iterations a loop body runs: constant trip counts multiplied, 8 where not constant. */
+function estimate(n: LNode): number {
+  switch (n.k) {
+    case "stmt": return 1;
+    case "block": return n.items.reduce((a, x) => a + estimate(x), 0);
+    case "if": return Math.max(estimate(n.then), n.else ? estimate(n.else) : 0);
+    case "for": {
+      const hi = n.cond.k === "op" ? n.cond.args[1] : undefined;
+      const known = n.init.k === "int" && hi?.k === "int" && n.cond.k === "op" && (n.cond.op === "le" || n.cond.op === "lt");
+      const trips = known ? hi.v - (n.init as { v: number }).v + ((n.cond as { op: string }).op === "le" ? 1 : 0) : 8;
+      return Math.max(1, trips) * estimate(n.body);
+    }
   }
 }

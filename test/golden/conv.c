@@ -8,11 +8,6 @@
 #define lift_imax(a, b) ((a) > (b) ? (a) : (b))
 #define lift_imin(a, b) ((a) < (b) ? (a) : (b))
 #define lift_floord(n, d) (((n) < 0) ? -((-(n) + (d) - 1) / (d)) : (n) / (d))
-#ifdef _OPENMP
-#define LIFT_PARALLEL_FOR _Pragma("omp parallel for")
-#else
-#define LIFT_PARALLEL_FOR
-#endif
 #define lift_round_up(n) ((((size_t)(n)) + 15) / 16 * 16)
 
 enum { n2 = 2, n6 = 6, n3 = 3, n8 = 8, n7 = 7, n5 = 5 };
@@ -86,22 +81,34 @@ void conv(const conv_args *args, void *scratch) {
   float *restrict v12 = args->Pool;
   float *restrict v8 = (float *)scratch;
   float *restrict v11 = v8 + lift_round_up(2L * 6L * 6L);
-  LIFT_PARALLEL_FOR
+  #ifdef _OPENMP
+  #pragma omp parallel for if((1 - 0 + 1) * 36L >= 16384L)
+  #endif
   for (long c0 = 0; c0 <= 1; c0 += 1)
     conv_nest0(c0, v6);
-  LIFT_PARALLEL_FOR
+  #ifdef _OPENMP
+  #pragma omp parallel for if((1 - 0 + 1) * 1152L >= 16384L)
+  #endif
   for (long c0 = 0; c0 <= 1; c0 += 1)
     conv_nest1(c0, v0, v1, v6);
-  LIFT_PARALLEL_FOR
+  #ifdef _OPENMP
+  #pragma omp parallel for if((1 - 0 + 1) * 72L >= 16384L)
+  #endif
   for (long c0 = 0; c0 <= 1; c0 += 1)
     conv_nest2(c0, v2, v6, v8);
-  LIFT_PARALLEL_FOR
+  #ifdef _OPENMP
+  #pragma omp parallel for if((1 - 0 + 1) * 25L >= 16384L)
+  #endif
   for (long c0 = 0; c0 <= 1; c0 += 1)
     conv_nest3(c0, v11);
-  LIFT_PARALLEL_FOR
+  #ifdef _OPENMP
+  #pragma omp parallel for if((1 - 0 + 1) * 768L >= 16384L)
+  #endif
   for (long c0 = 0; c0 <= 1; c0 += 1)
     conv_nest4(c0, v11, v8);
-  LIFT_PARALLEL_FOR
+  #ifdef _OPENMP
+  #pragma omp parallel for if((1 - 0 + 1) * 9L >= 16384L)
+  #endif
   for (long c0 = 0; c0 <= 1; c0 += 1)
     conv_nest5(c0, v11, v12);
 }

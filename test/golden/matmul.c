@@ -8,11 +8,6 @@
 #define lift_imax(a, b) ((a) > (b) ? (a) : (b))
 #define lift_imin(a, b) ((a) < (b) ? (a) : (b))
 #define lift_floord(n, d) (((n) < 0) ? -((-(n) + (d) - 1) / (d)) : (n) / (d))
-#ifdef _OPENMP
-#define LIFT_PARALLEL_FOR _Pragma("omp parallel for")
-#else
-#define LIFT_PARALLEL_FOR
-#endif
 #define lift_round_up(n) ((((size_t)(n)) + 15) / 16 * 16)
 
 enum { n8 = 8 };
@@ -39,10 +34,14 @@ void matmul(const matmul_args *args, void *scratch) {
   const float *restrict v0 = args->A;
   float *restrict v2 = args->B;
   (void)scratch;
-  LIFT_PARALLEL_FOR
+  #ifdef _OPENMP
+  #pragma omp parallel for if((7 - 0 + 1) * 8L >= 16384L)
+  #endif
   for (long c0 = 0; c0 <= 7; c0 += 1)
     matmul_nest0(c0, v2);
-  LIFT_PARALLEL_FOR
+  #ifdef _OPENMP
+  #pragma omp parallel for if((7 - 0 + 1) * 64L >= 16384L)
+  #endif
   for (long c0 = 0; c0 <= 7; c0 += 1)
     matmul_nest1(c0, v0, v2);
 }
