@@ -19,6 +19,8 @@ function emitBuildRun(name: string, source: string, inputs: Record<string, { sha
   assert.equal(r.status, 0, r.stderr);
   // The emitted pair must build cleanly with the strictest flags the issue names.
   execFileSync("cc", ["-std=c99", "-O3", "-march=native", "-Wall", "-Wextra", "-Werror", "-o", join(dir, "prog"), join(dir, "out", "main.c"), join(dir, "out", `${name}.c`), "-lm"]);
+  // …and with OpenMP, as the parallel build the runtime uses.
+  execFileSync("cc", ["-std=c99", "-O3", "-march=native", "-fopenmp", "-Wall", "-Wextra", "-Werror", "-c", "-o", join(dir, "omp.o"), join(dir, "out", `${name}.c`)]);
   mkdirSync(join(dir, "in")); mkdirSync(join(dir, "res"));
   for (const [k, t] of Object.entries(inputs)) writeFileSync(join(dir, "in", `${cIdent(k)}.bin`), Buffer.from(Float32Array.from(t.data).buffer));
   execFileSync(join(dir, "prog"), [join(dir, "in"), join(dir, "res"), ...sizes]);
