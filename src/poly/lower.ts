@@ -33,8 +33,8 @@ export function lower(ctx: Ctx, g: Graph): PolyProgram {
     if (n.kind === "const" || taken) {
       array = taken ? `${array}_${d.name.replace(/[^A-Za-z0-9]/g, "")}${p.outputs.length}` : array;
       p.arrays.set(array, { name: array, shape: [...n.shape], role: "output", labels: [d.name] });
-      const src: PExpr = n.kind === "const" ? { k: "const", v: n.value } : L.read(d.node, n.shape.map((_, i) => i), n.shape.length, `S${p.nextStmt}`, [...n.shape]);
-      L.stmt("def", order++, array, [...n.shape], n.shape.map((_, i) => i), src, undefined, array);
+      const src: PExpr = n.kind === "const" ? { k: "const", v: n.value } : L.read(d.node, n.shape.map((_, i) => i), `S${p.nextStmt}`, [...n.shape]);
+      L.stmt("def", order++, array, [...n.shape], n.shape.map((_, i) => i), src);
     } else {
       const a = p.arrays.get(array)!;
       a.role = "output";
@@ -79,17 +79,16 @@ class Lowerer {
   private withParams(text: string): string { return `${this.paramsOf(text)} -> ${text}`; }
 
   /** A read of node `id` (an array, or a constant leaf) at the given iterator positions. */
-  read(id: number, axes: number[], rank: number, stmt: string, extents?: Dim[], index?: string[]): PExpr {
+  read(id: number, axes: number[], stmt: string, extents?: Dim[], index?: string[]): PExpr {
     const n = this.g.node(id);
     if (n.kind === "const") return { k: "const", v: n.value };
-    void rank;
     const ext = extents ?? [];
     const idx = index ?? axes.map((a) => `i${a}`);
     return { k: "read", array: `v${id}`, access: this.p.ctx.map(this.withParams(this.mapText(stmt, ext, `v${id}`, idx))) };
   }
 
   /** Adds a statement over `extents` writing `array` at the iterators `axes` (or `index`). */
-  stmt(kind: StmtKind, order: number, array: string, extents: Dim[], axes: number[], expr: PExpr | ((stmt: string) => PExpr), op?: PStmt["op"], _label?: string, index?: string[]): PStmt {
+  stmt(kind: StmtKind, order: number, array: string, extents: Dim[], axes: number[], expr: PExpr | ((stmt: string) => PExpr), op?: PStmt["op"], index?: string[]): PStmt {
     const name = `S${this.p.nextStmt++}`;
     const domain = this.p.ctx.set(this.withParams(this.domainText(name, extents)));
     const write = this.p.ctx.map(this.withParams(this.mapText(name, extents, array, index ?? axes.map((a) => `i${a}`))));
@@ -106,13 +105,13 @@ class Lowerer {
     const all = shape.map((_, i) => i);
     const order = n.id;
     if (entry.kind === "dyad") {
-      this.stmt("def", order, z, [...shape], all, (S) => ({ k: "call", op: n.prim as never, args: [0, 1].map((k) => this.read(n.args[k]!, operandAxes(n, k), shape.length, S, [...shape])) }));
+      this.stmt("def", order, z, [...shape], all, (S) => ({ k: "call", op: n.prim as never, args: [0, 1].map((k) => this.read(n.args[k]!, operandAxes(n, k), S, [...shape])) }));
       return;
     }
     const y = n.args[0]!;
     const yShape = this.g.node(y).shape;
     if (entry.kind === "map") {
-      this.stmt("def", order, z, [...shape], all, (S) => ({ k: "call", op: n.prim as never, args: [this.read(y, all, shape.length, S, [...shape])] }));
+      this.stmt("def", order, z, [...shape], all, (S) => ({ k: "call", op: n.prim as never, args: [this.read(y, all, S, [...shape])] }));
       return;
     }
     const F = frameOf(n).length;
@@ -126,7 +125,7 @@ class Lowerer {
         this.stmt("init", order, z, [...shape], all, { k: "const", v: REDUCE_IDENTITY[p.op!] });
         // S[f, p, r]: z[f, r] op= y[f, p, r]
         const ext = [...yShape];
-        this.stmt("update", order, z, ext, [], (S) => this.read(y, [], 0, S, ext, it(0, yShape.length)), p.op, undefined, [...f, ...it(F + k, R)]);
+        this.stmt("update", order, z, ext, [], (S) => this.read(y, [], S, ext, it(0, yShape.length)), p.op, [...f, ...it(F + k, R)]);
         return;
       }
       case "oblique": {
@@ -134,7 +133,7 @@ class Lowerer {
         this.stmt("init", order, z, [...shape], all, { k: "const", v: REDUCE_IDENTITY[p.op!] });
         const ext = [...yShape];
         const o = Array.from({ length: k }, (_, i) => `i${F + i} - i${F + k + i} + ${this.size(cellIn[k + i]!)} - 1`);
-        this.stmt("update", order, z, ext, [], (S) => this.read(y, [], 0, S, ext, it(0, yShape.length)), p.op, undefined, [...f, ...o, ...it(F + 2 * k, R)]);
+        this.stmt("update", order, z, ext, [], (S) => this.read(y, [], S, ext, it(0, yShape.length)), p.op, [...f, ...o, ...it(F + 2 * k, R)]);
         return;
       }
       case "trim": case "stride": case "diagonals": case "duplicate": {
@@ -146,7 +145,7 @@ class Lowerer {
         else if (n.prim === "stride") index = [...f, ...ints.map((s, i) => `${s}i${F + i}`), ...it(F + k, shape.length - F - k)];
         else if (n.prim === "duplicate") index = [...f, ...it(F + k, shape.length - F - k)];
         else index = [...f, ...ints.map((q, i) => `i${F + i} - i${F + k + i} + ${q} - 1`), ...it(F + 2 * k, shape.length - F - 2 * k)];
-        this.stmt("def", order, z, [...shape], all, (S) => this.read(y, [], 0, S, [...shape], index));
+        this.stmt("def", order, z, [...shape], all, (S) => this.read(y, [], S, [...shape], index));
         return;
       }
       case "pad": case "dilate": {
@@ -155,7 +154,7 @@ class Lowerer {
         this.stmt("init", order, z, [...shape], all, { k: "const", v: 0 });
         const ext = [...yShape];
         const index = [...f, ...ints.map((t, i) => (n.prim === "pad" ? `i${F + i} + ${t}` : `${t}i${F + i}`)), ...it(F + k, yShape.length - F - k)];
-        this.stmt("update", order, z, ext, [], (S) => this.read(y, [], 0, S, ext, it(0, yShape.length)), "+", undefined, index);
+        this.stmt("update", order, z, ext, [], (S) => this.read(y, [], S, ext, it(0, yShape.length)), "+", index);
         return;
       }
       default: throw new Error(`internal: no lowering for ${n.prim}`);
