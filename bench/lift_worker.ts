@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { LiftProgram } from "../src/api/program.js";
 import { compileGraph, type CompileOptions } from "../src/poly/compile.js";
 import type { NativeModule } from "../src/runtime/module.js";
-import { buildShared } from "../src/runtime/native.js";
+import { buildShared, DEFAULT_CFLAGS } from "../src/runtime/native.js";
 import { CHECK, CLASSES, PIXELS, readData, uniform } from "./data.js";
 import { INFER_OPTS, lenet, matmul, matmulOpts, TRAIN_OPTS } from "./programs.js";
 import { emit, measure, peakRss, type TimingOptions } from "./timing.js";
@@ -149,7 +149,7 @@ function compileStats(label: string, program: LiftProgram, opts: CompileOptions)
   const cold = mkdtempSync(join(tmpdir(), "lift-bench-cc-"));
   try {
     process.env.LIFT_CACHE = cold;
-    passes.cc = buildShared(compiled.unit.name, compiled.unit.header, compiled.unit.source).ms;
+    passes.cc = buildShared(compiled.unit.name, compiled.unit.header, compiled.unit.source, DEFAULT_CFLAGS).ms;
   } finally {
     if (saved === undefined) delete process.env.LIFT_CACHE;
     else process.env.LIFT_CACHE = saved;

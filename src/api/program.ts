@@ -9,7 +9,7 @@ import { bindInputs, toTensor, type InputValue } from "./inputs.js";
 import type { CompileOptions } from "../poly/compile.js";
 import { cachedUnit } from "../runtime/unit_cache.js";
 import { loadNative, type NativeModule } from "../runtime/module.js";
-import { DEFAULT_CFLAGS } from "../runtime/native.js";
+import { cflags } from "../runtime/native.js";
 
 export interface SourceText { name: string; text: string }
 
@@ -43,8 +43,7 @@ export class LiftProgram {
   compile(opts: CompileOptions = {}): NativeModule {
     const dtype = opts.dtype ?? "f32";
     const { unit } = cachedUnit(this.graph, { ...opts, dtype, name: opts.name ?? "lift_program" });
-    // Parallel loops run on every core through OpenMP unless asked otherwise.
-    return loadNative(this.graph, unit, dtype, opts.openmp !== false ? [...DEFAULT_CFLAGS, "-fopenmp"] : undefined);
+    return loadNative(this.graph, unit, dtype, cflags(opts.openmp));
   }
 
   /** Names of outputs in declaration order (gradient declarations that are not outputs follow). */

@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "../api/program.js";
 import { emitMain } from "../codegen/main_c.js";
-import { compileGraph, type CompileOptions } from "../poly/compile.js";
-import { buildShared, DEFAULT_CFLAGS } from "../runtime/native.js";
+import { compileGraph, C_NAME, type CompileOptions } from "../poly/compile.js";
+import { buildShared, cflags } from "../runtime/native.js";
 import type { Command } from "./commands.js";
 import { readSources } from "./io.js";
 import { UsageError } from "./main.js";
@@ -14,7 +14,7 @@ export function compileOptions(v: Record<string, string | boolean | undefined>):
   const sched = (v.schedule ?? "isl") as string;
   if (sched !== "isl" && sched !== "grouped" && sched !== "sequential") throw new UsageError(`--schedule must be isl, grouped or sequential, not ${sched}`);
   const name = (v.name ?? "lift_program") as string;
-  if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(name)) throw new UsageError(`--name must be a C identifier (letters, digits, _), not ${JSON.stringify(name)}`);
+  if (!C_NAME.test(name)) throw new UsageError(`--name must be a C identifier (letters, digits, _), not ${JSON.stringify(name)}`);
   return { dtype, schedule: sched, name, ...(v["no-contract"] ? { contract: false } : {}), ...(v["no-openmp"] ? { openmp: false } : {}) };
 }
 
@@ -69,7 +69,7 @@ ${COMMON}`,
     const opts = compileOptions(v);
     const program = load(readSources(files));
     const compiled = compileGraph(program.graph, opts);
-    const build = buildShared(compiled.unit.name, compiled.unit.header, compiled.unit.source, opts.openmp !== false ? [...DEFAULT_CFLAGS, "-fopenmp"] : undefined);
+    const build = buildShared(compiled.unit.name, compiled.unit.header, compiled.unit.source, cflags(opts.openmp));
     const s = compiled.stats;
     if (!v.stats) { process.stdout.write(`${build.path}\n`); return 0; }
     const lines: string[] = [];

@@ -18,7 +18,7 @@ const ALIGN = 16; // floats: intermediates start on 64-byte boundaries
 /** Inner iterations below which a parallel loop runs on one thread (a fork costs a few µs). */
 const PARALLEL_WORK = 16384;
 
-export function printC(lp: LoopProgram, opts: { name: string; dtype: DType; openmp?: boolean }): CUnit {
+export function printC(lp: LoopProgram, opts: { name: string; dtype: DType }): CUnit {
   const name = cIdent(opts.name);
   const T = opts.dtype === "f32" ? "float" : "double";
   const fsuf = opts.dtype === "f32" ? "f" : "";

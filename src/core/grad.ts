@@ -6,7 +6,7 @@
  */
 import { fail } from "../lang/diagnostics.js";
 import type { Span } from "../lang/source.js";
-import { frameOf, operandAxes, type Graph, type Level, type Node, type PrimNode } from "./graph.js";
+import { frameOf, operandAxes, type Graph, type Level, type PrimNode } from "./graph.js";
 import type { Params } from "./params.js";
 import { PRIMS, type CellName, type DyadName, type MapName, type VjpCtx } from "./prims.js";
 import { shapeEq, shapeText, type Dim, type Shape } from "./shape.js";
@@ -180,4 +180,3 @@ class MonadCtx implements VjpCtx<number> {
   }
 }
 
-export type { Node };

@@ -48,10 +48,12 @@ export interface Compiled { unit: CUnit; loops: LoopProgram; poly: string; stats
 
 const dumps = () => new Set((process.env.LIFT_DUMP ?? "").split(",").map((s) => s.trim()).filter(Boolean));
 
+/** A program name: it reaches file names and the compiler's command line, so a plain C identifier. */
+export const C_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+
 export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
   const dtype = opts.dtype ?? "f32";
-  // The name reaches file names and the compiler's command line: only a plain C identifier passes.
-  if (opts.name !== undefined && !/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(opts.name))
+  if (opts.name !== undefined && !C_NAME.test(opts.name))
     throw new LiftError(`the program name must be a C identifier (letters, digits, _), not ${JSON.stringify(opts.name)}`);
   const want = dumps();
   const passes: CompileStats["passes"] = [];
@@ -73,7 +75,7 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
       (s) => (s.schedule ? s.schedule.toString() : `sequential: ${s.map}`));
     const context = knownContext(p);
     const loops = timed("ast", () => generateLoops(p, sched, context, opts.openmp !== false ? deps.validity.union(deps.reductions) : undefined), (l) => JSON.stringify(l.body));
-    const unit = timed("print-c", () => printC(loops, { name: opts.name ?? "lift_program", dtype, openmp: opts.openmp !== false }), (u) => u.source);
+    const unit = timed("print-c", () => printC(loops, { name: opts.name ?? "lift_program", dtype }), (u) => u.source);
     const elemSize = dtype === "f32" ? 4 : 8;
     const intermediates = [...p.arrays.values()].filter((a) => a.role === "temp").map((a) => {
       const numeric = a.shape.every((d) => typeof d === "number");

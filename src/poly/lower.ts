@@ -63,17 +63,11 @@ class Lowerer {
     return `[${used.join(", ")}]`;
   }
 
-  /** `{ S[i0..] : 0 <= ik < extent_k }` for the given extents. */
-  private domainText(stmt: string, extents: Dim[]): string {
+  /** `{ S[i0..] : 0 <= ik < extent_k }`, or with `target` the access `{ S[i0..] -> A[index] : … }`. */
+  private islText(stmt: string, extents: Dim[], target?: string): string {
     const its = extents.map((_, i) => `i${i}`);
     const cons = extents.map((d, i) => `0 <= i${i} < ${this.size(d)}`);
-    return `{ ${stmt}[${its.join(", ")}]${cons.length ? ` : ${cons.join(" and ")}` : ""} }`;
-  }
-
-  private mapText(stmt: string, extents: Dim[], array: string, index: string[]): string {
-    const its = extents.map((_, i) => `i${i}`);
-    const cons = extents.map((d, i) => `0 <= i${i} < ${this.size(d)}`);
-    return `{ ${stmt}[${its.join(", ")}] -> ${array}[${index.join(", ")}]${cons.length ? ` : ${cons.join(" and ")}` : ""} }`;
+    return `{ ${stmt}[${its.join(", ")}]${target ? ` -> ${target}` : ""}${cons.length ? ` : ${cons.join(" and ")}` : ""} }`;
   }
 
   private withParams(text: string): string { return `${this.paramsOf(text)} -> ${text}`; }
@@ -84,14 +78,14 @@ class Lowerer {
     if (n.kind === "const") return { k: "const", v: n.value };
     const ext = extents ?? [];
     const idx = index ?? axes.map((a) => `i${a}`);
-    return { k: "read", array: `v${id}`, access: this.p.ctx.map(this.withParams(this.mapText(stmt, ext, `v${id}`, idx))) };
+    return { k: "read", array: `v${id}`, access: this.p.ctx.map(this.withParams(this.islText(stmt, ext, `v${id}[${idx.join(", ")}]`))) };
   }
 
   /** Adds a statement over `extents` writing `array` at the iterators `axes` (or `index`). */
   stmt(kind: StmtKind, order: number, array: string, extents: Dim[], axes: number[], expr: PExpr | ((stmt: string) => PExpr), op?: PStmt["op"], index?: string[]): PStmt {
     const name = `S${this.p.nextStmt++}`;
-    const domain = this.p.ctx.set(this.withParams(this.domainText(name, extents)));
-    const write = this.p.ctx.map(this.withParams(this.mapText(name, extents, array, index ?? axes.map((a) => `i${a}`))));
+    const domain = this.p.ctx.set(this.withParams(this.islText(name, extents)));
+    const write = this.p.ctx.map(this.withParams(this.islText(name, extents, `${array}[${(index ?? axes.map((a) => `i${a}`)).join(", ")}]`)));
     const s: PStmt = { name, kind, order, domain, array, write, expr: typeof expr === "function" ? expr(name) : expr, ...(op ? { op } : {}) };
     this.p.stmts.push(s);
     return s;

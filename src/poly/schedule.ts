@@ -4,7 +4,7 @@
  * result does not depend on the machine's speed; when the bound is hit, or when asked, the
  * sequential schedule: statements in topological order, each its own loop nest.
  */
-import type { Schedule, UnionMap } from "./isl/index.js";
+import type { Schedule, UnionMap, UnionSet } from "./isl/index.js";
 import type { Constraints } from "./deps.js";
 import type { PolyProgram } from "./program.js";
 
@@ -36,24 +36,38 @@ export function schedule(p: PolyProgram, c: Constraints, mode: ScheduleMode, sca
     mode = "isl";
   }
   if (mode === "isl" && p.stmts.length > 0) {
-    const ctx = p.ctx;
-    const notes: string[] = [];
-    for (const a of process.env.LIFT_SCHEDULE_ONLY ? ATTEMPTS.filter((x) => x.label === process.env.LIFT_SCHEDULE_ONLY) : ATTEMPTS) {
-      const sc = ctx.scheduleConstraints(`{ domain: ${JSON.stringify(c.domain.toString())} }`)
-        .setValidity(c.validity).setCoincidence(c.validity).setProximity(c.validity);
-      ctx.setMaxOperations(Math.max(1, Math.round(a.maxOperations * scale)));
-      ctx.resetOperations();
-      try {
-        return { method: "isl", schedule: sc.computeSchedule(a.options), note: [...notes, a.label].join("; ") };
-      } catch (e) {
-        notes.push(`${a.label} failed: ${(e as Error).message.split("\n")[0]}`);
-      } finally {
-        ctx.setMaxOperations(0);
-      }
-    }
-    return { method: "sequential", map: sequential(p), note: notes.join("; ") };
+    const r = computeBounded(p, c.domain, c.validity, scale);
+    if (r.schedule) return { method: "isl", schedule: r.schedule, note: r.notes.join("; ") };
+    return { method: "sequential", map: sequential(p), note: r.notes.join("; ") };
   }
   return { method: "sequential", map: sequential(p) };
+}
+
+/**
+ * isl's scheduler on `domain` under `validity` (also coincidence and proximity), trying each
+ * attempt in turn under its operation bound (times `scale`). `notes` says what failed, then the
+ * label of the attempt that succeeded, if one did.
+ */
+function computeBounded(p: PolyProgram, domain: UnionSet, validity: UnionMap, scale: number): { schedule?: Schedule; notes: string[] } {
+  const ctx = p.ctx;
+  const notes: string[] = [];
+  const only = process.env.LIFT_SCHEDULE_ONLY;
+  for (const a of only ? ATTEMPTS.filter((x) => x.label === only) : ATTEMPTS) {
+    const sc = ctx.scheduleConstraints(`{ domain: ${JSON.stringify(domain.toString())} }`)
+      .setValidity(validity).setCoincidence(validity).setProximity(validity);
+    ctx.setMaxOperations(Math.max(1, Math.round(a.maxOperations * scale)));
+    ctx.resetOperations();
+    try {
+      const schedule = sc.computeSchedule(a.options);
+      notes.push(a.label);
+      return { schedule, notes };
+    } catch (e) {
+      notes.push(`${a.label} failed: ${(e as Error).message.split("\n")[0]}`);
+    } finally {
+      ctx.setMaxOperations(0);
+    }
+  }
+  return { notes };
 }
 
 /**
@@ -75,15 +89,9 @@ function grouped(p: PolyProgram, c: Constraints, scale: number): Scheduled | nul
   for (const g of groups) {
     let dom = g[0]!.domain.toUnion();
     for (const s of g.slice(1)) dom = dom.union(s.domain.toUnion());
-    const validity = c.validity.intersectDomain(dom).intersectRange(dom);
-    let m: UnionMap | undefined;
-    for (const a of ATTEMPTS) {
-      const sc = ctx.scheduleConstraints(`{ domain: ${JSON.stringify(dom.toString())} }`).setValidity(validity).setCoincidence(validity).setProximity(validity);
-      ctx.setMaxOperations(Math.max(1, Math.round(a.maxOperations * scale / 10)));
-      ctx.resetOperations();
-      try { m = sc.computeSchedule(a.options).map(); notes.add(a.label); break; } catch { /* next attempt */ } finally { ctx.setMaxOperations(0); }
-    }
-    m ??= sequentialOf(p, g);
+    const r = computeBounded(p, dom, c.validity.intersectDomain(dom).intersectRange(dom), scale / 10);
+    if (r.schedule) notes.add(r.notes[r.notes.length - 1]!);
+    const m = r.schedule?.map() ?? sequentialOf(p, g);
     parts.push(m);
     for (const x of m.maps()) depth = Math.max(depth, x.dim("out"));
   }

@@ -2,7 +2,7 @@
 import type { Graph } from "../core/graph.js";
 import { bindInputs, toTensor, type InputValue } from "../api/inputs.js";
 import type { CUnit } from "../codegen/c.js";
-import { product, resolveShape } from "../core/shape.js";
+import { product, resolveShape, type Shape } from "../core/shape.js";
 import type { DType, Tensor } from "../interp/eval.js";
 import { buildShared, loadLibrary, type NativeBuild } from "./native.js";
 import { LiftError } from "../lang/diagnostics.js";
@@ -11,8 +11,14 @@ export class NativeModule {
   private readonly fn: (...args: unknown[]) => void;
   private readonly scratchBytes: (...sizes: number[]) => number | bigint;
   private scratch: ArrayBuffer = new ArrayBuffer(0);
+  private readonly Ctor: typeof Float32Array | typeof Float64Array;
+  /** Each FFI buffer's declared shape, in the order of `unit.entry.buffers`. */
+  private readonly shapes: Shape[];
 
   constructor(readonly graph: Graph, readonly unit: CUnit, readonly dtype: DType, readonly build: NativeBuild) {
+    this.Ctor = dtype === "f32" ? Float32Array : Float64Array;
+    const decls = new Map([...graph.inputs, ...graph.outputs, ...graph.grads].map((d) => [d.name, d.shape]));
+    this.shapes = unit.entry.buffers.map((b) => decls.get(b.name)!);
     const lib = loadLibrary(build.path);
     this.fn = lib.func(`void ${unit.entry.symbol}(void **buffers, const int64_t *sizes, void *scratch)`) as (...args: unknown[]) => void;
     this.scratchBytes = lib.func(`size_t ${unit.entry.scratchSymbol}(${unit.entry.sizes.map(() => "int64_t").join(", ") || "void"})`) as (...s: number[]) => number;
@@ -24,23 +30,22 @@ export class NativeModule {
    * `sizes` gives each symbolic size. Nothing is allocated (after the first call) or copied.
    */
   call(buffers: Record<string, Float32Array | Float64Array>, sizes: Record<string, number> = {}): void {
-    const Ctor = this.dtype === "f32" ? Float32Array : Float64Array;
     const sz = new Map(Object.entries(sizes));
     for (const s of this.unit.entry.sizes) {
       const v = sz.get(s);
       if (v === undefined || !Number.isInteger(v) || v < 1) throw new LiftError(`size ${s} needs a whole value ≥ 1, got ${v}`);
     }
-    const decls = new Map([...this.graph.inputs, ...this.graph.outputs, ...this.graph.grads].map((d) => [d.name, d]));
-    const args = this.unit.entry.buffers.map((b) => {
+    const args = this.unit.entry.buffers.map((b, i) => {
       const t = buffers[b.name];
-      if (!(t instanceof Ctor)) throw new LiftError(`buffer \`${b.name}\` must be a ${Ctor.name}`);
-      const n = product(resolveShape(decls.get(b.name)!.shape, sz));
+      if (!(t instanceof this.Ctor)) throw new LiftError(`buffer \`${b.name}\` must be a ${this.Ctor.name}`);
+      const n = product(resolveShape(this.shapes[i]!, sz));
       if (t.length !== n) throw new LiftError(`buffer \`${b.name}\` has ${t.length} elements; its shape needs ${n}`);
       return t;
     });
     const sizeValues = this.unit.entry.sizes.map((s) => sz.get(s)!);
     const need = Number(this.scratchBytes(...sizeValues));
     if (this.scratch.byteLength < need) this.scratch = new ArrayBuffer(need);
+    // koffi hands each typed array's own memory to C: nothing is copied either way.
     this.fn(args, BigInt64Array.from(sizeValues.map(BigInt)), need ? this.scratch : null);
   }
 
@@ -48,26 +53,18 @@ export class NativeModule {
   run(inputs: Record<string, InputValue>): Record<string, Tensor> {
     const given = new Map(Object.entries(inputs).map(([k, v]) => [k, toTensor(k, v, this.dtype)]));
     const { sizes } = bindInputs(this.graph, given);
-    const Ctor = this.dtype === "f32" ? Float32Array : Float64Array;
-    const sizeValues = this.unit.entry.sizes.map((s) => sizes.get(s)!);
     const out: Record<string, Tensor> = {};
-    const args: unknown[] = [];
-    for (const b of this.unit.entry.buffers) {
-      if (b.role === "input") { args.push(given.get(b.name)!.data); continue; }
-      const decl = this.graph.outputs.find((o) => o.name === b.name) ?? this.graph.grads.find((g) => g.name === b.name)!;
-      const shape = resolveShape(decl.shape, sizes);
-      const t = { shape, data: new Ctor(Math.max(1, product(shape))).subarray(0, product(shape)) };
-      out[b.name] = t;
-      args.push(t.data);
-    }
-    const need = Number(this.scratchBytes(...sizeValues));
-    if (this.scratch.byteLength < need) this.scratch = new ArrayBuffer(need);
-    // koffi hands each typed array's own memory to C: nothing is copied either way.
-    this.fn(args, BigInt64Array.from(sizeValues.map(BigInt)), need ? this.scratch : null);
+    const buffers: Record<string, Float32Array | Float64Array> = {};
+    this.unit.entry.buffers.forEach((b, i) => {
+      if (b.role === "input") { buffers[b.name] = given.get(b.name)!.data; return; }
+      const shape = resolveShape(this.shapes[i]!, sizes);
+      out[b.name] = { shape, data: (buffers[b.name] = new this.Ctor(product(shape))) };
+    });
+    this.call(buffers, Object.fromEntries(sizes));
     return out;
   }
 }
 
-export function loadNative(graph: Graph, unit: CUnit, dtype: DType, flags?: string[]): NativeModule {
+export function loadNative(graph: Graph, unit: CUnit, dtype: DType, flags: string[]): NativeModule {
   return new NativeModule(graph, unit, dtype, buildShared(unit.name, unit.header, unit.source, flags));
 }

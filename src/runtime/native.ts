@@ -30,8 +30,11 @@ function compiler(): { cc: string; id: string } {
 
 export const DEFAULT_CFLAGS = ["-std=c99", "-O3", "-march=native", "-fPIC", "-shared", "-Wall", "-Wextra"];
 
+/** The flags for a unit compiled with or without parallel loops (OpenMP is on unless asked otherwise). */
+export const cflags = (openmp: boolean | undefined): string[] => (openmp !== false ? [...DEFAULT_CFLAGS, "-fopenmp"] : DEFAULT_CFLAGS);
+
 /** Compiles `source` (with `header` beside it) to a shared library, or finds it in the cache. */
-export function buildShared(name: string, header: string, source: string, flags: string[] = DEFAULT_CFLAGS): NativeBuild {
+export function buildShared(name: string, header: string, source: string, flags: string[]): NativeBuild {
   const t0 = performance.now();
   const { cc, id } = compiler();
   const hash = createHash("sha256").update(id).update("\0").update(flags.join(" ")).update("\0").update(header).update("\0").update(source).digest("hex").slice(0, 32);
