@@ -15,7 +15,7 @@ export function compileOptions(v: Record<string, string | boolean | undefined>):
   if (sched !== "isl" && sched !== "grouped" && sched !== "sequential") throw new UsageError(`--schedule must be isl, grouped or sequential, not ${sched}`);
   const name = (v.name ?? "lift_program") as string;
   if (!C_NAME.test(name)) throw new UsageError(`--name must be a C identifier (letters, digits, _), not ${JSON.stringify(name)}`);
-  return { dtype, schedule: sched, name, ...(v["no-contract"] ? { contract: false } : {}), ...(v["no-openmp"] ? { openmp: false } : {}) };
+  return { dtype, schedule: sched, name, ...(v["no-contract"] ? { contract: false } : {}), ...(v["no-openmp"] ? { openmp: false } : {}), ...(v["no-kernels"] ? { kernels: false } : {}) };
 }
 
 const COMMON = `  --name NAME        C name of the program (default lift_program)
@@ -24,8 +24,10 @@ const COMMON = `  --name NAME        C name of the program (default lift_program
                      each fusion group, or none (one loop nest per statement)
   --no-contract      keep every intermediate array (for comparison)
   --no-openmp        do not mark parallel loops (by default each becomes an OpenMP
-                     parallel for, under #ifdef _OPENMP, with its body a function of its own)`;
-const COMMON_OPTS = { name: { type: "string" }, dtype: { type: "string" }, schedule: { type: "string" }, "no-contract": { type: "boolean" }, "no-openmp": { type: "boolean" } } as const;
+                     parallel for, under #ifdef _OPENMP, with its body a function of its own)
+  --no-kernels       print recognised contractions (convolutions, matrix products) as
+                     ordinary loop nests instead of register-blocked kernels`;
+const COMMON_OPTS = { name: { type: "string" }, dtype: { type: "string" }, schedule: { type: "string" }, "no-contract": { type: "boolean" }, "no-openmp": { type: "boolean" }, "no-kernels": { type: "boolean" } } as const;
 
 export const emitCommand: Command = {
   summary: "write the generated C (NAME.h, NAME.c and an example main.c)",

@@ -18,12 +18,40 @@ export type LNode =
   | { k: "for"; it: string; init: LExpr; cond: LExpr; inc: LExpr; body: LNode; parallel: boolean }
   | { k: "if"; cond: LExpr; then: LNode; else?: LNode }
   | { k: "block"; items: LNode[] }
-  | { k: "stmt"; name: string; kind: "def" | "init" | "update"; op?: ReduceOp; target: Access; value: VExpr };
+  | { k: "stmt"; name: string; kind: "def" | "init" | "update"; op?: ReduceOp; target: Access; value: VExpr }
+  | { k: "kernel"; name: string; plan: KernelPlan };
+
+/**
+ * A recognised contraction `z += a * b` over a box (src/poly/kernels.ts): iterator roles and, per
+ * array, the flat offset and the flat stride of each iterator. v: the vector axis; r (and r2 in
+ * the dot form): axes blocked in registers; plain: other output axes; red: other reduction axes.
+ * axpy: v is z's last axis and b's; a is broadcast. dot: v is a reduction axis, last in a and b.
+ */
+export type KernelRole = "plain" | "r" | "r2" | "v" | "red";
+export interface KernelOperand { array: string; offset: number; stride: number[] }
+export interface KernelPlan {
+  form: "axpy" | "dot";
+  iters: { name: string; extent: number | string; role: KernelRole }[];
+  z: KernelOperand;
+  a: KernelOperand;
+  b: KernelOperand;
+  /** Register block along r, and along r2 (1 when there is none). */
+  block: number;
+  block2: number;
+  /** Elements per vector register. */
+  lanes: number;
+  /** Whole vectors may be read past v's extent (into zero padding); else the last one is partial. */
+  overread: boolean;
+}
 
 /** What a buffer is to the program's user, as the header documents it. */
 export type BufferRole = "input" | "parameter" | "output" | "gradient";
 
-export interface LoopArray { name: string; shape: Dim[]; role: "input" | "output" | "temp"; labels: string[] }
+export interface LoopArray {
+  name: string; shape: Dim[]; role: "input" | "output" | "temp"; labels: string[];
+  /** The values' region when the array has a zero border (read by kernels); the border is the printer's to zero. */
+  interior?: { lo: number[]; shape: Dim[] };
+}
 
 export interface LoopProgram {
   arrays: LoopArray[];

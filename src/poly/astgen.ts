@@ -8,7 +8,7 @@ import { AstBuild, type AstExprData, type AstNode, type AstNodeData, type IslMap
 import type { Scheduled } from "./schedule.js";
 import type { PExpr, PolyProgram, PStmt } from "./program.js";
 
-interface Instance { stmt: PStmt; target: Access; value: VExpr }
+type Instance = { stmt: PStmt; target: Access; value: VExpr } | { stmt: PStmt; kernel: true };
 
 /**
  * `deps` (instance → instance that must not run in parallel with it: dependences and pairs of
@@ -47,6 +47,7 @@ export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet, dep
     if (data.kind !== "user" || !data.call) return;
     const stmt = byName.get(data.call.name);
     if (!stmt) throw new Error(`internal: AST names unknown statement ${data.call.name}`);
+    if (stmt.kernel) { instances.push({ stmt, kernel: true }); return node.setAnnotation(instances.length - 1); }
     const inverse = b.schedule().reverse();
     const access = (m: IslMap): Access => {
       const pma = inverse.applyRange(m.toUnion()).toMap().toPwMultiAff();
@@ -70,7 +71,7 @@ export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet, dep
   const tree = root.toData();
   root.free();
   return {
-    arrays: [...p.arrays.values()].map((a) => ({ name: a.name, shape: a.shape, role: a.role, labels: a.labels })),
+    arrays: [...p.arrays.values()].map((a) => ({ name: a.name, shape: a.shape, role: a.role, labels: a.labels, ...(a.interior ? { interior: a.interior } : {}) })),
     params: p.params,
     sizes: p.graph.sizes,
     inputs: p.inputs,
@@ -92,6 +93,7 @@ function loopNode(n: AstNodeData, inst: Instance[]): LNode {
     case "user": {
       const i = inst[n.annotation as number];
       if (!i) throw new Error("internal: statement without its accesses");
+      if ("kernel" in i) return { k: "kernel", name: i.stmt.name, plan: i.stmt.kernel! };
       return { k: "stmt", name: i.stmt.name, kind: i.stmt.kind, ...(i.stmt.op ? { op: i.stmt.op } : {}), target: i.target, value: i.value };
     }
   }

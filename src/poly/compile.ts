@@ -12,6 +12,7 @@ import { dependences } from "./deps.js";
 import { Ctx } from "./isl/index.js";
 import { LiftError } from "../lang/diagnostics.js";
 import { lower } from "./lower.js";
+import { recognizeKernels, type KernelStats } from "./kernels.js";
 import { printPoly } from "./program.js";
 import { orderIterators } from "./order.js";
 import { schedule, type ScheduleMode } from "./schedule.js";
@@ -26,6 +27,8 @@ export interface CompileOptions {
   reorder?: boolean;
   /** Scales isl's bounds on scheduler work (1 by default); past them a cheaper schedule is used. */
   scheduleEffort?: number;
+  /** Recognise contractions and print them as register-blocked kernels (default on). */
+  kernels?: boolean;
   /** Mark parallel loops (LIFT_PARALLEL_FOR, an OpenMP pragma under -fopenmp); default on. */
   openmp?: boolean;
 }
@@ -40,6 +43,8 @@ export interface CompileStats {
   loops: number;
   scheduler: string;
   contraction: ContractStats;
+  /** Statements printed as kernels, and the zero-padded copies they read. */
+  kernels: KernelStats;
   /** isl objects still alive when the compilation ended (all freed with its context). */
   islObjectsAtEnd: number;
 }
@@ -68,6 +73,7 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
     };
     const p = timed("lower", () => lower(ctx, g), (x) => printPoly(x));
     const contraction = opts.contract === false ? {} : timed("contract", () => contract(p), () => printPoly(p));
+    const kernels = opts.kernels === false ? undefined : timed("kernels", () => recognizeKernels(p, dtype === "f32" ? 8 : 4), () => printPoly(p));
     if (opts.reorder !== false) timed("order", () => orderIterators(p), () => printPoly(p));
     const poly = printPoly(p);
     const deps = timed("dependences", () => dependences(p), (d) => `validity ${d.validity}\nreductions ${d.reductions}`);
@@ -88,7 +94,8 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
         passes, intermediates,
         intermediateBytes: intermediates.reduce((s, a) => s + (typeof a.elements === "number" ? a.elements * elemSize : 0), 0),
         statements: p.stmts.length, loopNests: counts.nests, loops: counts.loops,
-        scheduler: sched.method + (sched.note ? ` (${sched.note})` : ""), contraction, islObjectsAtEnd: ctx.liveObjects(),
+        scheduler: sched.method + (sched.note ? ` (${sched.note})` : ""), contraction,
+        kernels: kernels ?? { kernels: 0, padded: 0, names: [] }, islObjectsAtEnd: ctx.liveObjects(),
       },
     };
   } finally {

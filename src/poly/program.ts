@@ -8,7 +8,7 @@ import type { ReduceOp } from "../core/params.js";
 import type { DyadName, MapName } from "../core/prims.js";
 import type { Dim } from "../core/shape.js";
 import type { Ctx, IslMap, IslSet } from "./isl/index.js";
-import type { BufferRole } from "../codegen/loop.js";
+import type { BufferRole, KernelPlan } from "../codegen/loop.js";
 
 /** A read leaf carries its access: statement instance → the array element it reads. */
 export type PExpr =
@@ -33,6 +33,8 @@ export interface PStmt {
   write: IslMap;
   expr: PExpr;
   op?: ReduceOp;
+  /** Set by kernel recognition: one instance, printed as a register-blocked kernel. */
+  kernel?: KernelPlan;
 }
 
 export type ArrayRole = "input" | "output" | "temp";
@@ -42,6 +44,8 @@ export interface PArray {
   role: ArrayRole;
   /** The program's names for this array (an input's or output's name comes first). */
   labels: string[];
+  /** Where the values live when kernel recognition laid the array out with a zero border. */
+  interior?: { lo: number[]; shape: Dim[] };
 }
 
 export interface PolyProgram {
@@ -85,7 +89,7 @@ export function printPoly(p: PolyProgram): string {
   for (const a of p.arrays.values()) lines.push(`array ${a.name} (${a.shape.join(" ")}) ${a.role}${a.labels.length ? `  ; ${a.labels.join(" ")}` : ""}`);
   for (const s of [...p.stmts].sort((a, b) => a.order - b.order || a.name.localeCompare(b.name, "en", { numeric: true }))) {
     const target = `${s.array}${rangeText(s.write)}`;
-    const rhs = s.kind === "update" ? `${s.op}= ${exprText(s.expr)}` : `= ${exprText(s.expr)}`;
+    const rhs = (s.kind === "update" ? `${s.op}= ${exprText(s.expr)}` : `= ${exprText(s.expr)}`) + (s.kernel ? `  ; kernel ${kernelText(s.kernel)}` : "");
     lines.push(`${s.name} ${s.kind} @${s.order} ${s.domain.toString()}`);
     lines.push(`    ${target} ${rhs}`);
   }
@@ -97,4 +101,9 @@ export function reads(e: PExpr, out: Extract<PExpr, { k: "read" }>[] = []): Extr
   if (e.k === "read") out.push(e);
   else if (e.k === "call") for (const a of e.args) reads(a, out);
   return out;
+}
+
+/** `dot i0:16 r, i1:5 r2, …` — a kernel plan's form and roles, for dumps. */
+export function kernelText(k: KernelPlan): string {
+  return `${k.form} ${k.iters.map((i) => `${i.name}:${i.extent} ${i.role}`).join(", ")} block ${k.block}x${k.block2}`;
 }

@@ -117,11 +117,13 @@ function sequentialOf(p: PolyProgram, stmts: PolyProgram["stmts"]): UnionMap {
   const depth = Math.max(0, ...stmts.map((s) => s.domain.dim("set")));
   const rank = { init: 0, def: 1, update: 2 } as const;
   const sorted = [...stmts].sort((a, b) => a.order - b.order || rank[a.kind] - rank[b.kind] || a.name.localeCompare(b.name, "en", { numeric: true }));
+  // Orders may be fractional (kernel padding copies sit between two nodes): their rank is the key.
+  const orders = [...new Set(sorted.map((s) => s.order))];
   let m = p.ctx.emptyUnionMap();
   sorted.forEach((s, k) => {
     const n = s.domain.dim("set");
     const its = Array.from({ length: n }, (_, i) => `i${i}`);
-    const out = [String(s.order), String(rank[s.kind]), String(k), ...its, ...Array(depth - n).fill("0")];
+    const out = [String(orders.indexOf(s.order)), String(rank[s.kind]), String(k), ...its, ...Array(depth - n).fill("0")];
     m = m.union(p.ctx.unionMap(`{ ${s.name}[${its.join(", ")}] -> [${out.join(", ")}] }`).intersectDomain(s.domain.toUnion()));
   });
   return m;

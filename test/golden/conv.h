@@ -13,7 +13,7 @@ typedef struct conv_args {
   float *restrict Pool; /* output (2 3 3) Pool */
 } conv_args;
 
-/* Bytes of scratch memory one call needs for its intermediates (2 arrays). */
+/* Bytes of scratch memory one call needs for its intermediates (3 arrays). */
 size_t conv_scratch_bytes(void);
 /* Runs the program. scratch: conv_scratch_bytes(...) bytes, aligned for float, or NULL if that is 0. */
 void conv(const conv_args *args, void *scratch);

@@ -48,6 +48,7 @@ const VARIANTS: [string, CompileOptions][] = [
   ["iterator order off", { reorder: false }],
   ["grouped schedule", { schedule: "grouped" }],
   ["parallel loops off", { openmp: false }],
+  ["kernels off", { kernels: false }],
 ];
 for (const [label, opts] of VARIANTS) {
   test(`reference vectors and 25 random programs agree with ${label}`, () => {
