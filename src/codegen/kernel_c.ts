@@ -62,17 +62,24 @@ export function printKernel(k: KernelPlan, fn: string, T: string, constArrays: S
   };
   // Reduction loops, largest stride outermost so the innermost walks memory the most densely.
   const redOrder = [...red].sort((x, y) => Math.abs(k.b.stride[y.i]!) + Math.abs(k.a.stride[y.i]!) - Math.abs(k.b.stride[x.i]!) - Math.abs(k.a.stride[x.i]!));
+  // One long reduction axis (symbolic, as a batch, or over 256) is split into chunks by the
+  // driver, so the operands a chunk reads stay in cache across the tiles that share them.
+  const chunked = [...red].filter((x) => typeof x.extent === "string" || x.extent > 256)
+    .sort((x, y) => (typeof y.extent === "string" ? 1e9 : y.extent) - (typeof x.extent === "string" ? 1e9 : x.extent))[0];
+  const CH = chunked ? (typeof chunked.extent === "string" ? 8 : 128) : 0;
   const redLoops = (body: (ind: string) => string[], ind: string): string[] => {
     const lines: string[] = [];
     let d = ind;
-    for (const x of redOrder) { lines.push(`${d}for (long ${x.name} = 0; ${x.name} < ${ext(x.extent)}; ${x.name}++)`); d += "  "; }
+    for (const x of redOrder) { lines.push(`${d}for (long ${x.name} = 0; ${x.name} < ${x === chunked ? "kn" : ext(x.extent)}; ${x.name}++)`); d += "  "; }
     lines.push(`${d}{`);
     lines.push(`${d}  const long ao = ${lin(redOrder.map((x) => [x.name, k.a.stride[x.i]!]))}, bo = ${lin(redOrder.map((x) => [x.name, k.b.stride[x.i]!]))};`);
     lines.push(...body(d + "  "));
     lines.push(`${d}}`);
     return lines;
   };
-  const tileParams = [`${T} *restrict z`, `const ${T} *restrict a`, `const ${T} *restrict b`, ...sizeParams].join(", ");
+  // Tiles see only the sizes their own (unchunked) reduction loops run to.
+  const tileSizes = [...new Set(red.filter((x) => x !== chunked).map((x) => x.extent).filter((e): e is string => typeof e === "string"))].sort();
+  const tileParams = [`${T} *restrict z`, `const ${T} *restrict a`, `const ${T} *restrict b`, ...tileSizes.map((x) => `long ${x}`), ...(chunked ? ["long kn"] : [])].join(", ");
 
   /** An axpy tile: `rows` of r by `width` lanes of v. */
   const axpyTile = (rows: number, width: number): string => {
@@ -133,14 +140,18 @@ export function printKernel(k: KernelPlan, fn: string, T: string, constArrays: S
   const drv: string[] = [`static LIFT_NOINLINE void ${fn}(${[...sizeParams, ...arrays.map(ptr)].join(", ")}) {`];
   const pragma = (collapse: number) => [`#ifdef _OPENMP`, `  #pragma omp parallel for${collapse > 1 ? ` collapse(${collapse})` : ""} if(${work} >= ${parallelWork}L)`, `#endif`];
   let ind = "  ";
+  if (chunked) {
+    drv.push(`${ind}for (long lk = 0; lk < ${ext(chunked.extent)}; lk += ${CH}) {`, `${ind}  const long kn = lift_imin(${CH}L, ${ext(chunked.extent)} - lk);`);
+    ind += "  ";
+  }
   const parLoops = plain.length ? Math.min(2, plain.length) : 0;
   if (parLoops) drv.push(...pragma(parLoops));
   for (const x of plain) { drv.push(`${ind}for (long ${x.name} = 0; ${x.name} < ${ext(x.extent)}; ${x.name}++)`); ind += "  "; }
   drv.push(`${ind}{`);
   ind += "  ";
-  const pl = (s: "z" | "a" | "b") => lin(plain.map((x) => [x.name, k[s].stride[x.i]!] as [string, number]), k[s].offset);
+  const pl = (s: "z" | "a" | "b") => lin([...plain, ...(chunked && s !== "z" ? [{ ...chunked, name: "lk" }] : [])].map((x) => [x.name, k[s].stride[x.i]!] as [string, number]), k[s].offset);
   drv.push(`${ind}const long zo = ${pl("z")}, ao = ${pl("a")}, bo = ${pl("b")};`);
-  const call = (tile: string, zoff: string, aoff: string, boff: string) => `${tile}(${k.z.array} + zo + ${zoff}, ${k.a.array} + ao + ${aoff}, ${k.b.array} + bo + ${boff}${sizeArgs.map((s) => `, ${s}`).join("")});`;
+  const call = (tile: string, zoff: string, aoff: string, boff: string) => `${tile}(${k.z.array} + zo + ${zoff}, ${k.a.array} + ao + ${aoff}, ${k.b.array} + bo + ${boff}${[...tileSizes, ...(chunked ? ["kn"] : [])].map((s) => `, ${s}`).join("")});`;
   const blocks = (extent: number, size: number) => ({ full: Math.floor(extent / size) * size, tail: extent % size });
   const er = r ? (r.extent as number) : 1;
   const rb = blocks(er, k.block);
@@ -178,7 +189,9 @@ export function printKernel(k: KernelPlan, fn: string, T: string, constArrays: S
     drv.push(...body.map((l) => ind + l));
   }
   ind = ind.slice(2);
-  drv.push(`${ind}}`, `}`, "");
+  drv.push(`${ind}}`);
+  if (chunked) drv.push(`  }`);
+  drv.push(`}`, "");
   out.push(...tiles.values(), drv.join("\n"));
   return { source: out.join("\n"), call: `${fn}(${[...sizeArgs, ...arrays].join(", ")});`, arrays, sizes };
 }
