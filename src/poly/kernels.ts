@@ -10,8 +10,10 @@
  *     `z[y - ky + 2] += …` becomes the gather form `z[o] += a[o + ky - 2]…`), checked injective;
  *  2. the bounding box of the domain, checked to equal the box minus the points where some access
  *     leaves its array;
- *  3. an operand read outside its array gets a zero-padded copy (a new array with init and copy
- *     statements), so the kernel runs over the whole box and the extra points add 0 · y;
+ *  3. an intermediate read outside its bounds is laid out once with a zero border that covers
+ *     every kernel's reads (its producers write the interior; the printer zeroes the border); an
+ *     input or output gets a zero-padded copy (init and copy statements). So the kernel runs over
+ *     the whole box and the extra points add 0 · y;
  *  4. the statement becomes a single instance whose accesses are the whole regions it touches,
  *     so dependences and scheduling treat it as one step.
  * Multiplying padding zeros is what every framework's convolution does; its one visible
