@@ -156,7 +156,7 @@ export function printC(lp: LoopProgram, opts: { name: string; dtype: DType }): C
       case "stmt": out.push(`${ind}${stmt(n)}`); return;
       case "kernel": {
         if (!kernels) nests.push(...vectorPrelude(T, n.plan.lanes));
-        const kc = printKernel(n.plan, `${name}_kernel${kernels++}`, T, inputArrays, PARALLEL_WORK);
+        const kc = printKernel(n.plan, `${name}_kernel${kernels++}`, T, PARALLEL_WORK);
         nests.push(kc.source);
         out.push(`${ind}${kc.call}`);
         return;
@@ -287,27 +287,28 @@ function estimate(n: LNode): number {
   }
 }
 
-/** memsets of the zero border around an array's values, slab by slab, recursing into the interior. */
+/**
+ * memsets of the zero border around an array's values, slab by slab, recursing into the interior.
+ * Kernel recognition pads only axes of known size, so a symbolic axis is simply walked.
+ */
 function zeroBorder(a: LoopArray, T: string, dimC: (d: Dim) => string): string[] {
   const { lo, shape: inner } = a.interior!;
   const out: string[] = [];
   const stride = (d: number) => a.shape.slice(d + 1).map((x) => (typeof x === "number" ? `${x}L` : dimC(x))).join(" * ") || "1L";
+  const before = (d: number) => lo[d]!;
+  const after = (d: number) => (typeof a.shape[d] === "number" ? (a.shape[d] as number) - lo[d]! - (inner[d] as number) : 0);
+  const bordered = (from: number) => a.shape.slice(from).some((_, k) => before(from + k) > 0 || after(from + k) > 0);
   const walk = (d: number, base: string, ind: string): void => {
-    if (d === a.shape.length) return;
-    const n = dimC(a.shape[d]!), l = lo[d]!, m = dimC(inner[d]!);
-    const st = stride(d);
-    if (l > 0) out.push(`${ind}memset(${a.name} + ${base}, 0, (size_t)(${l}L * ${st}) * sizeof(${T}));`);
-    const after = `${l}L + ${m}`;
-    if (typeof a.shape[d] !== "number" || typeof inner[d] !== "number" || (a.shape[d] as number) > l + (inner[d] as number))
-      out.push(`${ind}if (${n} > ${after}) memset(${a.name} + ${base} + (${after}) * ${st}, 0, (size_t)((${n} - (${after})) * ${st}) * sizeof(${T}));`);
-    if (d + 1 < a.shape.length && hasBorder(d + 1)) {
+    const st = stride(d), end = `${lo[d]}L + ${dimC(inner[d]!)}`;
+    if (before(d)) out.push(`${ind}memset(${a.name} + ${base}, 0, (size_t)(${before(d)}L * ${st}) * sizeof(${T}));`);
+    if (after(d)) out.push(`${ind}memset(${a.name} + ${base} + (${end}) * ${st}, 0, (size_t)(${after(d)}L * ${st}) * sizeof(${T}));`);
+    if (d + 1 < a.shape.length && bordered(d + 1)) {
       const it = `z${d}`;
-      out.push(`${ind}for (long ${it} = ${l}; ${it} < ${after}; ${it}++) {`);
+      out.push(`${ind}for (long ${it} = ${lo[d]}; ${it} < ${end}; ${it}++) {`);
       walk(d + 1, `${base} + ${it} * ${st}`, ind + "  ");
       out.push(`${ind}}`);
     }
   };
-  const hasBorder = (from: number) => a.shape.slice(from).some((x, k) => lo[from + k]! > 0 || x !== inner[from + k]);
   out.push(`  { /* the zero border of ${a.name} */`);
   walk(0, "0L", "    ");
   out.push(`  }`);

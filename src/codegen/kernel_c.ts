@@ -34,13 +34,13 @@ export function vectorPrelude(T: string, lanes: number): string[] {
   ];
 }
 
-export interface KernelC { source: string; call: string; arrays: string[]; sizes: string[] }
+export interface KernelC { source: string; call: string }
 
 /**
  * The kernel as C functions (a driver and its tiles) and the statement that calls it.
  * `parallelWork`: total multiply-adds below which the driver stays on one thread.
  */
-export function printKernel(k: KernelPlan, fn: string, T: string, constArrays: Set<string>, parallelWork: number): KernelC {
+export function printKernel(k: KernelPlan, fn: string, T: string, parallelWork: number): KernelC {
   const L = k.lanes;
   const ext = (e: number | string) => (typeof e === "number" ? `${e}L` : e);
   const idx = (role: string) => k.iters.map((it, i) => ({ ...it, i })).filter((x) => x.role === role);
@@ -49,11 +49,9 @@ export function printKernel(k: KernelPlan, fn: string, T: string, constArrays: S
   if (!v) throw new Error("internal: kernel without a vector axis");
   const sizes = [...new Set(k.iters.map((x) => x.extent).filter((e): e is string => typeof e === "string"))].sort();
   const sizeParams = sizes.map((s) => `long ${s}`);
-  const sizeArgs = sizes;
   // One pointer per distinct array: z is written, a and b only read (they may be one array).
   const arrays = [...new Set([k.z.array, k.a.array, k.b.array])];
-  const ptr = (a: string) => `${constArrays.has(a) || a !== k.z.array ? "const " : ""}${T} *restrict ${a}`;
-  const out: string[] = [];
+  const ptr = (a: string) => `${a !== k.z.array ? "const " : ""}${T} *restrict ${a}`;
   const tiles = new Map<string, string>();
   const lin = (terms: [string, number][], base = 0) => {
     const parts = terms.filter(([, s]) => s !== 0).map(([x, s]) => (s === 1 ? x : `${x} * ${s}L`));
@@ -192,6 +190,5 @@ export function printKernel(k: KernelPlan, fn: string, T: string, constArrays: S
   drv.push(`${ind}}`);
   if (chunked) drv.push(`  }`);
   drv.push(`}`, "");
-  out.push(...tiles.values(), drv.join("\n"));
-  return { source: out.join("\n"), call: `${fn}(${[...sizeArgs, ...arrays].join(", ")});`, arrays, sizes };
+  return { source: [...tiles.values(), drv.join("\n")].join("\n"), call: `${fn}(${[...sizes, ...arrays].join(", ")});` };
 }

@@ -23,7 +23,7 @@ import type { KernelOperand, KernelPlan, KernelRole } from "../codegen/loop.js";
 import type { Dim } from "../core/shape.js";
 import { knownContext } from "./contract.js";
 import type { IslMap, IslSet } from "./isl/index.js";
-import { reads, type PArray, type PExpr, type PolyProgram, type PStmt } from "./program.js";
+import { indexTerms, paramOf, reads, withParams, type IndexTerm, type PArray, type PExpr, type PolyProgram, type PStmt } from "./program.js";
 
 type Read = Extract<PExpr, { k: "read" }>;
 /** An affine index: a coefficient per iterator and a constant (known sizes folded in). */
@@ -38,10 +38,11 @@ export function recognizeKernels(p: PolyProgram, lanes: number): KernelStats {
   const sorted = [...p.stmts].sort((a, b) => a.order - b.order);
   // First the ranges each kernel reads outside an intermediate array; those arrays are laid out
   // once with a zero border covering them all, so their producers write straight into it.
-  const need = new Map<string, { lo: number[]; hi: number[] }>();
-  for (const s of sorted) planFor(p, s, known, lanes, { pads, stats, need });
+  // Only the statements that got that far are analysed again.
+  const need = new Map<string, { lo: number[]; hi: number[] }>(), candidates: PStmt[] = [];
+  for (const s of sorted) planFor(p, s, known, lanes, { pads, stats, need, candidates });
   for (const [array, range] of need) relayout(p, array, range);
-  for (const s of sorted) {
+  for (const s of candidates) {
     const plan = planFor(p, s, known, lanes, { pads, stats });
     if (plan) { stats.kernels++; stats.names.push(s.name); }
   }
@@ -54,7 +55,7 @@ function relayout(p: PolyProgram, array: string, range: { lo: number[]; hi: numb
   const off = arr.shape.map((d, k) => (typeof d === "number" ? Math.max(0, -range.lo[k]!) : 0));
   const shape = arr.shape.map((d, k) => (typeof d === "number" ? Math.max(range.hi[k]!, d - 1) + off[k]! + 1 : d));
   const dims = shape.map((_, k) => `i${k}`).join(", ");
-  const shift = p.ctx.map(isl(p, `{ ${array}[${dims}] -> ${array}[${shape.map((_, k) => `i${k} + ${off[k]}`).join(", ")}] }`));
+  const shift = p.ctx.map(withParams(p, `{ ${array}[${dims}] -> ${array}[${shape.map((_, k) => `i${k} + ${off[k]}`).join(", ")}] }`));
   const move = (e: PExpr): PExpr => (e.k === "read" ? (e.array === array ? { ...e, access: e.access.applyRange(shift) } : e) : e.k === "call" ? { ...e, args: e.args.map(move) } : e);
   for (const st of p.stmts) {
     st.expr = move(st.expr);
@@ -66,36 +67,18 @@ function relayout(p: PolyProgram, array: string, range: { lo: number[]; hi: numb
   arr.shape = shape;
 }
 
-interface Phase { pads: Map<string, { array: string; lo: number[] }>; stats: KernelStats; need?: Map<string, { lo: number[]; hi: number[] }> }
+interface Phase {
+  pads: Map<string, { array: string; lo: number[] }>;
+  stats: KernelStats;
+  /** Set while collecting: the ranges read outside intermediates, and the statements that reached padding. */
+  need?: Map<string, { lo: number[]; hi: number[] }>;
+  candidates?: PStmt[];
+}
 
-/** Parses the index part of an access map, `v23[i0, -3 + n5 + i3 - i4]`; null when not affine in known terms. */
-export function parseIndex(m: IslMap, n: number, p: PolyProgram): Affine[] | null {
-  const s = m.toString();
-  const arrow = s.indexOf("->", s.indexOf("{"));
-  const open = s.indexOf("[", arrow), close = s.indexOf("]", open);
-  const parts = s.slice(open + 1, close).split(",").map((x) => x.trim()).filter((x) => x.length);
-  const out: Affine[] = [];
-  for (const part of parts) {
-    if (/floor|mod|\/|\*/.test(part)) return null;
-    const a: Affine = { coef: new Array(n).fill(0), c: 0 };
-    for (const t of part.replace(/\s+/g, "").replace(/-/g, "+-").split("+").filter(Boolean)) {
-      const m2 = /^(-?)(\d*)([ins])?(\d*)$/.exec(t);
-      if (!m2) return null;
-      const k = (m2[1] ? -1 : 1) * (m2[2] ? Number(m2[2]) : 1);
-      if (!m2[3]) { if (!m2[2]) return null; a.c += k; continue; }
-      if (m2[3] === "i") {
-        const it = Number(m2[4]);
-        if (!(it < n)) return null;
-        a.coef[it] += k;
-        continue;
-      }
-      const v = p.params.get(`${m2[3]}${m2[4]}`);
-      if (typeof v !== "number") return null; // a symbolic size inside an index: not a kernel
-      a.c += k * v;
-    }
-    out.push(a);
-  }
-  return out;
+/** The access's index with every size known; null when it is not affine in those terms. */
+function parseIndex(m: IslMap, n: number, p: PolyProgram): Affine[] | null {
+  const terms = indexTerms(m, n, p.params);
+  return terms.every((e): e is IndexTerm => e !== null && !e.symbolic) ? terms.map(({ coef, c }) => ({ coef, c })) : null;
 }
 
 const affText = (a: Affine): string => {
@@ -103,13 +86,6 @@ const affText = (a: Affine): string => {
   if (a.c !== 0 || !terms.length) terms.push(String(a.c));
   return terms.join(" + ").replace(/\+ -/g, "- ");
 };
-
-function paramsPrefix(p: PolyProgram, text: string): string {
-  const used = [...new Set(text.match(/\b[ns][0-9]+\b/g) ?? [])].filter((q) => p.params.has(q));
-  return `[${used.join(", ")}] -> `;
-}
-
-function isl(p: PolyProgram, text: string): string { return paramsPrefix(p, text) + text; }
 
 /** Flat element strides of an array's axes; undefined when a later axis is symbolic. */
 function strides(shape: Dim[]): number[] | undefined {
@@ -142,7 +118,7 @@ function planFor(p: PolyProgram, s: PStmt, known: IslSet, lanes: number, ph: Pha
   }
   const rest = Array.from({ length: n }, (_, i) => i).filter((i) => !pivots.includes(i));
   const its = Array.from({ length: n }, (_, i) => `i${i}`).join(", ");
-  const change = p.ctx.map(isl(p, `{ ${s.name}[${its}] -> ${s.name}[${[...w0.map(affText), ...rest.map((i) => `i${i}`)].join(", ")}] }`));
+  const change = p.ctx.map(withParams(p, `{ ${s.name}[${its}] -> ${s.name}[${[...w0.map(affText), ...rest.map((i) => `i${i}`)].join(", ")}] }`));
   const onDomain = change.intersectDomain(s.domain);
   if (!onDomain.isInjective()) return undefined;
   const dom = s.domain.apply(change).intersectParams(known);
@@ -158,7 +134,7 @@ function planFor(p: PolyProgram, s: PStmt, known: IslSet, lanes: number, ph: Pha
   for (const arr of p.arrays.values()) for (const d of arr.shape) if (typeof d === "number") numbers.add(d);
   for (const v of p.params.values()) if (typeof v === "number") numbers.add(v);
   const candidates: (number | string)[] = [...[...numbers].sort((x, y) => x - y), ...[...p.params].filter(([, v]) => typeof v === "string").map(([q]) => q)];
-  const setOf = (cond: string) => p.ctx.set(isl(p, `{ ${s.name}[${its}] : ${cond} }`)).intersectParams(known);
+  const setOf = (cond: string) => p.ctx.set(withParams(p, `{ ${s.name}[${its}] : ${cond} }`)).intersectParams(known);
   const extents: (number | string)[] = [];
   for (let k = 0; k < n; k++) {
     if (!dom.isSubset(setOf(`i${k} >= 0`))) return undefined;
@@ -200,7 +176,7 @@ function planFor(p: PolyProgram, s: PStmt, known: IslSet, lanes: number, ph: Pha
   const overread = roles.form === "axpy" || ev % lanes === 0 || zeroPast(a, p.arrays.get(ra.array)!) || zeroPast(b, p.arrays.get(rb.array)!);
   const aPad = padded(p, s, ra, a, roles.form === "dot" && overread ? rounded : extents, ph);
   const bPad = padded(p, s, rb, b, overread ? rounded : extents, ph);
-  if (ph.need) return undefined;
+  if (ph.need) { ph.candidates!.push(s); return undefined; }
   const zS = strides(zArr.shape);
   if (!zS || !aPad || !bPad) return undefined;
   const operand = (array: string, idx: Affine[], st: number[]): KernelOperand => ({
@@ -216,7 +192,7 @@ function planFor(p: PolyProgram, s: PStmt, known: IslSet, lanes: number, ph: Pha
 
   // 4. One instance touching whole regions.
   const box = boxCons.join(" and ");
-  const region = (array: string, idx: Affine[]) => p.ctx.map(isl(p, `{ ${s.name}[${its}] -> ${array}[${idx.map(affText).join(", ")}] : ${box} }`)).applyDomain(p.ctx.map(`{ ${s.name}[${its}] -> ${s.name}[] }`));
+  const region = (array: string, idx: Affine[]) => p.ctx.map(withParams(p, `{ ${s.name}[${its}] -> ${array}[${idx.map(affText).join(", ")}] : ${box} }`)).applyDomain(p.ctx.map(`{ ${s.name}[${its}] -> ${s.name}[] }`));
   s.domain = p.ctx.set(`{ ${s.name}[] }`);
   s.write = region(s.array, w);
   s.expr = { k: "call", op: "*", args: [{ k: "read", array: aPad.array, access: region(aPad.array, aPad.idx) }, { k: "read", array: bPad.array, access: region(bPad.array, bPad.idx) }] };
@@ -224,9 +200,9 @@ function planFor(p: PolyProgram, s: PStmt, known: IslSet, lanes: number, ph: Pha
   return plan;
 }
 
+/** A size in isl text: the number itself, or its symbolic parameter. */
 function dimText(p: PolyProgram, d: Dim): string {
-  if (typeof d === "number") return String(d);
-  return `s${p.graph.sizes.indexOf(d)}`;
+  return typeof d === "number" ? String(d) : String(paramOf(d, p.graph));
 }
 
 interface Roles { form: "axpy" | "dot"; role: KernelRole[]; block: number; block2: number; swap: boolean }
@@ -326,7 +302,7 @@ function padded(p: PolyProgram, s: PStmt, r: Read, idx: Affine[], ext: (number |
     const full = shape.map((d, k) => `0 <= i${k} < ${dimText(p, d)}`).join(" and ");
     const copy = arr.shape.map((d, k) => Number.isNaN(hi[k]!) ? `0 <= i${k} < ${dimText(p, d)}` : `${Math.max(0, lo0[k]!)} <= i${k} <= ${Math.min(hi[k]!, (d as number) - 1)}`).join(" and ");
     const shifted = arr.shape.map((_, k) => `i${k} - (${lo0[k]})`).join(", ");
-    const t = (x: string) => p.ctx.set(isl(p, x)), m = (x: string) => p.ctx.map(isl(p, x));
+    const t = (x: string) => p.ctx.set(withParams(p, x)), m = (x: string) => p.ctx.map(withParams(p, x));
     const order = s.order - 0.5;
     p.stmts.push({ name: S1, kind: "init", order, domain: t(`{ ${S1}[${dims}] : ${full} }`), array: name, write: m(`{ ${S1}[${dims}] -> ${name}[${dims}] : ${full} }`), expr: { k: "const", v: 0 } });
     p.stmts.push({

@@ -8,7 +8,7 @@ import { REDUCE_IDENTITY } from "../core/params.js";
 import { PRIMS } from "../core/prims.js";
 import type { Dim } from "../core/shape.js";
 import type { Ctx } from "./isl/index.js";
-import { paramOf, type PArray, type PExpr, type PolyProgram, type PStmt, type StmtKind } from "./program.js";
+import { paramOf, withParams, type PArray, type PExpr, type PolyProgram, type PStmt, type StmtKind } from "./program.js";
 
 export function lower(ctx: Ctx, g: Graph): PolyProgram {
   const decls = [...g.outputs, ...g.grads.filter((d) => !g.outputs.some((o) => o.name === d.name))];
@@ -58,11 +58,6 @@ class Lowerer {
     return q;
   }
 
-  private paramsOf(text: string): string {
-    const used = [...new Set(text.match(/\b[ns][0-9]+\b/g) ?? [])].filter((q) => this.p.params.has(q));
-    return `[${used.join(", ")}]`;
-  }
-
   /** `{ S[i0..] : 0 <= ik < extent_k }`, or with `target` the access `{ S[i0..] -> A[index] : … }`. */
   private islText(stmt: string, extents: Dim[], target?: string): string {
     const its = extents.map((_, i) => `i${i}`);
@@ -70,7 +65,6 @@ class Lowerer {
     return `{ ${stmt}[${its.join(", ")}]${target ? ` -> ${target}` : ""}${cons.length ? ` : ${cons.join(" and ")}` : ""} }`;
   }
 
-  private withParams(text: string): string { return `${this.paramsOf(text)} -> ${text}`; }
 
   /** A read of node `id` (an array, or a constant leaf) at the given iterator positions. */
   read(id: number, axes: number[], stmt: string, extents?: Dim[], index?: string[]): PExpr {
@@ -78,14 +72,14 @@ class Lowerer {
     if (n.kind === "const") return { k: "const", v: n.value };
     const ext = extents ?? [];
     const idx = index ?? axes.map((a) => `i${a}`);
-    return { k: "read", array: `v${id}`, access: this.p.ctx.map(this.withParams(this.islText(stmt, ext, `v${id}[${idx.join(", ")}]`))) };
+    return { k: "read", array: `v${id}`, access: this.p.ctx.map(withParams(this.p, this.islText(stmt, ext, `v${id}[${idx.join(", ")}]`))) };
   }
 
   /** Adds a statement over `extents` writing `array` at the iterators `axes` (or `index`). */
   stmt(kind: StmtKind, order: number, array: string, extents: Dim[], axes: number[], expr: PExpr | ((stmt: string) => PExpr), op?: PStmt["op"], index?: string[]): PStmt {
     const name = `S${this.p.nextStmt++}`;
-    const domain = this.p.ctx.set(this.withParams(this.islText(name, extents)));
-    const write = this.p.ctx.map(this.withParams(this.islText(name, extents, `${array}[${(index ?? axes.map((a) => `i${a}`)).join(", ")}]`)));
+    const domain = this.p.ctx.set(withParams(this.p, this.islText(name, extents)));
+    const write = this.p.ctx.map(withParams(this.p, this.islText(name, extents, `${array}[${(index ?? axes.map((a) => `i${a}`)).join(", ")}]`)));
     const s: PStmt = { name, kind, order, domain, array, write, expr: typeof expr === "function" ? expr(name) : expr, ...(op ? { op } : {}) };
     this.p.stmts.push(s);
     return s;

@@ -5,27 +5,18 @@
  * its trip count (a 5-tap loop vectorises worse than a 28-wide row), and order the rest so that
  * iterators indexing later (faster) array axes sit deeper.
  */
-import { reads, type PolyProgram, type PStmt } from "./program.js";
+import { indexTerms, reads, type PolyProgram, type PStmt } from "./program.js";
 import type { IslMap } from "./isl/index.js";
 
 type Affine = Map<string, number> | null; // iterator → coefficient; null when not affine in the iterators
 
-/** The index expressions of an access, parsed from isl's text: `v5[i0, 2i1 + 1, -2 + n2 + i3 - i5]`. */
+/** Per axis of an access, iterator → coefficient (sizes and constants dropped); null when not affine. */
 export function accessIndex(m: IslMap, iters: number): Affine[] {
-  const s = m.toString();
-  const arrow = s.indexOf("->", s.indexOf("{"));
-  const open = s.indexOf("[", arrow), close = s.indexOf("]", open);
-  const parts = s.slice(open + 1, close).split(",").map((x) => x.trim()).filter((x) => x.length);
-  return parts.map((p) => {
-    if (/floor|mod|\//.test(p)) return null;
+  // Sizes only move the constant, which is dropped here: no size values needed.
+  return indexTerms(m, iters, new Map()).map((e) => {
+    if (!e) return null;
     const coeffs = new Map<string, number>();
-    for (const t of p.replace(/\s+/g, "").replace(/-/g, "+-").split("+").filter(Boolean)) {
-      const m2 = /^(-?)(\d*)(i\d+)$/.exec(t);
-      if (m2) { const c = (m2[1] ? -1 : 1) * (m2[2] ? Number(m2[2]) : 1); coeffs.set(m2[3]!, (coeffs.get(m2[3]!) ?? 0) + c); continue; }
-      if (/^-?\d*[ns]\d+$/.test(t) || /^-?\d+$/.test(t)) continue; // parameters and constants
-      return null;
-    }
-    for (const k of coeffs.keys()) if (Number(k.slice(1)) >= iters) return null;
+    e.coef.forEach((c, i) => { if (c !== 0) coeffs.set(`i${i}`, c); });
     return coeffs;
   });
 }

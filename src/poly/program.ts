@@ -107,3 +107,42 @@ export function reads(e: PExpr, out: Extract<PExpr, { k: "read" }>[] = []): Extr
 export function kernelText(k: KernelPlan): string {
   return `${k.form} ${k.iters.map((i) => `${i.name}:${i.extent} ${i.role}`).join(", ")} block ${k.block}x${k.block2}`;
 }
+
+/**
+ * The index expressions of an access, parsed from isl's text (`v5[i0, 2i1 + 1, -2 + n2 + i3 - i5]`):
+ * per axis a coefficient per iterator and the constant with known sizes folded in (`symbolic` when
+ * a symbolic size appears); null for an axis that is not affine in those terms.
+ */
+export interface IndexTerm { coef: number[]; c: number; symbolic: boolean }
+export function indexTerms(m: IslMap, iters: number, params: Map<string, number | string>): (IndexTerm | null)[] {
+  const s = m.toString();
+  const arrow = s.indexOf("->", s.indexOf("{"));
+  const open = s.indexOf("[", arrow), close = s.indexOf("]", open);
+  const parts = s.slice(open + 1, close).split(",").map((x) => x.trim()).filter((x) => x.length);
+  return parts.map((part) => {
+    if (/floor|mod|\/|\*/.test(part)) return null;
+    const a: IndexTerm = { coef: new Array(iters).fill(0), c: 0, symbolic: false };
+    for (const t of part.replace(/\s+/g, "").replace(/-/g, "+-").split("+").filter(Boolean)) {
+      const m2 = /^(-?)(\d*)([ins])?(\d*)$/.exec(t);
+      if (!m2 || (!m2[3] && (!m2[2] || m2[4]))) return null;
+      const k = (m2[1] ? -1 : 1) * (m2[2] ? Number(m2[2]) : 1);
+      if (!m2[3]) { a.c += k; continue; }
+      if (!m2[4]) return null;
+      if (m2[3] === "i") {
+        const it = Number(m2[4]);
+        if (!(it < iters)) return null;
+        a.coef[it] += k;
+        continue;
+      }
+      const v = params.get(`${m2[3]}${m2[4]}`);
+      if (typeof v === "number") a.c += k * v; else a.symbolic = true;
+    }
+    return a;
+  });
+}
+
+/** `[n5, s0] -> text`: an isl text with the size parameters it mentions declared. */
+export function withParams(p: PolyProgram, text: string): string {
+  const used = [...new Set(text.match(/\b[ns][0-9]+\b/g) ?? [])].filter((q) => p.params.has(q));
+  return `[${used.join(", ")}] -> ${text}`;
+}
