@@ -133,12 +133,16 @@ function planFor(p: PolyProgram, s: PStmt, known: IslSet, lanes: number, ph: Pha
   const numbers = new Set<number>();
   for (const arr of p.arrays.values()) for (const d of arr.shape) if (typeof d === "number") numbers.add(d);
   for (const v of p.params.values()) if (typeof v === "number") numbers.add(v);
-  const candidates: (number | string)[] = [...[...numbers].sort((x, y) => x - y), ...[...p.params].filter(([, v]) => typeof v === "string").map(([q]) => q)];
+  const sizes = [...numbers].sort((x, y) => x - y), symbolic = [...p.params].filter(([, v]) => typeof v === "string").map(([q]) => q);
   const setOf = (cond: string) => p.ctx.set(withParams(p, `{ ${s.name}[${its}] : ${cond} }`)).intersectParams(known);
   const extents: (number | string)[] = [];
   for (let k = 0; k < n; k++) {
     if (!dom.isSubset(setOf(`i${k} >= 0`))) return undefined;
-    const e = candidates.find((c) => dom.isSubset(setOf(`i${k} < ${c}`)));
+    // Bounded by a size is monotone in the size: bisect the known sizes, then try the symbolic ones.
+    const bounded = (c: number | string) => dom.isSubset(setOf(`i${k} < ${c}`));
+    let lo = 0, hi = sizes.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (bounded(sizes[mid]!)) hi = mid; else lo = mid + 1; }
+    const e = lo < sizes.length ? sizes[lo] : symbolic.find(bounded);
     if (e === undefined) return undefined;
     extents.push(e);
   }
