@@ -4,21 +4,22 @@
 // Lr and Step, calls the step, and swaps each param and optimizer state with
 // its new value (references, never copies). See docs/training.md.
 
-import { mkdir } from "node:fs/promises";
-import { basename, extname, join } from "node:path";
+import { basename, dirname, extname, join } from "node:path";
 import type { SourceText } from "../api/program.js";
 import { readText } from "../cli/io.js";
 import { LiftError } from "../lang/diagnostics.js";
 import type { NativeModule } from "../runtime/module.js";
 import { writeFileAtomic } from "./atomic.js";
-import { readCheckpoint, sha256, writeCheckpoint, type EpochRecord, type RunInfo } from "./checkpoint.js";
+import { readCheckpoint, sha256, writeCheckpoint, type EpochProgress, type EpochRecord, type Resumable, type RunInfo } from "./checkpoint.js";
 import { classNamesFor } from "./classes.js";
 import { IdxError } from "./idx.js";
 import { epochPermutation, initParams } from "./init.js";
 import { DEFAULT_FASHION_MNIST_DIR, loadMnistLike, type MnistLike, type MnistSplit } from "./mnist.js";
 import { DEFAULT_LR, loadModel, namesFor, STATE_SUFFIXES, type ModelContract, type OptimizerName } from "./program.js";
 import { formatDuration, Progress, type TextSink } from "./progress.js";
+import { stopPoint, trapSignals, type Trap } from "./interrupt.js";
 import { renderReport } from "./report.js";
+import { epochFile, HISTORY_FILE, LAST_CHECKPOINT, readHistory, RunDir } from "./rundir.js";
 
 export interface TrainOptions {
   /** The model: a path, or its text with the real path as the name. */
@@ -37,10 +38,16 @@ export interface TrainOptions {
   dataDir?: string;
   /** Data already loaded (tests); `dataDir` then only names the classes. */
   data?: MnistLike;
-  /** Where checkpoints and the report go; default runs/<model name>. */
+  /** Where checkpoints and the report go; default the resumed checkpoint's directory, or runs/<model name>. */
   outDir?: string;
-  /** A checkpoint to continue from, at the epoch after its own. */
+  /** A checkpoint to continue from, where it stopped (the next epoch, or mid-epoch). */
   resume?: string;
+  /** Delete another run found in outDir instead of refusing to start (rundir.ts). */
+  overwrite?: boolean;
+  /** Checked between steps: when aborted, the run stops with a resumable checkpoint. */
+  stop?: AbortSignal;
+  /** Stop the same way on SIGINT / SIGTERM, and abort at once on a second one (interrupt.ts). */
+  handleSignals?: boolean;
   /** Use only the first K training (test) images. */
   limitTrain?: number;
   limitTest?: number;
@@ -85,6 +92,8 @@ export interface TrainResult {
   class_names: string[];
   /** the trained params (and optimizer state), by name */
   values: Record<string, Float32Array>;
+  /** set when the run stopped before its last epoch (a signal, or `stop`) */
+  interrupted: Interruption | null;
 }
 
 export interface EvalResult {
@@ -125,12 +134,26 @@ function limitSplit(split: MnistSplit, limit: number | undefined): MnistSplit {
 
 function checkData(data: MnistLike, c: ModelContract, dir: string): void {
   for (const [name, s] of [["training", data.train], ["test", data.test]] as const) {
+    if (s.count === 0) {
+      throw new LiftError(`the ${name} set in ${dir} is empty (0 images)`, undefined,
+        name === "training" ? "nothing to train on: check --data" : "the test loss and accuracy could not be measured: check --data");
+    }
     if (s.rows !== c.rows || s.cols !== c.cols) {
       throw new LiftError(`the ${name} images in ${dir} are ${s.rows}×${s.cols}, but ${c.file} declares Images (${c.batchSize} ${c.rows} ${c.cols})`);
     }
     const max = s.labels.reduce((a, l) => Math.max(a, l), 0);
     if (max >= c.classes) throw new LiftError(`the ${name} labels in ${dir} go up to ${max}, but ${c.file} has ${c.classes} classes`);
   }
+}
+
+function checkBatch(batch: number, count: number, fullCount: number, limitTrain: number | undefined, dataDir: string): void {
+  if (batch <= count) return;
+  throw new LiftError(
+    `--batch ${batch} is larger than the ${count} training images` +
+      (limitTrain !== undefined && limitTrain < fullCount ? ` (--limit-train ${limitTrain})` : ` in ${dataDir}`),
+    undefined,
+    `use --batch ${count} or less`,
+  );
 }
 
 /** Runs a file-system write, turning its errors (no space, no permission…) into LiftErrors. */
@@ -211,9 +234,47 @@ export function formatConfusion(confusion: number[][], classNames: string[]): st
 }
 
 /** Trains a model as `lift train` does; see TrainOptions for the defaults. */
+/** Where a run stopped before its last epoch, and the checkpoint to resume it from. */
+export interface Interruption {
+  /** the signal's name (SIGINT, SIGTERM) or the reason given to `stop` */
+  reason: string;
+  /** last.safetensors, or null when checkpoints are off */
+  checkpoint: string | null;
+  /** the epoch stopped in, and the steps of it already taken (all of them when stopped at its end) */
+  epoch: number;
+  step_in_epoch: number;
+  steps_per_epoch: number;
+  global_step: number;
+}
+
+const EMPTY_PROGRESS = (): EpochProgress => ({ step: 0, loss_sum: 0, seen: 0, correct: 0, curve: [], win_sum: 0, win_steps: 0 });
+
+/** The settings of a resumed run that differ from its checkpoint's, as a warning (or undefined). */
+function resumeWarning(r: RunInfo, s: { batch: number; lr: number; seed: number; limitTrain?: number; modelHash: string }): string | undefined {
+  const changed: string[] = [];
+  if (s.batch !== r.batch) changed.push(`--batch ${s.batch} (was ${r.batch})`);
+  if (s.lr !== r.lr) changed.push(`--lr ${s.lr} (was ${r.lr})`);
+  if (s.seed !== r.seed) changed.push(`--seed ${s.seed} (was ${r.seed})`);
+  if ((s.limitTrain ?? null) !== r.limit_train) changed.push(`--limit-train ${s.limitTrain ?? "none"} (was ${r.limit_train ?? "none"})`);
+  if (r.model_sha256 !== s.modelHash) changed.push(`the model's text (it has changed since ${r.model} was saved)`);
+  return changed.length === 0 ? undefined
+    : `warning: resuming with settings that differ from the checkpoint's: ${changed.join(", ")}; the run will differ from one that never stopped`;
+}
+
+/** The history a resumed run starts with: the checkpoint's epochs, from history.jsonl (or inside a /1 checkpoint). */
+function resumedHistory(resume: string, cp: Resumable, note: (line: string) => void): EpochRecord[] {
+  const upTo = cp.run.epoch;
+  if (cp.legacyHistory) return cp.legacyHistory.filter((r) => r.epoch <= upTo);
+  const h = readHistory(dirname(resume), upTo, note);
+  if (h === null && upTo > 0) note(`note: no ${HISTORY_FILE} beside ${resume}: the report's history starts at epoch ${upTo + 1}`);
+  return h ?? [];
+}
+
+/** Trains a model as `lift train` does; see TrainOptions for the defaults. */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const sink = opts.stderr === undefined ? process.stderr : opts.stderr;
   const progress = new Progress(sink, (opts.progressInterval ?? 5) * 1000);
+  const note = (line: string) => progress.log(line);
   const model = readModel(opts.model);
   const modelName = basename(model.name);
   const epochs = opts.epochs ?? 5;
@@ -227,21 +288,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   // The model alone first: a broken model is reported before anything is read or compiled.
   let optimizer: OptimizerName = opts.optimizer ?? "adam";
-  let resumed: RunInfo | undefined;
-  let values: Record<string, Float32Array> | undefined;
+  let cp: Resumable | undefined;
   if (opts.resume !== undefined) {
     const contract = loadModel(model, optimizer).contract;
-    const cp = await readCheckpoint(opts.resume, contract);
-    resumed = cp.run;
-    values = cp.values;
-    if (opts.optimizer !== undefined && opts.optimizer !== resumed.optimizer) {
-      throw new LiftError(`${opts.resume} was trained with --optimizer ${resumed.optimizer}; resuming with ${opts.optimizer} is not possible (the optimizer state differs)`);
+    cp = await readCheckpoint(opts.resume, contract);
+    if (opts.optimizer !== undefined && opts.optimizer !== cp.run.optimizer) {
+      throw new LiftError(`${opts.resume} was trained with --optimizer ${cp.run.optimizer}; resuming with ${opts.optimizer} is not possible (the optimizer state differs)`);
     }
-    optimizer = resumed.optimizer;
-    if (resumed.epoch >= epochs) {
-      throw new LiftError(`${opts.resume} is at epoch ${resumed.epoch} already; ask for more with --epochs (the total, e.g. --epochs ${resumed.epoch + 1})`);
+    optimizer = cp.run.optimizer;
+    if (cp.run.epoch >= epochs) {
+      throw new LiftError(`${opts.resume} is at epoch ${cp.run.epoch} already; ask for more with --epochs (the total, e.g. --epochs ${cp.run.epoch + 1})`);
     }
   }
+  const resumed = cp?.run;
   const programs = loadModel(model, optimizer);
   const c = programs.contract;
   const batch = opts.batch ?? resumed?.batch ?? 64;
@@ -250,238 +309,268 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const limitTrain = opts.limitTrain ?? resumed?.limit_train ?? undefined;
   const limitTest = opts.limitTest ?? resumed?.limit_test ?? undefined;
   const modelHash = sha256(model.text);
-  if (resumed) {
-    const changed: string[] = [];
-    if (batch !== resumed.batch) changed.push(`--batch ${batch} (was ${resumed.batch})`);
-    if (lr !== resumed.lr) changed.push(`--lr ${lr} (was ${resumed.lr})`);
-    if (seed !== resumed.seed) changed.push(`--seed ${seed} (was ${resumed.seed})`);
-    if ((limitTrain ?? null) !== resumed.limit_train) changed.push(`--limit-train ${limitTrain ?? "none"} (was ${resumed.limit_train ?? "none"})`);
-    if (resumed.model_sha256 !== modelHash) changed.push(`the model text (${resumed.model} when saved)`);
-    if (changed.length > 0) progress.log(`warning: resuming with a different ${changed.join(", ")}: the run will differ from one that never stopped`);
-  }
+  const warning = resumed && resumeWarning(resumed, { batch, lr, seed, limitTrain, modelHash });
+  if (warning) note(warning);
 
   const dataDir = opts.dataDir ?? DEFAULT_FASHION_MNIST_DIR;
   const full = opts.data ?? (await loadData(dataDir));
   const trainSet = limitSplit(full.train, limitTrain);
   const testSet = limitSplit(full.test, limitTest);
   checkData({ train: trainSet, test: testSet }, c, dataDir);
-  if (batch > trainSet.count) {
-    throw new LiftError(
-      `--batch ${batch} is larger than the ${trainSet.count} training images` +
-        (limitTrain !== undefined && limitTrain < full.train.count ? ` (--limit-train ${limitTrain})` : ` in ${dataDir}`),
-      undefined,
-      `use --batch ${trainSet.count} or less`,
-    );
-  }
+  checkBatch(batch, trainSet.count, full.train.count, limitTrain, dataDir);
   if (resumed && resumed.train_images !== trainSet.count) {
-    progress.log(`warning: ${opts.resume} was trained on ${resumed.train_images} images, this run has ${trainSet.count}`);
+    note(`warning: ${opts.resume} was trained on ${resumed.train_images} images, this run has ${trainSet.count}`);
+  }
+  const stepsPerEpoch = Math.ceil(trainSet.count / batch);
+  if (resumed?.progress && (batch !== resumed.batch || trainSet.count !== resumed.train_images)) {
+    throw new LiftError(`${opts.resume} was saved in the middle of epoch ${resumed.epoch + 1} (after step ${resumed.progress.step}), so it resumes only with its --batch ${resumed.batch} and ${resumed.train_images} training images`,
+      undefined, `resume from the end of an epoch (epoch-${resumed.epoch}.safetensors) to change them`);
   }
   const classNames = resumed?.class_names.length === c.classes ? resumed.class_names : classNamesFor(dataDir, c.classes);
 
-  const outDir = opts.outDir ?? join("runs", modelBaseName(model.name));
+  const outDir = opts.outDir ?? (opts.resume !== undefined ? dirname(opts.resume) : join("runs", modelBaseName(model.name)));
   const writeCheckpoints = opts.checkpoints ?? true;
   const writeReport = opts.report ?? true;
-  if (writeCheckpoints || writeReport) await writing(outDir, () => mkdir(outDir, { recursive: true }));
+  const runDir = writeCheckpoints || writeReport ? RunDir.open(outDir, { resume: opts.resume, overwrite: opts.overwrite, note }) : undefined;
+  let trap: Trap | undefined;
+  try {
+    const history: EpochRecord[] = opts.resume !== undefined && cp ? resumedHistory(opts.resume, cp, note) : [];
+    await runDir?.startHistory(history);
 
-  // Compile (cached by content: the first build takes seconds, later ones milliseconds).
-  const compileStart = performance.now();
-  if (sink) progress.log(`compiling the ${optimizer} training step of ${modelName}…`);
-  const base = cIdent(modelBaseName(model.name));
-  const step = programs.training.compile({ dtype: "f32", name: `${base}_${optimizer}_step` });
-  const infer = programs.inference.compile({ dtype: "f32", name: `${base}_infer` });
-  const compileSeconds = (performance.now() - compileStart) / 1000;
+    // Compile (cached by content: the first build takes seconds, later ones milliseconds).
+    const compileStart = performance.now();
+    if (sink) note(`compiling the ${optimizer} training step of ${modelName}…`);
+    const base = cIdent(modelBaseName(model.name));
+    const step = programs.training.compile({ dtype: "f32", name: `${base}_${optimizer}_step` });
+    const infer = programs.inference.compile({ dtype: "f32", name: `${base}_infer` });
+    const compileSeconds = (performance.now() - compileStart) / 1000;
 
-  // Buffers: everything the step reads or writes, allocated once.
-  const px = c.rows * c.cols;
-  const k = c.classes;
-  const imagesFull = new Float32Array(batch * px);
-  const labelsFull = new Float32Array(batch * k);
-  const logitsFull = new Float32Array(batch * k);
-  const bufs: Record<string, Float32Array> = {
-    Images: imagesFull,
-    Labels: labelsFull,
-    Logits: logitsFull,
-    Scale: new Float32Array(1),
-    Loss: new Float32Array(1),
-    Lr: Float32Array.of(lr),
-    Step: new Float32Array(1),
-  };
-  if (!values) {
-    values = initParams(c.params, seed);
-    for (const p of c.params) for (const s of namesFor(p.name, optimizer).state) values[s] = new Float32Array(values[p.name]!.length);
-  }
-  const swaps: [string, string][] = [];
-  for (const p of c.params) {
-    const nm = namesFor(p.name, optimizer);
-    const len = values[p.name]!.length;
-    bufs[p.name] = values[p.name]!;
-    bufs[nm.next] = new Float32Array(len);
-    bufs[nm.grad] = new Float32Array(len);
-    swaps.push([p.name, nm.next]);
-    nm.state.forEach((s, i) => {
-      bufs[s] = values![s]!;
-      bufs[nm.stateNext[i]!] = new Float32Array(len);
-      swaps.push([s, nm.stateNext[i]!]);
-    });
-  }
-  const stateNames = c.params.flatMap((p) => [p.name, ...STATE_SUFFIXES[optimizer].map((s) => `${p.name}.${s}`)]);
-  const current = () => Object.fromEntries(stateNames.map((n) => [n, bufs[n]!]));
-  const paramsNow = () => Object.fromEntries(c.params.map((p) => [p.name, bufs[p.name]!]));
-
-  const stepsPerEpoch = Math.ceil(trainSet.count / batch);
-  const lastN = trainSet.count - (stepsPerEpoch - 1) * batch;
-  const partial = lastN === batch ? undefined : {
-    Images: imagesFull.subarray(0, lastN * px),
-    Labels: labelsFull.subarray(0, lastN * k),
-    Logits: logitsFull.subarray(0, lastN * k),
-  };
-  const window = Math.max(1, Math.ceil(stepsPerEpoch / 100));
-  const history: EpochRecord[] = resumed ? [...resumed.history] : [];
-  let globalStep = resumed?.global_step ?? 0;
-  const firstEpoch = (resumed?.epoch ?? 0) + 1;
-
-  let trainedImages = 0;
-  let loopSeconds = 0;
-  let stepSeconds = 0;
-  let lastEval: EvalResult | undefined;
-  let checkpoint: string | null = null;
-  let reportPath: string | null = null;
-  const totalImages = (epochs - firstEpoch + 1) * trainSet.count;
-  const header =
-    `training ${modelName} on ${trainSet.count} images (${dataDir}) for ${epochs} epoch${epochs === 1 ? "" : "s"}` +
-    `${resumed ? ` from epoch ${resumed.epoch} (${opts.resume})` : ""}: ${optimizer}, lr ${lr}, batch ${batch}, seed ${seed}; ` +
-    `${stepsPerEpoch} steps an epoch; compiled in ${compileSeconds.toFixed(1)} s`;
-  progress.log(header);
-
-  for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
-    const perm = epochPermutation(trainSet.count, seed, epoch);
-    let lossSum = 0, seen = 0, correct = 0;
-    const curve: number[] = [];
-    let winSum = 0, winSteps = 0;
-    const epochStart = performance.now();
-    progress.reset();
-    for (let s = 0; s < stepsPerEpoch; s++) {
-      const start = s * batch;
-      const n = Math.min(batch, trainSet.count - start);
-      // Feed the batch.
-      labelsFull.fill(0, 0, n * k);
-      for (let i = 0; i < n; i++) {
-        const idx = perm[start + i]!;
-        imagesFull.set(trainSet.images.subarray(idx * px, (idx + 1) * px), i * px);
-        labelsFull[i * k + trainSet.labels[idx]!] = 1;
-      }
-      if (n === batch) {
-        bufs.Images = imagesFull; bufs.Labels = labelsFull; bufs.Logits = logitsFull;
-      } else {
-        bufs.Images = partial!.Images; bufs.Labels = partial!.Labels; bufs.Logits = partial!.Logits;
-      }
-      bufs.Scale![0] = 1 / n;
-      globalStep++;
-      bufs.Step![0] = globalStep;
-      const t0 = performance.now();
-      step.call(bufs, { [c.batchSize]: n });
-      stepSeconds += (performance.now() - t0) / 1000;
-      for (const [a, b] of swaps) {
-        const t = bufs[a]!;
-        bufs[a] = bufs[b]!;
-        bufs[b] = t;
-      }
-      const loss = bufs.Loss![0]!;
-      if (!Number.isFinite(loss)) {
-        progress.clear();
-        throw new LiftError(`the loss became ${loss} at step ${globalStep} (epoch ${epoch}); try a smaller --lr (now ${lr})`);
-      }
-      lossSum += loss * n;
-      seen += n;
-      winSum += loss;
-      winSteps++;
-      if (winSteps === window || s === stepsPerEpoch - 1) {
-        curve.push(winSum / winSteps);
-        winSum = 0;
-        winSteps = 0;
-      }
-      for (let i = 0; i < n; i++) {
-        let best = 0;
-        for (let j = 1; j < k; j++) if (logitsFull[i * k + j]! > logitsFull[i * k + best]!) best = j;
-        if (labelsFull[i * k + best] === 1) correct++;
-      }
-      const elapsed = (performance.now() - epochStart) / 1000;
-      const rate = seen / Math.max(elapsed, 1e-9);
-      const doneImages = (epoch - firstEpoch) * trainSet.count + seen;
-      progress.update({
-        epoch, epochs, stepInEpoch: s + 1, stepsPerEpoch, globalStep, imagesPerSecond: rate, loss: lossSum / seen,
-        etaSeconds: (totalImages - doneImages) / rate,
-      }, s === stepsPerEpoch - 1 && sink?.isTTY === true);
+    // Buffers: everything the step reads or writes, allocated once.
+    const px = c.rows * c.cols;
+    const k = c.classes;
+    const imagesFull = new Float32Array(batch * px);
+    const labelsFull = new Float32Array(batch * k);
+    const logitsFull = new Float32Array(batch * k);
+    const bufs: Record<string, Float32Array> = {
+      Images: imagesFull,
+      Labels: labelsFull,
+      Logits: logitsFull,
+      Scale: new Float32Array(1),
+      Loss: new Float32Array(1),
+      Lr: Float32Array.of(lr),
+      Step: new Float32Array(1),
+    };
+    let values = cp?.values;
+    if (!values) {
+      values = initParams(c.params, seed);
+      for (const p of c.params) for (const s of namesFor(p.name, optimizer).state) values[s] = new Float32Array(values[p.name]!.length);
     }
-    const epochSeconds = (performance.now() - epochStart) / 1000;
-    loopSeconds += epochSeconds;
-    trainedImages += seen;
+    const swaps: [string, string][] = [];
+    for (const p of c.params) {
+      const nm = namesFor(p.name, optimizer);
+      const len = values[p.name]!.length;
+      bufs[p.name] = values[p.name]!;
+      bufs[nm.next] = new Float32Array(len);
+      bufs[nm.grad] = new Float32Array(len);
+      swaps.push([p.name, nm.next]);
+      nm.state.forEach((s, i) => {
+        bufs[s] = values![s]!;
+        bufs[nm.stateNext[i]!] = new Float32Array(len);
+        swaps.push([s, nm.stateNext[i]!]);
+      });
+    }
+    const stateNames = c.params.flatMap((p) => [p.name, ...STATE_SUFFIXES[optimizer].map((s) => `${p.name}.${s}`)]);
+    const current = () => Object.fromEntries(stateNames.map((n) => [n, bufs[n]!]));
+    const paramsNow = () => Object.fromEntries(c.params.map((p) => [p.name, bufs[p.name]!]));
 
-    lastEval = evaluate(infer, c, paramsNow(), testSet, opts.evalBatch);
-    history.push({
-      epoch, step: globalStep, train_loss: lossSum / seen, train_accuracy: correct / seen,
-      test_loss: lastEval.loss, test_accuracy: lastEval.accuracy, curve, window,
-    });
-    const run: RunInfo = {
+    const lastN = trainSet.count - (stepsPerEpoch - 1) * batch;
+    const partial = lastN === batch ? undefined : {
+      Images: imagesFull.subarray(0, lastN * px),
+      Labels: labelsFull.subarray(0, lastN * k),
+      Logits: logitsFull.subarray(0, lastN * k),
+    };
+    const window = Math.max(1, Math.ceil(stepsPerEpoch / 100));
+    let globalStep = resumed?.global_step ?? 0;
+    const firstEpoch = (resumed?.epoch ?? 0) + 1;
+
+    let trainedImages = 0;
+    let loopSeconds = 0;
+    let stepSeconds = 0;
+    let lastEval: EvalResult | undefined;
+    let checkpoint: string | null = null;
+    let reportPath: string | null = null;
+    const lastPath = join(outDir, LAST_CHECKPOINT);
+    const runInfo = (epoch: number, ep: EpochProgress | null): RunInfo => ({
       model: modelName, model_sha256: modelHash, epoch, global_step: globalStep, seed, optimizer, lr, batch,
       train_images: trainSet.count, test_images: testSet.count, limit_train: limitTrain ?? null, limit_test: limitTest ?? null,
-      class_names: classNames, history,
+      class_names: classNames, progress: ep,
+    });
+    const save = async (path: string, run: RunInfo) => {
+      runDir!.lock.assertOwned();
+      await writing(path, () => writeCheckpoint(path, c.params, current(), run));
     };
-    const epochPath = join(outDir, `epoch-${epoch}.safetensors`);
-    progress.log(
-      `epoch ${epoch}/${epochs}: train loss ${(lossSum / seen).toFixed(4)}, accuracy ${(100 * correct / seen).toFixed(2)}%` +
-        ` | test loss ${lastEval.loss.toFixed(4)}, accuracy ${(100 * lastEval.accuracy).toFixed(2)}%` +
-        ` | ${Math.round(seen / epochSeconds)} images/s, ${formatDuration(epochSeconds)}` +
-        (writeCheckpoints ? ` | saving ${epochPath}` : ""),
-    );
-    if (writeCheckpoints) {
-      await writing(epochPath, () => writeCheckpoint(epochPath, c.params, current(), run));
-      const lastPath = join(outDir, "last.safetensors");
-      await writing(lastPath, () => writeCheckpoint(lastPath, c.params, current(), run));
-      checkpoint = epochPath;
-    }
-    if (writeReport) {
-      reportPath = join(outDir, "report.html");
-      const html = renderReport({
-        model: modelName,
-        settings: [
-          ["model", `${model.name} (sha256 ${modelHash.slice(0, 12)}…)`],
-          ["data", `${dataDir}: ${trainSet.count} training, ${testSet.count} test images`],
-          ["optimizer", `${optimizer}, lr ${lr}`],
-          ["batch", String(batch)],
-          ["seed", String(seed)],
-          ["steps", `${globalStep} (${stepsPerEpoch} an epoch)`],
-          ["speed", `${Math.round(trainedImages / loopSeconds)} images/s in this run (${Math.round(trainedImages / stepSeconds)} in the compiled step alone)`],
-          ["checkpoint", checkpoint ?? "none"],
-        ],
-        history, classNames, confusion: lastEval.confusion,
-        test: testSet, predicted: lastEval.predicted, probability: lastEval.probability,
-      });
-      await writing(reportPath, () => writeFileAtomic(reportPath!, html));
-    }
-  }
+    const totalImages = (epochs - firstEpoch + 1) * trainSet.count - (resumed?.progress?.seen ?? 0);
+    const header =
+      `training ${modelName} on ${trainSet.count} images (${dataDir}) for ${epochs} epoch${epochs === 1 ? "" : "s"}` +
+      `${resumed ? ` from ${resumed.progress ? `step ${resumed.progress.step} of epoch ${firstEpoch}` : `epoch ${resumed.epoch}`} (${opts.resume})` : ""}: ` +
+      `${optimizer}, lr ${lr}, batch ${batch}, seed ${seed}; ${stepsPerEpoch} steps an epoch; compiled in ${compileSeconds.toFixed(1)} s`;
+    note(header);
+    if (opts.handleSignals) trap = trapSignals({ note, onAbort: () => runDir?.lock.release() });
+    const stops = [opts.stop, trap?.signal];
+    const result = (interrupted: Interruption | null): TrainResult => {
+      const final = history[history.length - 1];
+      return {
+        epochs: final?.epoch ?? 0,
+        steps: globalStep,
+        images: trainedImages,
+        train_seconds: loopSeconds,
+        images_per_s: trainedImages / loopSeconds,
+        step_images_per_s: trainedImages / stepSeconds,
+        train_loss: final?.train_loss ?? NaN,
+        test_loss: final?.test_loss ?? NaN,
+        test_accuracy: final?.test_accuracy ?? NaN,
+        checkpoint,
+        report: reportPath,
+        out_dir: outDir,
+        optimizer, lr, batch, seed,
+        resumed_from: opts.resume ?? null,
+        history,
+        confusion: lastEval?.confusion ?? [],
+        class_names: classNames,
+        values: current(),
+        interrupted,
+      };
+    };
 
-  const final = history[history.length - 1]!;
-  progress.log(`confusion matrix on ${testSet.count} test images after epoch ${final.epoch} (rows: true class, columns: predicted):\n${formatConfusion(lastEval!.confusion, classNames)}`);
-  if (reportPath) progress.log(`report: ${reportPath}`);
-  return {
-    epochs: final.epoch,
-    steps: globalStep,
-    images: trainedImages,
-    train_seconds: loopSeconds,
-    images_per_s: trainedImages / loopSeconds,
-    step_images_per_s: trainedImages / stepSeconds,
-    train_loss: final.train_loss,
-    test_loss: final.test_loss,
-    test_accuracy: final.test_accuracy,
-    checkpoint,
-    report: reportPath,
-    out_dir: outDir,
-    optimizer, lr, batch, seed,
-    resumed_from: opts.resume ?? null,
-    history,
-    confusion: lastEval!.confusion,
-    class_names: classNames,
-    values: current(),
-  };
+    let doneImages = 0;
+    for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
+      const perm = epochPermutation(trainSet.count, seed, epoch);
+      const ep = epoch === firstEpoch && resumed?.progress ? structuredClone(resumed.progress) : EMPTY_PROGRESS();
+      const seenBefore = ep.seen;
+      const epochStart = performance.now();
+      progress.reset();
+      let stopped: string | null = null;
+      for (let s = ep.step; s < stepsPerEpoch; s++) {
+        const start = s * batch;
+        const n = Math.min(batch, trainSet.count - start);
+        // Feed the batch.
+        labelsFull.fill(0, 0, n * k);
+        for (let i = 0; i < n; i++) {
+          const idx = perm[start + i]!;
+          imagesFull.set(trainSet.images.subarray(idx * px, (idx + 1) * px), i * px);
+          labelsFull[i * k + trainSet.labels[idx]!] = 1;
+        }
+        if (n === batch) {
+          bufs.Images = imagesFull; bufs.Labels = labelsFull; bufs.Logits = logitsFull;
+        } else {
+          bufs.Images = partial!.Images; bufs.Labels = partial!.Labels; bufs.Logits = partial!.Logits;
+        }
+        bufs.Scale![0] = 1 / n;
+        globalStep++;
+        bufs.Step![0] = globalStep;
+        const t0 = performance.now();
+        step.call(bufs, { [c.batchSize]: n });
+        stepSeconds += (performance.now() - t0) / 1000;
+        for (const [a, b] of swaps) {
+          const t = bufs[a]!;
+          bufs[a] = bufs[b]!;
+          bufs[b] = t;
+        }
+        const loss = bufs.Loss![0]!;
+        if (!Number.isFinite(loss)) {
+          progress.clear();
+          throw new LiftError(`the loss became ${loss} at step ${globalStep} (epoch ${epoch}); try a smaller --lr (now ${lr})`);
+        }
+        ep.step = s + 1;
+        ep.loss_sum += loss * n;
+        ep.seen += n;
+        ep.win_sum += loss;
+        ep.win_steps++;
+        if (ep.win_steps === window || s === stepsPerEpoch - 1) {
+          ep.curve.push(ep.win_sum / ep.win_steps);
+          ep.win_sum = 0;
+          ep.win_steps = 0;
+        }
+        for (let i = 0; i < n; i++) {
+          let best = 0;
+          for (let j = 1; j < k; j++) if (logitsFull[i * k + j]! > logitsFull[i * k + best]!) best = j;
+          if (labelsFull[i * k + best] === 1) ep.correct++;
+        }
+        const elapsed = (performance.now() - epochStart) / 1000;
+        const rate = (ep.seen - seenBefore) / Math.max(elapsed, 1e-9);
+        progress.update({
+          epoch, epochs, stepInEpoch: s + 1, stepsPerEpoch, globalStep, imagesPerSecond: rate, loss: ep.loss_sum / ep.seen,
+          etaSeconds: (totalImages - doneImages - (ep.seen - seenBefore)) / rate,
+        }, s === stepsPerEpoch - 1 && sink?.isTTY === true);
+        stopped = await stopPoint(stops);
+        if (stopped && s < stepsPerEpoch - 1) break;
+      }
+      const epochSeconds = (performance.now() - epochStart) / 1000;
+      loopSeconds += epochSeconds;
+      trainedImages += ep.seen - seenBefore;
+      doneImages += ep.seen - seenBefore;
+      if (stopped && ep.step < stepsPerEpoch) {
+        // Mid-epoch: last.safetensors gets the state and the epoch's running figures.
+        progress.clear();
+        if (writeCheckpoints) {
+          await save(lastPath, runInfo(epoch - 1, ep));
+          checkpoint = lastPath;
+        }
+        return result({ reason: stopped, checkpoint: writeCheckpoints ? lastPath : null, epoch, step_in_epoch: ep.step, steps_per_epoch: stepsPerEpoch, global_step: globalStep });
+      }
+
+      lastEval = evaluate(infer, c, paramsNow(), testSet, opts.evalBatch);
+      const record: EpochRecord = {
+        epoch, step: globalStep, train_loss: ep.loss_sum / ep.seen, train_accuracy: ep.correct / ep.seen,
+        test_loss: lastEval.loss, test_accuracy: lastEval.accuracy, curve: ep.curve, window,
+      };
+      history.push(record);
+      const epochPath = epochFile(outDir, epoch);
+      progress.log(
+        `epoch ${epoch}/${epochs}: train loss ${record.train_loss.toFixed(4)}, accuracy ${(100 * record.train_accuracy).toFixed(2)}%` +
+          ` | test loss ${lastEval.loss.toFixed(4)}, accuracy ${(100 * lastEval.accuracy).toFixed(2)}%` +
+          ` | ${Math.round((ep.seen - seenBefore) / epochSeconds)} images/s, ${formatDuration(epochSeconds)}` +
+          (writeCheckpoints ? ` | saving ${epochPath}` : ""),
+      );
+      if (runDir) await writing(join(outDir, HISTORY_FILE), () => runDir.appendHistory(record));
+      if (writeCheckpoints) {
+        await save(epochPath, runInfo(epoch, null));
+        await save(lastPath, runInfo(epoch, null));
+        checkpoint = epochPath;
+      }
+      if (writeReport) {
+        reportPath = join(outDir, "report.html");
+        const html = renderReport({
+          model: modelName,
+          settings: [
+            ["model", `${model.name} (sha256 ${modelHash.slice(0, 12)}…)`],
+            ["data", `${dataDir}: ${trainSet.count} training, ${testSet.count} test images`],
+            ["optimizer", `${optimizer}, lr ${lr}`],
+            ["batch", String(batch)],
+            ["seed", String(seed)],
+            ["steps", `${globalStep} (${stepsPerEpoch} an epoch)`],
+            ["speed", `${Math.round(trainedImages / loopSeconds)} images/s in this run (${Math.round(trainedImages / stepSeconds)} in the compiled step alone)`],
+            ["checkpoint", checkpoint ?? "none"],
+          ],
+          history, classNames, confusion: lastEval.confusion,
+          test: testSet, predicted: lastEval.predicted, probability: lastEval.probability,
+        });
+        runDir!.lock.assertOwned();
+        await writing(reportPath, () => writeFileAtomic(reportPath!, html));
+      }
+      // A signal during the evaluation or the writes: this epoch's checkpoint is the place to resume.
+      const late = stopped ?? (await stopPoint(stops));
+      if (late && epoch < epochs) {
+        return result({ reason: late, checkpoint: writeCheckpoints ? lastPath : null, epoch, step_in_epoch: stepsPerEpoch, steps_per_epoch: stepsPerEpoch, global_step: globalStep });
+      }
+    }
+
+    const final = history[history.length - 1]!;
+    note(`confusion matrix on ${testSet.count} test images after epoch ${final.epoch} (rows: true class, columns: predicted):\n${formatConfusion(lastEval!.confusion, classNames)}`);
+    if (reportPath) note(`report: ${reportPath}`);
+    return result(null);
+  } finally {
+    trap?.dispose();
+    runDir?.lock.release();
+  }
 }
