@@ -70,16 +70,11 @@ function existingRun(dir: string): string | undefined {
   } catch {
     return undefined;
   }
+  // Only checkpoints make a run worth protecting: a history without one has nothing to resume.
   const epochs = names.filter((n) => EPOCH_FILE.test(n)).length;
   const last = names.includes(LAST_CHECKPOINT);
-  let recorded = 0;
-  if (names.includes(HISTORY_FILE)) {
-    try {
-      recorded = historyLines(readFileSync(join(dir, HISTORY_FILE), "utf8")).lines.length;
-    } catch { /* unreadable: counts as none */ }
-  }
-  if (!last && epochs === 0 && recorded === 0) return undefined;
-  const parts = [last ? LAST_CHECKPOINT : "", epochs ? `${epochs} epoch checkpoint${epochs === 1 ? "" : "s"}` : "", recorded ? `${recorded} epoch${recorded === 1 ? "" : "s"} of history` : ""];
+  if (!last && epochs === 0) return undefined;
+  const parts = [last ? LAST_CHECKPOINT : "", epochs ? `${epochs} epoch checkpoint${epochs === 1 ? "" : "s"}` : ""];
   return parts.filter(Boolean).join(", ");
 }
 
