@@ -38,13 +38,14 @@ not stop training: output to it stops, checkpoints go on.`;
 const INTEGER = /^-?[0-9]+$/;
 const DECIMAL = /^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$/;
 
-/** A flag's number: decimal digits only (no 0x10, 1e3 for a count, Infinity or blanks), at least `min`. */
+/** A flag's number: decimal digits only (no 0x10, 1e3 for a count, Infinity or blanks), at least `min` (a decimal: above it). */
 function num(v: string | boolean | undefined, flag: string, integer: boolean, min?: number): number | undefined {
   if (v === undefined) return undefined;
   const text = String(v);
   const n = Number(text);
-  const what = integer ? `a whole number${min === undefined ? "" : ` ≥ ${min}`}` : "a decimal number";
-  if (!(integer ? INTEGER : DECIMAL).test(text) || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n)) || (min !== undefined && n < min)) {
+  const what = integer ? `a whole number${min === undefined ? "" : ` ≥ ${min}`}` : `a decimal number${min === 0 ? " > 0" : ""}`;
+  const below = min !== undefined && (integer ? n < min : n <= min);
+  if (!(integer ? INTEGER : DECIMAL).test(text) || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n)) || below) {
     throw new UsageError(`${flag} needs ${what}, not \`${text}\``);
   }
   return n;
@@ -122,7 +123,7 @@ export const trainCommand: Command = {
         epochs: num(v.epochs, "--epochs", true, 1),
         batch: num(v.batch, "--batch", true, 1),
         optimizer,
-        lr: num(v.lr, "--lr", false),
+        lr: num(v.lr, "--lr", false, 0),
         seed: num(v.seed, "--seed", true, 0),
         dataDir: v.data === undefined ? undefined : String(v.data),
         outDir: v.out === undefined ? undefined : String(v.out),

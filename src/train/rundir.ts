@@ -62,8 +62,8 @@ export function readHistory(dir: string, upTo: number, note: (line: string) => v
   return [...byEpoch.values()].filter((r) => r.epoch <= upTo).sort((a, b) => a.epoch - b.epoch);
 }
 
-/** A short description of the run `dir` holds, or undefined when it holds none. */
-function existingRun(dir: string): string | undefined {
+/** The run `dir` holds: what is there, and the newest checkpoint to resume it from; undefined when none. */
+function existingRun(dir: string): { held: string; resumeFrom: string } | undefined {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -71,11 +71,11 @@ function existingRun(dir: string): string | undefined {
     return undefined;
   }
   // Only checkpoints make a run worth protecting: a history without one has nothing to resume.
-  const epochs = names.filter((n) => EPOCH_FILE.test(n)).length;
+  const epochs = names.filter((n) => EPOCH_FILE.test(n)).map((n) => Number(n.slice(6, -12)));
   const last = names.includes(LAST_CHECKPOINT);
-  if (!last && epochs === 0) return undefined;
-  const parts = [last ? LAST_CHECKPOINT : "", epochs ? `${epochs} epoch checkpoint${epochs === 1 ? "" : "s"}` : ""];
-  return parts.filter(Boolean).join(", ");
+  if (!last && epochs.length === 0) return undefined;
+  const parts = [last ? LAST_CHECKPOINT : "", epochs.length ? `${epochs.length} epoch checkpoint${epochs.length === 1 ? "" : "s"}` : ""];
+  return { held: parts.filter(Boolean).join(", "), resumeFrom: last ? join(dir, LAST_CHECKPOINT) : epochFile(dir, Math.max(...epochs)) };
 }
 
 const samePath = (a: string, b: string) => {
@@ -118,7 +118,8 @@ export class RunDir {
       throw new LiftError(`cannot write to the output directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, undefined, "choose another --out");
     }
     try {
-      const held = existingRun(dir);
+      const found = existingRun(dir);
+      const held = found?.held;
       const ownRun = opts.resume !== undefined && samePath(dirname(opts.resume), dir);
       if (held && ownRun && opts.overwrite) {
         throw new LiftError(`--overwrite would delete the run that --resume ${opts.resume} continues`, undefined, "drop --overwrite, or write the resumed run elsewhere with --out");
@@ -126,7 +127,7 @@ export class RunDir {
       if (held && !ownRun) {
         if (!opts.overwrite) {
           throw new LiftError(`${dir} already holds another run (${held})`, undefined,
-            `continue it with --resume ${join(dir, LAST_CHECKPOINT)}, start over with --overwrite (deletes its checkpoints, history and report), or choose another --out`);
+            `continue it with --resume ${found!.resumeFrom}, start over with --overwrite (deletes its checkpoints, history and report), or choose another --out`);
         }
         for (const n of readdirSync(dir)) if (RUN_FILE.test(n)) rmSync(join(dir, n), { force: true });
         opts.note(`note: --overwrite: deleted the previous run in ${dir} (${held})`);

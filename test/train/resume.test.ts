@@ -152,6 +152,7 @@ test("a lift-train/1 checkpoint (history inside) resumes with that history; pred
   const path = edited("legacy", { format: "lift-train/1", history: JSON.stringify(clean.history.slice(0, 2)) });
   const r = await train({ ...BASE, resume: path });
   assertSameRun(r, "resumed from a /1 checkpoint");
+  assert.deepEqual(Object.keys((await readPredictWeights(path, contract)).tensors).length, 18, "predict loads a /1 checkpoint");
   // Tensors and no metadata at all (a C driver's output): enough for predict.
   const f = decodeSafetensors(readFileSync(path), "p");
   const params = Object.fromEntries(contract.params.map((p) => [p.name, f.tensors[p.name]!]));
