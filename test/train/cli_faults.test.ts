@@ -21,6 +21,7 @@ import { checkContract } from "../../src/train/program.js";
 import { decodeSafetensors, encodeSafetensors } from "../../src/train/safetensors.js";
 import { loadData, train } from "../../src/train/trainer.js";
 import { main } from "../../src/cli/main.js";
+import { shellQuote } from "../../src/cli/train.js";
 
 // One thread per run: the machine's cores are shared, and oversubscribed OpenMP barriers make a
 // tiny step take 100 times longer. The figures do not depend on it (no parallel loop splits a sum).
@@ -186,6 +187,9 @@ test("flags are strict decimal numbers with their range, negative values include
     [["--limit-train", " 5"], "--limit-train needs a whole number ≥ 1, not ` 5`"],
   ];
   for (const [args, message] of cases) assertFails(await liftHere("train", LENET, ...args) as ReturnType<typeof lift>, 2, `lift train: ${message}\n`);
+  // The printed resume command quotes what a shell would split or expand.
+  assert.equal(shellQuote("runs/a-b_c.d/last.safetensors"), "runs/a-b_c.d/last.safetensors");
+  assert.equal(shellQuote("my runs/it's $HOME"), `'my runs/it'\\''s $HOME'`);
 });
 
 test("empty data sets, NaN weights, empty IDX files and PNG bombs: one message each", async () => {
