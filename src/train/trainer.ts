@@ -16,8 +16,8 @@ import { IdxError } from "./idx.js";
 import { epochPermutation, initParams } from "./init.js";
 import { DEFAULT_FASHION_MNIST_DIR, loadMnistLike, type MnistLike, type MnistSplit } from "./mnist.js";
 import { DEFAULT_LR, loadModel, namesFor, STATE_SUFFIXES, type ModelContract, type OptimizerName } from "./program.js";
-import { formatDuration, Progress, type TextSink } from "./progress.js";
 import { stopPoint, trapSignals, type Trap } from "./interrupt.js";
+import { formatDuration, Progress, type TextSink } from "./progress.js";
 import { renderReport } from "./report.js";
 import { epochFile, HISTORY_FILE, LAST_CHECKPOINT, readHistory, RunDir } from "./rundir.js";
 
@@ -233,7 +233,6 @@ export function formatConfusion(confusion: number[][], classNames: string[]): st
   return lines.join("\n");
 }
 
-/** Trains a model as `lift train` does; see TrainOptions for the defaults. */
 /** Where a run stopped before its last epoch, and the checkpoint to resume it from. */
 export interface Interruption {
   /** the signal's name (SIGINT, SIGTERM) or the reason given to `stop` */
@@ -270,8 +269,24 @@ function resumedHistory(resume: string, cp: Resumable, note: (line: string) => v
   return h ?? [];
 }
 
+/** What a run holds while it trains, released however it ends. */
+interface Held {
+  runDir?: RunDir;
+  trap?: Trap;
+}
+
 /** Trains a model as `lift train` does; see TrainOptions for the defaults. */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const held: Held = {};
+  try {
+    return await trainHolding(opts, held);
+  } finally {
+    held.trap?.dispose();
+    held.runDir?.lock.release();
+  }
+}
+
+async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult> {
   const sink = opts.stderr === undefined ? process.stderr : opts.stderr;
   const progress = new Progress(sink, (opts.progressInterval ?? 5) * 1000);
   const note = (line: string) => progress.log(line);
@@ -332,245 +347,241 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const writeCheckpoints = opts.checkpoints ?? true;
   const writeReport = opts.report ?? true;
   const runDir = writeCheckpoints || writeReport ? RunDir.open(outDir, { resume: opts.resume, overwrite: opts.overwrite, note }) : undefined;
-  let trap: Trap | undefined;
-  try {
-    const history: EpochRecord[] = opts.resume !== undefined && cp ? resumedHistory(opts.resume, cp, note) : [];
-    await runDir?.startHistory(history);
+  held.runDir = runDir;
+  const history: EpochRecord[] = opts.resume !== undefined && cp ? resumedHistory(opts.resume, cp, note) : [];
+  await runDir?.startHistory(history);
 
-    // Compile (cached by content: the first build takes seconds, later ones milliseconds).
-    const compileStart = performance.now();
-    if (sink) note(`compiling the ${optimizer} training step of ${modelName}…`);
-    const base = cIdent(modelBaseName(model.name));
-    const step = programs.training.compile({ dtype: "f32", name: `${base}_${optimizer}_step` });
-    const infer = programs.inference.compile({ dtype: "f32", name: `${base}_infer` });
-    const compileSeconds = (performance.now() - compileStart) / 1000;
+  // Compile (cached by content: the first build takes seconds, later ones milliseconds).
+  const compileStart = performance.now();
+  if (sink) note(`compiling the ${optimizer} training step of ${modelName}…`);
+  const base = cIdent(modelBaseName(model.name));
+  const step = programs.training.compile({ dtype: "f32", name: `${base}_${optimizer}_step` });
+  const infer = programs.inference.compile({ dtype: "f32", name: `${base}_infer` });
+  const compileSeconds = (performance.now() - compileStart) / 1000;
 
-    // Buffers: everything the step reads or writes, allocated once.
-    const px = c.rows * c.cols;
-    const k = c.classes;
-    const imagesFull = new Float32Array(batch * px);
-    const labelsFull = new Float32Array(batch * k);
-    const logitsFull = new Float32Array(batch * k);
-    const bufs: Record<string, Float32Array> = {
-      Images: imagesFull,
-      Labels: labelsFull,
-      Logits: logitsFull,
-      Scale: new Float32Array(1),
-      Loss: new Float32Array(1),
-      Lr: Float32Array.of(lr),
-      Step: new Float32Array(1),
-    };
-    let values = cp?.values;
-    if (!values) {
-      values = initParams(c.params, seed);
-      for (const p of c.params) for (const s of namesFor(p.name, optimizer).state) values[s] = new Float32Array(values[p.name]!.length);
-    }
-    const swaps: [string, string][] = [];
-    for (const p of c.params) {
-      const nm = namesFor(p.name, optimizer);
-      const len = values[p.name]!.length;
-      bufs[p.name] = values[p.name]!;
-      bufs[nm.next] = new Float32Array(len);
-      bufs[nm.grad] = new Float32Array(len);
-      swaps.push([p.name, nm.next]);
-      nm.state.forEach((s, i) => {
-        bufs[s] = values![s]!;
-        bufs[nm.stateNext[i]!] = new Float32Array(len);
-        swaps.push([s, nm.stateNext[i]!]);
-      });
-    }
-    const stateNames = c.params.flatMap((p) => [p.name, ...STATE_SUFFIXES[optimizer].map((s) => `${p.name}.${s}`)]);
-    const current = () => Object.fromEntries(stateNames.map((n) => [n, bufs[n]!]));
-    const paramsNow = () => Object.fromEntries(c.params.map((p) => [p.name, bufs[p.name]!]));
-
-    const lastN = trainSet.count - (stepsPerEpoch - 1) * batch;
-    const partial = lastN === batch ? undefined : {
-      Images: imagesFull.subarray(0, lastN * px),
-      Labels: labelsFull.subarray(0, lastN * k),
-      Logits: logitsFull.subarray(0, lastN * k),
-    };
-    const window = Math.max(1, Math.ceil(stepsPerEpoch / 100));
-    let globalStep = resumed?.global_step ?? 0;
-    const firstEpoch = (resumed?.epoch ?? 0) + 1;
-
-    let trainedImages = 0;
-    let loopSeconds = 0;
-    let stepSeconds = 0;
-    let lastEval: EvalResult | undefined;
-    let checkpoint: string | null = null;
-    let reportPath: string | null = null;
-    const lastPath = join(outDir, LAST_CHECKPOINT);
-    const runInfo = (epoch: number, ep: EpochProgress | null): RunInfo => ({
-      model: modelName, model_sha256: modelHash, epoch, global_step: globalStep, seed, optimizer, lr, batch,
-      train_images: trainSet.count, test_images: testSet.count, limit_train: limitTrain ?? null, limit_test: limitTest ?? null,
-      class_names: classNames, progress: ep,
-    });
-    const save = async (path: string, run: RunInfo) => {
-      runDir!.lock.assertOwned();
-      await writing(path, () => writeCheckpoint(path, c.params, current(), run));
-    };
-    const totalImages = (epochs - firstEpoch + 1) * trainSet.count - (resumed?.progress?.seen ?? 0);
-    const header =
-      `training ${modelName} on ${trainSet.count} images (${dataDir}) for ${epochs} epoch${epochs === 1 ? "" : "s"}` +
-      `${resumed ? ` from ${resumed.progress ? `step ${resumed.progress.step} of epoch ${firstEpoch}` : `epoch ${resumed.epoch}`} (${opts.resume})` : ""}: ` +
-      `${optimizer}, lr ${lr}, batch ${batch}, seed ${seed}; ${stepsPerEpoch} steps an epoch; compiled in ${compileSeconds.toFixed(1)} s`;
-    note(header);
-    if (opts.handleSignals) trap = trapSignals({ note, onAbort: () => runDir?.lock.release() });
-    const stops = [opts.stop, trap?.signal];
-    const result = (interrupted: Interruption | null): TrainResult => {
-      const final = history[history.length - 1];
-      return {
-        epochs: final?.epoch ?? 0,
-        steps: globalStep,
-        images: trainedImages,
-        train_seconds: loopSeconds,
-        images_per_s: trainedImages / loopSeconds,
-        step_images_per_s: trainedImages / stepSeconds,
-        train_loss: final?.train_loss ?? NaN,
-        test_loss: final?.test_loss ?? NaN,
-        test_accuracy: final?.test_accuracy ?? NaN,
-        checkpoint,
-        report: reportPath,
-        out_dir: outDir,
-        optimizer, lr, batch, seed,
-        resumed_from: opts.resume ?? null,
-        history,
-        confusion: lastEval?.confusion ?? [],
-        class_names: classNames,
-        values: current(),
-        interrupted,
-      };
-    };
-
-    let doneImages = 0;
-    for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
-      const perm = epochPermutation(trainSet.count, seed, epoch);
-      const ep = epoch === firstEpoch && resumed?.progress ? structuredClone(resumed.progress) : EMPTY_PROGRESS();
-      const seenBefore = ep.seen;
-      const epochStart = performance.now();
-      progress.reset();
-      let stopped: string | null = null;
-      for (let s = ep.step; s < stepsPerEpoch; s++) {
-        const start = s * batch;
-        const n = Math.min(batch, trainSet.count - start);
-        // Feed the batch.
-        labelsFull.fill(0, 0, n * k);
-        for (let i = 0; i < n; i++) {
-          const idx = perm[start + i]!;
-          imagesFull.set(trainSet.images.subarray(idx * px, (idx + 1) * px), i * px);
-          labelsFull[i * k + trainSet.labels[idx]!] = 1;
-        }
-        if (n === batch) {
-          bufs.Images = imagesFull; bufs.Labels = labelsFull; bufs.Logits = logitsFull;
-        } else {
-          bufs.Images = partial!.Images; bufs.Labels = partial!.Labels; bufs.Logits = partial!.Logits;
-        }
-        bufs.Scale![0] = 1 / n;
-        globalStep++;
-        bufs.Step![0] = globalStep;
-        const t0 = performance.now();
-        step.call(bufs, { [c.batchSize]: n });
-        stepSeconds += (performance.now() - t0) / 1000;
-        for (const [a, b] of swaps) {
-          const t = bufs[a]!;
-          bufs[a] = bufs[b]!;
-          bufs[b] = t;
-        }
-        const loss = bufs.Loss![0]!;
-        if (!Number.isFinite(loss)) {
-          progress.clear();
-          throw new LiftError(`the loss became ${loss} at step ${globalStep} (epoch ${epoch}); try a smaller --lr (now ${lr})`);
-        }
-        ep.step = s + 1;
-        ep.loss_sum += loss * n;
-        ep.seen += n;
-        ep.win_sum += loss;
-        ep.win_steps++;
-        if (ep.win_steps === window || s === stepsPerEpoch - 1) {
-          ep.curve.push(ep.win_sum / ep.win_steps);
-          ep.win_sum = 0;
-          ep.win_steps = 0;
-        }
-        for (let i = 0; i < n; i++) {
-          let best = 0;
-          for (let j = 1; j < k; j++) if (logitsFull[i * k + j]! > logitsFull[i * k + best]!) best = j;
-          if (labelsFull[i * k + best] === 1) ep.correct++;
-        }
-        const elapsed = (performance.now() - epochStart) / 1000;
-        const rate = (ep.seen - seenBefore) / Math.max(elapsed, 1e-9);
-        progress.update({
-          epoch, epochs, stepInEpoch: s + 1, stepsPerEpoch, globalStep, imagesPerSecond: rate, loss: ep.loss_sum / ep.seen,
-          etaSeconds: (totalImages - doneImages - (ep.seen - seenBefore)) / rate,
-        }, s === stepsPerEpoch - 1 && sink?.isTTY === true);
-        stopped = await stopPoint(stops);
-        if (stopped && s < stepsPerEpoch - 1) break;
-      }
-      const epochSeconds = (performance.now() - epochStart) / 1000;
-      loopSeconds += epochSeconds;
-      trainedImages += ep.seen - seenBefore;
-      doneImages += ep.seen - seenBefore;
-      if (stopped && ep.step < stepsPerEpoch) {
-        // Mid-epoch: last.safetensors gets the state and the epoch's running figures.
-        progress.clear();
-        if (writeCheckpoints) {
-          await save(lastPath, runInfo(epoch - 1, ep));
-          checkpoint = lastPath;
-        }
-        return result({ reason: stopped, checkpoint: writeCheckpoints ? lastPath : null, epoch, step_in_epoch: ep.step, steps_per_epoch: stepsPerEpoch, global_step: globalStep });
-      }
-
-      lastEval = evaluate(infer, c, paramsNow(), testSet, opts.evalBatch);
-      const record: EpochRecord = {
-        epoch, step: globalStep, train_loss: ep.loss_sum / ep.seen, train_accuracy: ep.correct / ep.seen,
-        test_loss: lastEval.loss, test_accuracy: lastEval.accuracy, curve: ep.curve, window,
-      };
-      history.push(record);
-      const epochPath = epochFile(outDir, epoch);
-      progress.log(
-        `epoch ${epoch}/${epochs}: train loss ${record.train_loss.toFixed(4)}, accuracy ${(100 * record.train_accuracy).toFixed(2)}%` +
-          ` | test loss ${lastEval.loss.toFixed(4)}, accuracy ${(100 * lastEval.accuracy).toFixed(2)}%` +
-          ` | ${Math.round((ep.seen - seenBefore) / epochSeconds)} images/s, ${formatDuration(epochSeconds)}` +
-          (writeCheckpoints ? ` | saving ${epochPath}` : ""),
-      );
-      if (runDir) await writing(join(outDir, HISTORY_FILE), () => runDir.appendHistory(record));
-      if (writeCheckpoints) {
-        await save(epochPath, runInfo(epoch, null));
-        await save(lastPath, runInfo(epoch, null));
-        checkpoint = epochPath;
-      }
-      if (writeReport) {
-        reportPath = join(outDir, "report.html");
-        const html = renderReport({
-          model: modelName,
-          settings: [
-            ["model", `${model.name} (sha256 ${modelHash.slice(0, 12)}…)`],
-            ["data", `${dataDir}: ${trainSet.count} training, ${testSet.count} test images`],
-            ["optimizer", `${optimizer}, lr ${lr}`],
-            ["batch", String(batch)],
-            ["seed", String(seed)],
-            ["steps", `${globalStep} (${stepsPerEpoch} an epoch)`],
-            ["speed", `${Math.round(trainedImages / loopSeconds)} images/s in this run (${Math.round(trainedImages / stepSeconds)} in the compiled step alone)`],
-            ["checkpoint", checkpoint ?? "none"],
-          ],
-          history, classNames, confusion: lastEval.confusion,
-          test: testSet, predicted: lastEval.predicted, probability: lastEval.probability,
-        });
-        runDir!.lock.assertOwned();
-        await writing(reportPath, () => writeFileAtomic(reportPath!, html));
-      }
-      // A signal during the evaluation or the writes: this epoch's checkpoint is the place to resume.
-      const late = stopped ?? (await stopPoint(stops));
-      if (late && epoch < epochs) {
-        return result({ reason: late, checkpoint: writeCheckpoints ? lastPath : null, epoch, step_in_epoch: stepsPerEpoch, steps_per_epoch: stepsPerEpoch, global_step: globalStep });
-      }
-    }
-
-    const final = history[history.length - 1]!;
-    note(`confusion matrix on ${testSet.count} test images after epoch ${final.epoch} (rows: true class, columns: predicted):\n${formatConfusion(lastEval!.confusion, classNames)}`);
-    if (reportPath) note(`report: ${reportPath}`);
-    return result(null);
-  } finally {
-    trap?.dispose();
-    runDir?.lock.release();
+  // Buffers: everything the step reads or writes, allocated once.
+  const px = c.rows * c.cols;
+  const k = c.classes;
+  const imagesFull = new Float32Array(batch * px);
+  const labelsFull = new Float32Array(batch * k);
+  const logitsFull = new Float32Array(batch * k);
+  const bufs: Record<string, Float32Array> = {
+    Images: imagesFull,
+    Labels: labelsFull,
+    Logits: logitsFull,
+    Scale: new Float32Array(1),
+    Loss: new Float32Array(1),
+    Lr: Float32Array.of(lr),
+    Step: new Float32Array(1),
+  };
+  let values = cp?.values;
+  if (!values) {
+    values = initParams(c.params, seed);
+    for (const p of c.params) for (const s of namesFor(p.name, optimizer).state) values[s] = new Float32Array(values[p.name]!.length);
   }
+  const swaps: [string, string][] = [];
+  for (const p of c.params) {
+    const nm = namesFor(p.name, optimizer);
+    const len = values[p.name]!.length;
+    bufs[p.name] = values[p.name]!;
+    bufs[nm.next] = new Float32Array(len);
+    bufs[nm.grad] = new Float32Array(len);
+    swaps.push([p.name, nm.next]);
+    nm.state.forEach((s, i) => {
+      bufs[s] = values![s]!;
+      bufs[nm.stateNext[i]!] = new Float32Array(len);
+      swaps.push([s, nm.stateNext[i]!]);
+    });
+  }
+  const stateNames = c.params.flatMap((p) => [p.name, ...STATE_SUFFIXES[optimizer].map((s) => `${p.name}.${s}`)]);
+  const current = () => Object.fromEntries(stateNames.map((n) => [n, bufs[n]!]));
+  const paramsNow = () => Object.fromEntries(c.params.map((p) => [p.name, bufs[p.name]!]));
+
+  const lastN = trainSet.count - (stepsPerEpoch - 1) * batch;
+  const partial = lastN === batch ? undefined : {
+    Images: imagesFull.subarray(0, lastN * px),
+    Labels: labelsFull.subarray(0, lastN * k),
+    Logits: logitsFull.subarray(0, lastN * k),
+  };
+  const window = Math.max(1, Math.ceil(stepsPerEpoch / 100));
+  let globalStep = resumed?.global_step ?? 0;
+  const firstEpoch = (resumed?.epoch ?? 0) + 1;
+
+  let trainedImages = 0;
+  let loopSeconds = 0;
+  let stepSeconds = 0;
+  let lastEval: EvalResult | undefined;
+  let checkpoint: string | null = null;
+  let reportPath: string | null = null;
+  const lastPath = join(outDir, LAST_CHECKPOINT);
+  const runInfo = (epoch: number, ep: EpochProgress | null): RunInfo => ({
+    model: modelName, model_sha256: modelHash, epoch, global_step: globalStep, seed, optimizer, lr, batch,
+    train_images: trainSet.count, test_images: testSet.count, limit_train: limitTrain ?? null, limit_test: limitTest ?? null,
+    class_names: classNames, progress: ep,
+  });
+  const save = async (path: string, run: RunInfo) => {
+    runDir!.lock.assertOwned();
+    await writing(path, () => writeCheckpoint(path, c.params, current(), run));
+  };
+  const totalImages = (epochs - firstEpoch + 1) * trainSet.count - (resumed?.progress?.seen ?? 0);
+  const header =
+    `training ${modelName} on ${trainSet.count} images (${dataDir}) for ${epochs} epoch${epochs === 1 ? "" : "s"}` +
+    `${resumed ? ` from ${resumed.progress ? `step ${resumed.progress.step} of epoch ${firstEpoch}` : `epoch ${resumed.epoch}`} (${opts.resume})` : ""}: ` +
+    `${optimizer}, lr ${lr}, batch ${batch}, seed ${seed}; ${stepsPerEpoch} steps an epoch; compiled in ${compileSeconds.toFixed(1)} s`;
+  note(header);
+  if (opts.handleSignals) held.trap = trapSignals({ note, onAbort: () => runDir?.lock.release() });
+  const stops = [opts.stop, held.trap?.signal];
+  const result = (interrupted: Interruption | null): TrainResult => {
+    const final = history[history.length - 1];
+    return {
+      epochs: final?.epoch ?? 0,
+      steps: globalStep,
+      images: trainedImages,
+      train_seconds: loopSeconds,
+      images_per_s: trainedImages / loopSeconds,
+      step_images_per_s: trainedImages / stepSeconds,
+      train_loss: final?.train_loss ?? NaN,
+      test_loss: final?.test_loss ?? NaN,
+      test_accuracy: final?.test_accuracy ?? NaN,
+      checkpoint,
+      report: reportPath,
+      out_dir: outDir,
+      optimizer, lr, batch, seed,
+      resumed_from: opts.resume ?? null,
+      history,
+      confusion: lastEval?.confusion ?? [],
+      class_names: classNames,
+      values: current(),
+      interrupted,
+    };
+  };
+
+  let doneImages = 0;
+  for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
+    const perm = epochPermutation(trainSet.count, seed, epoch);
+    const ep = epoch === firstEpoch && resumed?.progress ? structuredClone(resumed.progress) : EMPTY_PROGRESS();
+    const seenBefore = ep.seen;
+    const epochStart = performance.now();
+    progress.reset();
+    let stopped: string | null = null;
+    for (let s = ep.step; s < stepsPerEpoch; s++) {
+      const start = s * batch;
+      const n = Math.min(batch, trainSet.count - start);
+      // Feed the batch.
+      labelsFull.fill(0, 0, n * k);
+      for (let i = 0; i < n; i++) {
+        const idx = perm[start + i]!;
+        imagesFull.set(trainSet.images.subarray(idx * px, (idx + 1) * px), i * px);
+        labelsFull[i * k + trainSet.labels[idx]!] = 1;
+      }
+      if (n === batch) {
+        bufs.Images = imagesFull; bufs.Labels = labelsFull; bufs.Logits = logitsFull;
+      } else {
+        bufs.Images = partial!.Images; bufs.Labels = partial!.Labels; bufs.Logits = partial!.Logits;
+      }
+      bufs.Scale![0] = 1 / n;
+      globalStep++;
+      bufs.Step![0] = globalStep;
+      const t0 = performance.now();
+      step.call(bufs, { [c.batchSize]: n });
+      stepSeconds += (performance.now() - t0) / 1000;
+      for (const [a, b] of swaps) {
+        const t = bufs[a]!;
+        bufs[a] = bufs[b]!;
+        bufs[b] = t;
+      }
+      const loss = bufs.Loss![0]!;
+      if (!Number.isFinite(loss)) {
+        progress.clear();
+        throw new LiftError(`the loss became ${loss} at step ${globalStep} (epoch ${epoch}); try a smaller --lr (now ${lr})`);
+      }
+      ep.step = s + 1;
+      ep.loss_sum += loss * n;
+      ep.seen += n;
+      ep.win_sum += loss;
+      ep.win_steps++;
+      if (ep.win_steps === window || s === stepsPerEpoch - 1) {
+        ep.curve.push(ep.win_sum / ep.win_steps);
+        ep.win_sum = 0;
+        ep.win_steps = 0;
+      }
+      for (let i = 0; i < n; i++) {
+        let best = 0;
+        for (let j = 1; j < k; j++) if (logitsFull[i * k + j]! > logitsFull[i * k + best]!) best = j;
+        if (labelsFull[i * k + best] === 1) ep.correct++;
+      }
+      const elapsed = (performance.now() - epochStart) / 1000;
+      const rate = (ep.seen - seenBefore) / Math.max(elapsed, 1e-9);
+      progress.update({
+        epoch, epochs, stepInEpoch: s + 1, stepsPerEpoch, globalStep, imagesPerSecond: rate, loss: ep.loss_sum / ep.seen,
+        etaSeconds: (totalImages - doneImages - (ep.seen - seenBefore)) / rate,
+      }, s === stepsPerEpoch - 1 && sink?.isTTY === true);
+      stopped = await stopPoint(stops);
+      if (stopped && s < stepsPerEpoch - 1) break;
+    }
+    const epochSeconds = (performance.now() - epochStart) / 1000;
+    loopSeconds += epochSeconds;
+    trainedImages += ep.seen - seenBefore;
+    doneImages += ep.seen - seenBefore;
+    if (stopped && ep.step < stepsPerEpoch) {
+      // Mid-epoch: last.safetensors gets the state and the epoch's running figures.
+      progress.clear();
+      if (writeCheckpoints) {
+        await save(lastPath, runInfo(epoch - 1, ep));
+        checkpoint = lastPath;
+      }
+      return result({ reason: stopped, checkpoint: writeCheckpoints ? lastPath : null, epoch, step_in_epoch: ep.step, steps_per_epoch: stepsPerEpoch, global_step: globalStep });
+    }
+
+    lastEval = evaluate(infer, c, paramsNow(), testSet, opts.evalBatch);
+    const record: EpochRecord = {
+      epoch, step: globalStep, train_loss: ep.loss_sum / ep.seen, train_accuracy: ep.correct / ep.seen,
+      test_loss: lastEval.loss, test_accuracy: lastEval.accuracy, curve: ep.curve, window,
+    };
+    history.push(record);
+    const epochPath = epochFile(outDir, epoch);
+    progress.log(
+      `epoch ${epoch}/${epochs}: train loss ${record.train_loss.toFixed(4)}, accuracy ${(100 * record.train_accuracy).toFixed(2)}%` +
+        ` | test loss ${lastEval.loss.toFixed(4)}, accuracy ${(100 * lastEval.accuracy).toFixed(2)}%` +
+        ` | ${Math.round((ep.seen - seenBefore) / epochSeconds)} images/s, ${formatDuration(epochSeconds)}` +
+        (writeCheckpoints ? ` | saving ${epochPath}` : ""),
+    );
+    if (runDir) await writing(join(outDir, HISTORY_FILE), () => runDir.appendHistory(record));
+    if (writeCheckpoints) {
+      await save(epochPath, runInfo(epoch, null));
+      await save(lastPath, runInfo(epoch, null));
+      checkpoint = epochPath;
+    }
+    if (writeReport) {
+      reportPath = join(outDir, "report.html");
+      const html = renderReport({
+        model: modelName,
+        settings: [
+          ["model", `${model.name} (sha256 ${modelHash.slice(0, 12)}…)`],
+          ["data", `${dataDir}: ${trainSet.count} training, ${testSet.count} test images`],
+          ["optimizer", `${optimizer}, lr ${lr}`],
+          ["batch", String(batch)],
+          ["seed", String(seed)],
+          ["steps", `${globalStep} (${stepsPerEpoch} an epoch)`],
+          ["speed", `${Math.round(trainedImages / loopSeconds)} images/s in this run (${Math.round(trainedImages / stepSeconds)} in the compiled step alone)`],
+          ["checkpoint", checkpoint ?? "none"],
+        ],
+        history, classNames, confusion: lastEval.confusion,
+        test: testSet, predicted: lastEval.predicted, probability: lastEval.probability,
+      });
+      runDir!.lock.assertOwned();
+      await writing(reportPath, () => writeFileAtomic(reportPath!, html));
+    }
+    // A signal during the evaluation or the writes: this epoch's checkpoint is the place to resume.
+    const late = stopped ?? (await stopPoint(stops));
+    if (late && epoch < epochs) {
+      return result({ reason: late, checkpoint: writeCheckpoints ? lastPath : null, epoch, step_in_epoch: stepsPerEpoch, steps_per_epoch: stepsPerEpoch, global_step: globalStep });
+    }
+  }
+
+  const final = history[history.length - 1]!;
+  note(`confusion matrix on ${testSet.count} test images after epoch ${final.epoch} (rows: true class, columns: predicted):\n${formatConfusion(lastEval!.confusion, classNames)}`);
+  if (reportPath) note(`report: ${reportPath}`);
+  return result(null);
+
 }
