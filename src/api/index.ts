@@ -4,3 +4,4 @@ export type { NativeModule } from "../runtime/module.js";
 export type { InputValue, Nested } from "./inputs.js";
 export { LiftError } from "../lang/diagnostics.js";
 export type { DType, Tensor, EvalStats } from "../interp/eval.js";
+export { LiftModule, Residuals, type ModuleOptions } from "./module.js";

@@ -10,6 +10,7 @@ import type { CompileOptions } from "../poly/compile.js";
 import { cachedUnit } from "../runtime/unit_cache.js";
 import { loadNative, type NativeModule } from "../runtime/module.js";
 import { cflags } from "../runtime/native.js";
+import { LiftModule, type ModuleOptions } from "./module.js";
 
 export interface SourceText { name: string; text: string }
 
@@ -44,6 +45,14 @@ export class LiftProgram {
     const dtype = opts.dtype ?? "f32";
     const { unit } = cachedUnit(this.graph, { ...opts, dtype, name: opts.name ?? "lift_program" });
     return loadNative(this.graph, unit, dtype, cflags(opts.openmp));
+  }
+
+  /**
+   * The program as a layer: `forward` computes `outputs`, `backward` the vector–Jacobian
+   * product with respect to `wrt` (docs/modules.md).
+   */
+  module(opts: ModuleOptions): LiftModule {
+    return new LiftModule(this.graph, opts);
   }
 
   /** Names of outputs in declaration order (gradient declarations that are not outputs follow). */
