@@ -5,3 +5,4 @@ export type { InputValue, Nested } from "./inputs.js";
 export { LiftError } from "../lang/diagnostics.js";
 export type { DType, Tensor, EvalStats } from "../interp/eval.js";
 export { LiftModule, Residuals, type ModuleOptions } from "./module.js";
+export type { ExternImpl, ExternImpls, ExternCall } from "../core/externs.js";

@@ -16,6 +16,8 @@ import { loadNative, type NativeModule } from "../runtime/module.js";
 import { cflags } from "../runtime/native.js";
 import { cachedUnit } from "../runtime/unit_cache.js";
 import { bindInputs, toTensor, type InputValue } from "./inputs.js";
+import { hasExterns, type ExternImpls } from "../core/externs.js";
+import { runStaged } from "../module/stages.js";
 
 export interface ModuleOptions {
   /** Named arrays of the program the module returns. */
@@ -54,7 +56,7 @@ export class LiftModule {
   private fwd?: Runner;
   private bwd?: Runner;
 
-  constructor(private readonly program: Graph, private readonly opts: ModuleOptions) {
+  constructor(private readonly program: Graph, private readonly opts: ModuleOptions, private readonly externs: ExternImpls = {}) {
     this.graphs = moduleGraphs(program, opts.outputs, opts.wrt);
     this.dtype = opts.dtype ?? "f32";
     this.backend = opts.backend ?? "c";
@@ -116,12 +118,22 @@ export class LiftModule {
     const results = [...g.outputs, ...g.grads];
     if (this.backend === "interp") return (inputs) => {
       const { byNode, sizes } = bindInputs(g, inputs);
-      const values = evaluate(g, byNode, sizes, this.dtype, results.map((d) => d.node));
+      const values = evaluate(g, byNode, sizes, this.dtype, results.map((d) => d.node), undefined, this.externs);
       return Object.fromEntries(results.map((d) => [d.name, values.get(d.node)!]));
     };
     const name = `${this.opts.compile?.name ?? "lift_module"}_${part}`;
-    const { unit } = cachedUnit(g, { ...this.opts.compile, dtype: this.dtype, name });
-    const native: NativeModule = loadNative(g, unit, this.dtype, cflags(this.opts.compile?.openmp));
-    return (inputs) => native.run(Object.fromEntries(inputs));
+    const native = (sg: Graph, suffix = ""): NativeModule => {
+      const { unit } = cachedUnit(sg, { ...this.opts.compile, dtype: this.dtype, name: `${name}${suffix}` });
+      return loadNative(sg, unit, this.dtype, cflags(this.opts.compile?.openmp));
+    };
+    if (!hasExterns(g)) { const whole = native(g); return (inputs) => whole.run(Object.fromEntries(inputs)); }
+    // Externs: the stages between them are compiled programs of their own (module/stages.ts).
+    const stages = new Map<Graph, NativeModule>(), graphs = new Map<string, Graph>();
+    const runStage = (sg: Graph, inputs: Map<string, Tensor>) => {
+      let nm = stages.get(sg);
+      if (!nm) stages.set(sg, (nm = native(sg, `_s${stages.size}`)));
+      return nm.run(Object.fromEntries(inputs));
+    };
+    return (inputs) => runStaged(g, results, inputs, bindInputs(g, inputs).sizes, this.dtype, this.externs, runStage, graphs);
   }
 }

@@ -4,6 +4,7 @@
  * point takes exactly those, and appending cotangents and gradients never touches the program's
  * own graph (whose printed form keys the compile cache).
  */
+import { shareExterns } from "../core/externs.js";
 import { Graph, type Decl } from "../core/graph.js";
 
 export interface Wanted { name: string; node: number }
@@ -11,6 +12,7 @@ export interface Wanted { name: string; node: number }
 /** A new graph holding the ancestors of `outputs` (ids renumbered), declaring them as outputs. */
 export function extract(g: Graph, outputs: readonly Wanted[], gradNames: ReadonlySet<string> = new Set()): Graph {
   const h = new Graph();
+  shareExterns(g, h);
   const map = new Map<number, number>();
   for (const id of g.ancestors(outputs.map((o) => o.node))) {
     const n = g.node(id);
