@@ -24,7 +24,7 @@ const CLASSES = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "S
 const { values: opt } = parseArgs({ options: {
   data: { type: "string", default: DEFAULT_FASHION_MNIST_DIR }, epochs: { type: "string", default: "3" },
   "train-seqs": { type: "string" }, "test-seqs": { type: "string" }, seed: { type: "string", default: "1" },
-  lr: { type: "string", default: "0.05" }, report: { type: "string" }, json: { type: "boolean" } } });
+  lr: { type: "string", default: "0.2" }, report: { type: "string" }, json: { type: "boolean" } } });
 const epochs = Number(opt.epochs), seed = Number(opt.seed), lr = Number(opt.lr);
 
 /** The fixed chain: from class c, c+1 with 0.6, c+3 with 0.25, any class with 0.15. */
