@@ -138,6 +138,8 @@ export class Builder {
     return dyad({ kind: "name", name, span: s });
   }
   /** `name :: (extern r [derivative])` (docs/externs.md); implementations go to `build`. */
+  extern(name: string, ranks: [Rank], derivative?: Dyad): Monad;
+  extern(name: string, ranks: [Rank, Rank]): Dyad;
   extern(name: string, ranks: [Rank] | [Rank, Rank], derivative?: Dyad): Monad | Dyad {
     const s = callSite();
     const rest: Expr[] = [numbers(ranks.map(rankNum), s)];

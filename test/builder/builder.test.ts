@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { load, LiftError, type LiftProgram } from "../../src/api/index.js";
-import { add, Builder, exp, mul, reduce } from "../../src/builder/index.js";
+import { add, Builder, div, exp, mul, reduce, sub } from "../../src/builder/index.js";
 import * as ex from "./examples.js";
 import { assertClose } from "../helpers.js";
 
@@ -69,4 +69,21 @@ test("errors point at the TypeScript call site: file, line, column and the line 
   const e3 = (() => { try { b.output("Nope"); } catch (e) { return e; } })() as LiftError; // MARK-out
   assert.match(e3.message, /`Nope` is not defined yet/);
   assert.equal(e3.location?.line, lineOf("MARK-out"));
+});
+
+test("extern verbs through the builder: the same Graph as the text, and the host code runs", () => {
+  const src = `X :: (in 3)\ndsp"0 0 := (y / (1 + (exp (0 - x))))\nsp :: (extern 0 dsp)\nY := (sp X)\nL := ((reduce 1 +) Y)\ndX :: (grad L X)\nL :: (out)\n`;
+  const b = new Builder();
+  const X = b.input("X", 3);
+  const dsp = b.dyad("dsp", 0, 0, (x, y) => div(y, add(1, exp(sub(0, x)))));
+  const sp = b.extern("sp", [0], dsp);
+  const Y = b.let("Y", sp(X));
+  const L = b.let("L", reduce(1, "+")(Y));
+  b.grad("dX", L, X);
+  b.output("L");
+  const externs = { sp: { js: ({ x, z }: { x: ArrayLike<number>; z: Float32Array | Float64Array }) => { for (let i = 0; i < z.length; i++) z[i] = Math.log1p(Math.exp(x[i]!)); } } };
+  const built = b.build({ externs });
+  sameProgram(built, load(src), "extern");
+  const r = built.run({ X: [0, 1, -2] }, { dtype: "f64" });
+  assertClose(r.dX!.data, [0, 1, -2].map((v) => 1 / (1 + Math.exp(-v))), 1e-15, "dX = sigmoid(X)");
 });
