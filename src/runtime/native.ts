@@ -50,9 +50,9 @@ export const DEFAULT_CFLAGS = ["-std=c99", "-O3", "-march=native", "-fPIC", "-sh
 export const cflags = (openmp: boolean | undefined): string[] => (openmp !== false ? [...DEFAULT_CFLAGS, "-fopenmp"] : DEFAULT_CFLAGS);
 
 /** The cache key of a library: everything its bytes depend on. */
-export function libraryKey(id: string, flags: string[], header: string, source: string): string {
+export function libraryKey(id: string, flags: string[], header: string, source: string, cpu = cpuId): string {
   const h = createHash("sha256").update(id).update("\0").update(flags.join(" ")).update("\0");
-  if (flags.some((f) => f.startsWith("-march=native") || f.startsWith("-mtune=native") || f.startsWith("-mcpu=native"))) h.update(cpuId());
+  if (flags.some((f) => /^-m(arch|tune|cpu)=native$/.test(f))) h.update(cpu());
   return h.update("\0").update(header).update("\0").update(source).digest("hex").slice(0, 32);
 }
 
