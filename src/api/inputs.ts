@@ -8,6 +8,8 @@ export type Nested = number | Nested[];
 /** `{shape, data}` (flat row-major), a nested array, a number, or a typed array with its shape. */
 export type InputValue = Nested | { shape: number[]; data: ArrayLike<number> };
 
+export const MAX_RANK = 64;
+
 /** Flattens a value to a shape and row-major data; rejects ragged or non-numeric arrays. */
 export function toTensor(name: string, v: unknown, dtype: DType): Tensor {
   const Ctor = dtype === "f32" ? Float32Array : Float64Array;
@@ -32,7 +34,11 @@ export function toTensor(name: string, v: unknown, dtype: DType): Tensor {
   if (Array.isArray(v)) {
     const shape: number[] = [];
     let probe: unknown = v;
-    while (Array.isArray(probe)) { shape.push(probe.length); probe = probe[0]; }
+    while (Array.isArray(probe)) {
+      // The walk below recurses once per axis: a bound keeps absurd nesting a user error.
+      if (shape.length === MAX_RANK) fail(`input \`${name}\` is nested more than ${MAX_RANK} lists deep`, undefined, "an array has at most 64 axes");
+      shape.push(probe.length); probe = probe[0];
+    }
     const out = new Ctor(shape.reduce((a, b) => a * b, 1));
     let k = 0;
     const walk = (a: unknown, depth: number, path: string): void => {
@@ -51,6 +57,28 @@ export function toTensor(name: string, v: unknown, dtype: DType): Tensor {
 }
 
 /**
+ * Why a value of shape `got` does not fit declaration `d` ("" when no hint helps), or undefined
+ * when it fits; binds the symbolic sizes it fixes first.
+ */
+function mismatch(d: Decl, got: readonly number[], sizes: Map<string, number>, from: Map<string, string>): string | undefined {
+  if (got.length !== d.shape.length) {
+    const axes = (n: number) => `${n} ${n === 1 ? "axis" : "axes"}`;
+    return `the value has ${axes(got.length)}, the declaration ${axes(d.shape.length)}` +
+      (got.includes(0) ? " (an empty list has no inner axes: give at least one element)" : "");
+  }
+  for (let i = 0; i < got.length; i++) {
+    const dim = d.shape[i]!, n = got[i]!;
+    if (typeof dim === "number") { if (dim !== n) return ""; continue; }
+    const bound = sizes.get(dim);
+    if (bound === undefined) {
+      if (n < 1) return `size ${dim} would be ${n}: every size is at least 1`;
+      sizes.set(dim, n); from.set(dim, d.name);
+    } else if (bound !== n) return `size ${dim} is ${bound} from input \`${from.get(dim)}\``;
+  }
+  return undefined;
+}
+
+/**
  * Matches given tensors to the program's inputs: every declared input present, no unknown
  * names, shapes equal to the declarations, and each symbolic size bound consistently.
  */
@@ -64,18 +92,9 @@ export function bindInputs(g: Graph, given: ReadonlyMap<string, Tensor>): { byNo
   for (const d of g.inputs) {
     const t = given.get(d.name);
     if (!t) fail(`no value given for input \`${d.name}\` ${shapeText(d.shape)}`, d.span);
-    const ok = t.shape.length === d.shape.length && d.shape.every((dim, i) => {
-      const got = t.shape[i]!;
-      if (typeof dim === "number") return dim === got;
-      const bound = sizes.get(dim);
-      if (bound === undefined) { sizes.set(dim, got); from.set(dim, d.name); return got >= 1; }
-      return bound === got;
-    });
-    if (!ok) {
-      const sym = d.shape.find((dim, i) => typeof dim === "string" && sizes.get(dim) !== t.shape[i] && from.get(dim) !== d.name);
-      const hint = typeof sym === "string" ? `size ${sym} is ${sizes.get(sym)} from input \`${from.get(sym)}\`` : undefined;
-      fail(`input \`${d.name}\` is declared ${shapeText(d.shape)} but the value given has shape ${shapeText(t.shape)}`, d.span, hint);
-    }
+    const why = mismatch(d, t.shape, sizes, from);
+    if (why !== undefined)
+      fail(`input \`${d.name}\` is declared ${shapeText(d.shape)} but the value given has shape ${shapeText(t.shape)}`, d.span, why || undefined);
     byNode.set(d.node, t);
   }
   return { byNode, sizes };
