@@ -2,7 +2,7 @@
 import type { Decl, Graph } from "../core/graph.js";
 import { shapeText } from "../core/shape.js";
 import type { DType, Tensor } from "../interp/eval.js";
-import { fail } from "../lang/diagnostics.js";
+import { fail, printable } from "../lang/diagnostics.js";
 
 export type Nested = number | Nested[];
 /** `{shape, data}` (flat row-major), a nested array, a number, or a typed array with its shape. */
@@ -17,16 +17,16 @@ export function toTensor(name: string, v: unknown, dtype: DType): Tensor {
   if (v && typeof v === "object" && !Array.isArray(v) && "shape" in v && "data" in v) {
     const { shape, data } = v as { shape: unknown; data: unknown };
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
-      fail(`input \`${name}\`: "shape" must be a list of whole numbers`);
+      fail(`input \`${printable(name)}\`: "shape" must be a list of whole numbers`);
     const n = shape.reduce((a: number, b: number) => a * b, 1);
     const isArrayLike = Array.isArray(data) || ArrayBuffer.isView(data);
-    if (!isArrayLike) fail(`input \`${name}\`: "data" must be a flat list of numbers`);
+    if (!isArrayLike) fail(`input \`${printable(name)}\`: "data" must be a flat list of numbers`);
     const arr = data as ArrayLike<unknown>;
-    if (arr.length !== n) fail(`input \`${name}\`: shape ${shapeText(shape)} needs ${n} numbers, but "data" has ${arr.length}`);
+    if (arr.length !== n) fail(`input \`${printable(name)}\`: shape ${shapeText(shape)} needs ${n} numbers, but "data" has ${arr.length}`);
     const out = new Ctor(n);
     for (let i = 0; i < n; i++) {
       const x = arr[i];
-      if (typeof x !== "number") fail(`input \`${name}\`: element ${i} of "data" is not a number`);
+      if (typeof x !== "number") fail(`input \`${printable(name)}\`: element ${i} of "data" is not a number`);
       out[i] = x;
     }
     return { shape: shape as number[], data: out };
@@ -36,24 +36,24 @@ export function toTensor(name: string, v: unknown, dtype: DType): Tensor {
     let probe: unknown = v;
     while (Array.isArray(probe)) {
       // The walk below recurses once per axis: a bound keeps absurd nesting a user error.
-      if (shape.length === MAX_RANK) fail(`input \`${name}\` is nested more than ${MAX_RANK} lists deep`, undefined, "an array has at most 64 axes");
+      if (shape.length === MAX_RANK) fail(`input \`${printable(name)}\` is nested more than ${MAX_RANK} lists deep`, undefined, "an array has at most 64 axes");
       shape.push(probe.length); probe = probe[0];
     }
     const out = new Ctor(shape.reduce((a, b) => a * b, 1));
     let k = 0;
     const walk = (a: unknown, depth: number, path: string): void => {
       if (depth === shape.length) {
-        if (typeof a !== "number") fail(`input \`${name}\`: element ${path || "[]"} is ${Array.isArray(a) ? "a list (the array is ragged)" : "not a number"}`);
+        if (typeof a !== "number") fail(`input \`${printable(name)}\`: element ${path || "[]"} is ${Array.isArray(a) ? "a list (the array is ragged)" : "not a number"}`);
         out[k++] = a;
         return;
       }
-      if (!Array.isArray(a) || a.length !== shape[depth]) fail(`input \`${name}\`: the array is ragged at ${path || "the top"} (expected ${shape[depth]} items)`);
+      if (!Array.isArray(a) || a.length !== shape[depth]) fail(`input \`${printable(name)}\`: the array is ragged at ${path || "the top"} (expected ${shape[depth]} items)`);
       a.forEach((b, i) => walk(b, depth + 1, `${path}[${i}]`));
     };
     walk(v, 0, "");
     return { shape, data: out };
   }
-  fail(`input \`${name}\` must be a number, a nested list of numbers, or {"shape": [...], "data": [...]}`);
+  fail(`input \`${printable(name)}\` must be a number, a nested list of numbers, or {"shape": [...], "data": [...]}`);
 }
 
 /**
@@ -85,7 +85,7 @@ function mismatch(d: Decl, got: readonly number[], sizes: Map<string, number>, f
 export function bindInputs(g: Graph, given: ReadonlyMap<string, Tensor>): { byNode: Map<number, Tensor>; sizes: Map<string, number> } {
   const declared = new Map(g.inputs.map((d) => [d.name, d] as [string, Decl]));
   for (const name of given.keys()) if (!declared.has(name))
-    fail(`a value is given for \`${name}\`, which is not an input of the program`, undefined, `the inputs are: ${[...declared.keys()].join(", ") || "(none)"}`);
+    fail(`a value is given for \`${printable(name)}\`, which is not an input of the program`, undefined, `the inputs are: ${[...declared.keys()].join(", ") || "(none)"}`);
   const sizes = new Map<string, number>();
   const from = new Map<string, string>();
   const byNode = new Map<number, Tensor>();
