@@ -14,7 +14,7 @@ test("300 mutated inputs (JSON, safetensors, checkpoints, PNG, IDX, gzip IDX): a
   for (const f of FORMATS) assert.ok((kinds.get(`${f} error`) ?? 0) > 10, `${f}: the mutations reach its errors`);
 });
 
-test("the fuzzer's seeds are valid files: unmutated, each format gives a value", async () => {
+test("the fuzzer's seeds are valid files before mutation", async () => {
   const { loadSeeds } = await import("./inputs_fuzz.js");
   const s = loadSeeds();
   const { decodeSafetensors } = await import("../../src/train/safetensors.js");
