@@ -29,9 +29,11 @@ class SessionHost {
   get busy(): boolean { return this.pending !== undefined; }
 
   private start(): void {
-    this.worker = new Worker(new URL("./repl_worker.js", import.meta.url), { workerData: { dtype: this.dtype, replay: this.log } });
-    this.worker.on("message", (r: Response) => this.settle(r));
-    this.worker.on("error", (e) => this.settle({ error: e.message, internal: true, dirty: true }));
+    const w = new Worker(new URL("./repl_worker.js", import.meta.url), { workerData: { dtype: this.dtype, replay: this.log } });
+    this.worker = w;
+    // A reply from a worker already replaced (it answered as it was being ended) is not this entry's.
+    w.on("message", (r: Response) => { if (w === this.worker) this.settle(r); });
+    w.on("error", (e) => { if (w === this.worker) this.settle({ error: e.message, internal: true, dirty: true }); });
   }
 
   private settle(r: Response): void { const p = this.pending; this.pending = undefined; p?.(r); }
@@ -75,7 +77,7 @@ export const replCommand: Command = {
     const cancel = () => {
       if (host.busy) { host.interrupt(); return; }
       pending = "";
-      if (interactive) { rl.write(null, { ctrl: true, name: "u" }); process.stdout.write("^C\n"); rl.setPrompt("   "); prompt(); }
+      if (interactive) { rl.write(null, { ctrl: true, name: "e" }); rl.write(null, { ctrl: true, name: "u" }); process.stdout.write("^C\n"); rl.setPrompt("   "); prompt(); }
       else process.stdout.write("(cancelled)\n");
     };
     rl.on("SIGINT", cancel);

@@ -5,9 +5,9 @@
  * (native.ts, unit_cache.ts) with the hash recorded here at write time.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { LiftError } from "../lang/diagnostics.js";
 
 let fallback: string | undefined;
@@ -55,10 +55,25 @@ export function storeFiles(rel: string, files: [string, string | Uint8Array][]):
       if (code === "ENOENT" && attempt === 0) continue; // the cache was deleted while we wrote: once more
       if (fallback) throw e;
       const was = cacheDir();
+      const why = code === "ENOENT" ? cause(dir) : code;
       fallback = mkdtempSync(join(tmpdir(), "lift-cache-"));
       process.on("exit", () => rmSync(fallback!, { recursive: true, force: true }));
-      warn(`the compile cache ${was} cannot be written (${code}); using a private temporary directory for this run`);
+      warn(`the compile cache ${was} cannot be written (${why}); using a private temporary directory for this run`);
     }
+  }
+}
+
+/**
+ * Why a directory cannot be created when a recursive mkdir only says ENOENT (it does so on a
+ * read-only file system): the error of creating the first missing part by itself.
+ */
+function cause(dir: string): string {
+  let parent = dir;
+  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+  if (parent === dir) return "ENOENT";
+  const child = dir.slice(parent.length).split(sep).find(Boolean) ?? "";
+  try { mkdirSync(join(parent, child)); rmSync(join(parent, child), { recursive: true, force: true }); return "ENOENT"; } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? "ENOENT";
   }
 }
 
