@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { LiftError } from "../lang/diagnostics.js";
 import { join } from "node:path";
 import { load } from "../api/program.js";
 import { emitMain } from "../codegen/main_c.js";
@@ -54,14 +55,26 @@ ${COMMON}`,
     const program = load(readSources(files));
     if (v.module) { process.stderr.write(`wrote ${emitModule(program, v, opts, v.o).join(", ")}\n`); return 0; }
     const { unit } = compileGraph(program.graph, opts);
-    mkdirSync(v.o, { recursive: true });
-    writeFileSync(join(v.o, `${unit.name}.h`), unit.header);
-    writeFileSync(join(v.o, `${unit.name}.c`), unit.source);
-    writeFileSync(join(v.o, "main.c"), emitMain(program.graph, unit, opts.dtype ?? "f32"));
+    writeOutputs(v.o, [[`${unit.name}.h`, unit.header], [`${unit.name}.c`, unit.source], ["main.c", emitMain(program.graph, unit, opts.dtype ?? "f32")]]);
     process.stderr.write(`wrote ${join(v.o, `${unit.name}.h`)}, ${join(v.o, `${unit.name}.c`)}, ${join(v.o, "main.c")}\n`);
     return 0;
   },
 };
+
+/** Writes the emitted files into `dir` (created if missing); a path that cannot be a directory is a user error. */
+function writeOutputs(dir: string, files: [string, string][]): void {
+  try {
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw Object.assign(new Error(), { code: "ENOTDIR" });
+    mkdirSync(dir, { recursive: true });
+    for (const [name, text] of files) writeFileSync(join(dir, name), text);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!code) throw e;
+    const why: Record<string, string> = { ENOTDIR: "is a file (or lies under one), not a directory", EEXIST: "is a file, not a directory",
+      EACCES: "is not writable", EPERM: "is not writable", EROFS: "is on a read-only file system", ENOSPC: "is on a full disk" };
+    throw new LiftError(`-o ${dir}: ${why[code] ?? `cannot be written (${code})`}`, undefined, "give -o a directory to write NAME.h, NAME.c and main.c into");
+  }
+}
 
 export const compileCommand: Command = {
   summary: "compile through isl to C; --stats prints kept arrays, loop nests, pass times",

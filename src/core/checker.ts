@@ -244,6 +244,10 @@ export class Checker {
     switch (e.kind) {
       case "name": {
         const b = this.bindings.get(e.name);
+        // A builtin where an array belongs, e.g. `(exp)`: it is known, only not applied.
+        if (!b && (isSurfacePrim(e.name) || ADVERBS.has(e.name)))
+          fail(`\`${e.name}\` is a builtin ${ADVERBS.has(e.name) ? "adverb" : "verb"}, not an array: it needs an argument`, e.span,
+            ADVERBS.has(e.name) ? `e.g. ((${e.name} 1 +) A)` : `apply it to an array: (${e.name} A)`);
         if (!b) fail(`unknown name \`${e.name}\``, e.span, unknownHint(e.name));
         if (b.kind === "verb" || b.kind === "extern") fail(`\`${e.name}\` is a verb, not an array`, e.span, `apply it: (${e.name} A)`);
         if (b.kind === "size") fail(`\`${e.name}\` is a size, not an array`, e.span);

@@ -104,7 +104,9 @@ export function decodePng(buf: Uint8Array, file: string): PngImage {
   while (at < b.length) {
     if (at + 12 > b.length) throw fail(`truncated chunk at byte ${at}`);
     const len = b.readUInt32BE(at);
-    const type = b.toString("latin1", at + 4, at + 8);
+    const raw4 = b.toString("latin1", at + 4, at + 8);
+    // A chunk type is four ASCII letters; anything else is shown in hex, never as raw bytes.
+    const type = /^[A-Za-z]{4}$/.test(raw4) ? raw4 : `0x${b.subarray(at + 4, at + 8).toString("hex")}`;
     if (at + 12 + len > b.length) throw fail(`truncated ${type} chunk at byte ${at}: needs ${len} data bytes`);
     const data = b.subarray(at + 8, at + 8 + len);
     if (crc32(b.subarray(at + 4, at + 8 + len)) !== b.readUInt32BE(at + 8 + len)) throw fail(`bad CRC in the ${type} chunk at byte ${at}`);
