@@ -91,8 +91,8 @@ export class WasmModule {
     this.host = new LiftWasm(instance, wasmMeta(graph, unit, dtype), (m) => new LiftError(m));
   }
 
-  /** A zeroed view in module memory sized for buffer `name`: pass it to `call` and nothing is copied. */
-  alloc(name: string, sizes: Record<string, number> = {}): FloatArray { return this.host.alloc(name, sizes); }
+  /** A zeroed view in module memory sized for buffer `name` (or of `name` elements): pass it to `call` and nothing is copied. */
+  alloc(name: string | number, sizes: Record<string, number> = {}): FloatArray { return this.host.alloc(name, sizes); }
 
   /** Reserves the scratch for these sizes; call it before `alloc`, since growing memory detaches views. */
   reserve(sizes: Record<string, number> = {}): void { this.host.reserve(sizes); }
