@@ -94,6 +94,9 @@ export class WasmModule {
   /** A zeroed view in module memory sized for buffer `name` (or of `name` elements): pass it to `call` and nothing is copied. */
   alloc(name: string | number, sizes: Record<string, number> = {}): FloatArray { return this.host.alloc(name, sizes); }
 
+  /** Scratch and a view for every buffer, allocated together (see LiftWasm.allocAll). */
+  allocAll(sizes: Record<string, number> = {}): Record<string, FloatArray> { return this.host.allocAll(sizes); }
+
   /** Reserves the scratch for these sizes; call it before `alloc`, since growing memory detaches views. */
   reserve(sizes: Record<string, number> = {}): void { this.host.reserve(sizes); }
 

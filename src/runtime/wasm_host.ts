@@ -68,7 +68,18 @@ export class LiftWasm {
   alloc(name: string | number, sizes: Record<string, number> = {}): FloatArray {
     const n = typeof name === "number" ? name : this.lengthOf(name, sizes);
     const at = this.bytes(n * this.Ctor.BYTES_PER_ELEMENT);
-    return new this.Ctor(this.memory.buffer, at, n);
+    return new this.Ctor(this.memory.buffer, at, n).fill(0); // released staging memory may be dirty
+  }
+
+  /**
+   * The scratch for `sizes` and a view for every buffer, with the memory grown once beforehand so
+   * that no view is detached by the next one's allocation.
+   */
+  allocAll(sizes: Record<string, number> = {}): Record<string, FloatArray> {
+    this.reserve(sizes);
+    const lengths = this.meta.buffers.map((b) => this.lengthOf(b.name, sizes));
+    this.ensure(lengths.reduce((t, n) => t + n * this.Ctor.BYTES_PER_ELEMENT + ALIGN, 0));
+    return Object.fromEntries(this.meta.buffers.map((b, i) => [b.name, this.alloc(lengths[i]!)]));
   }
 
   /** Allocates the scratch memory one call with these sizes needs (call it before taking views). */
@@ -117,13 +128,17 @@ export class LiftWasm {
     return v;
   }
 
+  /** Grows the memory now so that `n` more bytes can be handed out without growing it. */
+  private ensure(n: number): void {
+    const have = this.memory.buffer.byteLength, end = Math.ceil(this.top / ALIGN) * ALIGN + n;
+    if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
+  }
+
   /** `n` bytes of free memory, 64-byte aligned, growing the memory when it runs out. */
   private bytes(n: number): number {
     const at = Math.ceil(this.top / ALIGN) * ALIGN;
-    const end = at + Math.max(n, 1);
-    const have = this.memory.buffer.byteLength;
-    if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
-    this.top = end;
+    this.ensure(Math.max(n, 1));
+    this.top = at + Math.max(n, 1);
     return at;
   }
 }
