@@ -2,13 +2,14 @@
 // ?steps=K&batch=B&seed=S trains K steps at once and stops; window.liftStatus is kept current as
 // { step, loss, testAccuracy, imagesPerSecond, done } (loss: the mean over the last window of
 // steps; testAccuracy: on the held-out slice once training stops, null before), plus curve (the
-// window means so far), firstStepAt (ms from navigation to the end of the first step) and error.
+// window means so far), stepImagesPerSecond (inside the compiled step alone), firstStepAt (ms
+// from navigation to the end of the first step) and error.
 import { Session } from "./train.js";
 import { drawCurves, drawImage } from "./plot.js";
 import { encodeSafetensors } from "./safetensors.js";
 
 const $ = (id) => document.getElementById(id);
-const status = { step: 0, loss: null, testAccuracy: null, imagesPerSecond: null, done: false, curve: [], firstStepAt: null, error: null };
+const status = { step: 0, loss: null, testAccuracy: null, imagesPerSecond: null, done: false, curve: [], stepImagesPerSecond: null, firstStepAt: null, error: null };
 window.liftStatus = status;
 const GRID = 32;
 
@@ -91,12 +92,13 @@ async function train(steps, batch, seed) {
     }
     status.step = session.globalStep;
     status.imagesPerSecond = session.imagesPerSecond;
+    status.stepImagesPerSecond = session.stepImagesPerSecond;
     render();
     await nextTurn();
   }
   const ev = session.evaluate();
   curves.test.push([session.globalStep, ev.accuracy]);
-  Object.assign(status, { step: session.globalStep, testAccuracy: ev.accuracy, imagesPerSecond: session.imagesPerSecond });
+  Object.assign(status, { step: session.globalStep, testAccuracy: ev.accuracy, imagesPerSecond: session.imagesPerSecond, stepImagesPerSecond: session.stepImagesPerSecond });
   $("testacc").textContent = `(${(100 * ev.accuracy).toFixed(1)}% of ${site.test.count} correct)`;
   drawGrid(ev.predicted);
   render();

@@ -19,7 +19,7 @@ export class Session {
     const m = site.model, c = m.contract;
     if (!(batch >= 1 && batch <= site.train.count)) throw new Error(`batch must be 1…${site.train.count}, not ${batch}`);
     Object.assign(this, { site, stepModule: step, infer, batch, seed, c, px: c.rows * c.cols, k: c.classes });
-    this.globalStep = 0; this.images = 0; this.seconds = 0;
+    this.globalStep = 0; this.images = 0; this.seconds = 0; this.callSeconds = 0;
     this.sizes = { [c.batchSize]: batch };
     this.bufs = step.allocAll(this.sizes); // at once: growing the memory later would detach views
     this.full = { Images: this.bufs.Images, Labels: this.bufs.Labels, Logits: this.bufs.Logits };
@@ -59,7 +59,9 @@ export class Session {
     for (const name of ["Images", "Labels", "Logits"]) bufs[name] = n === batch ? this.full[name] : this.full[name].subarray(0, (name === "Images" ? px : k) * n);
     bufs.Scale[0] = 1 / n;
     bufs.Step[0] = ++this.globalStep;
+    const t1 = performance.now();
     this.stepModule.call(bufs, n === batch ? this.sizes : { [this.c.batchSize]: n });
+    this.callSeconds += (performance.now() - t1) / 1000;
     for (const [a, b] of this.swaps) { const t = bufs[a]; bufs[a] = bufs[b]; bufs[b] = t; }
     let correct = 0;
     const logits = bufs.Logits;
@@ -71,6 +73,9 @@ export class Session {
 
   /** Images per second of the training loop (feeding and the compiled step). */
   get imagesPerSecond() { return this.seconds > 0 ? this.images / this.seconds : null; }
+
+  /** Images per second inside the compiled step alone. */
+  get stepImagesPerSecond() { return this.callSeconds > 0 ? this.images / this.callSeconds : null; }
 
   /** Logits of `count` images (floats in [0, 1], count × px) with the current params. */
   logits(pixels, count) {
