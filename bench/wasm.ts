@@ -5,7 +5,8 @@
  * Every figure runs the same loop (src/web/page/train.js, or its native twin below) for STEPS
  * steps on the same data slice; images/s counts the compiled step alone and the loop with feeding.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -18,7 +19,9 @@ import { epochPermutation, initParams } from "../src/train/init.js";
 const ROOT = join(import.meta.dirname, "../..");
 const STEPS = Number(process.env.STEPS ?? 200), BATCH = 64;
 const MODEL = join(ROOT, "examples/fashion-lenet.lift");
-const row = (name: string, loop: number, step: number, note = "") => console.log(`| ${name} | ${Math.round(loop)} | ${Math.round(step)} | ${note} |`);
+const row = (name: string, loop: number, step: number, med: number, note = "") => console.log(`| ${name} | ${Math.round(loop)} | ${Math.round(step)} | ${Math.round(med)} | ${note} |`);
+/** Images per second at the median step time (robust to other processes on a shared machine). */
+const median = (ms: number[]) => { const s = [...ms].sort((a, b) => a - b); return BATCH / (s[s.length >> 1]! / 1000); };
 
 interface Site { model: any; trainWasm: Uint8Array; inferWasm: Uint8Array; train: any; test: any }
 function readSite(dir: string): Site {
@@ -30,7 +33,7 @@ function readSite(dir: string): Site {
 }
 
 /** The page's loop on LiFT's native step (one thread): same init, order, feeding and swaps. */
-function nativeLoop(site: Site): { loop: number; step: number } {
+function nativeLoop(site: Site): { loop: number; step: number; median: number } {
   const programs = loadModel({ name: MODEL, text: readFileSync(MODEL, "utf8") }, "adam");
   const c = programs.contract, px = c.rows * c.cols, k = c.classes;
   const mod = programs.training.compile({ dtype: "f32", name: "fashion_lenet_adam_step", openmp: false });
@@ -48,6 +51,7 @@ function nativeLoop(site: Site): { loop: number; step: number } {
   bufs.Lr![0] = 1e-3;
   const perm = epochPermutation(site.train.count, 1, 1);
   let loopS = 0, stepS = 0;
+  const ms: number[] = [];
   for (let s = 0; s < STEPS; s++) {
     const t0 = performance.now();
     const start = (s * BATCH) % (site.train.count - BATCH);
@@ -60,11 +64,23 @@ function nativeLoop(site: Site): { loop: number; step: number } {
     bufs.Scale![0] = 1 / BATCH; bufs.Step![0] = s + 1;
     const t1 = performance.now();
     mod.call(bufs, { [c.batchSize]: BATCH });
-    stepS += (performance.now() - t1) / 1000;
+    ms.push(performance.now() - t1);
+    stepS += ms[ms.length - 1]! / 1000;
     for (const [a, b] of swaps) { const t = bufs[a]!; bufs[a] = bufs[b]!; bufs[b] = t; }
     loopS += (performance.now() - t0) / 1000;
   }
-  return { loop: (STEPS * BATCH) / loopS, step: (STEPS * BATCH) / stepS };
+  return { loop: (STEPS * BATCH) / loopS, step: (STEPS * BATCH) / stepS, median: median(ms) };
+}
+
+/** TensorFlow.js (cpu backend) on the same network, in a child process; undefined if not installed. */
+function tfjs(): { median: number; mean: number; version: string } | undefined {
+  const peers = join(ROOT, "bench/.peers");
+  if (!existsSync(join(peers, "node_modules/@tensorflow/tfjs"))) return undefined;
+  copyFileSync(join(ROOT, "bench/peers/tfjs_lenet.mjs"), join(peers, "tfjs_lenet.mjs"));
+  const r = spawnSync(process.execPath, [join(peers, "tfjs_lenet.mjs"), String(BATCH), process.env.TFJS_STEPS ?? "2"], { encoding: "utf8" });
+  const line = r.stdout.trim().split("\n").pop() ?? "";
+  if (r.status !== 0 || !line.startsWith("{")) throw new Error(`the TF.js peer failed:\n${r.stderr}`);
+  return JSON.parse(line);
 }
 
 async function main(): Promise<void> {
@@ -73,15 +89,16 @@ async function main(): Promise<void> {
   const built = await buildWeb({ model: { name: MODEL, text: readFileSync(MODEL, "utf8") }, outDir: dir });
   console.log(`site: ${built.trainImages} training images from ${built.dataDir}, ${built.wasmBytes} bytes of wasm, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`${STEPS} steps at batch ${BATCH}, single thread; images/s\n`);
-  console.log("| runtime | loop (with feeding) | compiled step alone | |", "\n|---|---|---|---|");
+  console.log("| runtime | loop (with feeding) | compiled step alone | step, median | |", "\n|---|---|---|---|---|");
   const site = readSite(dir);
   const nat = nativeLoop(site);
-  row("LiFT native (cc -O3 -march=native, no OpenMP)", nat.loop, nat.step);
+  row("LiFT native (cc -O3 -march=native, no OpenMP)", nat.loop, nat.step, nat.median);
 
   const { Session } = await import(pathToFileURL(join(dir, "train.js")).href);
   const s = await Session.create(site, BATCH, 1);
   for (let i = 0; i < STEPS; i++) s.step();
-  row(`LiFT wasm in Node ${process.version}`, s.imagesPerSecond, s.stepImagesPerSecond, `${(s.stepImagesPerSecond / nat.step * 100).toFixed(0)}% of native`);
+  const nodeMedian = median(s.callMs);
+  row(`LiFT wasm in Node ${process.version}`, s.imagesPerSecond, s.stepImagesPerSecond, nodeMedian, `median ${(nodeMedian / nat.median * 100).toFixed(0)}% of native`);
 
   const { server, url } = await serveDir(dir, 0);
   const browser = await launchChromium();
@@ -90,12 +107,17 @@ async function main(): Promise<void> {
     await page.goto(`${url}?steps=${STEPS}&batch=${BATCH}&seed=1`);
     await page.waitForFunction(() => (window as any).liftStatus?.done === true, undefined, { timeout: 300_000 });
     const st = await page.evaluate(() => (window as any).liftStatus);
-    row(`LiFT wasm in headless Chromium ${browser.version()} (${CHROMIUM})`, st.imagesPerSecond, st.stepImagesPerSecond,
-      `Node/Chromium ${(s.stepImagesPerSecond / st.stepImagesPerSecond).toFixed(2)}×; first step ${Math.round(st.firstStepAt)} ms after navigation`);
+    const chMedian = median(await page.evaluate(() => (window as any).liftSession.callMs as number[]));
+    row(`LiFT wasm in headless Chromium ${browser.version()}`, st.imagesPerSecond, st.stepImagesPerSecond, chMedian,
+      `median Node/Chromium ${(nodeMedian / chMedian).toFixed(2)}×; first step ${Math.round(st.firstStepAt)} ms after navigation (${CHROMIUM})`);
   } finally {
     await browser.close();
     server.close();
   }
+  const tf = tfjs();
+  if (!tf) console.log("| TF.js | not installed: run bench/setup-wasm | | | |");
+  else row(`TF.js ${tf.version} cpu backend in Node (${process.env.TFJS_STEPS ?? 2} steps after one warm-up)`, tf.mean, tf.mean, tf.median,
+    `LiFT wasm in Node is ${(nodeMedian / tf.median).toFixed(0)}× faster (medians)`);
 }
 
 await main();

@@ -71,7 +71,7 @@ const nextTurn = () => new Promise((r) => setTimeout(r, 0));
 async function train(steps, batch, seed) {
   stopRequested = false; target = steps;
   $("start").disabled = true; $("stop").disabled = false;
-  session = await Session.create(site, batch, seed);
+  session = window.liftSession = await Session.create(site, batch, seed);
   Object.assign(status, { step: 0, loss: null, testAccuracy: null, imagesPerSecond: null, done: false, curve: [] });
   curves = { loss: [], acc: [], test: [] };
   const window = Math.max(1, Math.round(steps / 100));

@@ -20,6 +20,7 @@ export class Session {
     if (!(batch >= 1 && batch <= site.train.count)) throw new Error(`batch must be 1…${site.train.count}, not ${batch}`);
     Object.assign(this, { site, stepModule: step, infer, batch, seed, c, px: c.rows * c.cols, k: c.classes });
     this.globalStep = 0; this.images = 0; this.seconds = 0; this.callSeconds = 0;
+    this.callMs = []; // each compiled step's time, for medians
     this.sizes = { [c.batchSize]: batch };
     this.bufs = step.allocAll(this.sizes); // at once: growing the memory later would detach views
     this.full = { Images: this.bufs.Images, Labels: this.bufs.Labels, Logits: this.bufs.Logits };
@@ -61,7 +62,9 @@ export class Session {
     bufs.Step[0] = ++this.globalStep;
     const t1 = performance.now();
     this.stepModule.call(bufs, n === batch ? this.sizes : { [this.c.batchSize]: n });
-    this.callSeconds += (performance.now() - t1) / 1000;
+    const ms = performance.now() - t1;
+    this.callSeconds += ms / 1000;
+    this.callMs.push(ms);
     for (const [a, b] of this.swaps) { const t = bufs[a]; bufs[a] = bufs[b]; bufs[b] = t; }
     let correct = 0;
     const logits = bufs.Logits;
