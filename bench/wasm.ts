@@ -19,7 +19,8 @@ import { epochPermutation, initParams } from "../src/train/init.js";
 const ROOT = join(import.meta.dirname, "../..");
 const STEPS = Number(process.env.STEPS ?? 200), BATCH = 64;
 const MODEL = join(ROOT, "examples/fashion-lenet.lift");
-const row = (name: string, loop: number, step: number, med: number, note = "") => console.log(`| ${name} | ${Math.round(loop)} | ${Math.round(step)} | ${Math.round(med)} | ${note} |`);
+const fmt = (x: number) => (x < 10 ? x.toPrecision(2) : String(Math.round(x)));
+const row = (name: string, loop: number, step: number, med: number, note = "") => console.log(`| ${name} | ${fmt(loop)} | ${fmt(step)} | ${fmt(med)} | ${note} |`);
 /** Images per second at the median step time (robust to other processes on a shared machine). */
 const median = (ms: number[]) => { const s = [...ms].sort((a, b) => a - b); return BATCH / (s[s.length >> 1]! / 1000); };
 
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
     await page.goto(`${url}?steps=${STEPS}&batch=${BATCH}&seed=1`);
     await page.waitForFunction(() => (window as any).liftStatus?.done === true, undefined, { timeout: 300_000 });
     const st = await page.evaluate(() => (window as any).liftStatus);
+    if (st.error) throw new Error(`the page failed: ${st.error}`);
     const chMedian = median(await page.evaluate(() => (window as any).liftSession.callMs as number[]));
     row(`LiFT wasm in headless Chromium ${browser.version()}`, st.imagesPerSecond, st.stepImagesPerSecond, chMedian,
       `median Node/Chromium ${(nodeMedian / chMedian).toFixed(2)}×; first step ${Math.round(st.firstStepAt)} ms after navigation (${CHROMIUM})`);

@@ -74,7 +74,7 @@ async function train(steps, batch, seed) {
   session = window.liftSession = await Session.create(site, batch, seed);
   Object.assign(status, { step: 0, loss: null, testAccuracy: null, imagesPerSecond: null, done: false, curve: [] });
   curves = { loss: [], acc: [], test: [] };
-  const window = Math.max(1, Math.round(steps / 100));
+  const span = Math.max(1, Math.round(steps / 100)); // steps per point of the curves
   let wl = 0, wc = 0, wi = 0, wn = 0;
   while (session.globalStep < steps && !stopRequested) {
     const until = performance.now() + 50; // a slice of work, then the page draws and takes input
@@ -83,7 +83,7 @@ async function train(steps, batch, seed) {
       if (!Number.isFinite(r.loss)) throw new Error(`the loss became ${r.loss} at step ${session.globalStep}`);
       status.firstStepAt ??= performance.now();
       wl += r.loss; wc += r.correct; wi += r.n; wn++;
-      if (wn === window || session.globalStep === steps) {
+      if (wn === span || session.globalStep === steps) {
         const x = session.globalStep;
         curves.loss.push([x, wl / wn]); curves.acc.push([x, wc / wi]);
         status.curve.push(wl / wn); status.loss = wl / wn;
