@@ -1,7 +1,7 @@
 /**
  * `npm run bench:wasm`: the LeNet training step (examples/fashion-lenet.lift, Adam) at batch 64 as
  * WebAssembly, single thread, in Node and in headless Chromium, against LiFT's native step on one
- * thread (compiled without OpenMP); and the demo page's load to its first training step.
+ * thread (compiled without OpenMP), jax-js and TF.js; and the demo page's load to its first step.
  * Every figure runs the same loop (src/web/page/train.js, or its native twin below) for STEPS
  * steps on the same data slice; images/s counts the compiled step alone and the loop with feeding.
  */
@@ -73,14 +73,14 @@ function nativeLoop(site: Site): { loop: number; step: number; median: number } 
   return { loop: (STEPS * BATCH) / loopS, step: (STEPS * BATCH) / stepS, median: median(ms) };
 }
 
-/** TensorFlow.js (cpu backend) on the same network, in a child process; undefined if not installed. */
-function tfjs(): { median: number; mean: number; version: string } | undefined {
+/** A peer (bench/peers/NAME.mjs) on the same network, in a child process; undefined if not installed. */
+function peer(script: string, pkg: string, steps: string): { median: number; mean: number } | undefined {
   const peers = join(ROOT, "bench/.peers");
-  if (!existsSync(join(peers, "node_modules/@tensorflow/tfjs"))) return undefined;
-  copyFileSync(join(ROOT, "bench/peers/tfjs_lenet.mjs"), join(peers, "tfjs_lenet.mjs"));
-  const r = spawnSync(process.execPath, [join(peers, "tfjs_lenet.mjs"), String(BATCH), process.env.TFJS_STEPS ?? "2"], { encoding: "utf8" });
+  if (!existsSync(join(peers, "node_modules", pkg))) return undefined;
+  copyFileSync(join(ROOT, "bench/peers", script), join(peers, script));
+  const r = spawnSync(process.execPath, [join(peers, script), String(BATCH), steps], { encoding: "utf8" });
   const line = r.stdout.trim().split("\n").pop() ?? "";
-  if (r.status !== 0 || !line.startsWith("{")) throw new Error(`the TF.js peer failed:\n${r.stderr}`);
+  if (r.status !== 0 || !line.startsWith("{")) throw new Error(`the peer ${script} failed:\n${r.stderr}`);
   return JSON.parse(line);
 }
 
@@ -116,10 +116,15 @@ async function main(): Promise<void> {
     await browser.close();
     server.close();
   }
-  const tf = tfjs();
-  if (!tf) console.log("| TF.js | not installed: run bench/setup-wasm | | | |");
-  else row(`TF.js ${tf.version} cpu backend in Node (${process.env.TFJS_STEPS ?? 2} steps after one warm-up)`, tf.mean, tf.mean, tf.median,
-    `LiFT wasm in Node is ${(nodeMedian / tf.median).toFixed(0)}× faster (medians)`);
+  const peers = [
+    { name: "jax-js 0.1.25, wasm device, jit(valueAndGrad) + SGD", script: "jaxjs_lenet.mjs", pkg: "@jax-js/jax", steps: process.env.JAX_STEPS ?? "10" },
+    { name: "TF.js 4.22.0, cpu backend, Adam", script: "tfjs_lenet.mjs", pkg: "@tensorflow/tfjs", steps: process.env.TFJS_STEPS ?? "2" },
+  ];
+  for (const p of peers) {
+    const r = peer(p.script, p.pkg, p.steps);
+    if (!r) { console.log(`| ${p.name} | not installed: run bench/setup-wasm | | | |`); continue; }
+    row(`${p.name} in Node (${p.steps} steps after a warm-up)`, r.mean, r.mean, r.median, `LiFT wasm in Node is ${(nodeMedian / r.median).toFixed(0)}× faster (medians)`);
+  }
 }
 
 await main();
