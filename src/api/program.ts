@@ -12,6 +12,12 @@ import { loadNative, type NativeModule } from "../runtime/module.js";
 import { cflags } from "../runtime/native.js";
 import { LiftModule, type ModuleOptions } from "./module.js";
 import { hasExterns, type ExternImpls } from "../core/externs.js";
+import { loadWasm, type WasmModule } from "../runtime/wasm.js";
+import { WASM_VECTOR_BYTES } from "../codegen/wasm.js";
+
+/** Where a compiled program runs: native code through the C compiler (default), or WebAssembly. */
+export type Backend = "c" | "wasm";
+export type BackendOptions = CompileOptions & { backend?: Backend };
 
 export interface SourceText { name: string; text: string }
 
@@ -43,10 +49,18 @@ export class LiftProgram {
    * Compiles the whole program (forward, gradients, updates) through isl to C, builds it with
    * the system compiler (cached by content) and loads it in-process.
    */
-  compile(opts: CompileOptions = {}): NativeModule {
+  compile(opts: CompileOptions & { backend: "wasm" }): WasmModule;
+  compile(opts?: CompileOptions & { backend?: "c" }): NativeModule;
+  compile(opts?: BackendOptions): NativeModule | WasmModule;
+  compile({ backend, ...opts }: BackendOptions = {}): NativeModule | WasmModule {
     const dtype = opts.dtype ?? "f32";
     if (hasExterns(this.graph))
       throw new LiftError("a program with extern verbs is compiled only as a module: load(text).module({ outputs, wrt }) runs its stages around the externs", undefined, "docs/externs.md");
+    if (backend === "wasm") {
+      // The wasm dialect of the C printer (src/codegen/wasm.ts): 16-byte vectors, no OpenMP.
+      const { unit } = cachedUnit(this.graph, { vectorBytes: WASM_VECTOR_BYTES, ...opts, dtype, name: opts.name ?? "lift_program" });
+      return loadWasm(this.graph, unit, dtype);
+    }
     const { unit } = cachedUnit(this.graph, { ...opts, dtype, name: opts.name ?? "lift_program" });
     return loadNative(this.graph, unit, dtype, cflags(opts.openmp));
   }
@@ -75,6 +89,8 @@ export function load(sources: string | SourceText | SourceText[], opts: { extern
 }
 
 /** `load(sources).compile(options)`: the compiled module of a program. */
-export function compile(sources: string | SourceText | SourceText[], opts: CompileOptions = {}): NativeModule {
+export function compile(sources: string | SourceText | SourceText[], opts: CompileOptions & { backend: "wasm" }): WasmModule;
+export function compile(sources: string | SourceText | SourceText[], opts?: CompileOptions & { backend?: "c" }): NativeModule;
+export function compile(sources: string | SourceText | SourceText[], opts: BackendOptions = {}): NativeModule | WasmModule {
   return load(sources).compile(opts);
 }

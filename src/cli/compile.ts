@@ -8,6 +8,7 @@ import { compileGraph, C_NAME, type CompileOptions } from "../poly/compile.js";
 import { buildShared, cflags } from "../runtime/native.js";
 import type { Command } from "./commands.js";
 import { readSources } from "./io.js";
+import { EMIT_WASM_HELP, emitWasm } from "./emit_wasm.js";
 import { UsageError } from "./main.js";
 
 export function compileOptions(v: Record<string, string | boolean | undefined>): CompileOptions {
@@ -32,7 +33,7 @@ const COMMON = `  --name NAME        C name of the program (default lift_program
 const COMMON_OPTS = { name: { type: "string" }, dtype: { type: "string" }, schedule: { type: "string" }, "no-contract": { type: "boolean" }, "no-openmp": { type: "boolean" }, "no-kernels": { type: "boolean" } } as const;
 
 export const emitCommand: Command = {
-  summary: "write the generated C (NAME.h, NAME.c and an example main.c)",
+  summary: "write the generated C (NAME.h, NAME.c, main.c) or WebAssembly (NAME.wasm, NAME.js)",
   help: `usage: lift emit c FILE... -o DIR [options]
 
 With --module --outputs A[,B...] --wrt W[,X...], writes the module instead (docs/modules.md):
@@ -44,14 +45,17 @@ taking a struct of buffers; and DIR/main.c, an example driver that reads each in
 IN_DIR/<input>.bin and writes each output to OUT_DIR/<output>.bin (raw little-endian
 floats, row-major). Build and run:
   cc -O3 -march=native -o prog DIR/main.c DIR/NAME.c -lm && ./prog IN_DIR OUT_DIR [SIZE=VALUE...]
+
+${EMIT_WASM_HELP}
 ${COMMON}`,
   options: { o: { type: "string", short: "o" }, module: { type: "boolean" }, outputs: { type: "string" }, wrt: { type: "string" }, ...COMMON_OPTS },
   async run(v, pos) {
     const [target, ...files] = pos;
-    if (target !== "c") throw new UsageError(target ? `unknown target \`${target}\` (available: c)` : "missing target: lift emit c FILE -o DIR");
+    if (target !== "c" && target !== "wasm") throw new UsageError(target ? `unknown target \`${target}\` (available: c, wasm)` : "missing target: lift emit c FILE -o DIR");
     if (!files.length) throw new UsageError("no program file given");
     if (typeof v.o !== "string") throw new UsageError("missing -o DIR");
     const opts = compileOptions(v);
+    if (target === "wasm") return emitWasm(files, v.o, opts);
     const program = load(readSources(files));
     if (v.module) { process.stderr.write(`wrote ${emitModule(program, v, opts, v.o).join(", ")}\n`); return 0; }
     const { unit } = compileGraph(program.graph, opts);

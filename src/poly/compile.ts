@@ -31,6 +31,8 @@ export interface CompileOptions {
   kernels?: boolean;
   /** Mark parallel loops (LIFT_PARALLEL_FOR, an OpenMP pragma under -fopenmp); default on. */
   openmp?: boolean;
+  /** Bytes of one kernel vector (default 32, AVX; the wasm dialect uses 16, SIMD128). */
+  vectorBytes?: number;
 }
 
 export interface CompileStats {
@@ -73,7 +75,7 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
     };
     const p = timed("lower", () => lower(ctx, g), (x) => printPoly(x));
     const contraction = opts.contract === false ? {} : timed("contract", () => contract(p), () => printPoly(p));
-    const kernels = opts.kernels === false ? undefined : timed("kernels", () => recognizeKernels(p, dtype === "f32" ? 8 : 4), () => printPoly(p));
+    const kernels = opts.kernels === false ? undefined : timed("kernels", () => recognizeKernels(p, (opts.vectorBytes ?? 32) / (dtype === "f32" ? 4 : 8)), () => printPoly(p));
     if (opts.reorder !== false) timed("order", () => orderIterators(p), () => printPoly(p));
     const poly = printPoly(p);
     const deps = timed("dependences", () => dependences(p), (d) => `validity ${d.validity}\nreductions ${d.reductions}`);
