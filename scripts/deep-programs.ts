@@ -1,7 +1,8 @@
 /**
  * Compile-time figures for programs that stress the compiler's traversals (issue 10):
  *   node dist/scripts/deep-programs.js squaring 16 20 24   repeated squaring V0 := (A + 1), Vi := (V{i-1} * V{i-1})
- *   node dist/scripts/deep-programs.js chain 1000 10000    a chain Vi := ((V{i-1} * 0.5) + A) with a gradient
+ *   node dist/scripts/deep-programs.js chain 1000 10000    a chain Vi := (V{i-1} + (A * W)) with two gradients
+ *     (DEEP_NO_COMPILE=1: parse, check and grad only)
  * Prints per pass milliseconds, the C size and the statement count, one line per size.
  */
 import { check } from "../src/core/checker.js";
@@ -16,11 +17,12 @@ export function squaring(levels: number): string {
   return lines.join("\n") + "\n";
 }
 
+/** n statements V0 := (A + 1), Vi := (V{i-1} + (A * W)): L = Σ V{n-1}, ∂L/∂A = (n−1)·W + 1, ∂L/∂W = (n−1)·A. */
 export function chain(n: number, withGrad: boolean): string {
-  const lines = ["A :: (in 4)", "V0 := (A + 1)"];
-  for (let i = 1; i < n; i++) lines.push(`V${i} := ((V${i - 1} * 0.5) + A)`);
+  const lines = ["A :: (in 4)", "W :: (in 4)", "V0 := (A + 1)"];
+  for (let i = 1; i < n; i++) lines.push(`V${i} := (V${i - 1} + (A * W))`);
   lines.push(`L := ((reduce 1 +) V${n - 1})`, "L :: (out)");
-  if (withGrad) lines.push("dA :: (grad L A)", "dA :: (out 4)");
+  if (withGrad) lines.push("dA :: (grad L A)", "dA :: (out 4)", "dW :: (grad L W)", "dW :: (out 4)");
   return lines.join("\n") + "\n";
 }
 

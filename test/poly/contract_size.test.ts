@@ -29,7 +29,7 @@ test("repeated squaring at 24 levels: the C grows linearly in the levels and the
 
 test("a chain of single uses is inlined at most INLINE_LIMIT operations deep", () => {
   const src = cSize(chain(300, false));
-  const longest = Math.max(...src.split("\n").map((l) => (l.match(/\*/g) ?? []).length));
-  assert.ok(longest <= INLINE_LIMIT, `a C line with ${longest} products`);
-  assert.ok(longest >= 8, `substitution still inlines single uses (longest line: ${longest} products)`);
+  const longest = Math.max(...src.split("\n").map((l) => (l.match(/ \+ /g) ?? []).length));
+  assert.ok(longest <= INLINE_LIMIT, `a C line with ${longest} additions`);
+  assert.ok(longest >= 8, `substitution still inlines single uses (longest line: ${longest} additions)`);
 });
