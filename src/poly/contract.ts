@@ -6,7 +6,8 @@
  *    update with the same op, is written straight into its reader's array;
  *  - forward-substitute: a defined array read at most once per element (counting each read in an
  *    expression apart: `V * V` reads every element twice), or whose definition is a copy or a
- *    constant, is substituted into its readers (pieces per defining statement), as long as the
+ *    constant, or a single cheap operation read at most twice (CHEAP_OPS, CHEAP_USES), is
+ *    substituted into its readers (pieces per defining statement), as long as the
  *    result stays at most INLINE_LIMIT operations, so that a chain of single uses does not grow
  *    one expression as deep as the program;
  *  - simplify, remove-dummy-updates, remove-dead.
@@ -22,6 +23,11 @@ type Read = Extract<PExpr, { k: "read" }>;
 
 /** The most operations (calls and reads) one statement's expression may reach by substitution. */
 export const INLINE_LIMIT = 64;
+/** An array read by more reads than this (in all statements) is kept without asking isl whether each element is read once. */
+const MAX_READS = 16;
+/** Operations cheap enough to compute again rather than store, and in how many reads at most. */
+const CHEAP_OPS: ReadonlySet<string> = new Set(["+", "-", "*", "==", "<.", ">."]);
+const CHEAP_USES = 2;
 
 export interface ContractStats { [pass: string]: number }
 
@@ -54,6 +60,9 @@ class Contractor {
   private fresh(): string { return `S${this.p.nextStmt++}`; }
   private writers(a: string): PStmt[] { return this.p.stmts.filter((s) => s.array === a); }
   private readersOf(a: string): PStmt[] { return this.p.stmts.filter((s) => reads(s.expr).some((r) => r.array === a)); }
+  private readCount(a: string): number {
+    return this.p.stmts.reduce((k, s) => k + reads(s.expr).filter((r) => r.array === a).length, 0);
+  }
   private temp(a: string): boolean { return this.p.arrays.get(a)?.role === "temp"; }
   /** Empty for the sizes this program will run with (symbolic ones: any ≥ 1). */
   private emptyReal(s: IslSet): boolean { return s.intersectParams(this.known).isEmpty(); }
@@ -164,12 +173,21 @@ class Contractor {
       // Constants and unit-stride copies are substituted even into several readers: that costs only
       // index arithmetic. A strided copy (a pooling stride) is kept as its own dense array when it
       // is read more than once, so the heavy loops that read it see contiguous data.
-      const cheap = defs.every((d) => d.expr.k === "const" || (d.expr.k === "read" && unitStride(d.expr.access, d.domain.dim("set"))));
-      if (!cheap) { const use = this.useMap(a, true); if (!use || !use.isInjective()) continue; }
+      const copies = defs.every((d) => d.expr.k === "const" || (d.expr.k === "read" && unitStride(d.expr.access, d.domain.dim("set"))));
+      // The cost model: recomputing one cheap operation of loaded values (a tie test `z == y`, a
+      // sum) in at most CHEAP_USES places costs less than storing and reloading it.
+      const oneOp = defs.every((d) => d.expr.k === "call" && CHEAP_OPS.has(d.expr.op) && d.expr.args.every((x) => x.k !== "call"));
+      const cheap = copies || (oneOp && this.readCount(a) <= CHEAP_USES);
       const readers = this.readersOf(a);
       if (!readers.length) continue;
-      const defSize = Math.max(...defs.map((d) => exprSize(d.expr)));
-      if (!cheap && readers.some((r) => exprSize(r.expr) + defSize > INLINE_LIMIT)) continue;
+      if (!cheap) {
+        // The cheap tests first: isl's injectivity test grows fast with the number of reads.
+        if (this.readCount(a) > MAX_READS) continue;
+        const defSize = Math.max(...defs.map((d) => exprSize(d.expr)));
+        if (readers.some((r) => exprSize(r.expr) + defSize > INLINE_LIMIT)) continue;
+        const use = this.useMap(a, true);
+        if (!use || !use.isInjective()) continue;
+      }
       const out: PStmt[] = [];
       let ok = true;
       for (const r of readers) {
