@@ -54,13 +54,14 @@ const rel = (got: ArrayLike<number>, want: Float64Array) => {
   for (let i = 0; i < want.length; i++) { d = Math.max(d, Math.abs(got[i]! - want[i]!)); s = Math.max(s, Math.abs(want[i]!)); }
   return d / s;
 };
+/** A file of float64s (readFileSync may hand back a slice of a shared pool: copy it out). */
+const f64 = (path: string) => { const b = readFileSync(path); return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)); };
 const fmt = (x: number) => x.toExponential(1);
 console.log(`LeNet, ${N} real Fashion-MNIST images, float64, weights of seed ${seed}; PyTorch ${torchInfo.torch}; ${torchInfo.tied_windows} tied pooling windows with a positive maximum`);
 console.log(`loss: LiFT ${runs.split.Loss!.data[0]}, PyTorch ${torchInfo.loss}`);
 console.log("max |LiFT − PyTorch| / max |PyTorch| per parameter:");
 console.log("param | LiFT split vs PyTorch split-pooling | LiFT split vs F.max_pool2d | LiFT (ties full) vs F.max_pool2d");
 for (const k of names) {
-  const t = new Float64Array(readFileSync(join(dir, `torch_${k}.f64`)).buffer.slice(0));
-  const s = new Float64Array(readFileSync(join(dir, `split_${k}.f64`)).buffer.slice(0));
+  const t = f64(join(dir, `torch_${k}.f64`)), s = f64(join(dir, `split_${k}.f64`));
   console.log(`${k} | ${fmt(rel(runs.split[`d${k}`]!.data, s))} | ${fmt(rel(runs.split[`d${k}`]!.data, t))} | ${fmt(rel(runs.full[`d${k}`]!.data, t))}`);
 }

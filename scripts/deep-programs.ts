@@ -6,6 +6,7 @@
  * Prints per pass milliseconds, the C size and the statement count, one line per size.
  */
 import { check } from "../src/core/checker.js";
+import { evaluate } from "../src/interp/eval.js";
 import { parse } from "../src/lang/parser.js";
 import { SourceFile } from "../src/lang/source.js";
 import { compileGraph } from "../src/poly/compile.js";
@@ -33,6 +34,15 @@ function measure(label: string, text: string, compile: boolean): void {
   const g = check(program);
   const t2 = performance.now();
   const fig: Record<string, number | string> = { program: label, statements: program.stmts.length, nodes: g.nodes.length, parse_ms: Math.round(t1 - t0), check_grad_ms: Math.round(t2 - t1) };
+  if (label.startsWith("chain")) {
+    // The interpreter on A = W = 1: dA = (n − 1)·W + 1 = n.
+    const one = { shape: [4], data: Float64Array.of(1, 1, 1, 1) };
+    const inputs = new Map(g.inputs.map((d) => [d.node, one]));
+    const t3 = performance.now();
+    const out = evaluate(g, inputs, new Map(), "f64", [g.names.get("dA")!]);
+    fig.interp_ms = Math.round(performance.now() - t3);
+    fig.dA = out.get(g.names.get("dA")!)!.data[0]!;
+  }
   if (compile) {
     const c = compileGraph(g, { dtype: "f32", name: "deep" });
     for (const p of c.stats.passes) fig[`${p.name}_ms`] = Math.round(p.ms);
