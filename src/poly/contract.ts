@@ -63,6 +63,10 @@ class Contractor {
   private readCount(a: string): number {
     return this.p.stmts.reduce((k, s) => k + reads(s.expr).filter((r) => r.array === a).length, 0);
   }
+  /** Every read of `a` reads each element at most once (over its statement's instances). */
+  private eachReadOnce(a: string): boolean {
+    return this.p.stmts.every((s) => reads(s.expr).every((r) => r.array !== a || r.access.isInjective()));
+  }
   private temp(a: string): boolean { return this.p.arrays.get(a)?.role === "temp"; }
   /** Empty for the sizes this program will run with (symbolic ones: any ≥ 1). */
   private emptyReal(s: IslSet): boolean { return s.intersectParams(this.known).isEmpty(); }
@@ -175,9 +179,9 @@ class Contractor {
       // is read more than once, so the heavy loops that read it see contiguous data.
       const copies = defs.every((d) => d.expr.k === "const" || (d.expr.k === "read" && unitStride(d.expr.access, d.domain.dim("set"))));
       // The cost model: recomputing one cheap operation of loaded values (a tie test `z == y`, a
-      // sum) in at most CHEAP_USES places costs less than storing and reloading it.
+      // sum) at most CHEAP_USES times per element costs less than storing and reloading it.
       const oneOp = defs.every((d) => d.expr.k === "call" && CHEAP_OPS.has(d.expr.op) && d.expr.args.every((x) => x.k !== "call"));
-      const cheap = copies || (oneOp && this.readCount(a) <= CHEAP_USES);
+      const cheap = copies || (oneOp && this.readCount(a) <= CHEAP_USES && this.eachReadOnce(a));
       const readers = this.readersOf(a);
       if (!readers.length) continue;
       if (!cheap) {
