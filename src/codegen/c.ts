@@ -123,6 +123,22 @@ export function printC(lp: LoopProgram, opts: { name: string; dtype: DType }): C
     if (readsArray(body.value, body.target.array)) return undefined;
     return body;
   };
+  // --- accurate sums (issue 10): the accumulator is a double for f32, and it is hoisted over a
+  // perfect nest of loops that all add into one element (e.g. a bias gradient's sum over batch and
+  // positions), so such a sum is rounded to f32 once, whatever its length.
+  const ACC = T === "float" ? "double" : T;
+  const reductionNest = (n: Extract<LNode, { k: "for" }>): { loops: Extract<LNode, { k: "for" }>[]; stmt: Extract<LNode, { k: "stmt" }> } | undefined => {
+    const loops = [n];
+    for (;;) {
+      const last = loops[loops.length - 1]!;
+      const inner = last.body.k === "block" && last.body.items.length === 1 ? last.body.items[0]! : last.body;
+      if (inner.k !== "for" || inner.parallel) break;
+      loops.push(inner);
+    }
+    const stmt = reduction(loops[loops.length - 1]!);
+    if (!stmt || loops.some((l) => stmt.target.index.some((e) => mentions(e, l.it)))) return undefined;
+    return { loops, stmt };
+  };
   // A parallel loop's body becomes a function of its own with restrict pointer parameters: GCC
   // outlines OpenMP loop bodies and would otherwise lose restrict, and with it vectorisation.
   const nests: string[] = [];
@@ -167,12 +183,12 @@ export function printC(lp: LoopProgram, opts: { name: string; dtype: DType }): C
         out.push(`${ind}}`); return;
       case "for": {
         if (n.parallel) { outlined(n, ind, out); return; }
-        const red = reduction(n);
+        const red = reductionNest(n);
         if (red) {
-          const target = flat(red.target);
-          out.push(`${ind}{`, `${ind}  ${T} lift_acc = ${target};`);
-          out.push(`${ind}  for (long ${n.it} = ${int(n.init)}; ${int(n.cond)}; ${n.it} += ${int(n.inc)})`);
-          out.push(`${ind}    lift_acc += ${val(red.value)};`, `${ind}  ${target} = lift_acc;`, `${ind}}`);
+          const target = flat(red.stmt.target);
+          out.push(`${ind}{`, `${ind}  ${ACC} lift_acc = ${target};`);
+          red.loops.forEach((l, k) => out.push(`${ind}  ${"  ".repeat(k)}for (long ${l.it} = ${int(l.init)}; ${int(l.cond)}; ${l.it} += ${int(l.inc)})`));
+          out.push(`${ind}  ${"  ".repeat(red.loops.length)}lift_acc += ${val(red.stmt.value)};`, `${ind}  ${target} = (${T})lift_acc;`, `${ind}}`);
           return;
         }
         out.push(`${ind}for (long ${n.it} = ${int(n.init)}; ${int(n.cond)}; ${n.it} += ${int(n.inc)}) {`);

@@ -69,6 +69,11 @@ export class Checker {
       }
       case "declare": this.declare(s); break;
       case "use": fail("`use` must be resolved before checking", s.span);
+      case "ties":
+        if (this.graph.grads.length && this.graph.ties !== s.rule)
+          fail(`\`(ties ${s.rule})\` comes after a \`grad\` declaration`, s.span, "put it before the first (grad …), so every gradient of the program follows one rule");
+        this.graph.ties = s.rule;
+        break;
     }
   }
 

@@ -191,7 +191,7 @@ export function trainingStepText(contract: ModelContract, opt: OptimizerName): s
 function optimPreludeNames(): Set<string> {
   const path = join(PRELUDE_DIR, "optim.lift");
   const names = new Set<string>();
-  for (const s of parse(new SourceFile(path, readFileSync(path, "utf8"))).stmts) if (s.kind !== "use") names.add(s.name);
+  for (const s of parse(new SourceFile(path, readFileSync(path, "utf8"))).stmts) if (s.kind !== "use" && s.kind !== "ties") names.add(s.name);
   return names;
 }
 
@@ -211,7 +211,7 @@ export function checkNameCollisions(model: SourceText, contract: ModelContract, 
   const prelude = optimPreludeNames();
   const { program } = resolveUses([new SourceFile(model.name, model.text)]);
   for (const s of program.stmts) {
-    if (s.kind === "use" || s.nameSpan.file.name === optimPath) continue;
+    if (s.kind === "use" || s.kind === "ties" || s.nameSpan.file.name === optimPath) continue;
     const why = generated.get(s.name) ?? (prelude.has(s.name) ? "defined by the optimizer prelude (prelude/optim.lift)" : undefined);
     if (why) throw new LiftError(`\`${s.name}\` is ${why}, so the model cannot define it`, s.nameSpan, "rename it in the model");
   }
