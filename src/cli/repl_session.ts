@@ -80,7 +80,7 @@ export class ReplSession {
     const { program } = resolveUses([file], libs);
     const use = parse(file).stmts.find((s) => s.kind === "use")!;
     for (const s of program.stmts)
-      if (s.kind !== "use" && this.checker.bindings.has(s.name))
+      if (s.kind !== "use" && s.kind !== "ties" && this.checker.bindings.has(s.name))
         fail(`the library defines \`${s.name}\`, which this session already defines`, use.span, "nothing was loaded: rename yours, or load the library first");
     for (const s of program.stmts) { this.checker.statement(s); this.applied++; }
     this.libraries = libs;
