@@ -1,3 +1,5 @@
+import type { DistributedMode } from "../dist/data_parallel.js";
+import { DISTRIBUTED_MODES, failJob, joinJob } from "../dist/launch.js";
 import { DEFAULT_FASHION_MNIST_DIR } from "../train/mnist.js";
 import { isOptimizer, OPTIMIZERS, type OptimizerName } from "../train/program.js";
 import { train } from "../train/trainer.js";
@@ -24,6 +26,9 @@ Progress goes to stderr; after each epoch, the test accuracy and a checkpoint.
                        that never stopped
   --limit-train K      use only the first K training images (quick runs)
   --limit-test K       use only the first K test images
+  --distributed M      auto (default): data-parallel when started by mpirun (\`mpirun -np P lift
+                       train …\`: the batch is split across the P ranks, rank 0 prints and
+                       writes); on: join an MPI job even without mpirun; off: never
   --json               print one JSON object summarising the run on stdout, and nothing else`;
 
 function num(v: string | boolean | undefined, flag: string, integer: boolean): number | undefined {
@@ -50,6 +55,7 @@ export const trainCommand: Command = {
     resume: { type: "string" },
     "limit-train": { type: "string" },
     "limit-test": { type: "string" },
+    distributed: { type: "string" },
     json: { type: "boolean" },
   },
   async run(v, files) {
@@ -61,7 +67,9 @@ export const trainCommand: Command = {
       if (!isOptimizer(o)) throw new UsageError(`unknown optimizer \`${o}\` (available: ${OPTIMIZERS.join(", ")})`);
       optimizer = o;
     }
-    const r = await train({
+    const mode = String(v.distributed ?? "auto") as DistributedMode;
+    if (!DISTRIBUTED_MODES.includes(mode)) throw new UsageError(`--distributed is ${DISTRIBUTED_MODES.join(", ")}, not \`${mode}\``);
+    const opts = {
       model: files[0]!,
       epochs: num(v.epochs, "--epochs", true),
       batch: num(v.batch, "--batch", true),
@@ -73,8 +81,18 @@ export const trainCommand: Command = {
       resume: v.resume === undefined ? undefined : String(v.resume),
       limitTrain: num(v["limit-train"], "--limit-train", true),
       limitTest: num(v["limit-test"], "--limit-test", true),
-    });
-    if (v.json) {
+    };
+    const world = joinJob(mode);
+    let r;
+    try {
+      r = await train({ ...opts, world });
+    } catch (e) {
+      if (world && world.size > 1) await failJob(world, e);
+      throw e;
+    } finally {
+      world?.finalize();
+    }
+    if (v.json && (world?.isRoot ?? true)) {
       const summary = {
         epochs: r.epochs,
         steps: r.steps,
@@ -93,6 +111,8 @@ export const trainCommand: Command = {
         images: r.images,
         train_seconds: Math.round(r.train_seconds * 1000) / 1000,
         resumed_from: r.resumed_from,
+        world_size: r.world_size,
+        ...(r.allreduce_ms_per_step === null ? {} : { allreduce_ms_per_step: Math.round(r.allreduce_ms_per_step * 1000) / 1000 }),
       };
       process.stdout.write(JSON.stringify(summary) + "\n");
     }

@@ -19,6 +19,9 @@ import { DEFAULT_FASHION_MNIST_DIR, loadMnistLike, type MnistLike, type MnistSpl
 import { DEFAULT_LR, loadModel, namesFor, STATE_SUFFIXES, type ModelContract, type OptimizerName } from "./program.js";
 import { formatDuration, Progress, type TextSink } from "./progress.js";
 import { renderReport } from "./report.js";
+import { DataParallelStep } from "../dist/data_parallel.js";
+import type { World } from "../dist/mpi.js";
+import { compileSplit } from "./split_step.js";
 
 export interface TrainOptions {
   /** The model: a path, or its text with the real path as the name. */
@@ -54,6 +57,11 @@ export interface TrainOptions {
   stderr?: TextSink | null;
   /** Seconds between progress lines when stderr is not a terminal (default 5). */
   progressInterval?: number;
+  /**
+   * Train data-parallel in this MPI job (src/dist/data_parallel.ts): the batch is split across
+   * the ranks; rank 0 alone prints, evaluates and writes checkpoints and the report.
+   */
+  world?: World;
 }
 
 export interface TrainResult {
@@ -85,6 +93,9 @@ export interface TrainResult {
   class_names: string[];
   /** the trained params (and optimizer state), by name */
   values: Record<string, Float32Array>;
+  /** ranks that trained (1 without MPI), and this rank's mean wait in MPI_Allreduce per step */
+  world_size: number;
+  allreduce_ms_per_step: number | null;
 }
 
 export interface EvalResult {
@@ -210,9 +221,24 @@ export function formatConfusion(confusion: number[][], classNames: string[]): st
   return lines.join("\n");
 }
 
+/** What ranks other than 0 record for the test set, which they do not evaluate. */
+const NOT_EVALUATED: EvalResult = { loss: NaN, accuracy: NaN, predicted: new Uint8Array(0), probability: new Float32Array(0), confusion: [] };
+
+/** How many of the first n rows of logits have their largest score at the one-hot label. */
+function countCorrect(logits: Float32Array, labels: Float32Array, n: number, k: number): number {
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (logits[i * k + j]! > logits[i * k + best]!) best = j;
+    if (labels[i * k + best] === 1) correct++;
+  }
+  return correct;
+}
+
 /** Trains a model as `lift train` does; see TrainOptions for the defaults. */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const sink = opts.stderr === undefined ? process.stderr : opts.stderr;
+  const root = opts.world?.isRoot ?? true;
+  const sink = !root ? null : opts.stderr === undefined ? process.stderr : opts.stderr;
   const progress = new Progress(sink, (opts.progressInterval ?? 5) * 1000);
   const model = readModel(opts.model);
   const modelName = basename(model.name);
@@ -279,15 +305,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const classNames = resumed?.class_names.length === c.classes ? resumed.class_names : classNamesFor(dataDir, c.classes);
 
   const outDir = opts.outDir ?? join("runs", modelBaseName(model.name));
-  const writeCheckpoints = opts.checkpoints ?? true;
-  const writeReport = opts.report ?? true;
+  const writeCheckpoints = root && (opts.checkpoints ?? true);
+  const writeReport = root && (opts.report ?? true);
   if (writeCheckpoints || writeReport) await writing(outDir, () => mkdir(outDir, { recursive: true }));
 
   // Compile (cached by content: the first build takes seconds, later ones milliseconds).
   const compileStart = performance.now();
   if (sink) progress.log(`compiling the ${optimizer} training step of ${modelName}…`);
   const base = cIdent(modelBaseName(model.name));
-  const step = programs.training.compile({ dtype: "f32", name: `${base}_${optimizer}_step` });
+  const split = opts.world && compileSplit(model, c, optimizer, base);
+  const step = split ? undefined : programs.training.compile({ dtype: "f32", name: `${base}_${optimizer}_step` });
   const infer = programs.inference.compile({ dtype: "f32", name: `${base}_infer` });
   const compileSeconds = (performance.now() - compileStart) / 1000;
 
@@ -324,9 +351,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       swaps.push([s, nm.stateNext[i]!]);
     });
   }
+  const dp = split && new DataParallelStep({ world: opts.world!, contract: c, optimizer, compiled: split, batch, lr, values, train: trainSet });
   const stateNames = c.params.flatMap((p) => [p.name, ...STATE_SUFFIXES[optimizer].map((s) => `${p.name}.${s}`)]);
-  const current = () => Object.fromEntries(stateNames.map((n) => [n, bufs[n]!]));
-  const paramsNow = () => Object.fromEntries(c.params.map((p) => [p.name, bufs[p.name]!]));
+  const current = () => dp?.values() ?? Object.fromEntries(stateNames.map((n) => [n, bufs[n]!]));
+  const paramsNow = () => dp?.params() ?? Object.fromEntries(c.params.map((p) => [p.name, bufs[p.name]!]));
 
   const stepsPerEpoch = Math.ceil(trainSet.count / batch);
   const lastN = trainSet.count - (stepsPerEpoch - 1) * batch;
@@ -350,7 +378,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const header =
     `training ${modelName} on ${trainSet.count} images (${dataDir}) for ${epochs} epoch${epochs === 1 ? "" : "s"}` +
     `${resumed ? ` from epoch ${resumed.epoch} (${opts.resume})` : ""}: ${optimizer}, lr ${lr}, batch ${batch}, seed ${seed}; ` +
-    `${stepsPerEpoch} steps an epoch; compiled in ${compileSeconds.toFixed(1)} s`;
+    `${stepsPerEpoch} steps an epoch; compiled in ${compileSeconds.toFixed(1)} s` +
+    (opts.world ? `; data-parallel on ${opts.world.size} MPI rank${opts.world.size === 1 ? "" : "s"}` : "");
   progress.log(header);
 
   for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
@@ -363,30 +392,40 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     for (let s = 0; s < stepsPerEpoch; s++) {
       const start = s * batch;
       const n = Math.min(batch, trainSet.count - start);
-      // Feed the batch.
-      labelsFull.fill(0, 0, n * k);
-      for (let i = 0; i < n; i++) {
-        const idx = perm[start + i]!;
-        imagesFull.set(trainSet.images.subarray(idx * px, (idx + 1) * px), i * px);
-        labelsFull[i * k + trainSet.labels[idx]!] = 1;
-      }
-      if (n === batch) {
-        bufs.Images = imagesFull; bufs.Labels = labelsFull; bufs.Logits = logitsFull;
-      } else {
-        bufs.Images = partial!.Images; bufs.Labels = partial!.Labels; bufs.Logits = partial!.Logits;
-      }
-      bufs.Scale![0] = 1 / n;
       globalStep++;
-      bufs.Step![0] = globalStep;
-      const t0 = performance.now();
-      step.call(bufs, { [c.batchSize]: n });
-      stepSeconds += (performance.now() - t0) / 1000;
-      for (const [a, b] of swaps) {
-        const t = bufs[a]!;
-        bufs[a] = bufs[b]!;
-        bufs[b] = t;
+      let loss: number;
+      if (dp) {
+        const t0 = performance.now();
+        const r = dp.step(perm, start, n, globalStep); // the steps and the all-reduce: what a rank waits for
+        stepSeconds += (performance.now() - t0) / 1000;
+        loss = r.loss;
+        correct += r.correct;
+      } else {
+        // Feed the batch.
+        labelsFull.fill(0, 0, n * k);
+        for (let i = 0; i < n; i++) {
+          const idx = perm[start + i]!;
+          imagesFull.set(trainSet.images.subarray(idx * px, (idx + 1) * px), i * px);
+          labelsFull[i * k + trainSet.labels[idx]!] = 1;
+        }
+        if (n === batch) {
+          bufs.Images = imagesFull; bufs.Labels = labelsFull; bufs.Logits = logitsFull;
+        } else {
+          bufs.Images = partial!.Images; bufs.Labels = partial!.Labels; bufs.Logits = partial!.Logits;
+        }
+        bufs.Scale![0] = 1 / n;
+        bufs.Step![0] = globalStep;
+        const t0 = performance.now();
+        step!.call(bufs, { [c.batchSize]: n });
+        stepSeconds += (performance.now() - t0) / 1000;
+        for (const [a, b] of swaps) {
+          const t = bufs[a]!;
+          bufs[a] = bufs[b]!;
+          bufs[b] = t;
+        }
+        loss = bufs.Loss![0]!;
+        correct += countCorrect(logitsFull, labelsFull, n, k);
       }
-      const loss = bufs.Loss![0]!;
       if (!Number.isFinite(loss)) {
         progress.clear();
         throw new LiftError(`the loss became ${loss} at step ${globalStep} (epoch ${epoch}); try a smaller --lr (now ${lr})`);
@@ -400,11 +439,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         winSum = 0;
         winSteps = 0;
       }
-      for (let i = 0; i < n; i++) {
-        let best = 0;
-        for (let j = 1; j < k; j++) if (logitsFull[i * k + j]! > logitsFull[i * k + best]!) best = j;
-        if (labelsFull[i * k + best] === 1) correct++;
-      }
       const elapsed = (performance.now() - epochStart) / 1000;
       const rate = seen / Math.max(elapsed, 1e-9);
       const doneImages = (epoch - firstEpoch) * trainSet.count + seen;
@@ -417,7 +451,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     loopSeconds += epochSeconds;
     trainedImages += seen;
 
-    lastEval = evaluate(infer, c, paramsNow(), testSet, opts.evalBatch);
+    dp?.checkReplicas(epoch);
+    lastEval = root ? evaluate(infer, c, paramsNow(), testSet, opts.evalBatch) : NOT_EVALUATED;
     history.push({
       epoch, step: globalStep, train_loss: lossSum / seen, train_accuracy: correct / seen,
       test_loss: lastEval.loss, test_accuracy: lastEval.accuracy, curve, window,
@@ -461,6 +496,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
   }
 
+  await dp?.close();
   const final = history[history.length - 1]!;
   progress.log(`confusion matrix on ${testSet.count} test images after epoch ${final.epoch} (rows: true class, columns: predicted):\n${formatConfusion(lastEval!.confusion, classNames)}`);
   if (reportPath) progress.log(`report: ${reportPath}`);
@@ -483,5 +519,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     confusion: lastEval!.confusion,
     class_names: classNames,
     values: current(),
+    world_size: opts.world?.size ?? 1,
+    allreduce_ms_per_step: dp ? (1000 * dp.reduceSeconds) / Math.max(1, dp.steps) : null,
   };
 }
