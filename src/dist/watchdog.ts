@@ -10,10 +10,10 @@ import { Worker } from "node:worker_threads";
 const WATCHER = `
 const { workerData } = require("node:worker_threads");
 const { writeSync } = require("node:fs");
-const { since, base, timeout, message } = workerData;
+const { since, timeout, message } = workerData;
 setInterval(() => {
-  const t = Atomics.load(since, 0);
-  if (t !== 0 && Date.now() / 1000 - base - t > timeout) {
+  const t = Number(Atomics.load(since, 0));
+  if (t !== 0 && Date.now() - t > timeout * 1000) {
     writeSync(2, message);
     process.kill(process.pid, "SIGKILL");
   }
@@ -21,23 +21,23 @@ setInterval(() => {
 `;
 
 export class Watchdog {
-  private readonly since = new Int32Array(new SharedArrayBuffer(4));
-  private readonly base = Math.floor(Date.now() / 1000) - 1;
+  /** when the call under watch began (ms since 1970), 0 when none is */
+  private readonly since = new BigInt64Array(new SharedArrayBuffer(8));
   private readonly worker: Worker;
 
   /** `message` is written to stderr when a call outlasts `timeoutSeconds`. */
   constructor(readonly timeoutSeconds: number, message: string) {
-    this.worker = new Worker(WATCHER, { eval: true, workerData: { since: this.since, base: this.base, timeout: timeoutSeconds, message } });
+    this.worker = new Worker(WATCHER, { eval: true, workerData: { since: this.since, timeout: timeoutSeconds, message } });
     this.worker.unref();
   }
 
   /** Runs a blocking call under the watch. */
   guard<T>(fn: () => T): T {
-    Atomics.store(this.since, 0, Math.floor(Date.now() / 1000) - this.base);
+    Atomics.store(this.since, 0, BigInt(Date.now()));
     try {
       return fn();
     } finally {
-      Atomics.store(this.since, 0, 0);
+      Atomics.store(this.since, 0, 0n);
     }
   }
 

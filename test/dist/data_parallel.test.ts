@@ -97,7 +97,7 @@ test("mpirun -np 2 and -np 3 give the single-process weights within float32 summ
 
 test("a rank SIGKILLed mid-epoch ends the job within seconds; the last checkpoint loads and --resume under mpirun finishes", async () => {
   const out = join(dir, "killed");
-  const args = [BIN, "train", LENET, "--data", SUBSET_DIR, "--epochs", "6", "--batch", "32", "--limit-test", "100", "--out", out];
+  const args = [BIN, "train", LENET, "--data", SUBSET_DIR, "--limit-train", "1024", "--epochs", "6", "--batch", "32", "--limit-test", "100", "--out", out];
   const child = mpirunAsync(2, args);
   let stderr = "";
   let killedAt = 0;
@@ -134,15 +134,30 @@ test("a rank SIGKILLed mid-epoch ends the job within seconds; the last checkpoin
   assert.equal(r.status, 0, r.stderr);
   const s = JSON.parse(r.stdout) as Record<string, number | string>;
   assert.equal(s.epochs, to);
-  assert.equal(s.steps, to * 63);
+  assert.equal(s.steps, to * 32);
   assert.equal(s.world_size, 2);
   assert.equal(s.resumed_from, join(out, "last.safetensors"));
-  assert.equal((await readCheckpoint(join(out, "last.safetensors"), contract)).run.epoch, to);
+  const resumed = await readCheckpoint(join(out, "last.safetensors"), contract);
+  assert.equal(resumed.run.epoch, to);
+
+  // The same epochs without the kill: bit for bit the resumed run's weights.
+  const clean = join(dir, "unkilled");
+  const u = mpirunSync(2, [BIN, "train", LENET, "--data", SUBSET_DIR, "--limit-train", "1024", "--epochs", String(to), "--batch", "32", "--limit-test", "100", "--out", clean, "--json"]);
+  assert.equal(u.status, 0, u.stderr);
+  const cleanValues = (await readCheckpoint(join(clean, "last.safetensors"), contract)).values;
+  for (const [name, v] of Object.entries(cleanValues)) assert.deepEqual(resumed.values[name], v, name);
+});
+
+test("an error every rank meets is printed once, by rank 0, and ends the job with status 1", () => {
+  const r = mpirunSync(2, [BIN, "train", LENET, "--data", SUBSET_DIR, "--batch", "4000", "--out", join(dir, "bad")]);
+  assert.equal(r.status, 1);
+  assert.equal((r.stderr.match(/error: --batch 4000 is larger than the 2000 training images/g) ?? []).length, 1, r.stderr);
+  assert.doesNotMatch(r.stderr, /rank 1: /);
 });
 
 test("a stopped rank does not hang the job: the others' watchdog ends it (LIFT_MPI_TIMEOUT)", async () => {
   const out = join(dir, "stopped");
-  const child = mpirunAsync(2, [BIN, "train", LENET, "--data", SUBSET_DIR, "--epochs", "6", "--batch", "32", "--limit-test", "100", "--out", out],
+  const child = mpirunAsync(2, [BIN, "train", LENET, "--data", SUBSET_DIR, "--limit-train", "1024", "--epochs", "6", "--batch", "32", "--limit-test", "100", "--out", out],
     { LIFT_MPI_TIMEOUT: "2" });
   let stderr = "";
   let stoppedAt = 0;
