@@ -72,37 +72,43 @@ export class DataParallelStep {
     const { contract: c, optimizer, world } = o;
     this.grad = o.compiled.gradient;
     this.update = o.compiled.update;
-    const local = Math.ceil(o.batch / world.size);
+    this.reduced = new Float32Array(c.params.reduce((a, p) => a + o.values[p.name]!.length, 0) + 2);
+    this.allocate();
+    this.stateNames = c.params.flatMap((p) => [p.name, ...namesFor(p.name, optimizer).state]);
+    const timeout = collectiveTimeout();
+    this.watchdog = new Watchdog(timeout,
+      `lift: rank ${world.rank} of ${world.size}: no answer from the other ranks for ${timeout} s inside MPI ` +
+        "(a rank died, hangs or is stopped); ending this rank so that the launcher ends the job (LIFT_MPI_TIMEOUT sets the wait)\n");
+  }
+
+  /** Every buffer both programs read or write, once: a rank's slice is at most ⌈batch/P⌉ images. */
+  private allocate(): void {
+    const { contract: c, optimizer, world, values } = this.o;
+    const local = Math.ceil(this.o.batch / world.size);
     Object.assign(this.bufs, {
       Images: new Float32Array(local * c.rows * c.cols),
       Labels: new Float32Array(local * c.classes),
       Logits: new Float32Array(local * c.classes),
       Scale: new Float32Array(1),
       Loss: new Float32Array(1),
-      Lr: Float32Array.of(o.lr),
+      Lr: Float32Array.of(this.o.lr),
       Step: new Float32Array(1),
     });
-    const total = c.params.reduce((a, p) => a + o.values[p.name]!.length, 0);
-    this.reduced = new Float32Array(total + 2);
     let at = 0;
     for (const p of c.params) {
       const nm = namesFor(p.name, optimizer);
-      const len = o.values[p.name]!.length;
-      this.bufs[p.name] = o.values[p.name]!;
-      this.bufs[nm.grad] = this.reduced.subarray(at, at + len);
+      const len = values[p.name]!.length;
+      this.bufs[p.name] = values[p.name]!;
+      this.bufs[nm.grad] = this.reduced.subarray(at, at + len); // written by one program, read by the other
       this.bufs[nm.next] = new Float32Array(len);
       this.swaps.push([p.name, nm.next]);
       nm.state.forEach((s, i) => {
-        this.bufs[s] = o.values[s]!;
+        this.bufs[s] = values[s]!;
         this.bufs[nm.stateNext[i]!] = new Float32Array(len);
         this.swaps.push([s, nm.stateNext[i]!]);
       });
       at += len;
     }
-    this.stateNames = c.params.flatMap((p) => [p.name, ...namesFor(p.name, optimizer).state]);
-    this.watchdog = new Watchdog(collectiveTimeout(),
-      `lift: rank ${world.rank} of ${world.size}: no answer from the other ranks for ${collectiveTimeout()} s inside MPI ` +
-        "(a rank died, hangs or is stopped); ending this rank so that the launcher ends the job (LIFT_MPI_TIMEOUT sets the wait)\n");
   }
 
   /**
