@@ -4,3 +4,7 @@ export type { NativeModule } from "../runtime/module.js";
 export type { InputValue, Nested } from "./inputs.js";
 export { LiftError } from "../lang/diagnostics.js";
 export type { DType, Tensor, EvalStats } from "../interp/eval.js";
+export { LiftModule, Residuals, type ModuleOptions } from "./module.js";
+export type { ExternImpl, ExternImpls, ExternCall } from "../core/externs.js";
+export { Builder, Arr, rank, add, sub, mul, div, pow, min, max, exp, log, reduce, oblique, trim, stride, duplicate } from "../builder/index.js";
+export type { Val, Dim, Rank, Monad, Dyad } from "../builder/index.js";

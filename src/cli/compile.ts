@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "../api/program.js";
 import { emitMain } from "../codegen/main_c.js";
+import { emitModule } from "./emit_module.js";
 import { compileGraph, C_NAME, type CompileOptions } from "../poly/compile.js";
 import { buildShared, cflags } from "../runtime/native.js";
 import type { Command } from "./commands.js";
@@ -33,13 +34,17 @@ export const emitCommand: Command = {
   summary: "write the generated C (NAME.h, NAME.c and an example main.c)",
   help: `usage: lift emit c FILE... -o DIR [options]
 
+With --module --outputs A[,B...] --wrt W[,X...], writes the module instead (docs/modules.md):
+DIR/NAME.h and NAME.c with NAME_forward, NAME_backward and NAME_residual_bytes, over the
+forward and backward programs in NAME_fwd.{h,c} and NAME_bwd.{h,c}.
+
 Writes DIR/NAME.h and DIR/NAME.c: a standalone C99 pair with no dependency, one function
 taking a struct of buffers; and DIR/main.c, an example driver that reads each input from
 IN_DIR/<input>.bin and writes each output to OUT_DIR/<output>.bin (raw little-endian
 floats, row-major). Build and run:
   cc -O3 -march=native -o prog DIR/main.c DIR/NAME.c -lm && ./prog IN_DIR OUT_DIR [SIZE=VALUE...]
 ${COMMON}`,
-  options: { o: { type: "string", short: "o" }, ...COMMON_OPTS },
+  options: { o: { type: "string", short: "o" }, module: { type: "boolean" }, outputs: { type: "string" }, wrt: { type: "string" }, ...COMMON_OPTS },
   async run(v, pos) {
     const [target, ...files] = pos;
     if (target !== "c") throw new UsageError(target ? `unknown target \`${target}\` (available: c)` : "missing target: lift emit c FILE -o DIR");
@@ -47,6 +52,7 @@ ${COMMON}`,
     if (typeof v.o !== "string") throw new UsageError("missing -o DIR");
     const opts = compileOptions(v);
     const program = load(readSources(files));
+    if (v.module) { process.stderr.write(`wrote ${emitModule(program, v, opts, v.o).join(", ")}\n`); return 0; }
     const { unit } = compileGraph(program.graph, opts);
     mkdirSync(v.o, { recursive: true });
     writeFileSync(join(v.o, `${unit.name}.h`), unit.header);

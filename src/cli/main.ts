@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { LiftError } from "../lang/diagnostics.js";
 import { VERSION } from "../version.js";
+import { joinNegativeValues } from "./args.js";
 import { COMMANDS, type Command } from "./commands.js";
 
 export class UsageError extends Error {}
@@ -27,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     let parsed;
     try {
-      parsed = parseArgs({ args: rest, options: { ...cmd.options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true } as ParseArgsConfig);
+      parsed = parseArgs({ args: joinNegativeValues(rest, cmd.options), options: { ...cmd.options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true } as ParseArgsConfig);
     } catch (e) {
       throw new UsageError((e as Error).message);
     }

@@ -6,6 +6,7 @@
  */
 import { fail } from "../lang/diagnostics.js";
 import type { Span } from "../lang/source.js";
+import { externsOf } from "./externs.js";
 import { frameOf, operandAxes, type Graph, type Level, type PrimNode } from "./graph.js";
 import type { Params } from "./params.js";
 import { PRIMS, type CellName, type DyadName, type MapName, type VjpCtx } from "./prims.js";
@@ -84,6 +85,7 @@ function zeros(g: Graph, shape: Shape, span?: Span): number {
 
 /** u's contribution to the gradient of its operand `slot`, given acc = ∂loss/∂u; null if zero. */
 function contribution(g: Graph, u: PrimNode, slot: number, acc: number, span?: Span): number | null {
+  if (u.prim === "extern") return externContribution(g, u, acc, span);
   const entry = PRIMS[u.prim];
   if (entry.kind === "dyad") {
     const ctx = new DyadCtx(g, u, acc, span);
@@ -93,6 +95,16 @@ function contribution(g: Graph, u: PrimNode, slot: number, acc: number, span?: S
   const ctx = new MonadCtx(g, u, acc, span);
   const t = entry.vjp(ctx);
   if (t !== null && !shapeEq(g.node(t).shape, g.node(u.args[0]!).shape)) throw new Error(`internal: ${u.prim} rule gave shape ${shapeText(g.node(t).shape)}`);
+  return t;
+}
+
+/** An extern monad's contribution: its declared derivative, (y (D"r r) acc) (core/externs.ts). */
+function externContribution(g: Graph, u: PrimNode, acc: number, span?: Span): number {
+  const decl = externsOf(g).get(u.params.ext!);
+  if (!decl?.vjp) fail(`the extern \`${u.params.ext}\` has no derivative, so no gradient flows through it`, span ?? u.span, "declare one: f :: (extern r D), with D a dyad (y D dz)");
+  const t = decl.vjp(g, u.args[0]!, acc, span);
+  if (!shapeEq(g.node(t).shape, g.node(u.args[0]!).shape))
+    fail(`the derivative \`${decl.derivative}\` of \`${decl.name}\` gives shape ${shapeText(g.node(t).shape)}, but its argument has shape ${shapeText(g.node(u.args[0]!).shape)}`, span ?? u.span);
   return t;
 }
 

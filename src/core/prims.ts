@@ -12,7 +12,9 @@ import * as K from "./kernels.js";
 export type DyadName = "+" | "-" | "*" | "/" | "**" | "<." | ">." | "==" | "ypow" | "xlogy";
 export type MapName = "exp" | "log";
 export type CellName = "reduce" | "oblique" | "trim" | "stride" | "duplicate" | "pad" | "dilate" | "diagonals";
-export type PrimName = DyadName | MapName | CellName;
+/** A verb implemented by host code (core/externs.ts); evaluated, differentiated and compiled apart. */
+export type ExternName = "extern";
+export type PrimName = DyadName | MapName | CellName | ExternName;
 
 /**
  * What a derivative rule may use: the incoming gradient `acc`, the operands, the result `z`, and
@@ -165,6 +167,12 @@ export const PRIMS: PrimTable = {
     eval: (y, yo, z, zo, cellIn, cellOut, p) => K.affineGatherCell(y, yo, z, zo, cellIn, cellOut, p.ints, p.ints.map(() => 0)),
     vjp: (v) => v.cell("dilate", v.params, v.acc) },
   // z[e, c] = y[c];  dy[c] = Σ_e acc[e, c]
+  // Host code: the interpreter, grad.ts and the C runtime handle it by name (core/externs.ts);
+  // its result cell is the (left) argument's cell.
+  extern: { kind: "cell", surface: false, params: "ints",
+    cellShape: (cell) => [...cell],
+    eval: () => { throw new Error("internal: an extern is evaluated by interp/eval.ts"); },
+    vjp: () => { throw new Error("internal: an extern's derivative comes from its declaration"); } },
   duplicate: { kind: "cell", surface: true, params: "ints",
     cellShape: (cell, p) => [...p.ints!, ...cell],
     eval: (y, yo, z, zo, cellIn, _o, p) => K.duplicateCell(y, yo, z, zo, cellIn, p.ints.reduce((a, b) => a * b, 1)),

@@ -8,6 +8,8 @@
 //      images, Σ_r ∂Loss_r/∂P = ∂Loss/∂P of the whole batch, the single-process gradient;
 //   3. every rank runs the same update program on the same summed gradients, so the replicas
 //      stay equal (checked once an epoch by `checkReplicas`).
+// The same buffer carries the ranks' stop requests (SIGINT/SIGTERM): after the all-reduce every
+// rank knows whether any rank asked to stop, so all of them stop after the same step.
 
 import { LiftError } from "../lang/diagnostics.js";
 import type { NativeModule } from "../runtime/module.js";
@@ -41,6 +43,24 @@ export function collectiveTimeout(env: NodeJS.ProcessEnv = process.env): number 
   return t;
 }
 
+/** Stop reasons sent as numbers in the all-reduce: 0 none, i + 1 for STOP_REASONS[i], and one more for any other. */
+const STOP_REASONS = ["SIGINT", "SIGTERM"];
+const stopCode = (reason: string | null) => reason === null ? 0 : (STOP_REASONS.indexOf(reason) + 1 || STOP_REASONS.length + 1);
+
+/**
+ * What a rank stops for, given its own request, rank 0's reason code and how many ranks asked:
+ * its own reason, else rank 0's, else another rank's (null when none asked).
+ */
+export function agreedStop(own: string | null, rootCode: number, asking: number): string | null {
+  if (asking === 0) return null;
+  if (own !== null) return own;
+  if (rootCode > 0) return STOP_REASONS[rootCode - 1] ?? "stop on rank 0";
+  return "a signal to another rank";
+}
+
+/** The sums after the gradients: the loss, the correct count, rank 0's stop code, the ranks asking to stop. */
+const TAIL = 4;
+
 export interface DataParallelOptions {
   world: World;
   contract: ModelContract;
@@ -62,7 +82,7 @@ export class DataParallelStep {
   private readonly grad: NativeModule;
   private readonly update: NativeModule;
   private readonly bufs: Record<string, Float32Array> = {};
-  /** every P.grad back to back, then the loss and the count of correct predictions */
+  /** every P.grad back to back, then the TAIL: loss, correct count, stop requests */
   private readonly reduced: Float32Array;
   private readonly swaps: [string, string][] = [];
   private readonly stateNames: string[];
@@ -72,7 +92,7 @@ export class DataParallelStep {
     const { contract: c, optimizer, world } = o;
     this.grad = o.compiled.gradient;
     this.update = o.compiled.update;
-    this.reduced = new Float32Array(c.params.reduce((a, p) => a + o.values[p.name]!.length, 0) + 2);
+    this.reduced = new Float32Array(c.params.reduce((a, p) => a + o.values[p.name]!.length, 0) + TAIL);
     this.allocate();
     this.stateNames = c.params.flatMap((p) => [p.name, ...namesFor(p.name, optimizer).state]);
     const timeout = collectiveTimeout();
@@ -112,13 +132,14 @@ export class DataParallelStep {
   }
 
   /**
-   * One step on the global batch perm[start, start + n): returns the loss of the whole batch
-   * and how many of its images were classified correctly (before the update), on every rank.
+   * One step on the global batch perm[start, start + n): returns the loss of the whole batch,
+   * how many of its images were classified correctly (before the update), and whether to stop
+   * after it (`stop`: this rank's request, or null; the answer is the same on every rank).
    */
-  step(perm: ArrayLike<number>, start: number, n: number, globalStep: number): { loss: number; correct: number } {
+  step(perm: ArrayLike<number>, start: number, n: number, globalStep: number, stop: string | null = null): { loss: number; correct: number; stop: string | null } {
     const { world } = this.o;
     const { offset, count } = sliceOf(n, world.rank, world.size);
-    const total = this.reduced.length - 2;
+    const total = this.reduced.length - TAIL;
     if (count === 0) {
       this.reduced.fill(0); // no images here: this rank adds nothing to the sums
     } else {
@@ -126,6 +147,8 @@ export class DataParallelStep {
       this.reduced[total] = this.bufs.Loss![0]!;
       this.reduced[total + 1] = correct;
     }
+    this.reduced[total + 2] = world.isRoot ? stopCode(stop) : 0;
+    this.reduced[total + 3] = stop === null ? 0 : 1;
     const t0 = performance.now();
     this.watchdog.guard(() => world.allreduce(this.reduced, "sum"));
     this.reduceSeconds += (performance.now() - t0) / 1000;
@@ -133,7 +156,15 @@ export class DataParallelStep {
     this.bufs.Step![0] = globalStep;
     this.update.call(this.bufs);
     for (const [a, b] of this.swaps) [this.bufs[a], this.bufs[b]] = [this.bufs[b]!, this.bufs[a]!];
-    return { loss: this.reduced[total]!, correct: this.reduced[total + 1]! };
+    const t = this.reduced;
+    return { loss: t[total]!, correct: t[total + 1]!, stop: agreedStop(stop, t[total + 2]!, t[total + 3]!) };
+  }
+
+  /** Whether to stop, agreed between steps (a collective: every rank calls it at the same point). */
+  agree(stop: string | null): string | null {
+    const flags = Float32Array.of(this.o.world.isRoot ? stopCode(stop) : 0, stop === null ? 0 : 1);
+    this.watchdog.guard(() => this.o.world.allreduce(flags, "sum"));
+    return agreedStop(stop, flags[0]!, flags[1]!);
   }
 
   /** The params and optimizer state now, by name (the live buffers). */

@@ -135,6 +135,15 @@ export function checkContract(program: LiftProgram, file: string): ModelContract
     }
     params.push({ name, shape: [...d.shape] });
   }
+  // Checked here, at the param's own line: the generated `(grad Loss P)` would fail in a file the user never sees.
+  const used = new Set(g.ancestors([loss.node]));
+  for (const name of g.params) {
+    const d = input(name);
+    if (!used.has(d.node)) {
+      throw fileError(file, `param \`${name}\` is not used by \`Loss\`, so it has no gradient and cannot be trained`, d.span,
+        "use it in the formulas that lead to Loss, or remove its declaration");
+    }
+  }
   const fed = new Set(["Images", "Labels", "Scale", ...g.params]);
   for (const d of g.inputs) {
     if (!fed.has(d.name)) {

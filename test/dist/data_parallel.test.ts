@@ -180,3 +180,50 @@ test("a stopped rank does not hang the job: the others' watchdog ends it (LIFT_M
   assert.match(stderr, /lift: rank 0 of 2: no answer from the other ranks for 2 s inside MPI \(a rank died, hangs or is stopped\)/);
   assert.ok(seconds > 2 && seconds < 15, `ended ${seconds.toFixed(1)} s after the stop`);
 });
+
+test("SIGTERM to rank 1 alone mid-epoch: its request travels in the all-reduce, both ranks stop after the same step, rank 0 saves last.safetensors, and --resume under mpirun is bit-identical", async () => {
+  const out = join(dir, "sigterm");
+  const run = ["--data", SUBSET_DIR, "--limit-train", "2000", "--batch", "8", "--limit-test", "100"]; // 250 steps an epoch
+  const child = mpirunAsync(2, [BIN, "train", LENET, ...run, "--epochs", "3", "--out", out]);
+  let stderr = "";
+  let sentAt = 0;
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  child.stdout!.resume();
+  child.stderr!.on("data", (d: Buffer) => {
+    stderr += d.toString();
+    if (sentAt === 0 && /^epoch 1\/3: /m.test(stderr)) {
+      sentAt = -1;
+      setTimeout(() => { process.kill(rankPid(child.pid!, 1)!, "SIGTERM"); sentAt = performance.now(); }, 300); // into epoch 2 (or later on a fast machine)
+    }
+  });
+  const code = await exited;
+  const seconds = (performance.now() - sentAt) / 1000;
+  assert.ok(sentAt > 0, stderr);
+  assert.notEqual(code, 0);
+  // Rank 0 never got a signal: it can only have stopped on rank 1's request, and a rank left in an
+  // all-reduce would have kept the job alive until the watchdog (300 s).
+  assert.ok(seconds < 10, `the job ended ${seconds.toFixed(1)} s after SIGTERM`);
+  const m = /stopped by a signal to another rank at step (\d+)\/250 of epoch (\d) \(global step (\d+)\); saved (\S+)\nresume with:\n {2}mpirun -np 2 lift train \S+ --resume (\S+) --epochs 3 --data \S+\n/.exec(stderr);
+  assert.ok(m, stderr);
+  const [step, epoch, global] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  assert.ok(step > 0 && step < 250 && epoch >= 2);
+  assert.equal(global, 250 * (epoch - 1) + step);
+  assert.equal(m[4], join(out, "last.safetensors"));
+  assert.equal(m[5], join(out, "last.safetensors"));
+  const last = await readCheckpoint(join(out, "last.safetensors"), contract);
+  assert.equal(last.run.epoch, epoch - 1);
+  assert.equal(last.run.progress?.step, step);
+  assert.equal(last.run.global_step, global);
+
+  const r = mpirunSync(2, [BIN, "train", LENET, "--data", SUBSET_DIR, "--epochs", String(epoch), "--resume", join(out, "last.safetensors"), "--json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as Record<string, number | string>;
+  assert.deepEqual([s.epochs, s.steps, s.world_size, s.out_dir], [epoch, 250 * epoch, 2, out]);
+
+  const clean = join(dir, "unstopped");
+  const u = mpirunSync(2, [BIN, "train", LENET, ...run, "--epochs", String(epoch), "--out", clean, "--json"]);
+  assert.equal(u.status, 0, u.stderr);
+  const cleanValues = (await readCheckpoint(join(clean, "last.safetensors"), contract)).values;
+  const resumed = (await readCheckpoint(join(out, "last.safetensors"), contract)).values;
+  for (const [name, v] of Object.entries(cleanValues)) assert.deepEqual(resumed[name], v, name);
+});
