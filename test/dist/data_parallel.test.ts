@@ -9,7 +9,7 @@ import { LENET, SUBSET_DIR } from "../train/cache.js";
 import { before, after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readCheckpoint } from "../../src/train/checkpoint.js";
@@ -104,6 +104,7 @@ test("a rank SIGKILLed mid-epoch ends the job within seconds; the last checkpoin
   const child = mpirunAsync(2, args);
   let stderr = "";
   let killedAt = 0;
+  let root: number | undefined;
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   child.stdout!.resume();
   child.stderr!.on("data", (d: Buffer) => {
@@ -113,6 +114,7 @@ test("a rank SIGKILLed mid-epoch ends the job within seconds; the last checkpoin
       setTimeout(() => {
         const pid = rankPid(child.pid!, 1);
         assert.ok(pid, "found rank 1");
+        root = rankPid(child.pid!, 0);
         process.kill(pid, "SIGKILL");
         killedAt = performance.now();
       }, 300); // into epoch 2
@@ -125,6 +127,11 @@ test("a rank SIGKILLed mid-epoch ends the job within seconds; the last checkpoin
   assert.ok(seconds < 10, `the job ended ${seconds.toFixed(1)} s after the kill`);
   assert.match(stderr, /process rank 1 with PID \d+ on node \S+ exited on signal 9 \(Killed\)/);
   assert.doesNotMatch(stderr, /^epoch 6\/6/m, "killed before the end");
+  // mpirun may exit while rank 0 is still ending (it gets SIGTERM, then SIGKILL a second later); its
+  // lock on the directory holds until then, so the resume waits for it, within the same bound.
+  assert.ok(root, "found rank 0");
+  while (existsSync(`/proc/${root}`) && (performance.now() - killedAt) / 1000 < 10) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(!existsSync(`/proc/${root}`), "rank 0 ended within 10 s of the kill");
 
   for (const f of readdirSync(out).filter((f) => f.endsWith(".safetensors") && !f.startsWith("."))) {
     await readCheckpoint(join(out, f), contract);

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { sliceOf, launchedByMpi } from "../../src/dist/data_parallel.js";
+import { agreedStop, sliceOf, launchedByMpi } from "../../src/dist/data_parallel.js";
 import { assertMpirun, mpirunSync } from "./mpi_run.js";
 
 test("all-reduce sum, max and min in float32 and float64 give every rank the same result", () => {
@@ -32,6 +32,16 @@ test("the batch split: sizes differ by at most one, the slices tile the batch, a
   }
   assert.deepEqual([0, 1, 2].map((r) => sliceOf(32, r, 3).count), [11, 11, 10]);
   assert.deepEqual([0, 1, 2].map((r) => sliceOf(1, r, 3).count), [1, 0, 0]);
+});
+
+test("the agreed stop: none when no rank asks; a rank's own reason, else rank 0's, else another rank's", () => {
+  assert.equal(agreedStop(null, 0, 0), null);
+  assert.equal(agreedStop("SIGINT", 1, 1), "SIGINT");
+  assert.equal(agreedStop(null, 1, 1), "SIGINT");
+  assert.equal(agreedStop(null, 2, 2), "SIGTERM");
+  assert.equal(agreedStop(null, 3, 1), "stop on rank 0");
+  assert.equal(agreedStop("SIGTERM", 0, 1), "SIGTERM");
+  assert.equal(agreedStop(null, 0, 1), "a signal to another rank");
 });
 
 test("launch detection reads Open MPI's environment", () => {
