@@ -1,3 +1,5 @@
+import type { DistributedMode } from "../dist/data_parallel.js";
+import { DISTRIBUTED_MODES, failJob, joinJob } from "../dist/launch.js";
 import { dirname, resolve } from "node:path";
 import { exitCodeFor } from "../train/interrupt.js";
 import { DEFAULT_FASHION_MNIST_DIR } from "../train/mnist.js";
@@ -29,6 +31,9 @@ Progress goes to stderr; after each epoch, the test accuracy and a checkpoint.
                        that never stopped
   --limit-train K      use only the first K training images (quick runs)
   --limit-test K       use only the first K test images
+  --distributed M      auto (default): data-parallel when started by mpirun (\`mpirun -np P lift
+                       train …\`: the batch is split across the P ranks, rank 0 prints and
+                       writes); on: join an MPI job even without mpirun; off: never
   --json               print one JSON object summarising the run on stdout, and nothing else
 
 Ctrl-C (or SIGTERM) finishes the current step, saves last.safetensors and prints the command
@@ -63,7 +68,9 @@ function resumeCommand(model: string, v: Record<string, string | boolean | undef
   if (v.data !== undefined) words.push("--data", String(v.data));
   if (resolve(r.out_dir) !== resolve(dirname(ckpt))) words.push("--out", r.out_dir);
   if (v.json) words.push("--json");
-  return words.map(shellQuote).join(" ");
+  // Under MPI: the same number of ranks (add the first run's other mpirun options, such as a hostfile).
+  const launch = r.world_size > 1 ? ["mpirun", "-np", String(r.world_size)] : [];
+  return [...launch, ...words].map(shellQuote).join(" ");
 }
 
 function summary(r: TrainResult): Record<string, unknown> {
@@ -86,6 +93,8 @@ function summary(r: TrainResult): Record<string, unknown> {
     train_seconds: Math.round(r.train_seconds * 1000) / 1000,
     resumed_from: r.resumed_from,
     interrupted: r.interrupted,
+    world_size: r.world_size,
+    ...(r.allreduce_ms_per_step === null ? {} : { allreduce_ms_per_step: Math.round(r.allreduce_ms_per_step * 1000) / 1000 }),
   };
 }
 
@@ -104,6 +113,7 @@ export const trainCommand: Command = {
     overwrite: { type: "boolean" },
     "limit-train": { type: "string" },
     "limit-test": { type: "string" },
+    distributed: { type: "string" },
     json: { type: "boolean" },
   },
   async run(v, files) {
@@ -115,33 +125,45 @@ export const trainCommand: Command = {
       if (!isOptimizer(o)) throw new UsageError(`unknown optimizer \`${o}\` (available: ${OPTIMIZERS.join(", ")})`);
       optimizer = o;
     }
+    const mode = String(v.distributed ?? "auto") as DistributedMode;
+    if (!DISTRIBUTED_MODES.includes(mode)) throw new UsageError(`--distributed is ${DISTRIBUTED_MODES.join(", ")}, not \`${mode}\``);
     const model = files[0]!;
+    const opts = {
+      model,
+      epochs: num(v.epochs, "--epochs", true, 1),
+      batch: num(v.batch, "--batch", true, 1),
+      optimizer,
+      lr: num(v.lr, "--lr", false, 0),
+      seed: num(v.seed, "--seed", true, 0),
+      dataDir: v.data === undefined ? undefined : String(v.data),
+      outDir: v.out === undefined ? undefined : String(v.out),
+      resume: v.resume === undefined ? undefined : String(v.resume),
+      overwrite: v.overwrite === true,
+      limitTrain: num(v["limit-train"], "--limit-train", true, 1),
+      limitTest: num(v["limit-test"], "--limit-test", true, 1),
+      handleSignals: true,
+    };
+    const world = joinJob(mode);
+    const root = world?.isRoot ?? true;
     const io = guardOutput();
     try {
-      const r = await train({
-        model,
-        epochs: num(v.epochs, "--epochs", true, 1),
-        batch: num(v.batch, "--batch", true, 1),
-        optimizer,
-        lr: num(v.lr, "--lr", false, 0),
-        seed: num(v.seed, "--seed", true, 0),
-        dataDir: v.data === undefined ? undefined : String(v.data),
-        outDir: v.out === undefined ? undefined : String(v.out),
-        resume: v.resume === undefined ? undefined : String(v.resume),
-        overwrite: v.overwrite === true,
-        limitTrain: num(v["limit-train"], "--limit-train", true, 1),
-        limitTest: num(v["limit-test"], "--limit-test", true, 1),
-        stderr: io.stderr,
-        handleSignals: true,
-      });
+      let r: TrainResult;
+      try {
+        r = await train({ ...opts, world, stderr: io.stderr });
+      } catch (e) {
+        if (world && world.size > 1) await failJob(world, e);
+        throw e;
+      } finally {
+        world?.finalize();
+      }
       const stop = r.interrupted;
-      if (stop) {
+      if (stop && root) {
         const where = stop.step_in_epoch < stop.steps_per_epoch
           ? `at step ${stop.step_in_epoch}/${stop.steps_per_epoch} of epoch ${stop.epoch} (global step ${stop.global_step})`
           : `after epoch ${stop.epoch}`;
         io.stderr.write(`stopped by ${stop.reason} ${where}; saved ${stop.checkpoint}\nresume with:\n  ${resumeCommand(model, v, r)}\n`);
       }
-      if (v.json) io.stdout(JSON.stringify(summary(r)) + "\n");
+      if (v.json && root) io.stdout(JSON.stringify(summary(r)) + "\n");
       return stop ? exitCodeFor(stop.reason) : 0;
     } finally {
       io.restore();

@@ -19,6 +19,9 @@ import { DEFAULT_LR, loadModel, namesFor, STATE_SUFFIXES, type ModelContract, ty
 import { stopPoint, trapSignals, type Trap } from "./interrupt.js";
 import { formatDuration, Progress, type TextSink } from "./progress.js";
 import { renderReport } from "./report.js";
+import { DataParallelStep } from "../dist/data_parallel.js";
+import type { World } from "../dist/mpi.js";
+import { compileSplit } from "./split_step.js";
 import { epochFile, HISTORY_FILE, LAST_CHECKPOINT, readHistory, RunDir } from "./rundir.js";
 
 export interface TrainOptions {
@@ -61,6 +64,11 @@ export interface TrainOptions {
   stderr?: TextSink | null;
   /** Seconds between progress lines when stderr is not a terminal (default 5). */
   progressInterval?: number;
+  /**
+   * Train data-parallel in this MPI job (src/dist/data_parallel.ts): the batch is split across
+   * the ranks; rank 0 alone prints, evaluates and writes checkpoints and the report.
+   */
+  world?: World;
 }
 
 export interface TrainResult {
@@ -92,6 +100,9 @@ export interface TrainResult {
   class_names: string[];
   /** the trained params (and optimizer state), by name */
   values: Record<string, Float32Array>;
+  /** ranks that trained (1 without MPI), and this rank's mean wait in MPI_Allreduce per step */
+  world_size: number;
+  allreduce_ms_per_step: number | null;
   /** set when the run stopped before its last epoch (a signal, or `stop`) */
   interrupted: Interruption | null;
 }
@@ -233,6 +244,20 @@ export function formatConfusion(confusion: number[][], classNames: string[]): st
   return lines.join("\n");
 }
 
+/** What ranks other than 0 record for the test set, which they do not evaluate. */
+const NOT_EVALUATED: EvalResult = { loss: NaN, accuracy: NaN, predicted: new Uint8Array(0), probability: new Float32Array(0), confusion: [] };
+
+/** How many of the first n rows of logits have their largest score at the one-hot label. */
+function countCorrect(logits: Float32Array, labels: Float32Array, n: number, k: number): number {
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (logits[i * k + j]! > logits[i * k + best]!) best = j;
+    if (labels[i * k + best] === 1) correct++;
+  }
+  return correct;
+}
+
 /** Where a run stopped before its last epoch, and the checkpoint to resume it from. */
 export interface Interruption {
   /** the signal's name (SIGINT, SIGTERM) or the reason given to `stop` */
@@ -273,6 +298,7 @@ function resumedHistory(resume: string, cp: Resumable, note: (line: string) => v
 interface Held {
   runDir?: RunDir;
   trap?: Trap;
+  dp?: DataParallelStep;
 }
 
 /** Trains a model as `lift train` does; see TrainOptions for the defaults. */
@@ -283,11 +309,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } finally {
     held.trap?.dispose();
     held.runDir?.lock.release();
+    await held.dp?.close();
   }
 }
 
 async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult> {
-  const sink = opts.stderr === undefined ? process.stderr : opts.stderr;
+  const root = opts.world?.isRoot ?? true;
+  const sink = !root ? null : opts.stderr === undefined ? process.stderr : opts.stderr;
   const progress = new Progress(sink, (opts.progressInterval ?? 5) * 1000);
   const note = (line: string) => progress.log(line);
   const model = readModel(opts.model);
@@ -344,18 +372,21 @@ async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult
   const classNames = resumed?.class_names.length === c.classes ? resumed.class_names : classNamesFor(dataDir, c.classes);
 
   const outDir = opts.outDir ?? (opts.resume !== undefined ? dirname(opts.resume) : join("runs", modelBaseName(model.name)));
-  const writeCheckpoints = opts.checkpoints ?? true;
-  const writeReport = opts.report ?? true;
+  // Under MPI only rank 0 owns the run directory (its lock, history and checkpoints); the other
+  // ranks read the checkpoint they resume from and never touch the directory.
+  const writeCheckpoints = root && (opts.checkpoints ?? true);
+  const writeReport = root && (opts.report ?? true);
   const runDir = writeCheckpoints || writeReport ? RunDir.open(outDir, { resume: opts.resume, overwrite: opts.overwrite, note }) : undefined;
   held.runDir = runDir;
-  const history: EpochRecord[] = opts.resume !== undefined && cp ? resumedHistory(opts.resume, cp, note) : [];
+  const history: EpochRecord[] = root && opts.resume !== undefined && cp ? resumedHistory(opts.resume, cp, note) : [];
   await runDir?.startHistory(history);
 
   // Compile (cached by content: the first build takes seconds, later ones milliseconds).
   const compileStart = performance.now();
   if (sink) note(`compiling the ${optimizer} training step of ${modelName}…`);
   const base = cIdent(modelBaseName(model.name));
-  const step = programs.training.compile({ dtype: "f32", name: `${base}_${optimizer}_step` });
+  const split = opts.world && compileSplit(model, c, optimizer, base);
+  const step = split ? undefined : programs.training.compile({ dtype: "f32", name: `${base}_${optimizer}_step` });
   const infer = programs.inference.compile({ dtype: "f32", name: `${base}_infer` });
   const compileSeconds = (performance.now() - compileStart) / 1000;
 
@@ -393,9 +424,11 @@ async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult
       swaps.push([s, nm.stateNext[i]!]);
     });
   }
+  const dp = split && new DataParallelStep({ world: opts.world!, contract: c, optimizer, compiled: split, batch, lr, values, train: trainSet });
+  held.dp = dp || undefined;
   const stateNames = c.params.flatMap((p) => [p.name, ...STATE_SUFFIXES[optimizer].map((s) => `${p.name}.${s}`)]);
-  const current = () => Object.fromEntries(stateNames.map((n) => [n, bufs[n]!]));
-  const paramsNow = () => Object.fromEntries(c.params.map((p) => [p.name, bufs[p.name]!]));
+  const current = () => dp?.values() ?? Object.fromEntries(stateNames.map((n) => [n, bufs[n]!]));
+  const paramsNow = () => dp?.params() ?? Object.fromEntries(c.params.map((p) => [p.name, bufs[p.name]!]));
 
   const lastN = trainSet.count - (stepsPerEpoch - 1) * batch;
   const partial = lastN === batch ? undefined : {
@@ -427,7 +460,8 @@ async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult
   const header =
     `training ${modelName} on ${trainSet.count} images (${dataDir}) for ${epochs} epoch${epochs === 1 ? "" : "s"}` +
     `${resumed ? ` from ${resumed.progress ? `step ${resumed.progress.step} of epoch ${firstEpoch}` : `epoch ${resumed.epoch}`} (${opts.resume})` : ""}: ` +
-    `${optimizer}, lr ${lr}, batch ${batch}, seed ${seed}; ${stepsPerEpoch} steps an epoch; compiled in ${compileSeconds.toFixed(1)} s`;
+    `${optimizer}, lr ${lr}, batch ${batch}, seed ${seed}; ${stepsPerEpoch} steps an epoch; compiled in ${compileSeconds.toFixed(1)} s` +
+    (opts.world ? `; data-parallel on ${opts.world.size} MPI rank${opts.world.size === 1 ? "" : "s"}` : "");
   note(header);
   if (opts.handleSignals) held.trap = trapSignals({ note, onAbort: () => runDir?.lock.release() });
   const stops = [opts.stop, held.trap?.signal];
@@ -452,11 +486,15 @@ async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult
       confusion: lastEval?.confusion ?? [],
       class_names: classNames,
       values: current(),
+      world_size: opts.world?.size ?? 1,
+      allreduce_ms_per_step: dp ? (1000 * dp.reduceSeconds) / Math.max(1, dp.steps) : null,
       interrupted,
     };
   };
 
   let doneImages = 0;
+  /** under MPI, this rank's stop request not yet shared with the others */
+  let pending: string | null = null;
   for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
     const perm = epochPermutation(trainSet.count, seed, epoch);
     const ep = epoch === firstEpoch && resumed?.progress ? structuredClone(resumed.progress) : EMPTY_PROGRESS();
@@ -467,30 +505,42 @@ async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult
     for (let s = ep.step; s < stepsPerEpoch; s++) {
       const start = s * batch;
       const n = Math.min(batch, trainSet.count - start);
-      // Feed the batch.
-      labelsFull.fill(0, 0, n * k);
-      for (let i = 0; i < n; i++) {
-        const idx = perm[start + i]!;
-        imagesFull.set(trainSet.images.subarray(idx * px, (idx + 1) * px), i * px);
-        labelsFull[i * k + trainSet.labels[idx]!] = 1;
-      }
-      if (n === batch) {
-        bufs.Images = imagesFull; bufs.Labels = labelsFull; bufs.Logits = logitsFull;
-      } else {
-        bufs.Images = partial!.Images; bufs.Labels = partial!.Labels; bufs.Logits = partial!.Logits;
-      }
-      bufs.Scale![0] = 1 / n;
       globalStep++;
-      bufs.Step![0] = globalStep;
-      const t0 = performance.now();
-      step.call(bufs, { [c.batchSize]: n });
-      stepSeconds += (performance.now() - t0) / 1000;
-      for (const [a, b] of swaps) {
-        const t = bufs[a]!;
-        bufs[a] = bufs[b]!;
-        bufs[b] = t;
+      let loss: number;
+      if (dp) {
+        const t0 = performance.now();
+        // The steps and the all-reduce (what a rank waits for), which also carries the ranks' stop requests.
+        const r = dp.step(perm, start, n, globalStep, pending);
+        stepSeconds += (performance.now() - t0) / 1000;
+        loss = r.loss;
+        stopped = r.stop;
+        ep.correct += r.correct;
+      } else {
+        // Feed the batch.
+        labelsFull.fill(0, 0, n * k);
+        for (let i = 0; i < n; i++) {
+          const idx = perm[start + i]!;
+          imagesFull.set(trainSet.images.subarray(idx * px, (idx + 1) * px), i * px);
+          labelsFull[i * k + trainSet.labels[idx]!] = 1;
+        }
+        if (n === batch) {
+          bufs.Images = imagesFull; bufs.Labels = labelsFull; bufs.Logits = logitsFull;
+        } else {
+          bufs.Images = partial!.Images; bufs.Labels = partial!.Labels; bufs.Logits = partial!.Logits;
+        }
+        bufs.Scale![0] = 1 / n;
+        bufs.Step![0] = globalStep;
+        const t0 = performance.now();
+        step!.call(bufs, { [c.batchSize]: n });
+        stepSeconds += (performance.now() - t0) / 1000;
+        for (const [a, b] of swaps) {
+          const t = bufs[a]!;
+          bufs[a] = bufs[b]!;
+          bufs[b] = t;
+        }
+        loss = bufs.Loss![0]!;
+        ep.correct += countCorrect(logitsFull, labelsFull, n, k);
       }
-      const loss = bufs.Loss![0]!;
       if (!Number.isFinite(loss)) {
         progress.clear();
         throw new LiftError(`the loss became ${loss} at step ${globalStep} (epoch ${epoch}); try a smaller --lr (now ${lr})`);
@@ -505,18 +555,16 @@ async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult
         ep.win_sum = 0;
         ep.win_steps = 0;
       }
-      for (let i = 0; i < n; i++) {
-        let best = 0;
-        for (let j = 1; j < k; j++) if (logitsFull[i * k + j]! > logitsFull[i * k + best]!) best = j;
-        if (labelsFull[i * k + best] === 1) ep.correct++;
-      }
       const elapsed = (performance.now() - epochStart) / 1000;
       const rate = (ep.seen - seenBefore) / Math.max(elapsed, 1e-9);
       progress.update({
         epoch, epochs, stepInEpoch: s + 1, stepsPerEpoch, globalStep, imagesPerSecond: rate, loss: ep.loss_sum / ep.seen,
         etaSeconds: (totalImages - doneImages - (ep.seen - seenBefore)) / rate,
       }, s === stepsPerEpoch - 1 && sink?.isTTY === true);
-      stopped = await stopPoint(stops);
+      // Under MPI a rank's own stop request waits for the next all-reduce, so that every rank stops
+      // after the same step; alone, it stops here.
+      if (dp) pending ??= await stopPoint(stops);
+      else stopped = await stopPoint(stops);
       if (stopped && s < stepsPerEpoch - 1) break;
     }
     const epochSeconds = (performance.now() - epochStart) / 1000;
@@ -533,7 +581,8 @@ async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult
       return result({ reason: stopped, checkpoint: writeCheckpoints ? lastPath : null, epoch, step_in_epoch: ep.step, steps_per_epoch: stepsPerEpoch, global_step: globalStep });
     }
 
-    lastEval = evaluate(infer, c, paramsNow(), testSet, opts.evalBatch);
+    dp?.checkReplicas(epoch);
+    lastEval = root ? evaluate(infer, c, paramsNow(), testSet, opts.evalBatch) : NOT_EVALUATED;
     const record: EpochRecord = {
       epoch, step: globalStep, train_loss: ep.loss_sum / ep.seen, train_accuracy: ep.correct / ep.seen,
       test_loss: lastEval.loss, test_accuracy: lastEval.accuracy, curve: ep.curve, window,
@@ -573,7 +622,8 @@ async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult
       await writing(reportPath, () => writeFileAtomic(reportPath!, html));
     }
     // A signal during the evaluation or the writes: this epoch's checkpoint is the place to resume.
-    const late = stopped ?? (await stopPoint(stops));
+    // Under MPI the ranks agree on it in one more all-reduce (the others wait there for rank 0's writes).
+    const late = stopped ?? (dp ? dp.agree(pending ?? (await stopPoint(stops))) : await stopPoint(stops));
     if (late && epoch < epochs) {
       return result({ reason: late, checkpoint: writeCheckpoints ? lastPath : null, epoch, step_in_epoch: stepsPerEpoch, steps_per_epoch: stepsPerEpoch, global_step: globalStep });
     }
@@ -583,5 +633,4 @@ async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult
   note(`confusion matrix on ${testSet.count} test images after epoch ${final.epoch} (rows: true class, columns: predicted):\n${formatConfusion(lastEval!.confusion, classNames)}`);
   if (reportPath) note(`report: ${reportPath}`);
   return result(null);
-
 }
