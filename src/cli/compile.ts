@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "../api/program.js";
 import { emitMain } from "../codegen/main_c.js";
+import { isReserved } from "../codegen/names.js";
 import { compileGraph, C_NAME, type CompileOptions } from "../poly/compile.js";
 import { buildShared, cflags } from "../runtime/native.js";
 import type { Command } from "./commands.js";
@@ -14,7 +15,7 @@ export function compileOptions(v: Record<string, string | boolean | undefined>):
   const sched = (v.schedule ?? "isl") as string;
   if (sched !== "isl" && sched !== "grouped" && sched !== "sequential") throw new UsageError(`--schedule must be isl, grouped or sequential, not ${sched}`);
   const name = (v.name ?? "lift_program") as string;
-  if (!C_NAME.test(name)) throw new UsageError(`--name must be a C identifier (letters, digits, _), not ${JSON.stringify(name)}`);
+  if (!C_NAME.test(name) || (isReserved(name) && !/^lift_/.test(name))) throw new UsageError(`--name must be a C identifier (letters, digits, _) that C does not reserve, not ${JSON.stringify(name)}`);
   return { dtype, schedule: sched, name, ...(v["no-contract"] ? { contract: false } : {}), ...(v["no-openmp"] ? { openmp: false } : {}), ...(v["no-kernels"] ? { kernels: false } : {}) };
 }
 

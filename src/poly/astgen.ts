@@ -77,6 +77,7 @@ export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet, dep
     inputs: p.inputs,
     outputs: p.outputs,
     body: loopNode(tree, instances),
+    functions: [],
   };
 }
 

@@ -50,7 +50,7 @@ test("emit c: the MNIST model, built and run outside Node, equals the interprete
 test("emit c: a symbolic batch size is a run-time argument", () => {
   const src = "X :: (in N 3)\nW :: (in 3)\nY :: (out N)\ndot\"1 1 := ((reduce 1 +) (x * y))\nY := (X dot W)\n";
   const X = { shape: [5, 3], data: Array.from({ length: 15 }, (_, i) => i / 7) }, W = { shape: [3], data: [1, -2, 0.5] };
-  const read = emitBuildRun("batch", src, { X, W }, ["size_5fN=5"]);
+  const read = emitBuildRun("batch", src, { X, W }, ["N=5"]);
   const want = load(src).run({ X, W }, { dtype: "f32" }).Y!.data;
   assert.deepEqual(Array.from(read("Y")).map((x) => x.toFixed(5)), Array.from(want).map((x) => x.toFixed(5)));
 });
