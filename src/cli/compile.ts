@@ -2,7 +2,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "../api/program.js";
 import { emitMain } from "../codegen/main_c.js";
-import { isReserved } from "../codegen/names.js";
+import { cIdent, isReserved } from "../codegen/names.js";
+import { emitTrainMain, trainingNotes } from "../codegen/train_main_c.js";
+import { DEFAULT_LR, isOptimizer, loadModel, OPTIMIZERS } from "../train/program.js";
 import { compileGraph, C_NAME, type CompileOptions } from "../poly/compile.js";
 import { buildShared, cflags } from "../runtime/native.js";
 import type { Command } from "./commands.js";
@@ -34,19 +36,32 @@ export const emitCommand: Command = {
   summary: "write the generated C (NAME.h, NAME.c and an example main.c)",
   help: `usage: lift emit c FILE... -o DIR [options]
 
-Writes DIR/NAME.h and DIR/NAME.c: a standalone C99 pair with no dependency, one function
-taking a struct of buffers; and DIR/main.c, an example driver that reads each input from
+Writes DIR/NAME.h and DIR/NAME.c: a standalone C99 pair with no dependency (the header
+also works from C++), one function NAME taking a struct NAME_args of buffers, and
+NAME_scratch_bytes; and DIR/main.c, an example driver that reads each input from
 IN_DIR/<input>.bin and writes each output to OUT_DIR/<output>.bin (raw little-endian
 floats, row-major). Build and run:
   cc -O3 -march=native -o prog DIR/main.c DIR/NAME.c -lm && ./prog IN_DIR OUT_DIR [SIZE=VALUE...]
+The C names of the model's names: \`.\` becomes \`_\` (K1.next is K1_next), other characters
+\`_\` and their hex code; a name C reserves (keywords, standard macros such as INFINITY or
+EOF, linux, …) gets a trailing \`_\`; a size is its name alone (N). The vector width is chosen
+when the C is compiled (-march; or -DLIFT_VBYTES=0|16|32|64).
+
+With --train OPTIMIZER (adam, sgd, adadelta) the program is the training step of a
+trainable model (docs/training.md), and DIR/train_main.c a driver that trains it:
+  cc -O2 -std=c99 -o train DIR/train_main.c DIR/NAME.c -lm
+  ./train DATA_DIR [--epochs E] [--batch B] [--seed S] [--lr LR] [--out FILE]
+  --train OPT        emit the training step with this optimizer
+  --lr X, --epochs E, --batch B, --seed S   the driver's defaults (as lift train's)
 ${COMMON}`,
-  options: { o: { type: "string", short: "o" }, ...COMMON_OPTS },
+  options: { o: { type: "string", short: "o" }, train: { type: "string" }, lr: { type: "string" }, epochs: { type: "string" }, batch: { type: "string" }, seed: { type: "string" }, ...COMMON_OPTS },
   async run(v, pos) {
     const [target, ...files] = pos;
     if (target !== "c") throw new UsageError(target ? `unknown target \`${target}\` (available: c)` : "missing target: lift emit c FILE -o DIR");
     if (!files.length) throw new UsageError("no program file given");
     if (typeof v.o !== "string") throw new UsageError("missing -o DIR");
     const opts = compileOptions(v);
+    if (v.train !== undefined) return emitTraining(v, files, opts, v.o);
     const program = load(readSources(files));
     const { unit } = compileGraph(program.graph, opts);
     mkdirSync(v.o, { recursive: true });
@@ -91,3 +106,29 @@ ${COMMON}`,
     return 0;
   },
 };
+
+/** `emit c MODEL --train OPT`: the whole training step and its driver. */
+function emitTraining(v: Record<string, string | boolean | undefined>, files: string[], opts: CompileOptions, dir: string): number {
+  const opt = String(v.train);
+  if (!isOptimizer(opt)) throw new UsageError(`--train must be one of ${OPTIMIZERS.join(", ")}, not ${JSON.stringify(opt)}`);
+  if (files.length !== 1) throw new UsageError("--train takes one model file");
+  if ((opts.dtype ?? "f32") !== "f32") throw new UsageError("--train emits f32 (the driver and lift predict use f32)");
+  const num = (flag: string, dflt: number, integer: boolean): number => {
+    const x = v[flag];
+    if (x === undefined) return dflt;
+    const n = Number(String(x).trim());
+    if (String(x).trim() === "" || !Number.isFinite(n) || (integer && (!Number.isSafeInteger(n) || n < 1 || n > 2 ** 31))) throw new UsageError(`--${flag} needs ${integer ? "a whole number ≥ 1" : "a number"}, not \`${x}\``);
+    return n;
+  };
+  const d = { optimizer: opt, lr: num("lr", DEFAULT_LR[opt], false), epochs: num("epochs", 5, true), batch: num("batch", 64, true), seed: num("seed", 1, true) };
+  const [src] = readSources(files);
+  const model = loadModel(src!, opt);
+  const notes = { about: trainingNotes(model.contract, opt, cIdent) };
+  const { unit } = compileGraph(model.training.graph, { ...opts, notes });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${unit.name}.h`), unit.header);
+  writeFileSync(join(dir, `${unit.name}.c`), unit.source);
+  writeFileSync(join(dir, "train_main.c"), emitTrainMain(unit, model.contract, d));
+  process.stderr.write(`wrote ${join(dir, `${unit.name}.h`)}, ${join(dir, `${unit.name}.c`)}, ${join(dir, "train_main.c")}\n`);
+  return 0;
+}
