@@ -80,7 +80,7 @@ export function bodyPrinter(lp: LoopProgram, dtype: DType, d: Dialect, fn: strin
       case "call": push(`${fnName(n.fn)}(${callArgs(n.fn).join(", ")});`); return;
       case "kernel": {
         const kc = printKernel(n.plan, `${fn}_kernel${kernels++}`, T, PARALLEL_WORK, d);
-        support.push(kc.source);
+        support.push(kc.source.split("\n").flatMap((l) => wrap(l, `${/^ */.exec(l)![0]}    `)).join("\n"));
         push(kc.call);
         return;
       }

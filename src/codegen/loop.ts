@@ -64,6 +64,8 @@ export type BufferRole = "input" | "parameter" | "output" | "gradient";
 
 export interface LoopArray {
   name: string; shape: Dim[]; role: "input" | "output" | "temp"; labels: string[];
+  /** `file:line` of the formula the array holds, for comments. */
+  origin?: string;
   /** The values' region when the array has a zero border (read by kernels); the border is the printer's to zero. */
   interior?: { lo: number[]; shape: Dim[] };
 }

@@ -52,14 +52,31 @@ export function outlineParallel(lp: LoopProgram): void {
         lp.functions.push(fn);
         // Threads only where there is enough work: the trip count times a static estimate of the
         // body (a batch of 1 would otherwise fork for a few hundred operations).
+        // A condition known at compile time is decided here: always (no test) or never (no pragma).
         const trips = tripCount(n);
-        const when: LExpr | undefined = trips && { k: "op", op: "ge", args: [{ k: "op", op: "mul", args: [trips, { k: "int", v: estimate(n.body) }] }, { k: "int", v: PARALLEL_WORK }] };
-        return { ...n, body: { k: "call", fn: lp.functions.length - 1 }, ...(when ? { when } : {}) };
+        const when = trips && fold({ k: "op", op: "ge", args: [{ k: "op", op: "mul", args: [trips, { k: "int", v: estimate(n.body) }] }, { k: "int", v: PARALLEL_WORK }] });
+        const call: LNode = { k: "call", fn: lp.functions.length - 1 };
+        if (when?.k === "int") return { ...n, body: call, parallel: when.v !== 0 };
+        return { ...n, body: call, ...(when ? { when } : {}) };
       }
       default: return n;
     }
   };
   lp.body = walk(lp.body);
+}
+
+/** Integer constants folded (add, sub, mul, comparisons), the rest kept. */
+export function fold(e: LExpr): LExpr {
+  if (e.k !== "op") return e;
+  const args = e.args.map(fold);
+  const v = args.map((a) => (a.k === "int" ? a.v : undefined));
+  if (v.length === 2 && v[0] !== undefined && v[1] !== undefined) {
+    const [a, b] = v as [number, number];
+    const r = { add: a + b, sub: a - b, mul: a * b, ge: +(a >= b), gt: +(a > b), le: +(a <= b), lt: +(a < b), eq: +(a === b) }[e.op as string];
+    if (r !== undefined) return { k: "int", v: r };
+  }
+  if (e.op === "sub" && v[1] === 0) return args[0]!;
+  return { ...e, args };
 }
 
 function mentions(e: LExpr, name: string): boolean {

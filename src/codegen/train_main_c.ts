@@ -16,6 +16,7 @@ import type { ModelContract, OptimizerName } from "../train/program.js";
 import { fanIn } from "../train/init.js";
 import { namesFor } from "../train/program.js";
 import type { CUnit } from "./c.js";
+import { commentText } from "./names.js";
 
 export interface TrainDriverOptions { optimizer: OptimizerName; lr: number; epochs: number; batch: number; seed: number }
 
@@ -26,10 +27,11 @@ export function cString(s: string): string {
 }
 
 /** The protocol of the training step, for its header. */
-export function trainingNotes(c: ModelContract, opt: OptimizerName, fields: (n: string) => string): string[] {
+export function trainingNotes(c: ModelContract, opt: OptimizerName, field: (n: string) => string): string[] {
+  const fields = (n: string) => commentText(field(n));
   const p = c.params[0]!.name, nm = namesFor(p, opt);
   return [
-    `The ${opt} training step of ${c.file}: forward pass, loss, gradients and the update of every param.`,
+    `The ${opt} training step of ${commentText(c.file)}: forward pass, loss, gradients and the update of every param.`,
     `Protocol, per call (train_main.c does exactly this):`,
     `  ${fields(c.batchSize)} = n, the images in this batch (1 <= n; the last batch of an epoch may be smaller);`,
     `  Images: n x ${c.rows} x ${c.cols} pixels scaled to [0, 1]; Labels: n x ${c.classes}, one-hot rows;`,
