@@ -53,10 +53,10 @@ const SCALAR_ACCUMULATORS = 12;
  */
 const CHUNK = { symbolic: 8, known: 128, longer: 256 };
 
-/** The widths the kernels are planned for; `elem` the element's bytes. Roles use the 32-byte lanes. */
-export function kernelTargets(elem: number): { roleLanes: number; maxLanes: number; variants: { bytes: number; lanes: number; accumulators: number }[] } {
+/** The widths the kernels are planned for; `elem` the element's bytes. Roles and padding use the 32-byte lanes. */
+export function kernelTargets(elem: number): { roleLanes: number; variants: { bytes: number; lanes: number; accumulators: number }[] } {
   const variants = [...VECTOR_TARGETS.map((t) => ({ bytes: t.bytes, lanes: t.bytes / elem, accumulators: t.accumulators })), { bytes: 0, lanes: 1, accumulators: SCALAR_ACCUMULATORS }];
-  return { roleLanes: 32 / elem, maxLanes: 64 / elem, variants };
+  return { roleLanes: 32 / elem, variants };
 }
 
 export function recognizeKernels(p: PolyProgram, elem: number): KernelStats {
@@ -190,8 +190,10 @@ function planFor(p: PolyProgram, s: PStmt, known: IslSet, tg: ReturnType<typeof 
   if (!symbolicOk(a, aArr.shape) || !symbolicOk(b, bArr.shape) || !symbolicOk(w, zArr.shape)) return undefined;
 
   // 3. Roles, then padding.
-  const lanes = tg.maxLanes;
-  const roles = chooseRoles(w, a, b, extents, Z, tg.roleLanes);
+  // Padding covers whole vectors of the 32-byte width (and so of every narrower one); the wider
+  // width reads past v's extent only when it divides it, and otherwise loads its last vector partially.
+  const lanes = tg.roleLanes;
+  const roles = chooseRoles(w, a, b, extents, Z, lanes);
   if (!roles) return undefined;
   if (roles.swap) { [ra, rb] = [rb, ra]; [a, b] = [b, a]; }
   // Whole vectors are read past v's extent, up to the next multiple of the lanes: b in the axpy
@@ -221,7 +223,7 @@ function planFor(p: PolyProgram, s: PStmt, known: IslSet, tg: ReturnType<typeof 
   const plan: KernelPlan = {
     form: roles.form, iters,
     z: operand(s.array, w, zS), a: operand(aPad.array, aPad.idx, aPad.strides), b: operand(bPad.array, bPad.idx, bPad.strides),
-    variants: tg.variants.map((t) => ({ bytes: t.bytes, lanes: t.lanes, ...tileBlocks(roles.form, iters, t.lanes, t.accumulators), overread: overread || ev % t.lanes === 0 })),
+    variants: tg.variants.map((t) => ({ bytes: t.bytes, lanes: t.lanes, ...tileBlocks(roles.form, iters, t.lanes, t.accumulators), overread: (overread && t.lanes <= lanes) || ev % t.lanes === 0 })),
     ...chunkOf(iters),
   };
 

@@ -12,13 +12,13 @@ import { MNIST_MODEL, mnistInputs } from "../vectors/mnist.js";
 
 const BIN = join(process.cwd(), "bin", "lift.js");
 
-function emitBuildRun(name: string, source: string, inputs: Record<string, { shape: number[]; data: ArrayLike<number> }>, sizes: string[] = []) {
+function emitBuildRun(name: string, source: string, inputs: Record<string, { shape: number[]; data: ArrayLike<number> }>, sizes: string[] = [], width: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), `lift-emit-${name}-`));
   writeFileSync(join(dir, "model.lift"), source);
   const r = spawnSync(process.execPath, [BIN, "emit", "c", join(dir, "model.lift"), "-o", join(dir, "out"), "--name", name], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   // The emitted pair must build cleanly with the strictest flags the issue names.
-  execFileSync("cc", ["-std=c99", "-O3", "-march=native", "-Wall", "-Wextra", "-Werror", "-o", join(dir, "prog"), join(dir, "out", "main.c"), join(dir, "out", `${name}.c`), "-lm"]);
+  execFileSync("cc", ["-std=c99", "-O3", "-march=native", ...width, "-Wall", "-Wextra", "-Werror", "-o", join(dir, "prog"), join(dir, "out", "main.c"), join(dir, "out", `${name}.c`), "-lm"]);
   // …and with OpenMP, as the parallel build the runtime uses.
   execFileSync("cc", ["-std=c99", "-O3", "-march=native", "-fopenmp", "-Wall", "-Wextra", "-Werror", "-c", "-o", join(dir, "omp.o"), join(dir, "out", `${name}.c`)]);
   mkdirSync(join(dir, "in")); mkdirSync(join(dir, "res"));
@@ -35,10 +35,10 @@ test("emit c: the 8×8 matmul, built and run by cc outside Node, equals the inte
   assert.deepEqual(Array.from(read("B")), Array.from(want));
 });
 
-test("emit c: the MNIST model, built and run outside Node, equals the interpreter", () => {
+for (const width of [[], ["-DLIFT_VBYTES=16"], ["-DLIFT_VBYTES=0"]]) test(`emit c: the MNIST model, built ${width.join(" ") || "for this machine"} and run outside Node, equals the interpreter`, () => {
   const inputs = mnistInputs();
   delete (inputs as Record<string, unknown>).Target;
-  const read = emitBuildRun("mnist", MNIST_MODEL, inputs);
+  const read = emitBuildRun("mnist", MNIST_MODEL, inputs, [], width);
   const want = load(MNIST_MODEL).run(inputs, { dtype: "f32" });
   for (const k of ["Conv1", "Pool1", "Pool2", "FC", "Output"]) {
     const got = read(k), w = want[k]!.data;
