@@ -79,9 +79,11 @@ export const compileCommand: Command = {
 
 Compiles the program (and builds the shared library, as \`lift run --backend c\` would).
   --stats            print the intermediate arrays kept after contraction with their bytes,
+                     the scratch bytes a call needs (a formula of the symbolic sizes),
                      the number of loop nests, and the time of each pass
+  --sizes N=64,…     also give the scratch bytes at these sizes
 ${COMMON}`,
-  options: { stats: { type: "boolean" }, ...COMMON_OPTS },
+  options: { stats: { type: "boolean" }, sizes: { type: "string" }, ...COMMON_OPTS },
   async run(v, files) {
     if (!files.length) throw new UsageError("no program file given");
     const opts = compileOptions(v);
@@ -97,7 +99,8 @@ ${COMMON}`,
       const bytes = typeof a.elements === "number" ? `${a.elements * elemBytes} bytes` : `${a.elements}·${elemBytes} bytes`;
       lines.push(`  ${a.name.padEnd(8)} (${a.shape.join(" ")})  ${bytes}${a.labels.length ? `  ${a.labels.join(" ")}` : ""}`);
     }
-    lines.push(`intermediate bytes: ${s.intermediateBytes}`);
+    const scratch = scratchBytes(s.intermediates, elemBytes, sizesGiven(v.sizes));
+    lines.push(`scratch bytes: ${scratch.formula}${scratch.at ? `; at ${scratch.at}` : ""}`);
     lines.push(`statements: ${s.statements}`, `loop nests: ${s.loopNests}`, `loops: ${s.loops}`, `scheduler: ${s.scheduler}`);
     lines.push("pass times (ms):");
     for (const p of s.passes) lines.push(`  ${p.name.padEnd(12)} ${p.ms.toFixed(1)}`);
@@ -131,4 +134,39 @@ function emitTraining(v: Record<string, string | boolean | undefined>, files: st
   writeFileSync(join(dir, "train_main.c"), emitTrainMain(unit, model.contract, d));
   process.stderr.write(`wrote ${join(dir, `${unit.name}.h`)}, ${join(dir, `${unit.name}.c`)}, ${join(dir, "train_main.c")}\n`);
   return 0;
+}
+
+function sizesGiven(text: string | boolean | undefined): Map<string, number> {
+  const m = new Map<string, number>();
+  if (typeof text !== "string") return m;
+  for (const part of text.split(",")) {
+    const [k, x] = part.split("=");
+    const n = Number(x);
+    if (!k || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--sizes takes NAME=VALUE,… with whole values ≥ 1, not ${JSON.stringify(part)}`);
+    m.set(k.trim(), n);
+  }
+  return m;
+}
+
+/**
+ * The scratch a call needs (src/codegen/c.ts lays the intermediates out one after another, each
+ * rounded up to 16 elements): as a formula of the symbolic sizes, exact when every size is
+ * known, and its value at the sizes given (exact, rounding included) when they cover them all.
+ */
+export function scratchBytes(arrays: { shape: (number | string)[] }[], elem: number, given: Map<string, number>): { formula: string; at?: string } {
+  const round = (n: number) => Math.ceil(n / 16) * 16;
+  const terms = new Map<string, number>();
+  let grows = 0, exact = 0, covered = true;
+  for (const a of arrays) {
+    const known = a.shape.filter((d): d is number => typeof d === "number").reduce((x, y) => x * y, 1);
+    const sym = a.shape.filter((d): d is string => typeof d === "string").sort();
+    const key = sym.join("·");
+    if (!sym.length) terms.set("", (terms.get("") ?? 0) + round(known) * elem);
+    else { terms.set(key, (terms.get(key) ?? 0) + known * elem); grows++; }
+    if (sym.every((d) => given.has(d))) exact += round(known * sym.reduce((x, d) => x * given.get(d)!, 1)) * elem;
+    else covered = false;
+  }
+  const parts = [...terms].sort(([a], [b]) => a.length - b.length || (a < b ? -1 : 1)).map(([k, c]) => (k ? `${c}·${k}` : String(c)));
+  const formula = `${parts.join(" + ") || "0"}${grows ? ` (+ under ${16 * elem} per array that grows, ${grows} of them: alignment)` : ""}`;
+  return { formula, ...(covered && given.size ? { at: `${[...given].map(([k, x]) => `${k}=${x}`).join(", ")}: ${exact} bytes` } : {}) };
 }
