@@ -1,7 +1,8 @@
 /**
  * The emitted LeNet training step (`lift emit c examples/fashion-lenet.lift --train adam`) as a
  * C user builds it: images/s at batch 64 for each compiler flag set, with kernels on and off.
- * Single-threaded (no -fopenmp), so the figures measure the generated code, not thread placement.
+ * Single-threaded (no -fopenmp) and timed in process CPU time, so the figures measure the generated
+ * code, not thread placement or the load of other processes.
  *   node dist/bench/c_step.js [--reps R] [--batch B]
  */
 import { execFileSync } from "node:child_process";
@@ -36,9 +37,9 @@ int main(void) {
   void *scratch = malloc(${name}_scratch_bytes(${batch}) + 1);
   for (i = 0; i < ${counts.length}; i++) { float *p = malloc(counts[i] * sizeof(float) + 4); for (j = 0; j < counts[i]; j++) p[j] = (float)((i * 7 + j * 13) % 17) / 170.0f; bufs[i] = p; }
   ${name}_ptrs(bufs, sizes, scratch);
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
   for (i = 0; i < ${reps}; i++) ${name}_ptrs(bufs, sizes, scratch);
-  clock_gettime(CLOCK_MONOTONIC, &t1);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
   printf("%.1f\\n", ${reps}.0 * ${batch} / ((double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec)));
   return 0;
 }

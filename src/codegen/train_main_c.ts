@@ -76,7 +76,7 @@ export function emitTrainMain(unit: CUnit, c: ModelContract, o: TrainDriverOptio
   L.push(`  if (p->fan == 0) return; /* calloc'd: zeros */`);
   L.push(`  snprintf(purpose, sizeof purpose, "%lu:init:%s", (unsigned long)seed, p->name);`);
   L.push(`  st = hash32(purpose);`, `  bound = 1.0 / sqrt((double)p->fan);`);
-  L.push(`  for (i = 0; i < p->count; i++) p->value[i] = (float)((2.0 * ((double)mulberry32(&st) / 4294967296.0) - 1.0) * bound);`, `}`, "");
+  L.push(`  for (i = 0; i < p->count; i++) {`, `    u32 r = mulberry32(&st);`, `    p->value[i] = (float)((2.0 * ((double)r / 4294967296.0) - 1.0) * bound);`, `  }`, `}`, "");
   L.push(...SAFETENSORS(sorted.map((x) => params.indexOf(x)), sorted.map((x) => ({ name: x.p.name, shape: x.p.shape }))), "");
   L.push(`static int arg(int argc, char **argv, const char *flag, const char *dflt, const char **out) {`);
   L.push(`  int i;`, `  *out = dflt;`, `  for (i = 2; i + 1 < argc; i++) if (!strcmp(argv[i], flag)) *out = argv[i + 1];`, `  return 0;`, `}`, "");
