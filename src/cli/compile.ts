@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "../api/program.js";
 import { emitMain } from "../codegen/main_c.js";
-import { cIdent, isReserved } from "../codegen/names.js";
+import { cIdent, isReservedWord } from "../codegen/names.js";
 import { emitTrainMain, trainingNotes } from "../codegen/train_main_c.js";
 import { DEFAULT_LR, isOptimizer, loadModel, OPTIMIZERS } from "../train/program.js";
 import { compileGraph, C_NAME, type CompileOptions } from "../poly/compile.js";
@@ -17,7 +17,7 @@ export function compileOptions(v: Record<string, string | boolean | undefined>):
   const sched = (v.schedule ?? "isl") as string;
   if (sched !== "isl" && sched !== "grouped" && sched !== "sequential") throw new UsageError(`--schedule must be isl, grouped or sequential, not ${sched}`);
   const name = (v.name ?? "lift_program") as string;
-  if (!C_NAME.test(name) || (isReserved(name) && !/^lift_/.test(name))) throw new UsageError(`--name must be a C identifier (letters, digits, _) that C does not reserve, not ${JSON.stringify(name)}`);
+  if (!C_NAME.test(name) || isReservedWord(name)) throw new UsageError(`--name must be a C identifier (letters, digits, _) that C does not reserve, not ${JSON.stringify(name)}`);
   return { dtype, schedule: sched, name, ...(v["no-contract"] ? { contract: false } : {}), ...(v["no-openmp"] ? { openmp: false } : {}), ...(v["no-kernels"] ? { kernels: false } : {}) };
 }
 

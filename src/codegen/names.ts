@@ -54,6 +54,9 @@ export function isReserved(id: string): boolean {
   return RESERVED.has(id) || RESERVED_PATTERN.test(id);
 }
 
+/** A program name (`--name`) must not be a reserved word; its own prefix makes its symbols distinct. */
+export const isReservedWord = (id: string): boolean => RESERVED.has(id);
+
 /** Distinct C identifiers for a list of model names (step 3). */
 export function cIdents(names: (string | [key: string, name: string])[]): Map<string, string> {
   const used = new Set<string>();

@@ -4,7 +4,7 @@
  */
 import type { Graph } from "../core/graph.js";
 import { printC, type CUnit, type HeaderNotes } from "../codegen/c.js";
-import { isReserved } from "../codegen/names.js";
+import { isReservedWord } from "../codegen/names.js";
 import { localAccumulators, outlineParallel } from "../codegen/passes.js";
 import { loopCounts, type LoopProgram } from "../codegen/loop.js";
 import type { DType } from "../interp/eval.js";
@@ -62,7 +62,7 @@ export const C_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 
 export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
   const dtype = opts.dtype ?? "f32";
-  if (opts.name !== undefined && (!C_NAME.test(opts.name) || isReserved(opts.name) && !/^lift_/.test(opts.name)))
+  if (opts.name !== undefined && (!C_NAME.test(opts.name) || isReservedWord(opts.name)))
     throw new LiftError(`the program name must be a C identifier (letters, digits, _) that C does not reserve, not ${JSON.stringify(opts.name)}`);
   const want = dumps();
   const passes: CompileStats["passes"] = [];

@@ -74,7 +74,7 @@ test("names C reserves, class by class, build and run from C, GNU C and C++", ()
 test("--name is checked: it reaches file names and the compiler command line", () => {
   const dir = mkdtempSync(join(tmpdir(), "lift-name-"));
   writeFileSync(join(dir, "m.lift"), "A :: (in 2)\nB :: (out 2)\nB := (A + A)\n");
-  for (const bad of ["x; rm -rf /", "../evil", "-o/tmp/x", "a b", ""]) {
+  for (const bad of ["x; rm -rf /", "../evil", "-o/tmp/x", "a b", "", "int", "INFINITY"]) {
     const r = spawnSync(process.execPath, [join(process.cwd(), "bin", "lift.js"), "emit", "c", join(dir, "m.lift"), "-o", join(dir, "o"), `--name=${bad}`], { encoding: "utf8" });
     assert.equal(r.status, 2, `${JSON.stringify(bad)}: ${r.stderr}`);
     assert.match(r.stderr, /--name must be a C identifier/);
