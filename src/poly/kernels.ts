@@ -33,10 +33,12 @@ export interface KernelStats { kernels: number; padded: number; names: string[] 
 
 /**
  * What the kernel policy needs to know of a vector width the emitted code may run at: its bytes,
- * and how many accumulators a tile may keep (the register file less the loaded operands). The
- * budgets were measured on the LeNet step (bench/RESULTS.md): at 32 bytes a 24-accumulator axpy
- * tile beats smaller ones although x86 has 16 ymm registers (GCC feeds b from memory operands),
- * at 16 bytes (SSE2's 16 xmm registers, NEON) such tiles spill and 12 is faster.
+ * and how many accumulators a tile may keep (the register file less the loaded operands). At 32
+ * bytes, 24: the tiles issue 6 measured fastest with AVX2 on the LeNet step (16 ymm registers; GCC
+ * takes the shared operand from memory). At 16 bytes (SSE2's 16 xmm registers), 12: the same 24
+ * spilled there and ran slower than the loop nests (issue 12: ~480 against ~855 images/s); 12
+ * leaves room for the loaded operands (bench/RESULTS.md has the figures). At 64 bytes AVX-512's
+ * 32 registers allow 28 (compiled and tested here, not timed: this machine has no AVX-512).
  */
 export interface VectorTarget { bytes: number; accumulators: number }
 export const VECTOR_TARGETS: VectorTarget[] = [
