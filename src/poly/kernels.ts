@@ -34,8 +34,8 @@ export interface KernelStats { kernels: number; padded: number; names: string[] 
 /**
  * What the kernel policy needs to know of a vector width the emitted code may run at: its bytes,
  * and how many accumulators a tile may keep (the register file less the loaded operands). At 32
- * bytes, 24: the tiles issue 6 measured fastest with AVX2 on the LeNet step (16 ymm registers; GCC
- * takes the shared operand from memory). At 16 bytes (SSE2's 16 xmm registers), 12: the same 24
+ * bytes, 24: the tiles of issue 6, kept unchanged so -march=native runs as before (16 ymm
+ * registers; GCC takes the shared operand from memory). At 16 bytes (SSE2's 16 xmm registers), 12: the same 24
  * spilled there and ran slower than the loop nests (issue 12: ~480 against ~855 images/s); 12
  * leaves room for the loaded operands (bench/RESULTS.md has the figures). At 64 bytes AVX-512's
  * 32 registers allow 28 (compiled and tested here, not timed: this machine has no AVX-512).
