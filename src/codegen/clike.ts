@@ -65,7 +65,7 @@ export function bodyPrinter(lp: LoopProgram, dtype: DType, d: Dialect, fn: strin
     const value = val(n.value);
     if (n.kind !== "update") return `${target} = ${value};`;
     if (n.op === "+") return `${target} += ${value};`;
-    return `${target} = ${n.op === ">." ? "lift_max" : "lift_min"}(${target}, ${value});`;
+    return `${target} = ${PRIMS[n.op!].c(target, value, { ...spellBase, consts: [undefined, undefined] })};`;
   };
   const head = (it: string, init: LExpr, cond: LExpr, inc: LExpr) => `for (long ${it} = ${int(init)}; ${int(cond)}; ${it} += ${int(inc)})`;
   const support: string[] = [];
