@@ -5,6 +5,7 @@ import { replCommand } from "./repl.js";
 import { predictCommand } from "./predict.js";
 import { runCommand } from "./run.js";
 import { trainCommand } from "./train.js";
+import { webCommand } from "./web.js";
 
 export interface Command {
   summary: string;
@@ -22,4 +23,5 @@ export const COMMANDS: Record<string, Command> = {
   repl: replCommand,
   train: trainCommand,
   predict: predictCommand,
+  web: webCommand,
 };

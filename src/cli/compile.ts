@@ -1,14 +1,17 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { LiftError } from "../lang/diagnostics.js";
 import { join } from "node:path";
 import { load } from "../api/program.js";
 import { emitMain } from "../codegen/main_c.js";
 import { cIdent, isReservedWord } from "../codegen/names.js";
 import { emitTrainMain, trainingNotes } from "../codegen/train_main_c.js";
 import { DEFAULT_LR, isOptimizer, loadModel, OPTIMIZERS } from "../train/program.js";
+import { emitModule } from "./emit_module.js";
 import { compileGraph, C_NAME, type CompileOptions } from "../poly/compile.js";
 import { buildShared, cflags } from "../runtime/native.js";
 import type { Command } from "./commands.js";
 import { readSources } from "./io.js";
+import { EMIT_WASM_HELP, emitWasm } from "./emit_wasm.js";
 import { UsageError } from "./main.js";
 
 export function compileOptions(v: Record<string, string | boolean | undefined>): CompileOptions {
@@ -33,8 +36,12 @@ const COMMON = `  --name NAME        C name of the program (default lift_program
 const COMMON_OPTS = { name: { type: "string" }, dtype: { type: "string" }, schedule: { type: "string" }, "no-contract": { type: "boolean" }, "no-openmp": { type: "boolean" }, "no-kernels": { type: "boolean" } } as const;
 
 export const emitCommand: Command = {
-  summary: "write the generated C (NAME.h, NAME.c and an example main.c)",
+  summary: "write the generated C (NAME.h, NAME.c, main.c) or WebAssembly (NAME.wasm, NAME.js)",
   help: `usage: lift emit c FILE... -o DIR [options]
+
+With --module --outputs A[,B...] --wrt W[,X...], writes the module instead (docs/modules.md):
+DIR/NAME.h and NAME.c with NAME_forward, NAME_backward and NAME_residual_bytes, over the
+forward and backward programs in NAME_fwd.{h,c} and NAME_bwd.{h,c}.
 
 Writes DIR/NAME.h and DIR/NAME.c: a standalone C99 pair with no dependency (the header
 also works from C++), one function NAME taking a struct NAME_args of buffers, and
@@ -53,25 +60,41 @@ trainable model (docs/training.md), and DIR/train_main.c a driver that trains it
   ./train DATA_DIR [--epochs E] [--batch B] [--seed S] [--lr LR] [--out FILE]
   --train OPT        emit the training step with this optimizer
   --lr X, --epochs E, --batch B, --seed S   the driver's defaults (as lift train's)
+
+${EMIT_WASM_HELP}
 ${COMMON}`,
-  options: { o: { type: "string", short: "o" }, train: { type: "string" }, lr: { type: "string" }, epochs: { type: "string" }, batch: { type: "string" }, seed: { type: "string" }, ...COMMON_OPTS },
+  options: { o: { type: "string", short: "o" }, train: { type: "string" }, lr: { type: "string" }, epochs: { type: "string" }, batch: { type: "string" }, seed: { type: "string" }, module: { type: "boolean" }, outputs: { type: "string" }, wrt: { type: "string" }, ...COMMON_OPTS },
   async run(v, pos) {
     const [target, ...files] = pos;
-    if (target !== "c") throw new UsageError(target ? `unknown target \`${target}\` (available: c)` : "missing target: lift emit c FILE -o DIR");
+    if (target !== "c" && target !== "wasm") throw new UsageError(target ? `unknown target \`${target}\` (available: c, wasm)` : "missing target: lift emit c FILE -o DIR");
     if (!files.length) throw new UsageError("no program file given");
     if (typeof v.o !== "string") throw new UsageError("missing -o DIR");
     const opts = compileOptions(v);
+    if (target === "wasm") return emitWasm(files, v.o, opts);
     if (v.train !== undefined) return emitTraining(v, files, opts, v.o);
     const program = load(readSources(files));
+    if (v.module) { process.stderr.write(`wrote ${emitModule(program, v, opts, v.o).join(", ")}\n`); return 0; }
     const { unit } = compileGraph(program.graph, opts);
-    mkdirSync(v.o, { recursive: true });
-    writeFileSync(join(v.o, `${unit.name}.h`), unit.header);
-    writeFileSync(join(v.o, `${unit.name}.c`), unit.source);
-    writeFileSync(join(v.o, "main.c"), emitMain(program.graph, unit, opts.dtype ?? "f32"));
+    writeOutputs(v.o, [[`${unit.name}.h`, unit.header], [`${unit.name}.c`, unit.source], ["main.c", emitMain(program.graph, unit, opts.dtype ?? "f32")]]);
     process.stderr.write(`wrote ${join(v.o, `${unit.name}.h`)}, ${join(v.o, `${unit.name}.c`)}, ${join(v.o, "main.c")}\n`);
     return 0;
   },
 };
+
+/** Writes the emitted files into `dir` (created if missing); a path that cannot be a directory is a user error. */
+function writeOutputs(dir: string, files: [string, string][]): void {
+  try {
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw Object.assign(new Error(), { code: "ENOTDIR" });
+    mkdirSync(dir, { recursive: true });
+    for (const [name, text] of files) writeFileSync(join(dir, name), text);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!code) throw e;
+    const why: Record<string, string> = { ENOTDIR: "is a file (or lies under one), not a directory", EEXIST: "is a file, not a directory",
+      EACCES: "is not writable", EPERM: "is not writable", EROFS: "is on a read-only file system", ENOSPC: "is on a full disk" };
+    throw new LiftError(`-o ${dir}: ${why[code] ?? `cannot be written (${code})`}`, undefined, "give -o a directory to write NAME.h, NAME.c and main.c into");
+  }
+}
 
 export const compileCommand: Command = {
   summary: "compile through isl to C; --stats prints kept arrays, loop nests, pass times",

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { InputValue } from "../api/inputs.js";
 import type { SourceText } from "../api/program.js";
-import { LiftError } from "../lang/diagnostics.js";
+import { LiftError, printable } from "../lang/diagnostics.js";
 import { SourceFile } from "../lang/source.js";
 
 export function readSources(paths: string[]): SourceText[] {
@@ -20,12 +20,17 @@ export function readText(path: string): string {
 
 /** Parses an inputs file: a JSON object mapping input names to values. Errors give line and column. */
 export function readInputs(path: string): Record<string, InputValue> {
-  const text = readText(path);
+  return parseInputs(readText(path), path);
+}
+
+/** The inputs in a JSON text; `path` names it in errors. */
+export function parseInputs(text: string, path: string): Record<string, InputValue> {
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (e) {
-    const msg = (e as Error).message.replace(/, ".*$/s, "").replace(/ in JSON at position \d+.*$/s, "");
+    // Node quotes the text around the error: the caret shows the place, and the quote may hold raw bytes.
+    const msg = printable((e as Error).message.replace(/, (\.\.\.)?".*$/s, "").replace(/ in JSON at position \d+.*$/s, "").replace(/ after JSON at position \d+.*$/s, " after the JSON value"));
     const at = jsonErrorOffset(text);
     throw new LiftError(`malformed JSON: ${msg}`, { file: new SourceFile(path, text), start: at, end: at + 1 });
   }

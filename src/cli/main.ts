@@ -1,7 +1,8 @@
-/** The `lift` command. Exit status: 0 success, 1 user error, 2 usage error. */
+/** The `lift` command. Exit status: 0 success, 1 user error, 2 usage error, 70 internal error (a bug in LiFT). */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { LiftError } from "../lang/diagnostics.js";
 import { VERSION } from "../version.js";
+import { joinNegativeValues } from "./args.js";
 import { COMMANDS, type Command } from "./commands.js";
 
 export class UsageError extends Error {}
@@ -27,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     let parsed;
     try {
-      parsed = parseArgs({ args: rest, options: { ...cmd.options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true } as ParseArgsConfig);
+      parsed = parseArgs({ args: joinNegativeValues(rest, cmd.options), options: { ...cmd.options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true } as ParseArgsConfig);
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
@@ -36,6 +37,20 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError) { process.stderr.write(`lift ${name}: ${e.message}\n\n${cmd.help}\n`); return 2; }
     if (e instanceof LiftError) { process.stderr.write(e.format() + "\n"); return 1; }
-    throw e;
+    return internalError(e);
   }
+}
+
+/** EX_SOFTWARE: what an unexpected exception exits with. */
+export const INTERNAL_EXIT = 70;
+
+/**
+ * The last guard: an exception no command turned into a LiftError is a bug in LiFT. It is one
+ * line and a hint to report it; the stack only with LIFT_DEBUG=1.
+ */
+export function internalError(e: unknown): number {
+  const text = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`internal error: ${text.split("\n")[0]}\n` +
+    (process.env.LIFT_DEBUG ? `${e instanceof Error ? e.stack ?? text : text}\n` : "  this is a bug in LiFT: please report it with the command that caused it (LIFT_DEBUG=1 shows the details)\n"));
+  return INTERNAL_EXIT;
 }

@@ -14,8 +14,9 @@ Evaluates the program (several files are concatenated) and prints every \`out\` 
 
   --inputs IN.json   values of the inputs: {"A": {"shape": [2, 2], "data": [1, 2, 3, 4]},
                      "B": [[1, 2], [3, 4]], "c": 0.5}
-  --backend NAME     interp (the reference interpreter; default) or c (compiled through
-                     isl to C and run in-process; the build is cached)
+  --backend NAME     interp (the reference interpreter; default), c (compiled through
+                     isl to C and run in-process; the build is cached) or wasm (the same
+                     C built by clang as WebAssembly and run in Node)
   --dtype f32|f64    element type (default f32)
   --json             print one JSON object {"name": {"shape": [...], "data": [...]}} on
                      stdout and nothing else; NaN and infinities are the strings
@@ -26,10 +27,10 @@ Evaluates the program (several files are concatenated) and prints every \`out\` 
     const dtype = (v.dtype ?? "f32") as string;
     if (dtype !== "f32" && dtype !== "f64") throw new UsageError(`--dtype must be f32 or f64, not ${dtype}`);
     const backend = (v.backend ?? "interp") as string;
-    if (backend !== "interp" && backend !== "c") throw new UsageError(`unknown backend \`${backend}\` (available: interp, c)`);
+    if (backend !== "interp" && backend !== "c" && backend !== "wasm") throw new UsageError(`unknown backend \`${backend}\` (available: interp, c, wasm)`);
     const program = load(readSources(files));
     const inputs = typeof v.inputs === "string" ? readInputs(v.inputs) : {};
-    const out = backend === "c" ? program.compile({ dtype }).run(inputs) : program.run(inputs, { dtype });
+    const out = backend === "interp" ? program.run(inputs, { dtype }) : program.compile({ dtype, backend }).run(inputs);
     process.stdout.write(v.json ? jsonOutputs(out, dtype) + "\n" : textOutputs(out));
     return 0;
   },

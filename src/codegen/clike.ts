@@ -90,11 +90,12 @@ export function bodyPrinter(lp: LoopProgram, dtype: DType, d: Dialect, fn: strin
         out.push(`${ind}}`); return;
       case "accumulate": {
         const target = flat(n.target);
+        const A = d.accumulator(dtype);
         out.push(`${ind}{`);
-        push(`  ${T} lift_acc = ${target};`);
-        push(`  ${head(n.loop.it, n.loop.init, n.loop.cond, n.loop.inc)}`);
-        push(`    lift_acc += ${val(n.value)};`);
-        push(`  ${target} = lift_acc;`);
+        push(`  ${A} lift_acc = ${target};`);
+        n.loops.forEach((l, k) => push(`  ${"  ".repeat(k)}${head(l.it, l.init, l.cond, l.inc)}`));
+        push(`  ${"  ".repeat(n.loops.length)}lift_acc += ${val(n.value)};`);
+        push(`  ${target} = ${A === T ? "" : `(${T})`}lift_acc;`);
         out.push(`${ind}}`);
         return;
       }

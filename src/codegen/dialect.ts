@@ -11,6 +11,8 @@ export interface Dialect {
   name: string;
   /** The element type's name. */
   scalar(dtype: DType): string;
+  /** The type of a local sum's accumulator (C: double for f32, so a long sum is rounded once). */
+  accumulator(dtype: DType): string;
   /** The math-function suffix for the element type (C: `expf` for float, `exp` for double). */
   mathSuffix(dtype: DType): string;
   /** The restrict qualifier as printed (a macro the header defines where the language lacks it). */
@@ -40,6 +42,7 @@ export const C_WIDTHS: { bytes: number; when: string }[] = [
 export const C_DIALECT: Dialect = {
   name: "c",
   scalar: (d) => (d === "f32" ? "float" : "double"),
+  accumulator: () => "double",
   mathSuffix: (d) => (d === "f32" ? "f" : ""),
   restrict: "LIFT_RESTRICT",
   restrictPrelude: [

@@ -22,7 +22,8 @@ export type LNode =
   | { k: "stmt"; name: string; kind: "def" | "init" | "update"; op?: ReduceOp; target: Access; value: VExpr }
   | { k: "kernel"; name: string; plan: KernelPlan }
   /** A loop that only adds into one element, run on a local accumulator (src/codegen/passes.ts). */
-  | { k: "accumulate"; target: Access; loop: { it: string; init: LExpr; cond: LExpr; inc: LExpr }; value: VExpr }
+  /** A perfect nest of loops (outermost first) that only adds `value` into one element, on a local accumulator. */
+  | { k: "accumulate"; target: Access; loops: { it: string; init: LExpr; cond: LExpr; inc: LExpr }[]; value: VExpr }
   /** A call of an outlined function (LoopProgram.functions): its first parameters are `longs`, then `arrays`. */
   | { k: "call"; fn: number };
 

@@ -3,9 +3,11 @@
  * name, `LIFT_DUMP=accumulate,outline`). Printers only print what these leave: a printer for
  * another target shares them or skips them, it never redoes them.
  *
- *  * accumulate: an innermost loop that only adds into one element (a dot product, a weight
- *    gradient) becomes an `accumulate` node, run on a local the compiler keeps in a register
+ *  * accumulate: a perfect nest of loops whose innermost only adds into one element indexed by
+ *    none of them (a dot product, a weight gradient, a bias gradient's sum over batch and
+ *    positions) becomes an `accumulate` node, run on a local the compiler keeps in a register
  *    instead of storing every step (an OpenMP simd reduction of these short sums measured slower);
+ *    the dialect types the local (C: a double for f32), so such a sum is rounded once (issue 10);
  *  * outline: a parallel loop's body becomes a function of its own with restrict pointer
  *    parameters (GCC outlines OpenMP bodies itself and loses restrict, and with it vectorisation),
  *    and the loop gets the condition under which it is worth threads.
@@ -23,10 +25,8 @@ export function localAccumulators(lp: LoopProgram): void {
       case "block": return { ...n, items: n.items.map(walk) };
       case "if": return { ...n, then: walk(n.then), ...(n.else ? { else: walk(n.else) } : {}) };
       case "for": {
-        const body = n.body.k === "block" && n.body.items.length === 1 ? n.body.items[0]! : n.body;
-        const red = !n.parallel && body.k === "stmt" && body.kind === "update" && body.op === "+"
-          && !body.target.index.some((e) => mentions(e, n.it)) && !readsArray(body.value, body.target.array);
-        if (red) return { k: "accumulate", target: body.target, loop: { it: n.it, init: n.init, cond: n.cond, inc: n.inc }, value: body.value };
+        const nest = reductionNest(n);
+        if (nest) return { k: "accumulate", target: nest.stmt.target, loops: nest.loops.map((l) => ({ it: l.it, init: l.init, cond: l.cond, inc: l.inc })), value: nest.stmt.value };
         return { ...n, body: walk(n.body) };
       }
       default: return n;
@@ -34,6 +34,19 @@ export function localAccumulators(lp: LoopProgram): void {
   };
   lp.body = walk(lp.body);
   lp.functions = lp.functions.map((f) => ({ ...f, body: walk(f.body) }));
+}
+
+const only = (n: LNode): LNode => (n.k === "block" && n.items.length === 1 ? n.items[0]! : n);
+
+/** Serial loops nested perfectly from `n` whose innermost body is `+=` into an element none of them indexes. */
+function reductionNest(n: For): { loops: For[]; stmt: Extract<LNode, { k: "stmt" }> } | undefined {
+  const loops: For[] = [];
+  let cur: LNode = n;
+  while (cur.k === "for" && !cur.parallel) { loops.push(cur); cur = only(cur.body); }
+  const stmt = cur;
+  if (!loops.length || stmt.k !== "stmt" || stmt.kind !== "update" || stmt.op !== "+") return undefined;
+  if (loops.some((l) => stmt.target.index.some((e) => mentions(e, l.it))) || readsArray(stmt.value, stmt.target.array)) return undefined;
+  return { loops, stmt };
 }
 
 export function outlineParallel(lp: LoopProgram): void {
@@ -97,7 +110,7 @@ function collect(n: LNode, ids: Set<string>, bound: Set<string>, arrays: Set<str
     case "if": ex(n.cond); collect(n.then, ids, bound, arrays); if (n.else) collect(n.else, ids, bound, arrays); return;
     case "for": loop(n.it, n.init, n.cond, n.inc); collect(n.body, ids, bound, arrays); return;
     case "stmt": arrays.add(n.target.array); n.target.index.forEach(ex); val(n.value); return;
-    case "accumulate": loop(n.loop.it, n.loop.init, n.loop.cond, n.loop.inc); arrays.add(n.target.array); n.target.index.forEach(ex); val(n.value); return;
+    case "accumulate": n.loops.forEach((l) => loop(l.it, l.init, l.cond, l.inc)); arrays.add(n.target.array); n.target.index.forEach(ex); val(n.value); return;
     case "call": return;
     case "kernel":
       for (const o of [n.plan.z, n.plan.a, n.plan.b]) arrays.add(o.array);
@@ -125,7 +138,7 @@ function estimate(n: LNode): number {
     case "kernel": return n.plan.iters.reduce((a, it) => a * (typeof it.extent === "number" ? it.extent : 8), 1);
     case "block": return n.items.reduce((a, x) => a + estimate(x), 0);
     case "if": return Math.max(estimate(n.then), n.else ? estimate(n.else) : 0);
-    case "accumulate": return trips(n.loop.init, n.loop.cond);
+    case "accumulate": return n.loops.reduce((a, l) => a * trips(l.init, l.cond), 1);
     case "for": return trips(n.init, n.cond) * estimate(n.body);
   }
 }

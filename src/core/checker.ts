@@ -9,6 +9,7 @@ import type { Span } from "../lang/source.js";
 import { printExpr } from "../lang/printer.js";
 import { Graph, type Level } from "./graph.js";
 import { gradOf } from "./grad.js";
+import { externsOf, type ExternDecl } from "./externs.js";
 import type { Params, ReduceOp } from "./params.js";
 import { isSurfacePrim, PRIMS, type PrimName } from "./prims.js";
 import { isPrefix, shapeEq, shapeText, type Dim } from "./shape.js";
@@ -18,11 +19,13 @@ interface VerbDef { name: string; ranks: RankNum[]; body: Expr; span: Span }
 type Verb =
   | { kind: "prim"; prim: PrimName; params: Params; span: Span }
   | { kind: "user"; def: VerbDef; span: Span }
-  | { kind: "ranked"; inner: Verb; ranks: RankNum[]; span: Span };
+  | { kind: "ranked"; inner: Verb; ranks: RankNum[]; span: Span }
+  | { kind: "extern"; decl: ExternDecl; span: Span };
 type Binding =
   | { kind: "array"; node: number; span: Span }
   | { kind: "verb"; def: VerbDef; span: Span }
-  | { kind: "size"; span: Span };
+  | { kind: "size"; span: Span }
+  | { kind: "extern"; decl: ExternDecl; span: Span };
 type Env = { x?: Framed; y?: Framed };
 
 /** The largest array (in elements) a program may declare or compute: 2^31 − 1. */
@@ -41,12 +44,13 @@ export function check(program: Program): Graph {
 
 /** The checker keeps its state between statements, so the REPL can feed it one at a time. */
 export class Checker {
-  readonly graph = new Graph();
+  /** Swapped only while an extern's derivative is built into another graph (`inGraph`). */
+  graph = new Graph();
   readonly bindings = new Map<string, Binding>();
   private readonly outs = new Map<string, { dims: Dim[]; span: Span; names: Map<string, Span> }>();
   private readonly expansions: { name: string; span: Span }[] = [];
   /** A verb body checked with the same arguments gives the same value: macros are expanded once per argument. */
-  private readonly expanded = new Map<string, Framed>();
+  private expanded = new Map<string, Framed>();
 
   statement(s: Stmt): void {
     switch (s.kind) {
@@ -65,6 +69,11 @@ export class Checker {
       }
       case "declare": this.declare(s); break;
       case "use": fail("`use` must be resolved before checking", s.span);
+      case "ties":
+        if (this.graph.grads.length && this.graph.ties !== s.rule)
+          fail(`\`(ties ${s.rule})\` comes after a \`grad\` declaration`, s.span, "put it before the first (grad …), so every gradient of the program follows one rule");
+        this.graph.ties = s.rule;
+        break;
     }
   }
 
@@ -110,9 +119,10 @@ export class Checker {
   private declare(s: Extract<Stmt, { kind: "declare" }>): void {
     const e = s.expr;
     const head = e.kind === "list" ? e.items[0] : undefined;
-    if (e.kind !== "list" || head?.kind !== "name" || !["in", "param", "out", "grad"].includes(head.name))
-      fail("a declaration is `(in d…)`, `(param d…)`, `(out d…)` or `(grad Loss W)`", e.span);
+    if (e.kind !== "list" || head?.kind !== "name" || !["in", "param", "out", "grad", "extern"].includes(head.name))
+      fail("a declaration is `(in d…)`, `(param d…)`, `(out d…)`, `(grad Loss W)` or `(extern r [D])`", e.span);
     const rest = e.items.slice(1);
+    if (head.name === "extern") return this.declareExtern(s, rest);
     if (head.name === "grad") {
       if (rest.length !== 2 || rest[0]!.kind !== "name" || rest[1]!.kind !== "name")
         fail("`grad` takes two names: (grad Loss W)", e.span);
@@ -161,6 +171,58 @@ export class Checker {
     }
   }
 
+  /** `f :: (extern r [D])` (a monad, derivative D) or `f :: (extern rx ry)` (a dyad): see core/externs.ts. */
+  private declareExtern(s: Extract<Stmt, { kind: "declare" }>, rest: Expr[]): void {
+    this.fresh(s.name, s.nameSpan);
+    const [nums, deriv, ...extra] = rest;
+    if (nums?.kind !== "numbers" || nums.values.length > 2 || extra.length || (deriv && deriv.kind !== "name"))
+      fail("an extern is declared `(extern r)` or `(extern r D)` for a monad with derivative D, or `(extern rx ry)` for a dyad", s.expr.span);
+    const ranks = nums.values.map((v, k) => {
+      if (v === "inf" || !nums.integer[k] || v < 0) fail(`an extern's rank must be a whole number ≥ 0, not \`${nums.texts[k]}\``, nums.span);
+      return v;
+    });
+    if (deriv && ranks.length !== 1) fail("only a monadic extern takes a derivative", deriv.span);
+    let vjp: ExternDecl["vjp"];
+    if (deriv?.kind === "name") {
+      const d = this.verb(deriv);
+      const dranks = d.kind === "user" ? d.def.ranks : d.kind === "extern" ? d.decl.ranks : [];
+      if (dranks.length !== 2) fail(`the derivative \`${deriv.name}\` must be a dyad: (y ${deriv.name} dz) gives dy`, deriv.span);
+      this.argumentsOnly(d, deriv.span, new Set());
+      const r = ranks[0]!;
+      const ranked: Verb = { kind: "ranked", inner: d, ranks: [r, r], span: deriv.span };
+      vjp = (g, y, acc, span) => this.inGraph(g, () => {
+        const whole = (n: number): Framed => ({ node: n, frames: [], cell: [...g.node(n).shape] });
+        return this.apply2(ranked, whole(y), whole(acc), span ?? deriv.span).node;
+      });
+    }
+    const decl: ExternDecl = { name: s.name, ranks, ...(vjp ? { vjp, derivative: (deriv as { name: string }).name } : {}), span: s.span };
+    externsOf(this.graph).set(s.name, decl);
+    this.bindings.set(s.name, { kind: "extern", decl, span: s.nameSpan });
+  }
+
+  /** A derivative is built again in other graphs (a module's), so it may not name arrays. */
+  private argumentsOnly(v: Verb, span: Span, seen: Set<string>): void {
+    if (v.kind === "ranked") return this.argumentsOnly(v.inner, span, seen);
+    if (v.kind !== "user" || seen.has(v.def.name)) return;
+    seen.add(v.def.name);
+    const walk = (e: Expr): void => {
+      if (e.kind === "list") { e.items.forEach(walk); return; }
+      if (e.kind !== "name") return;
+      const b = this.bindings.get(e.name);
+      if (b?.kind === "array") fail(`the derivative of an extern may use only its arguments x and y, but \`${v.def.name}\` uses the array \`${e.name}\``, e.span);
+      if (b?.kind === "verb") this.argumentsOnly({ kind: "user", def: b.def, span }, span, seen);
+    };
+    walk(v.def.body);
+  }
+
+  /** Runs `f` with nodes built into `g` (an extern's derivative in a copy of the graph). */
+  private inGraph<T>(g: Graph, f: () => T): T {
+    if (g === this.graph) return f();
+    const [graph, expanded] = [this.graph, this.expanded];
+    this.graph = g; this.expanded = new Map();
+    try { return f(); } finally { this.graph = graph; this.expanded = expanded; }
+  }
+
   private arrayNamed(e: Extract<Expr, { kind: "name" }>): number {
     const b = this.bindings.get(e.name);
     if (!b) fail(`unknown name \`${e.name}\``, e.span, "`grad` needs names defined before it");
@@ -187,8 +249,12 @@ export class Checker {
     switch (e.kind) {
       case "name": {
         const b = this.bindings.get(e.name);
+        // A builtin where an array belongs, e.g. `(exp)`: it is known, only not applied.
+        if (!b && (isSurfacePrim(e.name) || ADVERBS.has(e.name)))
+          fail(`\`${e.name}\` is a builtin ${ADVERBS.has(e.name) ? "adverb" : "verb"}, not an array: it needs an argument`, e.span,
+            ADVERBS.has(e.name) ? `e.g. ((${e.name} 1 +) A)` : `apply it to an array: (${e.name} A)`);
         if (!b) fail(`unknown name \`${e.name}\``, e.span, unknownHint(e.name));
-        if (b.kind === "verb") fail(`\`${e.name}\` is a verb, not an array`, e.span, `apply it: (${e.name} A)`);
+        if (b.kind === "verb" || b.kind === "extern") fail(`\`${e.name}\` is a verb, not an array`, e.span, `apply it: (${e.name} A)`);
         if (b.kind === "size") fail(`\`${e.name}\` is a size, not an array`, e.span);
         return { node: b.node, frames: [], cell: [...this.graph.node(b.node).shape] };
       }
@@ -230,6 +296,7 @@ export class Checker {
       if (ADVERBS.has(e.name)) fail(`\`${e.name}\` needs parameters`, e.span, e.name === "reduce" || e.name === "oblique" ? `write (${e.name} 1 +)` : `write (${e.name} 1)`);
       const b = this.bindings.get(e.name);
       if (!b) fail(`unknown verb \`${e.name}\``, e.span, unknownHint(e.name));
+      if (b.kind === "extern") return { kind: "extern", decl: b.decl, span: e.span };
       if (b.kind !== "verb") fail(`\`${e.name}\` is a${b.kind === "array" ? "n array" : " size"}, not a verb`, e.span, "an application is (f y) or (x f y), with the verb first or in the middle");
       return { kind: "user", def: b.def, span: e.span };
     }
@@ -343,6 +410,14 @@ export class Checker {
         const z = this.expand(def, { y: y1 }, span);
         return this.merge(this.expectFrames(z, y1.frames, span, `\`${def.name}\``));
       }
+      case "extern": {
+        const d = verb.decl;
+        if (d.ranks.length !== 1) fail(`\`${d.name}\` is a dyad and needs two arguments: (x ${d.name} y)`, span);
+        const y1 = this.split(y, d.ranks[0]!, span, `\`${d.name}\``);
+        const levels: Level[] = y1.frames.map((f) => ({ frame: f, lens: [f.length] }));
+        const node = this.graph.prim("extern", [y.node], { ext: d.name }, levels, this.sized([...y1.frames.flat(), ...y1.cell], span), span);
+        return this.merge({ node, frames: y1.frames, cell: y1.cell });
+      }
       case "ranked": {
         if (verb.ranks.length !== 1) fail(`a rank form with two ranks is for a dyad; used with one argument it needs one rank`, verb.span);
         const y1 = this.split(y, verb.ranks[0]!, span, `the rank form`);
@@ -373,6 +448,16 @@ export class Checker {
         const frames = this.agree(xf, yf, span, `\`${def.name}\``);
         const z = this.expand(def, { x: { ...x1, frames: xf }, y: { ...y1, frames: yf } }, span);
         return this.merge(this.expectFrames(z, frames, span, `\`${def.name}\``));
+      }
+      case "extern": {
+        const d = verb.decl;
+        if (d.ranks.length !== 2) fail(`\`${d.name}\` is a monad and takes one argument: (${d.name} y)`, span);
+        const x1 = this.split(x, d.ranks[0]!, span, `the left rank of \`${d.name}\``), y1 = this.split(y, d.ranks[1]!, span, `the right rank of \`${d.name}\``);
+        const [xf, yf] = this.align(x1.frames, y1.frames);
+        const z = this.agree(xf, yf, span, `\`${d.name}\``);
+        const levels: Level[] = z.map((f, j) => ({ frame: f, lens: [xf[j]!.length, yf[j]!.length] }));
+        const node = this.graph.prim("extern", [x.node, y.node], { ext: d.name }, levels, this.sized([...z.flat(), ...x1.cell], span), span);
+        return this.merge({ node, frames: z, cell: x1.cell });
       }
       case "ranked": {
         if (verb.ranks.length !== 2) fail(`a rank form used with two arguments needs two ranks, like (+"1 1)`, verb.span);

@@ -4,8 +4,10 @@
  * from ordinary primitives of the table — so a gradient can be differentiated again.
  * Results are memoised per (L, w): all `grad` declarations of one loss share the backward chain.
  */
+import type { TieRule } from "../lang/ast.js";
 import { fail } from "../lang/diagnostics.js";
 import type { Span } from "../lang/source.js";
+import { externsOf } from "./externs.js";
 import { frameOf, operandAxes, type Graph, type Level, type PrimNode } from "./graph.js";
 import type { Params } from "./params.js";
 import { PRIMS, type CellName, type DyadName, type MapName, type VjpCtx } from "./prims.js";
@@ -54,22 +56,25 @@ export function gradOf(g: Graph, loss: number, wrt: number, span: Span | undefin
   if (!memo) state(g).memo.set(loss, (memo = new Map()));
   const m = memo;
 
-  const visit = (w: number): number => {
-    const done = m.get(w);
-    if (done !== undefined) return done;
+  // Depth-first over the users, with an explicit stack: a chain of 10^5 statements must not
+  // exhaust the call stack. A node's total is formed once all its users' totals are known.
+  const stack = [wrt];
+  while (stack.length) {
+    const w = stack[stack.length - 1]!;
+    if (m.has(w)) { stack.pop(); continue; }
+    if (w === loss) { m.set(w, g.constant(1)); stack.pop(); continue; }
+    const list = uses.get(w) ?? [];
+    const pending = list.filter(({ user }) => !m.has(user)).map(({ user }) => user);
+    if (pending.length) { stack.push(...pending.reverse()); continue; }
+    stack.pop();
     let total: number | undefined;
-    if (w === loss) total = g.constant(1);
-    else {
-      for (const { user, slot } of uses.get(w) ?? []) {
-        const c = contribution(g, g.node(user) as PrimNode, slot, visit(user), span);
-        if (c !== null) total = total === undefined ? c : elementwise(g, "+", total, c, span);
-      }
-      total ??= zeros(g, g.node(w).shape, span);
+    for (const { user, slot } of list) {
+      const c = contribution(g, g.node(user) as PrimNode, slot, m.get(user)!, span);
+      if (c !== null) total = total === undefined ? c : elementwise(g, "+", total, c, span);
     }
-    m.set(w, total);
-    return total;
-  };
-  return visit(wrt);
+    m.set(w, total ?? zeros(g, g.node(w).shape, span));
+  }
+  return m.get(wrt)!;
 }
 
 function elementwise(g: Graph, op: DyadName, a: number, b: number, span?: Span): number {
@@ -84,6 +89,7 @@ function zeros(g: Graph, shape: Shape, span?: Span): number {
 
 /** u's contribution to the gradient of its operand `slot`, given acc = ∂loss/∂u; null if zero. */
 function contribution(g: Graph, u: PrimNode, slot: number, acc: number, span?: Span): number | null {
+  if (u.prim === "extern") return externContribution(g, u, acc, span);
   const entry = PRIMS[u.prim];
   if (entry.kind === "dyad") {
     const ctx = new DyadCtx(g, u, acc, span);
@@ -93,6 +99,16 @@ function contribution(g: Graph, u: PrimNode, slot: number, acc: number, span?: S
   const ctx = new MonadCtx(g, u, acc, span);
   const t = entry.vjp(ctx);
   if (t !== null && !shapeEq(g.node(t).shape, g.node(u.args[0]!).shape)) throw new Error(`internal: ${u.prim} rule gave shape ${shapeText(g.node(t).shape)}`);
+  return t;
+}
+
+/** An extern monad's contribution: its declared derivative, (y (D"r r) acc) (core/externs.ts). */
+function externContribution(g: Graph, u: PrimNode, acc: number, span?: Span): number {
+  const decl = externsOf(g).get(u.params.ext!);
+  if (!decl?.vjp) fail(`the extern \`${u.params.ext}\` has no derivative, so no gradient flows through it`, span ?? u.span, "declare one: f :: (extern r D), with D a dyad (y D dz)");
+  const t = decl.vjp(g, u.args[0]!, acc, span);
+  if (!shapeEq(g.node(t).shape, g.node(u.args[0]!).shape))
+    fail(`the derivative \`${decl.derivative}\` of \`${decl.name}\` gives shape ${shapeText(g.node(t).shape)}, but its argument has shape ${shapeText(g.node(u.args[0]!).shape)}`, span ?? u.span);
   return t;
 }
 
@@ -106,7 +122,9 @@ class DyadCtx implements VjpCtx<Term> {
   readonly acc: Term; readonly x: Term; readonly y: Term; readonly z: Term;
   readonly params: Params = {};
   readonly cellIn: Dim[] = [];
+  readonly ties: TieRule;
   constructor(private readonly g: Graph, private readonly u: PrimNode, acc: number, private readonly span?: Span) {
+    this.ties = g.ties;
     const full = u.levels.map((l) => l.frame.length);
     this.acc = { node: acc, lens: full };
     this.z = { node: u.id, lens: full };
@@ -153,8 +171,10 @@ class MonadCtx implements VjpCtx<number> {
   readonly acc: number; readonly x: number; readonly y: number; readonly z: number;
   readonly params: Params;
   readonly cellIn: Dim[];
+  readonly ties: TieRule;
   private readonly frame: Dim[];
   constructor(private readonly g: Graph, private readonly u: PrimNode, acc: number, private readonly span?: Span) {
+    this.ties = g.ties;
     this.acc = acc; this.z = u.id; this.x = this.y = u.args[0]!;
     this.params = u.params;
     this.frame = frameOf(u);

@@ -5,6 +5,7 @@
  * ranks follows from that: an operand is indexed by a prefix of each level, and broadcast
  * along the rest.
  */
+import type { TieRule } from "../lang/ast.js";
 import type { Span } from "../lang/source.js";
 import { paramsText, type Params } from "./params.js";
 import { PRIMS, type PrimName } from "./prims.js";
@@ -44,6 +45,8 @@ export class Graph {
   readonly params: string[] = [];
   /** Symbolic sizes, in order of first declaration. */
   readonly sizes: string[] = [];
+  /** How gradients of max/min treat ties (`(ties …)` in the program; fixed before the first `grad`). */
+  ties: TieRule = "split";
   private readonly interned = new Map<string, number>();
 
   node(id: number): Node { return this.nodes[id]!; }

@@ -31,14 +31,27 @@ function odometer(lead: readonly number[], f: (idx: number[], pos: number) => vo
 
 export type Fold = (a: number, b: number) => number;
 
+/**
+ * The accumulators of reduce and oblique: float64 whatever the element type, so an f32 sum keeps
+ * f32 accuracy at any length (one rounding to f32 at the end; min/max are exact either way).
+ * One buffer, grown on demand and reused by every call.
+ */
+let wide = new Float64Array(1024);
+function accumulators(n: number, identity: number): Float64Array {
+  if (wide.length < n) wide = new Float64Array(Math.max(n, 2 * wide.length));
+  wide.fill(identity, 0, n);
+  return wide;
+}
+
 /** reduce: z[r] = fold_p y[p, r] over the first n axes of the cell. */
 export function reduceCell(y: Arr, yo: number, z: Arr, zo: number, cellIn: number[], n: number, fold: Fold, identity: number): void {
   const pSize = prod(cellIn, 0, n), rSize = prod(cellIn, n);
-  for (let r = 0; r < rSize; r++) z[zo + r] = identity;
+  const acc = accumulators(rSize, identity);
   for (let p = 0; p < pSize; p++) {
     const base = yo + p * rSize;
-    for (let r = 0; r < rSize; r++) z[zo + r] = fold(z[zo + r]!, y[base + r]!);
+    for (let r = 0; r < rSize; r++) acc[r] = fold(acc[r]!, y[base + r]!);
   }
+  for (let r = 0; r < rSize; r++) z[zo + r] = acc[r]!;
 }
 
 /** oblique: z[o, r] folds y[p, q, r] over o_i = p_i − q_i + Q_i − 1 (reference §4.10). */
@@ -47,13 +60,14 @@ export function obliqueCell(y: Arr, yo: number, z: Arr, zo: number, cellIn: numb
   const O = P.map((p, i) => p + Q[i]! - 1);
   const ost = strides(O, rSize);
   const zSize = prod(O) * rSize;
-  for (let k = 0; k < zSize; k++) z[zo + k] = identity;
+  const acc = accumulators(zSize, identity);
   odometer(cellIn.slice(0, 2 * n), (idx, pos) => {
-    let o = zo;
+    let o = 0;
     for (let i = 0; i < n; i++) o += (idx[i]! - idx[n + i]! + Q[i]! - 1) * ost[i]!;
     const base = yo + pos * rSize;
-    for (let r = 0; r < rSize; r++) z[o + r] = fold(z[o + r]!, y[base + r]!);
+    for (let r = 0; r < rSize; r++) acc[o + r] = fold(acc[o + r]!, y[base + r]!);
   });
+  for (let k = 0; k < zSize; k++) z[zo + k] = acc[k]!;
 }
 
 /** trim/stride: z[i, r] = y[a·i + b, r] on the first k axes (a = 1, b = t for trim; a = s, b = 0 for stride). */

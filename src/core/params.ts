@@ -5,11 +5,13 @@ export type ReduceOp = "+" | "<." | ">.";
 export const REDUCE_IDENTITY: Record<ReduceOp, number> = { "+": 0, "<.": Infinity, ">.": -Infinity };
 
 /** Parameters of the adverb-like builtins: `(reduce n op)`, `(trim t…)`, … */
-export interface Params { readonly n?: number; readonly op?: ReduceOp; readonly ints?: readonly Dim[] }
+/** `ext`: the name of an extern verb (core/externs.ts), on `extern` nodes only. */
+export interface Params { readonly n?: number; readonly op?: ReduceOp; readonly ints?: readonly Dim[]; readonly ext?: string }
 export const NO_PARAMS: Params = {};
 
 export function paramsText(p: Params): string {
   const parts: string[] = [];
+  if (p.ext !== undefined) parts.push(p.ext);
   if (p.n !== undefined) parts.push(String(p.n));
   if (p.op !== undefined) parts.push(p.op);
   if (p.ints) parts.push(...p.ints.map(String));

@@ -5,6 +5,7 @@
  * Surface builtins are the 14 of reference §4; `==`, `ypow`, `xlogy`, `pad`, `dilate`,
  * `diagonals` are internal: they appear only in the rules of other entries.
  */
+import type { TieRule } from "../lang/ast.js";
 import type { Dim } from "./shape.js";
 import { REDUCE_IDENTITY, type Params, type ReduceOp } from "./params.js";
 import * as K from "./kernels.js";
@@ -12,7 +13,9 @@ import * as K from "./kernels.js";
 export type DyadName = "+" | "-" | "*" | "/" | "**" | "<." | ">." | "==" | "ypow" | "xlogy";
 export type MapName = "exp" | "log";
 export type CellName = "reduce" | "oblique" | "trim" | "stride" | "duplicate" | "pad" | "dilate" | "diagonals";
-export type PrimName = DyadName | MapName | CellName;
+/** A verb implemented by host code (core/externs.ts); evaluated, differentiated and compiled apart. */
+export type ExternName = "extern";
+export type PrimName = DyadName | MapName | CellName | ExternName;
 
 /**
  * What a derivative rule may use: the incoming gradient `acc`, the operands, the result `z`, and
@@ -24,6 +27,8 @@ export interface VjpCtx<T> {
   acc: T; x: T; y: T; z: T;
   params: Params;
   cellIn: readonly Dim[];
+  /** The program's tie rule for max/min (`split` unless it declares `(ties full)`). */
+  ties: TieRule;
   lit(c: number): T;
   dyad(op: DyadName, a: T, b: T): T;
   map(op: MapName, a: T): T;
@@ -75,6 +80,12 @@ export interface CellEntry {
 type PrimTable = { [P in PrimName]: P extends DyadName ? DyadEntry : P extends MapName ? MapEntry : CellEntry };
 
 const FOLD: Record<ReduceOp, K.Fold> = { "+": (a, b) => a + b, "<.": (a, b) => (b < a ? b : a), ">.": (a, b) => (b > a ? b : a) };
+
+/** ∂ max(x, y)/∂t for t = x or y (min alike): [z = t] − ½[x = y], or [z = t] under (ties full). */
+function tieWeight<T>(v: VjpCtx<T>, t: T): T {
+  const hit = v.dyad("==", v.z, t);
+  return v.ties === "full" ? hit : v.dyad("-", hit, v.dyad("*", v.lit(0.5), v.dyad("==", v.x, v.y)));
+}
 
 const known = (d: Dim, what: string): number | string =>
   typeof d === "number" ? d : `${what} needs a known size, but this axis has the symbolic size ${d}`;
@@ -139,12 +150,14 @@ export const PRIMS: PrimTable = {
     vjp: [(v) => v.dyad("*", v.acc, v.map("log", v.y)), (v) => v.dyad("*", v.acc, v.dyad("/", v.x, v.y))],
     c: (a, b, s) => s.consts[0] === undefined ? `((${a}) == 0 ? ${s.lit(0)} : (${a}) * log${s.suffix}(${b}))`
       : s.consts[0] === 0 ? s.lit(0) : `(${a} * log${s.suffix}(${b}))` },
-  // d min(x,y) = [z = x]·dx + [z = y]·dy: a tie sends the whole gradient to both (reference §4.6)
+  // d min(x,y) = wx·dx + wy·dy with wx = [z = x] − ½[x = y] (split: a tie gives each operand half),
+  // or wx = [z = x] under (ties full) (a tie sends the whole gradient to both, reference §4.6)
   "<.": { kind: "dyad", surface: true, fn: (a, b) => (b < a ? b : a), identity: Infinity,
-    vjp: [(v) => v.dyad("*", v.acc, v.dyad("==", v.z, v.x)), (v) => v.dyad("*", v.acc, v.dyad("==", v.z, v.y))],
+    vjp: [(v) => v.dyad("*", v.acc, tieWeight(v, v.x)), (v) => v.dyad("*", v.acc, tieWeight(v, v.y))],
     c: (a, b, s) => `${s.min}(${a}, ${b})` },
+  // d max(x,y): the same weights as min
   ">.": { kind: "dyad", surface: true, fn: (a, b) => (b > a ? b : a), identity: -Infinity,
-    vjp: [(v) => v.dyad("*", v.acc, v.dyad("==", v.z, v.x)), (v) => v.dyad("*", v.acc, v.dyad("==", v.z, v.y))],
+    vjp: [(v) => v.dyad("*", v.acc, tieWeight(v, v.x)), (v) => v.dyad("*", v.acc, tieWeight(v, v.y))],
     c: (a, b, s) => `${s.max}(${a}, ${b})` },
   // [x = y] is piecewise constant: its derivative is zero almost everywhere
   "==": { kind: "dyad", surface: false, fn: (a, b) => (a === b ? 1 : 0),
@@ -155,15 +168,20 @@ export const PRIMS: PrimTable = {
   // d ln y = dy / y  (the compiler's rule; the original interpreter divided by ln y, reference §4.8)
   log: { kind: "map", surface: true, fn: Math.log, vjp: (v) => v.dyad("/", v.acc, v.y), c: (a, s) => `log${s.suffix}(${a})` },
 
-  // z[r] = fold_p y[p, r];  dy[p, r] = acc[r] (·[z[r] = y[p, r]] for min/max)
+  // z[r] = fold_p y[p, r];  dy[p, r] = acc[r] for +; for min/max dy[p, r] = acc[r]·e[p, r] / Σ_p e[p, r]
+  // with e[p, r] = [z[r] = y[p, r]] (split), or acc[r]·e[p, r] under (ties full)
   reduce: { kind: "cell", surface: true, params: "reduce",
     cellShape: (cell, p) => cell.length < p.n! ? `(reduce ${p.n} ${p.op}) needs a cell of rank at least ${p.n}, but the cell has rank ${cell.length}` : cell.slice(p.n!),
     eval: (y, yo, z, zo, cellIn, _o, p) => K.reduceCell(y, yo, z, zo, cellIn, p.n, FOLD[p.op], REDUCE_IDENTITY[p.op]),
     vjp: (v) => {
       const spread = (t: typeof v.acc) => v.cell("duplicate", { ints: v.cellIn.slice(0, v.params.n!) }, t);
-      return v.params.op === "+" ? spread(v.acc) : v.dyad("*", spread(v.acc), v.dyad("==", spread(v.z), v.y));
+      if (v.params.op === "+") return spread(v.acc);
+      const e = v.dyad("==", spread(v.z), v.y);
+      const share = v.ties === "full" ? v.acc : v.dyad("/", v.acc, v.cell("reduce", { n: v.params.n!, op: "+" }, e));
+      return v.dyad("*", spread(share), e);
     } },
-  // z[o, r] = fold { y[p, q, r] : o = p − q + Q − 1 };  dy[p, q, r] = acc[p − q + Q − 1, r] (·tie test)
+  // z[o, r] = fold { y[p, q, r] : o = p − q + Q − 1 };  dy[p, q, r] = acc[o, r] for +; for min/max
+  // dy[p, q, r] = acc[o, r]·e[p, q, r] / Σ_{p−q+Q−1=o} e (split) or acc[o, r]·e (full), e = [z[o, r] = y[p, q, r]]
   oblique: { kind: "cell", surface: true, params: "reduce",
     cellShape: (cell, p) => {
       const n = p.n!;
@@ -181,7 +199,10 @@ export const PRIMS: PrimTable = {
     vjp: (v) => {
       const n = v.params.n!;
       const spread = (t: typeof v.acc) => v.cell("diagonals", { ints: v.cellIn.slice(n, 2 * n) }, t);
-      return v.params.op === "+" ? spread(v.acc) : v.dyad("*", spread(v.acc), v.dyad("==", spread(v.z), v.y));
+      if (v.params.op === "+") return spread(v.acc);
+      const e = v.dyad("==", spread(v.z), v.y);
+      const share = v.ties === "full" ? v.acc : v.dyad("/", v.acc, v.cell("oblique", { n, op: "+" }, e));
+      return v.dyad("*", spread(share), e);
     } },
   // z[i, r] = y[i + t, r];  dy = pad t (acc)
   trim: { kind: "cell", surface: true, params: "ints",
@@ -197,6 +218,12 @@ export const PRIMS: PrimTable = {
     eval: (y, yo, z, zo, cellIn, cellOut, p) => K.affineGatherCell(y, yo, z, zo, cellIn, cellOut, p.ints, p.ints.map(() => 0)),
     vjp: (v) => v.cell("dilate", v.params, v.acc) },
   // z[e, c] = y[c];  dy[c] = Σ_e acc[e, c]
+  // Host code: the interpreter, grad.ts and the C runtime handle it by name (core/externs.ts);
+  // its result cell is the (left) argument's cell.
+  extern: { kind: "cell", surface: false, params: "ints",
+    cellShape: (cell) => [...cell],
+    eval: () => { throw new Error("internal: an extern is evaluated by interp/eval.ts"); },
+    vjp: () => { throw new Error("internal: an extern's derivative comes from its declaration"); } },
   duplicate: { kind: "cell", surface: true, params: "ints",
     cellShape: (cell, p) => [...p.ints!, ...cell],
     eval: (y, yo, z, zo, cellIn, _o, p) => K.duplicateCell(y, yo, z, zo, cellIn, p.ints.reduce((a, b) => a * b, 1)),

@@ -9,6 +9,8 @@ import { product, resolveShape } from "../core/shape.js";
 import type { Arr } from "../core/kernels.js";
 import { MAX_ELEMENTS } from "../core/checker.js";
 import { LiftError } from "../lang/diagnostics.js";
+import type { ExternImpls } from "../core/externs.js";
+import { evalExtern } from "./extern_eval.js";
 
 export type DType = "f32" | "f64";
 export interface Tensor { shape: number[]; data: Arr }
@@ -18,7 +20,7 @@ export interface EvalStats { peakValues: number; totalValues: number; nodesEvalu
  * Evaluates the nodes `want` (default: every output and gradient declaration) given input
  * tensors (already checked against their declarations) and the values of the symbolic sizes.
  */
-export function evaluate(g: Graph, inputs: ReadonlyMap<number, Tensor>, sizes: ReadonlyMap<string, number>, dtype: DType, want?: number[], stats?: EvalStats): Map<number, Tensor> {
+export function evaluate(g: Graph, inputs: ReadonlyMap<number, Tensor>, sizes: ReadonlyMap<string, number>, dtype: DType, want?: number[], stats?: EvalStats, externs?: ExternImpls): Map<number, Tensor> {
   const targets = want ?? [...g.outputs.map((o) => o.node), ...g.grads.map((d) => d.node)];
   const order = g.ancestors(targets);
   const lastUse = new Map<number, number>();
@@ -46,7 +48,8 @@ export function evaluate(g: Graph, inputs: ReadonlyMap<number, Tensor>, sizes: R
       } catch {
         throw new LiftError(`not enough memory for an array of shape (${shape.join(" ")})`, n.span);
       }
-      evalPrim(n, n.args.map((a) => values.get(a)!), t, sizes);
+      if (n.prim === "extern") evalExtern(n, n.args.map((a) => values.get(a)!), t, externs);
+      else evalPrim(n, n.args.map((a) => values.get(a)!), t, sizes);
       live += t.data.length; total += t.data.length;
       peak = Math.max(peak, live);
     }

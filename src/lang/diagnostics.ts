@@ -21,7 +21,8 @@ export class LiftError extends Error {
       const { file } = this.span;
       const { line, col } = file.position(this.span.start);
       const endPos = file.position(Math.max(this.span.start, this.span.end - 1));
-      const text = file.lineText(line);
+      // One column per control character, so the caret stays under its place.
+      const text = file.lineText(line).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "\ufffd");
       const width = endPos.line === line ? Math.max(1, endPos.col - col + 1) : Math.max(1, text.length - col + 1);
       out.push(`${file.name}:${line}:${col}: error: ${this.message}`);
       out.push(`  ${text}`);
@@ -30,6 +31,11 @@ export class LiftError extends Error {
     if (this.hint) out.push(`  hint: ${this.hint}`);
     return out.join("\n");
   }
+}
+
+/** Control characters from a user's file, made visible and harmless for a terminal: U+0001. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`);
 }
 
 export function fail(message: string, span?: Span, hint?: string): never {

@@ -30,7 +30,7 @@ export function lex(file: SourceFile): Token[] {
     if (c === '"') { tokens.push({ kind: "rank", text: c, span: span(i, ++i) }); continue; }
     if (c === "_") {
       i++;
-      if (i < src.length && NAME_CHAR.test(src[i]!)) fail("`_` (infinite rank) must stand alone", span(start, i + 1));
+      if (i < src.length && NAME_CHAR.test(src[i]!)) fail("`_` (infinite rank) must stand alone", span(start, i + 1), "names cannot contain `_`");
       tokens.push({ kind: "infinity", text: "_", span: span(start, i) });
       continue;
     }
@@ -53,13 +53,20 @@ export function lex(file: SourceFile): Token[] {
     }
     if (NAME_START.test(c)) {
       while (i < src.length && NAME_CHAR.test(src[i]!)) i++;
+      if (src[i] === "_") {
+        let j = i; while (j < src.length && (NAME_CHAR.test(src[j]!) || src[j] === "_")) j++;
+        fail(`names cannot contain \`_\`: \`${src.slice(start, j)}\``, span(i, i + 1), "`_` alone is the infinite rank; write the name without it, e.g. myW");
+      }
       const text = src.slice(start, i);
       if (NEGATIVE.test(text)) tokens.push({ kind: "number", text, span: span(start, i) });
       else tokens.push({ kind: text === "x" || text === "y" ? "arg" : "name", text, span: span(start, i) });
       continue;
     }
-    const shown = c === "\t" ? "\\t" : c.charCodeAt(0) < 32 ? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}` : c;
-    fail(`unexpected character \`${shown}\``, span(i, i + 1),
+    const cp = src.codePointAt(i)!;
+    const ch = String.fromCodePoint(cp);
+    const invisible = cp < 32 || cp === 0x7f || cp === 0xfeff || (cp >= 0x200b && cp <= 0x200f) || cp === 0xa0;
+    const shown = c === "\t" ? "\\t" : invisible ? `U+${cp.toString(16).toUpperCase().padStart(4, "0")}` : ch;
+    fail(`unexpected character \`${shown}\``, span(i, i + ch.length),
       c === "#" ? "comments start with `;` and run to the end of the line" :
       c === "[" || c === "," ? "there are no vector literals; declare an input instead" : undefined);
   }

@@ -88,8 +88,14 @@ class Parser {
     const e = this.expr();
     const items = e.kind === "list" ? e.items : [];
     const head = items[0];
+    if (head?.kind === "name" && head.name === "ties") {
+      const rule = items[1];
+      if (items.length !== 2 || rule?.kind !== "name" || (rule.name !== "split" && rule.name !== "full"))
+        fail("`ties` takes one word: (ties split) or (ties full)", e.span, "(ties full) gives every tied operand of max/min the whole gradient, as the original LiFT did");
+      return { kind: "ties", rule: rule.name, span: e.span };
+    }
     if (head?.kind !== "name" || head.name !== "use" || items.length < 2)
-      fail("a statement in parentheses must be (use NAME…)", e.span, "statements are `A :: (in 3)`, `B := (A + A)`, `f\"0 := (y * y)` or `(use nn)`");
+      fail("a statement in parentheses must be (use NAME…) or (ties split|full)", e.span, "statements are `A :: (in 3)`, `B := (A + A)`, `f\"0 := (y * y)` or `(use nn)`");
     const names = items.slice(1).map((it) => {
       if (it.kind !== "name" || !/^[a-z][a-z0-9-]*$/.test(it.name)) fail("`use` takes library names such as nn or optim", it.span);
       return { name: it.name, span: it.span };

@@ -11,6 +11,7 @@ export function printStmt(s: Stmt): string {
     case "assign": return `${s.name} := ${printExpr(s.expr)}`;
     case "verb": return `${s.name}"${s.ranks.map(rankText).join(" ")} := ${printExpr(s.body)}`;
     case "use": return `(use ${s.names.map((n) => n.name).join(" ")})`;
+    case "ties": return `(ties ${s.rule})`;
   }
 }
 

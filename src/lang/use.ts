@@ -13,8 +13,8 @@ import { SourceFile } from "./source.js";
 
 export const PRELUDE_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "prelude");
 
-export function resolveUses(files: SourceFile[]): { program: Program; files: SourceFile[] } {
-  const included = new Set<string>();
+/** `included` holds the libraries already loaded (a REPL session's); it gains those this call includes. */
+export function resolveUses(files: SourceFile[], included = new Set<string>()): { program: Program; files: SourceFile[] } {
   const all: SourceFile[] = [];
   const stmts: Stmt[] = [];
   const visit = (file: SourceFile, stack: string[]): void => {

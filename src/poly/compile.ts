@@ -4,6 +4,8 @@
  */
 import type { Graph } from "../core/graph.js";
 import { printC, type CUnit, type HeaderNotes } from "../codegen/c.js";
+import { C_DIALECT } from "../codegen/dialect.js";
+import { WASM_DIALECT } from "../codegen/wasm.js";
 import { isReservedWord } from "../codegen/names.js";
 import { localAccumulators, outlineParallel } from "../codegen/passes.js";
 import { loopCounts, type LoopProgram } from "../codegen/loop.js";
@@ -33,6 +35,8 @@ export interface CompileOptions {
   kernels?: boolean;
   /** Mark parallel loops (LIFT_PARALLEL_FOR, an OpenMP pragma under -fopenmp); default on. */
   openmp?: boolean;
+  /** The dialect printed: C (default), or the C that clang compiles for wasm32 (src/codegen/wasm.ts). */
+  target?: "c" | "wasm";
   /** Text for the header's opening comment (the training step's protocol). */
   notes?: HeaderNotes;
 }
@@ -87,7 +91,7 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
     const loops = timed("ast", () => generateLoops(p, sched, context, opts.openmp !== false ? deps.validity.union(deps.reductions) : undefined), (l) => JSON.stringify(l.body));
     if (opts.openmp !== false) timed("outline", () => outlineParallel(loops), () => JSON.stringify(loops.functions.map((f) => f.longs)));
     timed("accumulate", () => localAccumulators(loops), () => JSON.stringify(loops.body));
-    const unit = timed("print-c", () => printC(loops, { name: opts.name ?? "lift_program", dtype, ...(opts.notes ? { notes: opts.notes } : {}) }), (u) => u.source);
+    const unit = timed("print-c", () => printC(loops, { name: opts.name ?? "lift_program", dtype, ...(opts.notes ? { notes: opts.notes } : {}) }, opts.target === "wasm" ? WASM_DIALECT : C_DIALECT), (u) => u.source);
     const elemSize = dtype === "f32" ? 4 : 8;
     const intermediates = [...p.arrays.values()].filter((a) => a.role === "temp").map((a) => {
       const numeric = a.shape.every((d) => typeof d === "number");

@@ -4,8 +4,12 @@
  *    plain definitions (and constant definitions where nothing updates);
  *  - retarget-reduction: a reduction read exactly once per element, by a copy, `R op w`, or an
  *    update with the same op, is written straight into its reader's array;
- *  - forward-substitute: a defined array read at most once per element, or whose definition is a
- *    copy or a constant, is substituted into its readers (pieces per defining statement);
+ *  - forward-substitute: a defined array read at most once per element (counting each read in an
+ *    expression apart: `V * V` reads every element twice), or whose definition is a copy or a
+ *    constant, or a single cheap operation read at most twice (CHEAP_OPS, CHEAP_USES), is
+ *    substituted into its readers (pieces per defining statement), as long as the
+ *    result stays at most INLINE_LIMIT operations, so that a chain of single uses does not grow
+ *    one expression as deep as the program;
  *  - simplify, remove-dummy-updates, remove-dead.
  * No element is ever recomputed: expressions are only inlined where each value is used once.
  */
@@ -16,6 +20,14 @@ import { PRIMS } from "../core/prims.js";
 import { REDUCE_IDENTITY } from "../core/params.js";
 
 type Read = Extract<PExpr, { k: "read" }>;
+
+/** The most operations (calls and reads) one statement's expression may reach by substitution. */
+export const INLINE_LIMIT = 64;
+/** An array read by more reads than this (in all statements) is kept without asking isl whether each element is read once. */
+const MAX_READS = 16;
+/** Operations cheap enough to compute again rather than store, and in how many reads at most. */
+const CHEAP_OPS: ReadonlySet<string> = new Set(["+", "-", "*", "==", "<.", ">."]);
+const CHEAP_USES = 2;
 
 export interface ContractStats { [pass: string]: number }
 
@@ -48,16 +60,28 @@ class Contractor {
   private fresh(): string { return `S${this.p.nextStmt++}`; }
   private writers(a: string): PStmt[] { return this.p.stmts.filter((s) => s.array === a); }
   private readersOf(a: string): PStmt[] { return this.p.stmts.filter((s) => reads(s.expr).some((r) => r.array === a)); }
+  private readCount(a: string): number {
+    return this.p.stmts.reduce((k, s) => k + reads(s.expr).filter((r) => r.array === a).length, 0);
+  }
+  /** Every read of `a` reads each element at most once (over its statement's instances). */
+  private eachReadOnce(a: string): boolean {
+    return this.p.stmts.every((s) => reads(s.expr).every((r) => r.array !== a || r.access.isInjective()));
+  }
   private temp(a: string): boolean { return this.p.arrays.get(a)?.role === "temp"; }
   /** Empty for the sizes this program will run with (symbolic ones: any ≥ 1). */
   private emptyReal(s: IslSet): boolean { return s.intersectParams(this.known).isEmpty(); }
 
-  private useMap(a: string): UnionMap | undefined {
+  /**
+   * Reader instance → element of `a`, over every read. With `apart`, each read of an expression
+   * has a domain of its own, so two reads of one element in one instance (V * V) are two uses.
+   */
+  private useMap(a: string, apart = false): UnionMap | undefined {
     let u: UnionMap | undefined;
-    for (const s of this.p.stmts) for (const r of reads(s.expr)) if (r.array === a) {
-      const m = r.access.toUnion();
+    for (const s of this.p.stmts) reads(s.expr).forEach((r, k) => {
+      if (r.array !== a) return;
+      const m = (apart ? r.access.setTupleName("in", `${s.name}_use${k}`) : r.access).toUnion();
       u = u ? u.union(m) : m;
-    }
+    });
     return u;
   }
 
@@ -153,10 +177,21 @@ class Contractor {
       // Constants and unit-stride copies are substituted even into several readers: that costs only
       // index arithmetic. A strided copy (a pooling stride) is kept as its own dense array when it
       // is read more than once, so the heavy loops that read it see contiguous data.
-      const cheap = defs.every((d) => d.expr.k === "const" || (d.expr.k === "read" && unitStride(d.expr.access, d.domain.dim("set"))));
-      if (!cheap) { const use = this.useMap(a); if (!use || !use.isInjective()) continue; }
+      const copies = defs.every((d) => d.expr.k === "const" || (d.expr.k === "read" && unitStride(d.expr.access, d.domain.dim("set"))));
+      // The cost model: recomputing one cheap operation of loaded values (a tie test `z == y`, a
+      // sum) at most CHEAP_USES times per element costs less than storing and reloading it.
+      const oneOp = defs.every((d) => d.expr.k === "call" && CHEAP_OPS.has(d.expr.op) && d.expr.args.every((x) => x.k !== "call"));
+      const cheap = copies || (oneOp && this.readCount(a) <= CHEAP_USES && this.eachReadOnce(a));
       const readers = this.readersOf(a);
       if (!readers.length) continue;
+      if (!cheap) {
+        // The cheap tests first: isl's injectivity test grows fast with the number of reads.
+        if (this.readCount(a) > MAX_READS) continue;
+        const defSize = Math.max(...defs.map((d) => exprSize(d.expr)));
+        if (readers.some((r) => exprSize(r.expr) + defSize > INLINE_LIMIT)) continue;
+        const use = this.useMap(a, true);
+        if (!use || !use.isInjective()) continue;
+      }
       const out: PStmt[] = [];
       let ok = true;
       for (const r of readers) {
@@ -220,6 +255,11 @@ class Contractor {
       n += dead.length;
     }
   }
+}
+
+/** Operations in an expression: calls and reads (constants are free). */
+function exprSize(e: PExpr): number {
+  return e.k === "call" ? 1 + e.args.reduce((n, x) => n + exprSize(x), 0) : e.k === "read" ? 1 : 0;
 }
 
 /** The definition's expression as seen from the reader: its reads composed with m (reader → def instance). */

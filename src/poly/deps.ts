@@ -13,26 +13,40 @@ export interface Constraints { domain: UnionSet; validity: UnionMap; reductions:
 
 export function dependences(p: PolyProgram): Constraints {
   const ctx = p.ctx;
-  let domain = ctx.emptyUnionSet();
-  let validity = ctx.emptyUnionMap(), reductions = ctx.emptyUnionMap();
-  const byArray = new Map<string, { first: UnionMap; upd: UnionMap; read: UnionMap }>();
+  const domains: UnionSet[] = [];
+  const byArray = new Map<string, { first: UnionMap[]; upd: UnionMap[]; read: UnionMap[] }>();
   const slot = (a: string) => {
     let s = byArray.get(a);
-    if (!s) byArray.set(a, (s = { first: ctx.emptyUnionMap(), upd: ctx.emptyUnionMap(), read: ctx.emptyUnionMap() }));
+    if (!s) byArray.set(a, (s = { first: [], upd: [], read: [] }));
     return s;
   };
   for (const s of p.stmts) {
-    domain = domain.union(s.domain.toUnion());
+    domains.push(s.domain.toUnion());
     const w = s.write.toUnion();
     const e = slot(s.array);
-    if (s.kind === "update") e.upd = e.upd.union(w); else e.first = e.first.union(w);
-    for (const r of reads(s.expr)) { const x = slot(r.array); x.read = x.read.union(r.access.toUnion()); }
+    (s.kind === "update" ? e.upd : e.first).push(w);
+    for (const r of reads(s.expr)) slot(r.array).read.push(r.access.toUnion());
   }
-  for (const e of byArray.values()) {
-    const writes = e.first.union(e.upd);
-    validity = validity.union(writes.applyRange(e.read.reverse()));
-    validity = validity.union(e.first.applyRange(e.upd.reverse()));
-    reductions = reductions.union(e.upd.applyRange(e.upd.reverse()));
+  const validity: UnionMap[] = [], reductions: UnionMap[] = [];
+  for (const x of byArray.values()) {
+    const first = unionAll(x.first, ctx.emptyUnionMap()), upd = unionAll(x.upd, ctx.emptyUnionMap()), read = unionAll(x.read, ctx.emptyUnionMap());
+    validity.push(first.union(upd).applyRange(read.reverse()), first.applyRange(upd.reverse()));
+    reductions.push(upd.applyRange(upd.reverse()));
   }
-  return { domain, validity, reductions };
+  return { domain: unionAll(domains, ctx.emptyUnionSet()), validity: unionAll(validity, ctx.emptyUnionMap()), reductions: unionAll(reductions, ctx.emptyUnionMap()) };
+}
+
+/**
+ * The union of many maps (or sets), merged pairwise: a union copies its operands, so folding
+ * 10^5 statements one by one into a growing union would take quadratic time.
+ */
+export function unionAll<T extends { union(o: T): T }>(xs: T[], empty: T): T {
+  if (!xs.length) return empty;
+  let level = xs;
+  while (level.length > 1) {
+    const next: T[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? level[i]!.union(level[i + 1]!) : level[i]!);
+    level = next;
+  }
+  return level[0]!;
 }

@@ -8,6 +8,7 @@ import { REDUCE_IDENTITY } from "../core/params.js";
 import { PRIMS } from "../core/prims.js";
 import type { Dim } from "../core/shape.js";
 import type { Ctx } from "./isl/index.js";
+import { LiftError } from "../lang/diagnostics.js";
 import { paramOf, withParams, type PArray, type PExpr, type PolyProgram, type PStmt, type StmtKind } from "./program.js";
 
 export function lower(ctx: Ctx, g: Graph): PolyProgram {
@@ -21,6 +22,8 @@ export function lower(ctx: Ctx, g: Graph): PolyProgram {
   }
   for (const id of g.ancestors(decls.map((d) => d.node))) {
     const n = g.node(id);
+    if (n.kind === "prim" && n.prim === "extern")
+      throw new LiftError(`the extern verb \`${n.params.ext}\` has host code, which \`lift emit c\` / compile() cannot include`, n.span, "run the program as a module (docs/externs.md): its stages around the externs are compiled");
     if (n.kind === "prim") L.node(n);
   }
   // Each output gets an array of its own: a constant gets a defining statement, and an array

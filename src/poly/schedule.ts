@@ -5,7 +5,7 @@
  * sequential schedule: statements in topological order, each its own loop nest.
  */
 import type { Schedule, UnionMap, UnionSet } from "./isl/index.js";
-import type { Constraints } from "./deps.js";
+import { unionAll, type Constraints } from "./deps.js";
 import type { PolyProgram } from "./program.js";
 
 /**
@@ -29,12 +29,20 @@ const ATTEMPTS = [
     scheduleWholeComponent: false, scheduleSeparateComponents: true, scheduleTreatCoalescing: true, scheduleMaximizeBandDepth: true } },
 ] as const;
 
+/**
+ * Past this many statements isl's scheduler is not tried at all: building its constraints alone
+ * grows faster than the program, and the operation bound would only be hit after that work.
+ */
+export const MAX_ISL_STATEMENTS = 3000;
+
 export function schedule(p: PolyProgram, c: Constraints, mode: ScheduleMode, scale = 1): Scheduled {
   if (mode === "grouped" && p.stmts.length > 0) {
     const g = grouped(p, c, scale);
     if (g) return g;
     mode = "isl";
   }
+  if (mode === "isl" && p.stmts.length > MAX_ISL_STATEMENTS)
+    return { method: "sequential", map: sequential(p), note: `${p.stmts.length} statements: isl's scheduler is not tried above ${MAX_ISL_STATEMENTS}` };
   if (mode === "isl" && p.stmts.length > 0) {
     const r = computeBounded(p, c.domain, c.validity, scale);
     if (r.schedule) return { method: "isl", schedule: r.schedule, note: r.notes.join("; ") };
@@ -118,13 +126,12 @@ function sequentialOf(p: PolyProgram, stmts: PolyProgram["stmts"]): UnionMap {
   const rank = { init: 0, def: 1, update: 2 } as const;
   const sorted = [...stmts].sort((a, b) => a.order - b.order || rank[a.kind] - rank[b.kind] || a.name.localeCompare(b.name, "en", { numeric: true }));
   // Orders may be fractional (kernel padding copies sit between two nodes): their rank is the key.
-  const orders = [...new Set(sorted.map((s) => s.order))];
-  let m = p.ctx.emptyUnionMap();
-  sorted.forEach((s, k) => {
+  const rankOf = new Map([...new Set(sorted.map((s) => s.order))].map((o, i) => [o, i]));
+  const maps = sorted.map((s, k) => {
     const n = s.domain.dim("set");
     const its = Array.from({ length: n }, (_, i) => `i${i}`);
-    const out = [String(orders.indexOf(s.order)), String(rank[s.kind]), String(k), ...its, ...Array(depth - n).fill("0")];
-    m = m.union(p.ctx.unionMap(`{ ${s.name}[${its.join(", ")}] -> [${out.join(", ")}] }`).intersectDomain(s.domain.toUnion()));
+    const out = [String(rankOf.get(s.order)), String(rank[s.kind]), String(k), ...its, ...Array(depth - n).fill("0")];
+    return p.ctx.unionMap(`{ ${s.name}[${its.join(", ")}] -> [${out.join(", ")}] }`).intersectDomain(s.domain.toUnion());
   });
-  return m;
+  return unionAll(maps, p.ctx.emptyUnionMap());
 }

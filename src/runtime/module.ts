@@ -42,11 +42,31 @@ export class NativeModule {
       if (t.length !== n) throw new LiftError(`buffer \`${b.name}\` has ${t.length} elements; its shape needs ${n}`);
       return t;
     });
+    this.checkAliasing(args);
     const sizeValues = this.unit.entry.sizes.map((s) => sz.get(s)!);
     const need = Number(this.scratchBytes(...sizeValues));
     if (this.scratch.byteLength < need) this.scratch = new ArrayBuffer(need);
     // koffi hands each typed array's own memory to C: nothing is copied either way.
     this.fn(args, BigInt64Array.from(sizeValues.map(BigInt)), need ? this.scratch : null);
+  }
+
+  /**
+   * The C entry's buffers are `restrict`: an output sharing memory with any other buffer is
+   * undefined behaviour (in practice wrong numbers), so it is refused.
+   */
+  private checkAliasing(args: (Float32Array | Float64Array)[]): void {
+    const bufs = this.unit.entry.buffers;
+    for (let i = 0; i < args.length; i++) {
+      if (bufs[i]!.role !== "output") continue;
+      const a = args[i]!;
+      for (let j = 0; j < args.length; j++) {
+        const b = args[j]!;
+        if (j === i || a.buffer !== b.buffer || !a.byteLength || !b.byteLength) continue;
+        if (a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength)
+          throw new LiftError(`buffer \`${bufs[i]!.name}\` (an output) shares memory with \`${bufs[j]!.name}\``, undefined,
+            "give every output its own array: the compiled code assumes outputs overlap nothing");
+      }
+    }
   }
 
   /** Evaluates every output and gradient declaration. Inputs as for the interpreter. */

@@ -1,16 +1,19 @@
 /**
  * Builds generated C into a shared library with the system compiler and loads it through
- * koffi. The library's path is a hash of the code, the compiler and its flags, so a rebuild
- * happens only when one of them changes; the build writes a private temporary file and renames
- * it into place, so concurrent processes never see a half-written library.
+ * koffi. The library's directory is a hash of the code, the compiler, its flags and (with
+ * `-march=native`) the CPU, so a rebuild happens only when one of them changes. The build runs
+ * in a private temporary directory (deleting the cache meanwhile cannot break it); the result is
+ * stored with a record of its key, size and SHA-256, and a cached library is loaded only once
+ * its bytes match that record: a truncated, damaged or swapped `.so` is rebuilt, never dlopen'ed.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { arch, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import koffi from "koffi";
 import { LiftError } from "../lang/diagnostics.js";
-import { cacheDir } from "./cache.js";
+import { cacheDir, sha256, storeFiles, warn } from "./cache.js";
 
 export interface NativeBuild { path: string; cached: boolean; ms: number }
 
@@ -28,22 +31,68 @@ function compiler(): { cc: string; id: string } {
   return { cc, id: compilerId };
 }
 
+let cpu: string | undefined;
+/**
+ * The CPU a `-march=native` build is tuned to: its model and feature flags, so a cache shared
+ * between machines never hands one machine code that uses instructions it lacks (SIGILL).
+ */
+export function cpuId(): string {
+  if (cpu !== undefined) return cpu;
+  let text = "";
+  try { text = readFileSync("/proc/cpuinfo", "utf8"); } catch { /* not Linux */ }
+  const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.*)$`, "m").exec(text)?.[1] ?? "";
+  return (cpu = [arch(), field("model name") || cpus()[0]?.model || "", field("flags") || field("Features")].join("\0"));
+}
+
 export const DEFAULT_CFLAGS = ["-std=c99", "-O3", "-march=native", "-fPIC", "-shared", "-Wall", "-Wextra"];
 
 /** The flags for a unit compiled with or without parallel loops (OpenMP is on unless asked otherwise). */
 export const cflags = (openmp: boolean | undefined): string[] => (openmp !== false ? [...DEFAULT_CFLAGS, "-fopenmp"] : DEFAULT_CFLAGS);
 
-/** Compiles `source` (with `header` beside it) to a shared library, or finds it in the cache. */
+/** The cache key of a library: everything its bytes depend on. */
+export function libraryKey(id: string, flags: string[], header: string, source: string, cpu = cpuId): string {
+  const h = createHash("sha256").update(id).update("\0").update(flags.join(" ")).update("\0");
+  if (flags.some((f) => /^-m(arch|tune|cpu)=native$/.test(f))) h.update(cpu());
+  return h.update("\0").update(header).update("\0").update(source).digest("hex").slice(0, 32);
+}
+
+interface LibRecord { key: string; bytes: number; sha256: string }
+
+/** Why the cached library at `lib` cannot be used, or undefined when it matches its record. */
+function damage(lib: string, record: string, key: string): string | undefined {
+  let r: Partial<LibRecord>;
+  try { r = JSON.parse(readFileSync(record, "utf8")) as Partial<LibRecord>; } catch { return "its record is missing or unreadable"; }
+  if (!r || typeof r !== "object" || typeof r.sha256 !== "string" || typeof r.bytes !== "number") return "its record is damaged";
+  if (r.key !== key) return "it belongs to another program";
+  let bytes: Buffer;
+  try { bytes = readFileSync(lib); } catch (e) { return `it cannot be read (${(e as NodeJS.ErrnoException).code})`; }
+  if (bytes.length !== r.bytes) return `it has ${bytes.length} bytes, its record says ${r.bytes}`;
+  if (sha256(bytes) !== r.sha256) return "its content does not match its record";
+  return undefined;
+}
+
+/** Compiles `source` (with `header` beside it) to a shared library, or finds it, verified, in the cache. */
 export function buildShared(name: string, header: string, source: string, flags: string[]): NativeBuild {
   const t0 = performance.now();
   const { cc, id } = compiler();
-  const hash = createHash("sha256").update(id).update("\0").update(flags.join(" ")).update("\0").update(header).update("\0").update(source).digest("hex").slice(0, 32);
-  const dir = join(cacheDir(), hash);
-  const lib = join(dir, `lib${name}.so`);
-  if (existsSync(lib)) return { path: lib, cached: true, ms: performance.now() - t0 };
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.build-${process.pid}-${randomBytes(6).toString("hex")}`);
-  mkdirSync(tmp);
+  const key = libraryKey(id, flags, header, source);
+  const dir = join(cacheDir(), key);
+  const lib = join(dir, `lib${name}.so`), record = join(dir, `lib${name}.json`);
+  if (existsSync(lib) || existsSync(record)) {
+    const why = damage(lib, record, key);
+    if (!why) return { path: lib, cached: true, ms: performance.now() - t0 };
+    warn(`the cached library ${lib} is not usable (${why}); rebuilding it`);
+  }
+  const bytes = compile(cc, name, header, source, flags);
+  const rec: LibRecord = { key, bytes: bytes.length, sha256: sha256(bytes) };
+  // The record goes last: a reader that finds it finds the library complete.
+  const stored = storeFiles(key, [[`${name}.c`, source], [`${name}.h`, header], [`lib${name}.so`, bytes], [`lib${name}.json`, JSON.stringify(rec)]]);
+  return { path: join(stored, `lib${name}.so`), cached: false, ms: performance.now() - t0 };
+}
+
+/** Runs the C compiler in a private temporary directory; returns the library's bytes. */
+function compile(cc: string, name: string, header: string, source: string, flags: string[]): Buffer {
+  const tmp = mkdtempSync(join(tmpdir(), "lift-build-"));
   try {
     writeFileSync(join(tmp, `${name}.h`), header);
     writeFileSync(join(tmp, `${name}.c`), source);
@@ -51,16 +100,22 @@ export function buildShared(name: string, header: string, source: string, flags:
       execFileSync(cc, [...flags, "-o", join(tmp, "lib.so"), join(tmp, `${name}.c`), "-lm"], { stdio: ["ignore", "pipe", "pipe"] });
     } catch (e) {
       const err = e as { stderr?: Buffer; message: string };
-      throw new Error(`internal: the generated C did not compile:\n${err.stderr?.toString() ?? err.message}`);
+      const text = err.stderr?.toString() ?? err.message;
+      if (/No space left on device/i.test(text)) throw noSpace(tmp);
+      const first = text.split("\n").find((l) => /error/i.test(l)) ?? text.split("\n")[0];
+      throw new Error(`the generated C did not compile: ${first}\n${text}`);
     }
-    writeFileSync(join(dir, `${name}.c`), source);
-    writeFileSync(join(dir, `${name}.h`), header);
-    renameSync(join(tmp, "lib.so"), lib);
+    return readFileSync(join(tmp, "lib.so"));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOSPC") throw noSpace(tmp);
+    throw e;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  return { path: lib, cached: false, ms: performance.now() - t0 };
 }
+
+const noSpace = (where: string) => new LiftError(`no space left on the device holding ${where} (the C build's temporary directory)`, undefined,
+  "free some space, or set TMPDIR to a directory on another disk");
 
 type Library = ReturnType<typeof koffi.load>;
 const loaded = new Map<string, Library>();
@@ -75,6 +130,11 @@ export function loadLibrary(path: string): Library {
     process.on("exit", () => { pause(2 /* omp_pause_hard */); });
   }
   let lib = loaded.get(path);
-  if (!lib) loaded.set(path, (lib = koffi.load(path)));
+  if (!lib) {
+    try { lib = koffi.load(path); } catch (e) {
+      throw new LiftError(`cannot load the compiled library ${path}: ${(e as Error).message.split("\n")[0]}`, undefined, "delete that file's directory to rebuild it");
+    }
+    loaded.set(path, lib);
+  }
   return lib;
 }

@@ -1,17 +1,19 @@
 /**
  * Compiled C units cached by what determines them: the checked graph (its printed form, the
  * declarations), the compile options and LiFT's version. A hit skips every isl pass, which is
- * what makes a recompile of an unchanged model cheap.
+ * what makes a recompile of an unchanged model cheap. An entry is one line of record (its key
+ * and the SHA-256 of the rest) followed by the unit's JSON; an entry that does not match its
+ * record, or whose unit is not shaped like one, is recompiled with a warning.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CUnit } from "../codegen/c.js";
 import type { Graph } from "../core/graph.js";
 import { compileGraph, type CompileOptions, type Compiled } from "../poly/compile.js";
 import { VERSION } from "../version.js";
-import { cacheDir } from "./cache.js";
+import { cacheDir, sha256, storeFiles, warn } from "./cache.js";
 
 let fingerprint: string | undefined;
 /**
@@ -42,15 +44,41 @@ export function unitKey(g: Graph, opts: CompileOptions): string {
 /** The C unit of a graph, from the cache or compiled (and then stored). */
 export function cachedUnit(g: Graph, opts: CompileOptions): { unit: CUnit; compiled?: Compiled } {
   if (process.env.LIFT_NO_CACHE) { const compiled = compileGraph(g, opts); return { unit: compiled.unit, compiled }; }
-  const dir = join(cacheDir(), "units");
-  const file = join(dir, `${unitKey(g, opts)}.json`);
-  try {
-    return { unit: JSON.parse(readFileSync(file, "utf8")) as CUnit };
-  } catch { /* not cached yet, or unreadable: compile */ }
+  const key = unitKey(g, opts);
+  const file = join(cacheDir(), "units", `${key}.json`);
+  let text: string | undefined;
+  try { text = readFileSync(file, "utf8"); } catch { /* not cached yet, or unreadable: compile */ }
+  if (text !== undefined) {
+    const r = readEntry(text, key);
+    if (typeof r !== "string") return { unit: r };
+    warn(`the cached unit ${file} is not usable (${r}); compiling it again`);
+  }
   const compiled = compileGraph(g, opts);
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
-  writeFileSync(tmp, JSON.stringify(compiled.unit));
-  renameSync(tmp, file);
+  const body = JSON.stringify(compiled.unit);
+  storeFiles("units", [[`${key}.json`, `${JSON.stringify({ key, sha256: sha256(body) })}\n${body}`]]);
   return { unit: compiled.unit, compiled };
+}
+
+/** The unit in a cache entry, or why it cannot be used. */
+function readEntry(text: string, key: string): CUnit | string {
+  const nl = text.indexOf("\n");
+  let rec: unknown;
+  try { rec = JSON.parse(nl < 0 ? text : text.slice(0, nl)); } catch { return "its record is not JSON"; }
+  if (!rec || typeof rec !== "object" || typeof (rec as { sha256?: unknown }).sha256 !== "string") return "it has no record";
+  const { key: k, sha256: h } = rec as { key?: unknown; sha256: string };
+  if (k !== key) return "it belongs to another program";
+  const body = nl < 0 ? "" : text.slice(nl + 1);
+  if (sha256(body) !== h) return "its content does not match its record";
+  let unit: unknown;
+  try { unit = JSON.parse(body); } catch { return "its unit is not JSON"; }
+  return isUnit(unit) ? unit : "its unit is malformed";
+}
+
+const isStr = (v: unknown): v is string => typeof v === "string";
+function isUnit(u: unknown): u is CUnit {
+  const x = u as Partial<CUnit> | null;
+  if (!x || typeof x !== "object" || !isStr(x.name) || !isStr(x.header) || !isStr(x.source)) return false;
+  const e = x.entry;
+  return !!e && isStr(e.symbol) && isStr(e.scratchSymbol) && Array.isArray(e.sizes) && e.sizes.every(isStr)
+    && Array.isArray(e.buffers) && e.buffers.every((b) => b && isStr(b.name) && isStr(b.array) && (b.role === "input" || b.role === "output"));
 }

@@ -1,110 +1,20 @@
 // Checkpoints of `lift train`: safetensors files holding every param under its
 // own name (F32, the model's shape), the optimizer state under `P.<suffix>`
 // (P.m and P.s for Adam, P.v for SGD, P.eg and P.ed for AdaDelta), and string
-// metadata describing the run, so that `--resume` can continue it exactly.
+// metadata describing the run (runinfo.ts), so that `--resume` can continue it
+// exactly. The history is not in them (history.jsonl beside them, rundir.ts),
+// so a checkpoint's size does not grow with the epoch.
 
 import { createHash } from "node:crypto";
 import { LiftError } from "../lang/diagnostics.js";
-import { VERSION } from "../version.js";
 import type { ParamInfo } from "./program.js";
-import { isOptimizer, STATE_SUFFIXES, type ModelContract, type OptimizerName } from "./program.js";
+import { STATE_SUFFIXES, type ModelContract, type OptimizerName } from "./program.js";
+import { decodeMetadata, encodeMetadata, type EpochRecord, type RunInfo } from "./runinfo.js";
 import { readSafetensors, SafetensorsError, writeSafetensors, type Tensor } from "./safetensors.js";
 
-export const CHECKPOINT_FORMAT = "lift-train/1";
-
-/** One epoch's figures, kept in every checkpoint so a resumed run's report has the whole history. */
-export interface EpochRecord {
-  epoch: number;
-  /** global step at the end of the epoch */
-  step: number;
-  train_loss: number;
-  train_accuracy: number;
-  test_loss: number;
-  test_accuracy: number;
-  /** training loss, averaged over windows of `window` steps, through the epoch */
-  curve: number[];
-  window: number;
-}
-
-/** What a checkpoint says about the run that wrote it. */
-export interface RunInfo {
-  model: string;
-  model_sha256: string;
-  epoch: number;
-  global_step: number;
-  seed: number;
-  optimizer: OptimizerName;
-  lr: number;
-  batch: number;
-  /** number of training / test images used (after --limit-train / --limit-test) */
-  train_images: number;
-  test_images: number;
-  limit_train: number | null;
-  limit_test: number | null;
-  class_names: string[];
-  history: EpochRecord[];
-}
+export { CHECKPOINT_FORMAT, type EpochProgress, type EpochRecord, type RunInfo } from "./runinfo.js";
 
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-
-export function encodeMetadata(run: RunInfo): Record<string, string> {
-  return {
-    format: CHECKPOINT_FORMAT,
-    lift_version: VERSION,
-    model: run.model,
-    model_sha256: run.model_sha256,
-    epoch: String(run.epoch),
-    global_step: String(run.global_step),
-    seed: String(run.seed),
-    optimizer: run.optimizer,
-    lr: String(run.lr),
-    batch: String(run.batch),
-    train_images: String(run.train_images),
-    test_images: String(run.test_images),
-    limit_train: run.limit_train === null ? "" : String(run.limit_train),
-    limit_test: run.limit_test === null ? "" : String(run.limit_test),
-    class_names: JSON.stringify(run.class_names),
-    history: JSON.stringify(run.history),
-  };
-}
-
-function decodeMetadata(meta: Record<string, string>, file: string): RunInfo {
-  const bad = (key: string) => new LiftError(`${file}: not a checkpoint of \`lift train\` (metadata \`${key}\` is missing or malformed)`);
-  if (meta.format !== CHECKPOINT_FORMAT) throw bad("format");
-  const int = (key: string) => {
-    const v = Number(meta[key]);
-    if (meta[key] === undefined || meta[key] === "" || !Number.isSafeInteger(v)) throw bad(key);
-    return v;
-  };
-  const optInt = (key: string) => (meta[key] === "" ? null : int(key));
-  const json = <T>(key: string): T => {
-    try {
-      return JSON.parse(meta[key] ?? "") as T;
-    } catch {
-      throw bad(key);
-    }
-  };
-  const optimizer = meta.optimizer ?? "";
-  if (!isOptimizer(optimizer)) throw bad("optimizer");
-  const lr = Number(meta.lr);
-  if (!(lr > 0)) throw bad("lr");
-  return {
-    model: meta.model ?? "",
-    model_sha256: meta.model_sha256 ?? "",
-    epoch: int("epoch"),
-    global_step: int("global_step"),
-    seed: int("seed"),
-    optimizer,
-    lr,
-    batch: int("batch"),
-    train_images: int("train_images"),
-    test_images: int("test_images"),
-    limit_train: optInt("limit_train"),
-    limit_test: optInt("limit_test"),
-    class_names: json<string[]>("class_names"),
-    history: json<EpochRecord[]>("history"),
-  };
-}
 
 export function checkpointTensors(
   params: readonly ParamInfo[],
@@ -168,13 +78,41 @@ export async function readWeights(
   return file;
 }
 
+/** The first NaN or ±Inf of a tensor, as "NaN at index 17", or undefined when every value is finite. */
+function nonFinite(data: Float32Array): string | undefined {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return `${data[i]} at index ${i}`;
+  return undefined;
+}
+
+/** Refuses NaN or infinite values in `names`: they would only ever give NaN predictions or losses. */
+function checkFinite(path: string, tensors: Record<string, Tensor>, names: string[], use: string): void {
+  for (const name of names) {
+    const bad = nonFinite(tensors[name]!.data as Float32Array);
+    if (bad) {
+      throw new LiftError(`${path}: tensor \`${name}\` holds ${bad} (of ${tensors[name]!.data.length}), so it cannot be used ${use}`, undefined,
+        "the run that wrote it diverged or the file is damaged; use an earlier checkpoint (epoch-K.safetensors)");
+    }
+  }
+}
+
+/** Reads the weights for `lift predict`: readWeights, and every param finite. */
+export async function readPredictWeights(path: string, contract: ModelContract): Promise<{ tensors: Record<string, Tensor>; metadata: Record<string, string> }> {
+  const file = await readWeights(path, contract);
+  checkFinite(path, file.tensors, contract.params.map((p) => p.name), "to predict");
+  return file;
+}
+
+export interface Resumable {
+  values: Record<string, Float32Array>;
+  run: RunInfo;
+  /** the history a lift-train/1 checkpoint carries inside; null for /2, whose history is in history.jsonl */
+  legacyHistory: EpochRecord[] | null;
+}
+
 /** Reads a checkpoint to resume from: the weights, the optimizer state, and the run's metadata. */
-export async function readCheckpoint(
-  path: string,
-  contract: ModelContract,
-): Promise<{ values: Record<string, Float32Array>; run: RunInfo }> {
+export async function readCheckpoint(path: string, contract: ModelContract): Promise<Resumable> {
   const { tensors, metadata } = await readWeights(path, contract);
-  const run = decodeMetadata(metadata, path);
+  const { run, legacyHistory } = decodeMetadata(metadata, path);
   const values: Record<string, Float32Array> = {};
   for (const p of contract.params) {
     values[p.name] = tensors[p.name]!.data as Float32Array;
@@ -187,5 +125,6 @@ export async function readCheckpoint(
       values[name] = t.data as Float32Array;
     }
   }
-  return { values, run };
+  checkFinite(path, tensors, Object.keys(values), "to resume");
+  return { values, run, legacyHistory };
 }

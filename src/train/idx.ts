@@ -152,18 +152,23 @@ async function isGzip(path: string): Promise<boolean> {
 export async function readIdx(path: string): Promise<IdxTensor> {
   let gz = false;
   let result: IdxTensor | undefined;
+  // The parser's own error, kept: once it throws, the pipeline may reject with an AbortError instead.
+  let parseError: IdxError | undefined;
   const consume = async (source: AsyncIterable<Uint8Array>) => {
-    result = await readIdxFrom(source, path);
+    try { result = await readIdxFrom(source, path); } catch (e) { if (e instanceof IdxError) parseError = e; throw e; }
   };
   try {
     gz = await isGzip(path);
     if (gz) await pipeline(createReadStream(path), createGunzip(), consume);
     else await pipeline(createReadStream(path), consume);
   } catch (e) {
+    if (parseError) throw parseError;
     if (e instanceof IdxError) throw e;
     const err = e as NodeJS.ErrnoException;
     if (err.code === "ENOENT") throw new IdxError(path, "no such file");
     if (gz && err.code?.startsWith("Z_")) throw new IdxError(path, `corrupt gzip data: ${err.message}`);
+    // zlib leaves a stream with junk after its last member open; the pipeline then aborts.
+    if (gz && err.name === "AbortError") throw new IdxError(path, "corrupt gzip data: the compressed stream does not end cleanly");
     throw new IdxError(path, `cannot read: ${err.message}`);
   }
   return result!;

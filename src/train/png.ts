@@ -16,6 +16,9 @@ export class PngError extends Error {
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
+/** The most image data (filter bytes included) a PNG may declare: 256 MiB, e.g. 8192×8192 RGBA. */
+const MAX_INFLATED_BYTES = 256 * 1024 * 1024;
+
 /** Channels per pixel of the supported colour types. */
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 const COLOR_NAMES: Record<number, string> = { 0: "grayscale", 2: "RGB", 3: "palette", 4: "grayscale+alpha", 6: "RGBA" };
@@ -101,7 +104,9 @@ export function decodePng(buf: Uint8Array, file: string): PngImage {
   while (at < b.length) {
     if (at + 12 > b.length) throw fail(`truncated chunk at byte ${at}`);
     const len = b.readUInt32BE(at);
-    const type = b.toString("latin1", at + 4, at + 8);
+    const raw4 = b.toString("latin1", at + 4, at + 8);
+    // A chunk type is four ASCII letters; anything else is shown in hex, never as raw bytes.
+    const type = /^[A-Za-z]{4}$/.test(raw4) ? raw4 : `0x${b.subarray(at + 4, at + 8).toString("hex")}`;
     if (at + 12 + len > b.length) throw fail(`truncated ${type} chunk at byte ${at}: needs ${len} data bytes`);
     const data = b.subarray(at + 8, at + 8 + len);
     if (crc32(b.subarray(at + 4, at + 8 + len)) !== b.readUInt32BE(at + 8 + len)) throw fail(`bad CRC in the ${type} chunk at byte ${at}`);
@@ -123,14 +128,23 @@ export function decodePng(buf: Uint8Array, file: string): PngImage {
   if (depth !== 8) throw fail(`${depth}-bit PNGs are not supported; save it with 8 bits per channel`);
   if (interlace !== 0) throw fail("interlaced PNGs are not supported; save it without interlacing");
   if (width < 1 || height < 1) throw fail(`bad size ${width}×${height}`);
+  // The header says how many bytes the image data inflates to; inflating is stopped there, so a
+  // small file that inflates to gigabytes (a "zip bomb") costs no more memory than its header claims.
+  const stride = width * channels;
+  const expected = height * (stride + 1);
+  if (expected > MAX_INFLATED_BYTES) {
+    throw fail(`the header declares ${width}×${height} pixels (${expected} bytes of image data), more than the ${MAX_INFLATED_BYTES >> 20} MiB this decoder accepts`);
+  }
   let raw: Buffer;
   try {
-    raw = inflateSync(Buffer.concat(idat));
+    raw = inflateSync(Buffer.concat(idat), { maxOutputLength: Math.max(expected, 1) });
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw fail(`the image data inflates to more than the ${expected} bytes that ${width}×${height} ${COLOR_NAMES[color]} needs`);
+    }
     throw fail(`corrupt image data: ${(e as Error).message}`);
   }
-  const stride = width * channels;
-  if (raw.length !== height * (stride + 1)) throw fail(`image data has ${raw.length} bytes, ${width}×${height} needs ${height * (stride + 1)}`);
+  if (raw.length !== expected) throw fail(`image data has ${raw.length} bytes, ${width}×${height} needs ${expected}`);
   const out = new Uint8Array(height * stride);
   for (let y = 0; y < height; y++) {
     const filter = raw[y * (stride + 1)]!;

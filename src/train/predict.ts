@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { load, type SourceText } from "../api/program.js";
 import { readText } from "../cli/io.js";
 import { LiftError } from "../lang/diagnostics.js";
-import { readWeights } from "./checkpoint.js";
+import { readPredictWeights } from "./checkpoint.js";
 import { classNamesFor } from "./classes.js";
 import { IdxError, readIdx } from "./idx.js";
 import { DEFAULT_FASHION_MNIST_DIR, type MnistSplit } from "./mnist.js";
@@ -66,6 +66,7 @@ export async function readImages(paths: string[], c: ModelContract): Promise<{ i
       throw new LiftError(`${path}: expected ubyte images [count, rows, cols], got ${t.type} [${t.dims.join(", ")}]`);
     }
     if (dims[1] !== c.rows || dims[2] !== c.cols) throw new LiftError(`${path}: the images are ${dims[1]}×${dims[2]}; ${need}`);
+    if (dims[0] === 0) throw new LiftError(`${path}: the file holds no images (its count is 0)`, undefined, "pass a file with at least one image");
     const bytes = t.data as Uint8Array;
     const f = new Float32Array(bytes.length);
     for (let i = 0; i < bytes.length; i++) f[i] = bytes[i]! / 255;
@@ -86,7 +87,7 @@ export async function predict(model: string | SourceText, weightsPath: string, i
   const src = typeof model === "string" ? { name: model, text: readText(model) } : model;
   const program = load([src]);
   const c = checkContract(program, src.name);
-  const { tensors, metadata } = await readWeights(weightsPath, c);
+  const { tensors, metadata } = await readPredictWeights(weightsPath, c);
   const { images, sources } = await readImages(imagePaths, c);
   if (sources.length === 0) throw new LiftError("no images given");
   let names: string[] | undefined;

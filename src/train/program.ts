@@ -135,6 +135,15 @@ export function checkContract(program: LiftProgram, file: string): ModelContract
     }
     params.push({ name, shape: [...d.shape] });
   }
+  // Checked here, at the param's own line: the generated `(grad Loss P)` would fail in a file the user never sees.
+  const used = new Set(g.ancestors([loss.node]));
+  for (const name of g.params) {
+    const d = input(name);
+    if (!used.has(d.node)) {
+      throw fileError(file, `param \`${name}\` is not used by \`Loss\`, so it has no gradient and cannot be trained`, d.span,
+        "use it in the formulas that lead to Loss, or remove its declaration");
+    }
+  }
   const fed = new Set(["Images", "Labels", "Scale", ...g.params]);
   for (const d of g.inputs) {
     if (!fed.has(d.name)) {
@@ -182,7 +191,7 @@ export function trainingStepText(contract: ModelContract, opt: OptimizerName): s
 function optimPreludeNames(): Set<string> {
   const path = join(PRELUDE_DIR, "optim.lift");
   const names = new Set<string>();
-  for (const s of parse(new SourceFile(path, readFileSync(path, "utf8"))).stmts) if (s.kind !== "use") names.add(s.name);
+  for (const s of parse(new SourceFile(path, readFileSync(path, "utf8"))).stmts) if (s.kind !== "use" && s.kind !== "ties") names.add(s.name);
   return names;
 }
 
@@ -202,7 +211,7 @@ export function checkNameCollisions(model: SourceText, contract: ModelContract, 
   const prelude = optimPreludeNames();
   const { program } = resolveUses([new SourceFile(model.name, model.text)]);
   for (const s of program.stmts) {
-    if (s.kind === "use" || s.nameSpan.file.name === optimPath) continue;
+    if (s.kind === "use" || s.kind === "ties" || s.nameSpan.file.name === optimPath) continue;
     const why = generated.get(s.name) ?? (prelude.has(s.name) ? "defined by the optimizer prelude (prelude/optim.lift)" : undefined);
     if (why) throw new LiftError(`\`${s.name}\` is ${why}, so the model cannot define it`, s.nameSpan, "rename it in the model");
   }

@@ -6,6 +6,7 @@
 import { endianness } from "node:os";
 import { readFile } from "node:fs/promises";
 import { writeFileAtomic } from "./atomic.js";
+import { printable } from "../lang/diagnostics.js";
 
 export class SafetensorsError extends Error {
   constructor(
@@ -151,6 +152,7 @@ interface Entry {
 function parseEntry(name: string, value: unknown, fail: (p: string) => SafetensorsError): Entry {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw fail(`tensor '${name}': entry is not an object`);
   const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
+  if (dtype === undefined) throw fail(`tensor '${name}': no dtype`);
   if (!isDtype(dtype)) throw fail(`tensor '${name}': unknown dtype ${JSON.stringify(dtype)}`);
   const isIndex = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
   if (!Array.isArray(shape) || !shape.every(isIndex)) throw fail(`tensor '${name}': shape must be an array of non-negative integers`);
@@ -176,7 +178,8 @@ function parseMetadata(value: unknown, fail: (p: string) => SafetensorsError): R
 /** Parse and fully validate safetensors bytes; `nameForErrors` prefixes every error. */
 export function decodeSafetensors(buf: Uint8Array, nameForErrors: string): Safetensors {
   requireLittleEndian();
-  const fail = (problem: string) => new SafetensorsError(nameForErrors, problem);
+  // Names and dtypes come from the file: their control characters are shown, not sent to a terminal.
+  const fail = (problem: string) => new SafetensorsError(nameForErrors, printable(problem));
   if (buf.length < 8) throw fail(`file is ${buf.length} bytes, too short for the 8-byte header length`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const n = view.getBigUint64(0, true);
@@ -189,7 +192,7 @@ export function decodeSafetensors(buf: Uint8Array, nameForErrors: string): Safet
     const text = new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(8, headerEnd));
     parsed = JSON.parse(text);
   } catch (e) {
-    throw fail(`header is not valid UTF-8 JSON: ${(e as Error).message}`);
+    throw fail(`header is not valid UTF-8 JSON: ${(e as Error).message.replace(/, (\.\.\.)?".*$/s, "")}`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw fail("header is not a JSON object");
 

@@ -4,21 +4,22 @@
 // Lr and Step, calls the step, and swaps each param and optimizer state with
 // its new value (references, never copies). See docs/training.md.
 
-import { mkdir } from "node:fs/promises";
-import { basename, extname, join } from "node:path";
+import { basename, dirname, extname, join } from "node:path";
 import type { SourceText } from "../api/program.js";
 import { readText } from "../cli/io.js";
 import { LiftError } from "../lang/diagnostics.js";
 import type { NativeModule } from "../runtime/module.js";
 import { writeFileAtomic } from "./atomic.js";
-import { readCheckpoint, sha256, writeCheckpoint, type EpochRecord, type RunInfo } from "./checkpoint.js";
+import { readCheckpoint, sha256, writeCheckpoint, type EpochProgress, type EpochRecord, type Resumable, type RunInfo } from "./checkpoint.js";
 import { classNamesFor } from "./classes.js";
 import { IdxError } from "./idx.js";
 import { epochPermutation, initParams } from "./init.js";
 import { DEFAULT_FASHION_MNIST_DIR, loadMnistLike, type MnistLike, type MnistSplit } from "./mnist.js";
 import { DEFAULT_LR, loadModel, namesFor, STATE_SUFFIXES, type ModelContract, type OptimizerName } from "./program.js";
+import { stopPoint, trapSignals, type Trap } from "./interrupt.js";
 import { formatDuration, Progress, type TextSink } from "./progress.js";
 import { renderReport } from "./report.js";
+import { epochFile, HISTORY_FILE, LAST_CHECKPOINT, readHistory, RunDir } from "./rundir.js";
 
 export interface TrainOptions {
   /** The model: a path, or its text with the real path as the name. */
@@ -37,10 +38,16 @@ export interface TrainOptions {
   dataDir?: string;
   /** Data already loaded (tests); `dataDir` then only names the classes. */
   data?: MnistLike;
-  /** Where checkpoints and the report go; default runs/<model name>. */
+  /** Where checkpoints and the report go; default the resumed checkpoint's directory, or runs/<model name>. */
   outDir?: string;
-  /** A checkpoint to continue from, at the epoch after its own. */
+  /** A checkpoint to continue from, where it stopped (the next epoch, or mid-epoch). */
   resume?: string;
+  /** Delete another run found in outDir instead of refusing to start (rundir.ts). */
+  overwrite?: boolean;
+  /** Checked between steps: when aborted, the run stops with a resumable checkpoint. */
+  stop?: AbortSignal;
+  /** Stop the same way on SIGINT / SIGTERM, and abort at once on a second one (interrupt.ts). */
+  handleSignals?: boolean;
   /** Use only the first K training (test) images. */
   limitTrain?: number;
   limitTest?: number;
@@ -85,6 +92,8 @@ export interface TrainResult {
   class_names: string[];
   /** the trained params (and optimizer state), by name */
   values: Record<string, Float32Array>;
+  /** set when the run stopped before its last epoch (a signal, or `stop`) */
+  interrupted: Interruption | null;
 }
 
 export interface EvalResult {
@@ -125,12 +134,26 @@ function limitSplit(split: MnistSplit, limit: number | undefined): MnistSplit {
 
 function checkData(data: MnistLike, c: ModelContract, dir: string): void {
   for (const [name, s] of [["training", data.train], ["test", data.test]] as const) {
+    if (s.count === 0) {
+      throw new LiftError(`the ${name} set in ${dir} is empty (0 images)`, undefined,
+        name === "training" ? "nothing to train on: check --data" : "the test loss and accuracy could not be measured: check --data");
+    }
     if (s.rows !== c.rows || s.cols !== c.cols) {
       throw new LiftError(`the ${name} images in ${dir} are ${s.rows}×${s.cols}, but ${c.file} declares Images (${c.batchSize} ${c.rows} ${c.cols})`);
     }
     const max = s.labels.reduce((a, l) => Math.max(a, l), 0);
     if (max >= c.classes) throw new LiftError(`the ${name} labels in ${dir} go up to ${max}, but ${c.file} has ${c.classes} classes`);
   }
+}
+
+function checkBatch(batch: number, count: number, fullCount: number, limitTrain: number | undefined, dataDir: string): void {
+  if (batch <= count) return;
+  throw new LiftError(
+    `--batch ${batch} is larger than the ${count} training images` +
+      (limitTrain !== undefined && limitTrain < fullCount ? ` (--limit-train ${limitTrain})` : ` in ${dataDir}`),
+    undefined,
+    `use --batch ${count} or less`,
+  );
 }
 
 /** Runs a file-system write, turning its errors (no space, no permission…) into LiftErrors. */
@@ -210,10 +233,63 @@ export function formatConfusion(confusion: number[][], classNames: string[]): st
   return lines.join("\n");
 }
 
+/** Where a run stopped before its last epoch, and the checkpoint to resume it from. */
+export interface Interruption {
+  /** the signal's name (SIGINT, SIGTERM) or the reason given to `stop` */
+  reason: string;
+  /** last.safetensors, or null when checkpoints are off */
+  checkpoint: string | null;
+  /** the epoch stopped in, and the steps of it already taken (all of them when stopped at its end) */
+  epoch: number;
+  step_in_epoch: number;
+  steps_per_epoch: number;
+  global_step: number;
+}
+
+const EMPTY_PROGRESS = (): EpochProgress => ({ step: 0, loss_sum: 0, seen: 0, correct: 0, curve: [], win_sum: 0, win_steps: 0 });
+
+/** The settings of a resumed run that differ from its checkpoint's, as a warning (or undefined). */
+function resumeWarning(r: RunInfo, s: { batch: number; lr: number; seed: number; limitTrain?: number; modelHash: string }): string | undefined {
+  const changed: string[] = [];
+  if (s.batch !== r.batch) changed.push(`--batch ${s.batch} (was ${r.batch})`);
+  if (s.lr !== r.lr) changed.push(`--lr ${s.lr} (was ${r.lr})`);
+  if (s.seed !== r.seed) changed.push(`--seed ${s.seed} (was ${r.seed})`);
+  if ((s.limitTrain ?? null) !== r.limit_train) changed.push(`--limit-train ${s.limitTrain ?? "none"} (was ${r.limit_train ?? "none"})`);
+  if (r.model_sha256 !== s.modelHash) changed.push(`the model's text (it has changed since ${r.model} was saved)`);
+  return changed.length === 0 ? undefined
+    : `warning: resuming with settings that differ from the checkpoint's: ${changed.join(", ")}; the run will differ from one that never stopped`;
+}
+
+/** The history a resumed run starts with: the checkpoint's epochs, from history.jsonl (or inside a /1 checkpoint). */
+function resumedHistory(resume: string, cp: Resumable, note: (line: string) => void): EpochRecord[] {
+  const upTo = cp.run.epoch;
+  if (cp.legacyHistory) return cp.legacyHistory.filter((r) => r.epoch <= upTo);
+  const h = readHistory(dirname(resume), upTo, note);
+  if (h === null && upTo > 0) note(`note: no ${HISTORY_FILE} beside ${resume}: the report's history starts at epoch ${upTo + 1}`);
+  return h ?? [];
+}
+
+/** What a run holds while it trains, released however it ends. */
+interface Held {
+  runDir?: RunDir;
+  trap?: Trap;
+}
+
 /** Trains a model as `lift train` does; see TrainOptions for the defaults. */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const held: Held = {};
+  try {
+    return await trainHolding(opts, held);
+  } finally {
+    held.trap?.dispose();
+    held.runDir?.lock.release();
+  }
+}
+
+async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult> {
   const sink = opts.stderr === undefined ? process.stderr : opts.stderr;
   const progress = new Progress(sink, (opts.progressInterval ?? 5) * 1000);
+  const note = (line: string) => progress.log(line);
   const model = readModel(opts.model);
   const modelName = basename(model.name);
   const epochs = opts.epochs ?? 5;
@@ -227,21 +303,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   // The model alone first: a broken model is reported before anything is read or compiled.
   let optimizer: OptimizerName = opts.optimizer ?? "adam";
-  let resumed: RunInfo | undefined;
-  let values: Record<string, Float32Array> | undefined;
+  let cp: Resumable | undefined;
   if (opts.resume !== undefined) {
     const contract = loadModel(model, optimizer).contract;
-    const cp = await readCheckpoint(opts.resume, contract);
-    resumed = cp.run;
-    values = cp.values;
-    if (opts.optimizer !== undefined && opts.optimizer !== resumed.optimizer) {
-      throw new LiftError(`${opts.resume} was trained with --optimizer ${resumed.optimizer}; resuming with ${opts.optimizer} is not possible (the optimizer state differs)`);
+    cp = await readCheckpoint(opts.resume, contract);
+    if (opts.optimizer !== undefined && opts.optimizer !== cp.run.optimizer) {
+      throw new LiftError(`${opts.resume} was trained with --optimizer ${cp.run.optimizer}; resuming with ${opts.optimizer} is not possible (the optimizer state differs)`);
     }
-    optimizer = resumed.optimizer;
-    if (resumed.epoch >= epochs) {
-      throw new LiftError(`${opts.resume} is at epoch ${resumed.epoch} already; ask for more with --epochs (the total, e.g. --epochs ${resumed.epoch + 1})`);
+    optimizer = cp.run.optimizer;
+    if (cp.run.epoch >= epochs) {
+      throw new LiftError(`${opts.resume} is at epoch ${cp.run.epoch} already; ask for more with --epochs (the total, e.g. --epochs ${cp.run.epoch + 1})`);
     }
   }
+  const resumed = cp?.run;
   const programs = loadModel(model, optimizer);
   const c = programs.contract;
   const batch = opts.batch ?? resumed?.batch ?? 64;
@@ -250,42 +324,36 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const limitTrain = opts.limitTrain ?? resumed?.limit_train ?? undefined;
   const limitTest = opts.limitTest ?? resumed?.limit_test ?? undefined;
   const modelHash = sha256(model.text);
-  if (resumed) {
-    const changed: string[] = [];
-    if (batch !== resumed.batch) changed.push(`--batch ${batch} (was ${resumed.batch})`);
-    if (lr !== resumed.lr) changed.push(`--lr ${lr} (was ${resumed.lr})`);
-    if (seed !== resumed.seed) changed.push(`--seed ${seed} (was ${resumed.seed})`);
-    if ((limitTrain ?? null) !== resumed.limit_train) changed.push(`--limit-train ${limitTrain ?? "none"} (was ${resumed.limit_train ?? "none"})`);
-    if (resumed.model_sha256 !== modelHash) changed.push(`the model text (${resumed.model} when saved)`);
-    if (changed.length > 0) progress.log(`warning: resuming with a different ${changed.join(", ")}: the run will differ from one that never stopped`);
-  }
+  const warning = resumed && resumeWarning(resumed, { batch, lr, seed, limitTrain, modelHash });
+  if (warning) note(warning);
 
   const dataDir = opts.dataDir ?? DEFAULT_FASHION_MNIST_DIR;
   const full = opts.data ?? (await loadData(dataDir));
   const trainSet = limitSplit(full.train, limitTrain);
   const testSet = limitSplit(full.test, limitTest);
   checkData({ train: trainSet, test: testSet }, c, dataDir);
-  if (batch > trainSet.count) {
-    throw new LiftError(
-      `--batch ${batch} is larger than the ${trainSet.count} training images` +
-        (limitTrain !== undefined && limitTrain < full.train.count ? ` (--limit-train ${limitTrain})` : ` in ${dataDir}`),
-      undefined,
-      `use --batch ${trainSet.count} or less`,
-    );
-  }
+  checkBatch(batch, trainSet.count, full.train.count, limitTrain, dataDir);
   if (resumed && resumed.train_images !== trainSet.count) {
-    progress.log(`warning: ${opts.resume} was trained on ${resumed.train_images} images, this run has ${trainSet.count}`);
+    note(`warning: ${opts.resume} was trained on ${resumed.train_images} images, this run has ${trainSet.count}`);
+  }
+  const stepsPerEpoch = Math.ceil(trainSet.count / batch);
+  if (resumed?.progress && (batch !== resumed.batch || trainSet.count !== resumed.train_images)) {
+    throw new LiftError(`${opts.resume} was saved in the middle of epoch ${resumed.epoch + 1} (after step ${resumed.progress.step}), so it resumes only with its --batch ${resumed.batch} and ${resumed.train_images} training images`,
+      undefined, `resume from the end of an epoch (epoch-${resumed.epoch}.safetensors) to change them`);
   }
   const classNames = resumed?.class_names.length === c.classes ? resumed.class_names : classNamesFor(dataDir, c.classes);
 
-  const outDir = opts.outDir ?? join("runs", modelBaseName(model.name));
+  const outDir = opts.outDir ?? (opts.resume !== undefined ? dirname(opts.resume) : join("runs", modelBaseName(model.name)));
   const writeCheckpoints = opts.checkpoints ?? true;
   const writeReport = opts.report ?? true;
-  if (writeCheckpoints || writeReport) await writing(outDir, () => mkdir(outDir, { recursive: true }));
+  const runDir = writeCheckpoints || writeReport ? RunDir.open(outDir, { resume: opts.resume, overwrite: opts.overwrite, note }) : undefined;
+  held.runDir = runDir;
+  const history: EpochRecord[] = opts.resume !== undefined && cp ? resumedHistory(opts.resume, cp, note) : [];
+  await runDir?.startHistory(history);
 
   // Compile (cached by content: the first build takes seconds, later ones milliseconds).
   const compileStart = performance.now();
-  if (sink) progress.log(`compiling the ${optimizer} training step of ${modelName}…`);
+  if (sink) note(`compiling the ${optimizer} training step of ${modelName}…`);
   const base = cIdent(modelBaseName(model.name));
   const step = programs.training.compile({ dtype: "f32", name: `${base}_${optimizer}_step` });
   const infer = programs.inference.compile({ dtype: "f32", name: `${base}_infer` });
@@ -306,6 +374,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     Lr: Float32Array.of(lr),
     Step: new Float32Array(1),
   };
+  let values = cp?.values;
   if (!values) {
     values = initParams(c.params, seed);
     for (const p of c.params) for (const s of namesFor(p.name, optimizer).state) values[s] = new Float32Array(values[p.name]!.length);
@@ -328,7 +397,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const current = () => Object.fromEntries(stateNames.map((n) => [n, bufs[n]!]));
   const paramsNow = () => Object.fromEntries(c.params.map((p) => [p.name, bufs[p.name]!]));
 
-  const stepsPerEpoch = Math.ceil(trainSet.count / batch);
   const lastN = trainSet.count - (stepsPerEpoch - 1) * batch;
   const partial = lastN === batch ? undefined : {
     Images: imagesFull.subarray(0, lastN * px),
@@ -336,7 +404,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     Logits: logitsFull.subarray(0, lastN * k),
   };
   const window = Math.max(1, Math.ceil(stepsPerEpoch / 100));
-  const history: EpochRecord[] = resumed ? [...resumed.history] : [];
   let globalStep = resumed?.global_step ?? 0;
   const firstEpoch = (resumed?.epoch ?? 0) + 1;
 
@@ -346,21 +413,58 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let lastEval: EvalResult | undefined;
   let checkpoint: string | null = null;
   let reportPath: string | null = null;
-  const totalImages = (epochs - firstEpoch + 1) * trainSet.count;
+  const lastPath = join(outDir, LAST_CHECKPOINT);
+  const runInfo = (epoch: number, ep: EpochProgress | null): RunInfo => ({
+    model: modelName, model_sha256: modelHash, epoch, global_step: globalStep, seed, optimizer, lr, batch,
+    train_images: trainSet.count, test_images: testSet.count, limit_train: limitTrain ?? null, limit_test: limitTest ?? null,
+    class_names: classNames, progress: ep,
+  });
+  const save = async (path: string, run: RunInfo) => {
+    runDir!.lock.assertOwned();
+    await writing(path, () => writeCheckpoint(path, c.params, current(), run));
+  };
+  const totalImages = (epochs - firstEpoch + 1) * trainSet.count - (resumed?.progress?.seen ?? 0);
   const header =
     `training ${modelName} on ${trainSet.count} images (${dataDir}) for ${epochs} epoch${epochs === 1 ? "" : "s"}` +
-    `${resumed ? ` from epoch ${resumed.epoch} (${opts.resume})` : ""}: ${optimizer}, lr ${lr}, batch ${batch}, seed ${seed}; ` +
-    `${stepsPerEpoch} steps an epoch; compiled in ${compileSeconds.toFixed(1)} s`;
-  progress.log(header);
+    `${resumed ? ` from ${resumed.progress ? `step ${resumed.progress.step} of epoch ${firstEpoch}` : `epoch ${resumed.epoch}`} (${opts.resume})` : ""}: ` +
+    `${optimizer}, lr ${lr}, batch ${batch}, seed ${seed}; ${stepsPerEpoch} steps an epoch; compiled in ${compileSeconds.toFixed(1)} s`;
+  note(header);
+  if (opts.handleSignals) held.trap = trapSignals({ note, onAbort: () => runDir?.lock.release() });
+  const stops = [opts.stop, held.trap?.signal];
+  const result = (interrupted: Interruption | null): TrainResult => {
+    const final = history[history.length - 1];
+    return {
+      epochs: final?.epoch ?? 0,
+      steps: globalStep,
+      images: trainedImages,
+      train_seconds: loopSeconds,
+      images_per_s: trainedImages / loopSeconds,
+      step_images_per_s: trainedImages / stepSeconds,
+      train_loss: final?.train_loss ?? NaN,
+      test_loss: final?.test_loss ?? NaN,
+      test_accuracy: final?.test_accuracy ?? NaN,
+      checkpoint,
+      report: reportPath,
+      out_dir: outDir,
+      optimizer, lr, batch, seed,
+      resumed_from: opts.resume ?? null,
+      history,
+      confusion: lastEval?.confusion ?? [],
+      class_names: classNames,
+      values: current(),
+      interrupted,
+    };
+  };
 
+  let doneImages = 0;
   for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
     const perm = epochPermutation(trainSet.count, seed, epoch);
-    let lossSum = 0, seen = 0, correct = 0;
-    const curve: number[] = [];
-    let winSum = 0, winSteps = 0;
+    const ep = epoch === firstEpoch && resumed?.progress ? structuredClone(resumed.progress) : EMPTY_PROGRESS();
+    const seenBefore = ep.seen;
     const epochStart = performance.now();
     progress.reset();
-    for (let s = 0; s < stepsPerEpoch; s++) {
+    let stopped: string | null = null;
+    for (let s = ep.step; s < stepsPerEpoch; s++) {
       const start = s * batch;
       const n = Math.min(batch, trainSet.count - start);
       // Feed the batch.
@@ -391,53 +495,61 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         progress.clear();
         throw new LiftError(`the loss became ${loss} at step ${globalStep} (epoch ${epoch}); try a smaller --lr (now ${lr})`);
       }
-      lossSum += loss * n;
-      seen += n;
-      winSum += loss;
-      winSteps++;
-      if (winSteps === window || s === stepsPerEpoch - 1) {
-        curve.push(winSum / winSteps);
-        winSum = 0;
-        winSteps = 0;
+      ep.step = s + 1;
+      ep.loss_sum += loss * n;
+      ep.seen += n;
+      ep.win_sum += loss;
+      ep.win_steps++;
+      if (ep.win_steps === window || s === stepsPerEpoch - 1) {
+        ep.curve.push(ep.win_sum / ep.win_steps);
+        ep.win_sum = 0;
+        ep.win_steps = 0;
       }
       for (let i = 0; i < n; i++) {
         let best = 0;
         for (let j = 1; j < k; j++) if (logitsFull[i * k + j]! > logitsFull[i * k + best]!) best = j;
-        if (labelsFull[i * k + best] === 1) correct++;
+        if (labelsFull[i * k + best] === 1) ep.correct++;
       }
       const elapsed = (performance.now() - epochStart) / 1000;
-      const rate = seen / Math.max(elapsed, 1e-9);
-      const doneImages = (epoch - firstEpoch) * trainSet.count + seen;
+      const rate = (ep.seen - seenBefore) / Math.max(elapsed, 1e-9);
       progress.update({
-        epoch, epochs, stepInEpoch: s + 1, stepsPerEpoch, globalStep, imagesPerSecond: rate, loss: lossSum / seen,
-        etaSeconds: (totalImages - doneImages) / rate,
+        epoch, epochs, stepInEpoch: s + 1, stepsPerEpoch, globalStep, imagesPerSecond: rate, loss: ep.loss_sum / ep.seen,
+        etaSeconds: (totalImages - doneImages - (ep.seen - seenBefore)) / rate,
       }, s === stepsPerEpoch - 1 && sink?.isTTY === true);
+      stopped = await stopPoint(stops);
+      if (stopped && s < stepsPerEpoch - 1) break;
     }
     const epochSeconds = (performance.now() - epochStart) / 1000;
     loopSeconds += epochSeconds;
-    trainedImages += seen;
+    trainedImages += ep.seen - seenBefore;
+    doneImages += ep.seen - seenBefore;
+    if (stopped && ep.step < stepsPerEpoch) {
+      // Mid-epoch: last.safetensors gets the state and the epoch's running figures.
+      progress.clear();
+      if (writeCheckpoints) {
+        await save(lastPath, runInfo(epoch - 1, ep));
+        checkpoint = lastPath;
+      }
+      return result({ reason: stopped, checkpoint: writeCheckpoints ? lastPath : null, epoch, step_in_epoch: ep.step, steps_per_epoch: stepsPerEpoch, global_step: globalStep });
+    }
 
     lastEval = evaluate(infer, c, paramsNow(), testSet, opts.evalBatch);
-    history.push({
-      epoch, step: globalStep, train_loss: lossSum / seen, train_accuracy: correct / seen,
-      test_loss: lastEval.loss, test_accuracy: lastEval.accuracy, curve, window,
-    });
-    const run: RunInfo = {
-      model: modelName, model_sha256: modelHash, epoch, global_step: globalStep, seed, optimizer, lr, batch,
-      train_images: trainSet.count, test_images: testSet.count, limit_train: limitTrain ?? null, limit_test: limitTest ?? null,
-      class_names: classNames, history,
+    const record: EpochRecord = {
+      epoch, step: globalStep, train_loss: ep.loss_sum / ep.seen, train_accuracy: ep.correct / ep.seen,
+      test_loss: lastEval.loss, test_accuracy: lastEval.accuracy, curve: ep.curve, window,
     };
-    const epochPath = join(outDir, `epoch-${epoch}.safetensors`);
+    history.push(record);
+    const epochPath = epochFile(outDir, epoch);
     progress.log(
-      `epoch ${epoch}/${epochs}: train loss ${(lossSum / seen).toFixed(4)}, accuracy ${(100 * correct / seen).toFixed(2)}%` +
+      `epoch ${epoch}/${epochs}: train loss ${record.train_loss.toFixed(4)}, accuracy ${(100 * record.train_accuracy).toFixed(2)}%` +
         ` | test loss ${lastEval.loss.toFixed(4)}, accuracy ${(100 * lastEval.accuracy).toFixed(2)}%` +
-        ` | ${Math.round(seen / epochSeconds)} images/s, ${formatDuration(epochSeconds)}` +
+        ` | ${Math.round((ep.seen - seenBefore) / epochSeconds)} images/s, ${formatDuration(epochSeconds)}` +
         (writeCheckpoints ? ` | saving ${epochPath}` : ""),
     );
+    if (runDir) await writing(join(outDir, HISTORY_FILE), () => runDir.appendHistory(record));
     if (writeCheckpoints) {
-      await writing(epochPath, () => writeCheckpoint(epochPath, c.params, current(), run));
-      const lastPath = join(outDir, "last.safetensors");
-      await writing(lastPath, () => writeCheckpoint(lastPath, c.params, current(), run));
+      await save(epochPath, runInfo(epoch, null));
+      await save(lastPath, runInfo(epoch, null));
       checkpoint = epochPath;
     }
     if (writeReport) {
@@ -457,31 +569,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         history, classNames, confusion: lastEval.confusion,
         test: testSet, predicted: lastEval.predicted, probability: lastEval.probability,
       });
+      runDir!.lock.assertOwned();
       await writing(reportPath, () => writeFileAtomic(reportPath!, html));
+    }
+    // A signal during the evaluation or the writes: this epoch's checkpoint is the place to resume.
+    const late = stopped ?? (await stopPoint(stops));
+    if (late && epoch < epochs) {
+      return result({ reason: late, checkpoint: writeCheckpoints ? lastPath : null, epoch, step_in_epoch: stepsPerEpoch, steps_per_epoch: stepsPerEpoch, global_step: globalStep });
     }
   }
 
   const final = history[history.length - 1]!;
-  progress.log(`confusion matrix on ${testSet.count} test images after epoch ${final.epoch} (rows: true class, columns: predicted):\n${formatConfusion(lastEval!.confusion, classNames)}`);
-  if (reportPath) progress.log(`report: ${reportPath}`);
-  return {
-    epochs: final.epoch,
-    steps: globalStep,
-    images: trainedImages,
-    train_seconds: loopSeconds,
-    images_per_s: trainedImages / loopSeconds,
-    step_images_per_s: trainedImages / stepSeconds,
-    train_loss: final.train_loss,
-    test_loss: final.test_loss,
-    test_accuracy: final.test_accuracy,
-    checkpoint,
-    report: reportPath,
-    out_dir: outDir,
-    optimizer, lr, batch, seed,
-    resumed_from: opts.resume ?? null,
-    history,
-    confusion: lastEval!.confusion,
-    class_names: classNames,
-    values: current(),
-  };
+  note(`confusion matrix on ${testSet.count} test images after epoch ${final.epoch} (rows: true class, columns: predicted):\n${formatConfusion(lastEval!.confusion, classNames)}`);
+  if (reportPath) note(`report: ${reportPath}`);
+  return result(null);
+
 }

@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ACCEPT_VECTORS, vectorById } from "../vectors/reference.js";
+import { ACCEPT_VECTORS, runnableSource, vectorById } from "../vectors/reference.js";
 import { assertClose, flatten, tolerance } from "../helpers.js";
 
 const BIN = join(process.cwd(), "bin", "lift.js");
@@ -16,7 +16,7 @@ const file = (name: string, text: string) => { const p = join(dir, name); writeF
 for (const dtype of ["f64", "f32"] as const) {
   test(`every reference vector through \`lift run --json --dtype ${dtype}\``, () => {
     for (const v of ACCEPT_VECTORS) {
-      const src = file(`${v.id}.lift`, v.source);
+      const src = file(`${v.id}.lift`, runnableSource(v));
       const inputs = file(`${v.id}.json`, JSON.stringify(v.inputs));
       const r = lift("run", src, "--inputs", inputs, "--json", "--dtype", dtype);
       assert.equal(r.status, 0, `${v.id}: ${r.stderr}`);

@@ -1,7 +1,7 @@
 /**
  * Gradient checks (float64, deterministic): every primitive under several rank configurations, whole
  * models (the mattmazur network, the MNIST CNN, softmax cross-entropy), second-order Hessian–vector products,
- * the broadcast-sum identity of a convolution bias, and the documented tie rules (reference §4.6, §4.9).
+ * the broadcast-sum identity of a convolution bias, and the original tie rule under `(ties full)` (reference §4.6, §4.9).
  *
  * First-order checks compare `dW :: (grad L W)` with central differences of L along random directions
  * (relative error < 1e-6); second-order checks compare `HV :: (grad (Σ G·V) W)` with central differences of
@@ -386,10 +386,11 @@ test("convolution bias: dConv = V and dBias[f] = Σ_ij dConv[f,i,j]; dK, dI, dBi
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// 6. Documented tie rules: a tie sends the full gradient to every tied operand
+// 6. The original tie rule, kept under `(ties full)`: a tie sends the full gradient to every tied operand
+//    (the default, split rule is checked in ties.test.ts)
 
-test("tie rules: relu (0.0 >. A) at A = [0, 2, −3] gives [1, 1, 0]; (reduce 1 >.) of [2, 2, −3] gives [1, 1, 0]", () => {
-  const grad = (src: string, A: number[]) => [...runF64(load(`A :: (in ${A.length})\n${src}\ndA :: (grad L A)\n`), { A: asTensor(A) }, ["dA"]).dA!.data];
+test("(ties full): relu (0.0 >. A) at A = [0, 2, −3] gives [1, 1, 0]; (reduce 1 >.) of [2, 2, −3] gives [1, 1, 0]", () => {
+  const grad = (src: string, A: number[]) => [...runF64(load(`(ties full)\nA :: (in ${A.length})\n${src}\ndA :: (grad L A)\n`), { A: asTensor(A) }, ["dA"]).dA!.data];
   assert.deepEqual(grad("L := ((reduce 1 +) (0.0 >. A))", [0, 2, -3]), [1, 1, 0]);
   assert.deepEqual(grad("relu\"0 := (0.0 >. y)\nL := ((reduce 1 +) (relu A))", [0, 2, -3]), [1, 1, 0]);
   assert.deepEqual(grad("L := ((reduce 1 >.) A)", [2, 2, -3]), [1, 1, 0]);
@@ -400,7 +401,7 @@ test("tie rules: relu (0.0 >. A) at A = [0, 2, −3] gives [1, 1, 0]; (reduce 1 
   assert.deepEqual(grad("L := ((reduce 1 +) ((oblique 1 >.) (((duplicate 2)\"0) A)))", [5, 5]), [2, 2]);
   tally.exact += 6;
   // Both operands of a tied (A >. B) receive the whole gradient.
-  const prog = load("A :: (in 2)\nB :: (in 2)\nL := ((reduce 1 +) (A >. B))\ndA :: (grad L A)\ndB :: (grad L B)\n");
+  const prog = load("(ties full)\nA :: (in 2)\nB :: (in 2)\nL := ((reduce 1 +) (A >. B))\ndA :: (grad L A)\ndB :: (grad L B)\n");
   const out = runF64(prog, { A: asTensor([1, 3]), B: asTensor([1, 2]) }, ["dA", "dB"]);
   assert.deepEqual([...out.dA!.data], [1, 1]);
   assert.deepEqual([...out.dB!.data], [1, 0]);

@@ -2,13 +2,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { load, LiftError } from "../../src/api/index.js";
-import { ACCEPT_VECTORS, REJECT_VECTORS, vectorById } from "../vectors/reference.js";
+import { ACCEPT_VECTORS, REJECT_VECTORS, runnableSource, vectorById } from "../vectors/reference.js";
 import { assertClose, flatten, tolerance } from "../helpers.js";
 
 for (const dtype of ["f64", "f32"] as const) {
   for (const v of ACCEPT_VECTORS) {
     test(`${v.id} ${v.name} (${dtype})`, () => {
-      const out = load({ name: `${v.id}.lift`, text: v.source }).run(v.inputs, { dtype });
+      const out = load({ name: `${v.id}.lift`, text: runnableSource(v) }).run(v.inputs, { dtype });
       for (const [name, want] of Object.entries(v.expected!)) {
         const got = out[name];
         assert.ok(got, `output ${name} missing`);

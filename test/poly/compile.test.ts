@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { load } from "../../src/api/index.js";
 import { compileGraph, type CompileOptions } from "../../src/poly/compile.js";
-import { ACCEPT_VECTORS, vectorById } from "../vectors/reference.js";
+import { ACCEPT_VECTORS, runnableSource, vectorById } from "../vectors/reference.js";
 import { compareT43, MNIST_GRAD, MNIST_MODEL, mnistGradAccumulators, mnistInputs, T43_PROGRAMS } from "../vectors/mnist.js";
 import { randomProgram } from "./random_programs.js";
 import type { Tensor } from "../../src/interp/eval.js";
@@ -36,7 +36,7 @@ function compare(a: Record<string, Tensor>, b: Record<string, Tensor>, rel: numb
 for (const dtype of ["f64", "f32"] as const) {
   test(`reference vectors: compiled C equals the interpreter (${dtype})`, () => {
     for (const v of ACCEPT_VECTORS) {
-      const p = load({ name: `${v.id}.lift`, text: v.source });
+      const p = load({ name: `${v.id}.lift`, text: runnableSource(v) });
       compare(p.run(v.inputs, { dtype }), p.compile({ dtype, name: "vec" }).run(v.inputs), dtype === "f64" ? 1e-9 : 1e-4, v.id);
     }
   });

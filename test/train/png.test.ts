@@ -102,4 +102,9 @@ test("unsupported or damaged files are refused with a reason", () => {
   fails(withIhdr((h) => { h[9] = 3; }), /palette PNGs are not supported/);
   fails(withIhdr((h) => { h[8] = 16; }), /16-bit PNGs are not supported/);
   fails(withIhdr((h) => { h[12] = 1; }), /interlaced PNGs are not supported/);
+  // Inflation is bounded by the header: a header declaring a huge image is refused before inflating,
+  // and data that inflates past the declared size stops there (cli_faults.test.ts: a 16 MiB bomb).
+  fails(withIhdr((h) => { h.writeUInt32BE(20000, 0); h.writeUInt32BE(20000, 4); }),
+    /^bad\.png: the header declares 20000×20000 pixels \(400020000 bytes of image data\), more than the 256 MiB this decoder accepts$/);
+  fails(withIhdr((h) => { h.writeUInt32BE(2, 0); }), /^bad\.png: the image data inflates to more than the 12 bytes that 2×4 grayscale needs$/);
 });

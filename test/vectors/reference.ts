@@ -911,5 +911,16 @@ export function vectorById(id: string): Vector {
 /** Vectors with expected outputs (T1–T41, T30b). */
 export const ACCEPT_VECTORS: Vector[] = VECTORS.filter((v) => v.reject === undefined);
 
+/**
+ * The vectors whose expected gradients follow the original LiFT's tie rule for max/min (every tied
+ * operand gets the whole gradient). LiFT splits a tie equally unless a program says `(ties full)`.
+ */
+export const FULL_TIE_VECTORS: ReadonlySet<string> = new Set(["T32", "T33"]);
+
+/** The program to run for a vector: its Appendix A text, under `(ties full)` where its figures need it. */
+export function runnableSource(v: Vector): string {
+  return FULL_TIE_VECTORS.has(v.id) ? `(ties full)\n${v.source}` : v.source;
+}
+
 /** Vectors that must be rejected (T44–T52f). */
 export const REJECT_VECTORS: Vector[] = VECTORS.filter((v) => v.reject !== undefined);

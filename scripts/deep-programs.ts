@@ -1,0 +1,62 @@
+/**
+ * Compile-time figures for programs that stress the compiler's traversals (issue 10):
+ *   node dist/scripts/deep-programs.js squaring 16 20 24   repeated squaring V0 := (A + 1), Vi := (V{i-1} * V{i-1})
+ *   node dist/scripts/deep-programs.js chain 1000 10000    a chain Vi := (V{i-1} + (A * W)) with two gradients
+ *     (DEEP_NO_COMPILE=1: parse, check and grad only)
+ * Prints per pass milliseconds, the C size and the statement count, one line per size.
+ */
+import { check } from "../src/core/checker.js";
+import { evaluate } from "../src/interp/eval.js";
+import { parse } from "../src/lang/parser.js";
+import { SourceFile } from "../src/lang/source.js";
+import { compileGraph } from "../src/poly/compile.js";
+
+export function squaring(levels: number): string {
+  const lines = ["A :: (in 16)", "V0 := (A + 1)"];
+  for (let i = 1; i <= levels; i++) lines.push(`V${i} := (V${i - 1} * V${i - 1})`);
+  lines.push(`V${levels} :: (out 16)`);
+  return lines.join("\n") + "\n";
+}
+
+/** n statements V0 := (A + 1), Vi := (V{i-1} + (A * W)): L = Σ V{n-1}, ∂L/∂A = (n−1)·W + 1, ∂L/∂W = (n−1)·A. */
+export function chain(n: number, withGrad: boolean): string {
+  const lines = ["A :: (in 4)", "W :: (in 4)", "V0 := (A + 1)"];
+  for (let i = 1; i < n; i++) lines.push(`V${i} := (V${i - 1} + (A * W))`);
+  lines.push(`L := ((reduce 1 +) V${n - 1})`, "L :: (out)");
+  if (withGrad) lines.push("dA :: (grad L A)", "dA :: (out 4)", "dW :: (grad L W)", "dW :: (out 4)");
+  return lines.join("\n") + "\n";
+}
+
+function measure(label: string, text: string, compile: boolean): void {
+  const t0 = performance.now();
+  const program = parse(new SourceFile(`${label}.lift`, text));
+  const t1 = performance.now();
+  const g = check(program);
+  const t2 = performance.now();
+  const fig: Record<string, number | string> = { program: label, statements: program.stmts.length, nodes: g.nodes.length, parse_ms: Math.round(t1 - t0), check_grad_ms: Math.round(t2 - t1) };
+  if (label.startsWith("chain")) {
+    // The interpreter on A = W = 1: dA = (n − 1)·W + 1 = n.
+    const one = { shape: [4], data: Float64Array.of(1, 1, 1, 1) };
+    const inputs = new Map(g.inputs.map((d) => [d.node, one]));
+    const t3 = performance.now();
+    const out = evaluate(g, inputs, new Map(), "f64", [g.names.get("dA")!]);
+    fig.interp_ms = Math.round(performance.now() - t3);
+    fig.dA = out.get(g.names.get("dA")!)!.data[0]!;
+  }
+  if (compile) {
+    const c = compileGraph(g, { dtype: "f32", name: "deep" });
+    for (const p of c.stats.passes) fig[`${p.name}_ms`] = Math.round(p.ms);
+    fig.c_bytes = c.unit.source.length;
+    fig.poly_statements = c.stats.statements;
+    fig.scheduler = c.stats.scheduler;
+  }
+  console.log(JSON.stringify(fig));
+}
+
+const [kind, ...sizes] = process.argv.slice(2);
+const noCompile = process.env.DEEP_NO_COMPILE === "1";
+for (const s of sizes.map(Number)) {
+  if (kind === "squaring") measure(`squaring${s}`, squaring(s), true);
+  else if (kind === "chain") measure(`chain${s}`, chain(s, true), !noCompile);
+  else throw new Error("usage: deep-programs.js squaring|chain N…");
+}

@@ -1,0 +1,41 @@
+/**
+ * Copies of a Graph restricted to what some declarations need. A module's forward and backward
+ * programs are such copies: each declares only the inputs its results depend on, so each entry
+ * point takes exactly those, and appending cotangents and gradients never touches the program's
+ * own graph (whose printed form keys the compile cache).
+ */
+import { shareExterns } from "../core/externs.js";
+import { Graph, type Decl } from "../core/graph.js";
+
+export interface Wanted { name: string; node: number }
+
+/** A new graph holding the ancestors of `outputs` (ids renumbered), declaring them as outputs. */
+export function extract(g: Graph, outputs: readonly Wanted[], gradNames: ReadonlySet<string> = new Set()): Graph {
+  const h = new Graph();
+  shareExterns(g, h);
+  const map = new Map<number, number>();
+  for (const id of g.ancestors(outputs.map((o) => o.node))) {
+    const n = g.node(id);
+    if (n.kind === "input") map.set(id, h.input(n.name, n.shape, n.span));
+    else if (n.kind === "const") map.set(id, h.constant(n.value));
+    else map.set(id, h.prim(n.prim, n.args.map((a) => map.get(a)!), n.params, [...n.levels], n.shape, n.span));
+  }
+  for (const d of g.inputs) {
+    const node = map.get(d.node);
+    if (node === undefined) continue;
+    h.inputs.push({ ...d, node });
+    if (g.params.includes(d.name)) h.params.push(d.name);
+  }
+  const used = new Set(h.inputs.flatMap((d) => d.shape.filter((s): s is string => typeof s === "string")));
+  h.sizes.push(...g.sizes.filter((s) => used.has(s)));
+  for (const [name, id] of g.names) { const m = map.get(id); if (m !== undefined) h.names.set(name, m); }
+  for (const o of outputs) {
+    const decl: Decl = { name: o.name, node: map.get(o.node)!, shape: g.node(o.node).shape };
+    // A gradient is declared as one (so printers and the lowering call it a gradient); its
+    // loss and wrt are not meaningful in the copy and point at the gradient itself.
+    if (gradNames.has(o.name)) h.grads.push({ ...decl, loss: decl.node, wrt: decl.node, firstNode: 0 });
+    else h.outputs.push(decl);
+  }
+  for (const o of outputs) h.names.set(o.name, map.get(o.node)!);
+  return h;
+}
