@@ -74,8 +74,9 @@ test("the LeNet training step builds at every vector width, with and without Ope
   assert.equal(run.status, 0, run.stderr);
   const lines = run.stdout.trim().split("\n");
   // lift train on the same data with the same seed prints these losses (checked by hand: the
-  // driver initialises, shuffles and feeds exactly as src/train/trainer.ts does).
-  assert.equal(lines[0], "epoch 1/3: train loss 1.9062");
+  // driver initialises, shuffles and feeds exactly as src/train/trainer.ts does; 1.9097 since
+  // issue 10 split the gradient of tied maxima: `lift train --data test/data/fashion-small` prints it).
+  assert.equal(lines[0], "epoch 1/3: train loss 1.9097");
   const acc = /^test_accuracy=(0\.\d{4})$/.exec(lines[lines.length - 1]!);
   assert.ok(acc, lines[lines.length - 1]);
   assert.ok(Number(acc[1]) > 0.7, `test accuracy ${acc[1]}`);
