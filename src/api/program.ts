@@ -13,7 +13,6 @@ import { cflags } from "../runtime/native.js";
 import { LiftModule, type ModuleOptions } from "./module.js";
 import { hasExterns, type ExternImpls } from "../core/externs.js";
 import { loadWasm, type WasmModule } from "../runtime/wasm.js";
-import { WASM_VECTOR_BYTES } from "../codegen/wasm.js";
 
 /** Where a compiled program runs: native code through the C compiler (default), or WebAssembly. */
 export type Backend = "c" | "wasm";
@@ -58,7 +57,7 @@ export class LiftProgram {
       throw new LiftError("a program with extern verbs is compiled only as a module: load(text).module({ outputs, wrt }) runs its stages around the externs", undefined, "docs/externs.md");
     if (backend === "wasm") {
       // The wasm dialect of the C printer (src/codegen/wasm.ts): 16-byte vectors, no OpenMP.
-      const { unit } = cachedUnit(this.graph, { vectorBytes: WASM_VECTOR_BYTES, ...opts, dtype, name: opts.name ?? "lift_program" });
+      const { unit } = cachedUnit(this.graph, { ...opts, target: "wasm", dtype, name: opts.name ?? "lift_program" });
       return loadWasm(this.graph, unit, dtype);
     }
     const { unit } = cachedUnit(this.graph, { ...opts, dtype, name: opts.name ?? "lift_program" });

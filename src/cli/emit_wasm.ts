@@ -2,7 +2,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "../api/program.js";
-import { WASM_VECTOR_BYTES } from "../codegen/wasm.js";
 import { compileGraph, type CompileOptions } from "../poly/compile.js";
 import { buildWasm, wasmMeta } from "../runtime/wasm.js";
 import { HOST_FILE, hostSource, loaderSource } from "../runtime/wasm_emit.js";
@@ -19,7 +18,7 @@ in Node or a browser, and DIR/${HOST_FILE}, the runtime it uses. Use:
 export async function emitWasm(files: string[], dir: string, opts: CompileOptions): Promise<number> {
   const program = load(readSources(files));
   const dtype = opts.dtype ?? "f32";
-  const { unit } = compileGraph(program.graph, { vectorBytes: WASM_VECTOR_BYTES, ...opts });
+  const { unit } = compileGraph(program.graph, { ...opts, target: "wasm" });
   const build = buildWasm(unit);
   mkdirSync(dir, { recursive: true });
   const wasmFile = `${unit.name}.wasm`;

@@ -1,306 +1,158 @@
 /**
- * The C printer: a standalone `NAME.h` / `NAME.c` pair in C99. One function takes a struct of
- * restrict pointers and the symbolic sizes, plus a scratch buffer for the intermediates whose
- * size `NAME_scratch_bytes` gives; it allocates nothing. `NAME_ptrs` takes the same as arrays,
- * for FFI callers.
+ * The C unit: a standalone `NAME.h` / `NAME.c` pair in C99 around the body the base printer
+ * (src/codegen/clike.ts) prints in the C dialect. One function takes a struct of restrict
+ * pointers and the symbolic sizes, plus a scratch buffer for the intermediates whose size
+ * `NAME_scratch_bytes` gives; it allocates nothing. `NAME_ptrs` takes the same as arrays, for
+ * FFI callers. The header works from C++ and beside other programs' headers.
  */
-import { PRIMS } from "../core/prims.js";
 import type { Dim } from "../core/shape.js";
 import type { DType } from "../interp/eval.js";
-import type { Access, LExpr, LNode, LoopArray, LoopProgram, VExpr } from "./loop.js";
-import { printKernel, vectorPrelude } from "./kernel_c.js";
-import { cIdent, cIdents, commentText } from "./names.js";
+import { bodyPrinter, wrap } from "./clike.js";
+import { C_DIALECT, type Dialect } from "./dialect.js";
+import type { LNode, LoopArray, LoopProgram } from "./loop.js";
+import { cIdents, commentText } from "./names.js";
 
-export interface CUnit { header: string; source: string; name: string; entry: FlatEntry }
+export interface CUnit { header: string; source: string; name: string; entry: FlatEntry; fields: Record<string, string> }
 /** The FFI entry: an array of buffers (inputs, then outputs), an array of the symbolic sizes, scratch. */
 export interface FlatEntry { symbol: string; buffers: { name: string; role: "input" | "output"; array: string }[]; sizes: string[]; scratchSymbol: string }
 
 const ALIGN = 16; // floats: intermediates start on 64-byte boundaries
-/** Inner iterations below which a parallel loop runs on one thread (a fork costs a few µs). */
-const PARALLEL_WORK = 16384;
+/** min/max with the table's semantics (the second operand wins only when strictly smaller/larger), integer helpers. */
+const HELPERS = [
+  `#define lift_max(a, b) ((b) > (a) ? (b) : (a))`, `#define lift_min(a, b) ((b) < (a) ? (b) : (a))`,
+  `#define lift_imax(a, b) ((a) > (b) ? (a) : (b))`, `#define lift_imin(a, b) ((a) < (b) ? (a) : (b))`,
+  `#define lift_floord(n, d) (((n) < 0) ? -((-(n) + (d) - 1) / (d)) : (n) / (d))`,
+  `#define lift_round_up(n) ((((size_t)(n)) + ${ALIGN - 1}) / ${ALIGN} * ${ALIGN})`,
+];
 
-export function printC(lp: LoopProgram, opts: { name: string; dtype: DType }): CUnit {
-  const name = cIdent(opts.name);
-  const T = opts.dtype === "f32" ? "float" : "double";
-  const fsuf = opts.dtype === "f32" ? "f" : "";
-  const arrays = new Map(lp.arrays.map((a) => [a.name, a]));
+/** Extra header text: a protocol paragraph (the training step's), as comment lines; model text in them already passed through commentText. */
+export interface HeaderNotes { about?: string[] }
+
+export function printC(lp: LoopProgram, opts: { name: string; dtype: DType; notes?: HeaderNotes }, d: Dialect = C_DIALECT): CUnit {
+  const name = opts.name;
+  const T = d.scalar(opts.dtype);
+  const R = d.restrict;
   const ext = [...lp.inputs.map((x) => x.name), ...lp.outputs.map((x) => x.name)];
-  const fieldOf = cIdents([...ext, ...lp.sizes.map((s) => `size_${s}`)]);
-  const sizeVar = (k: number) => `s${k}`;
-  const dimC = (d: Dim): string => (typeof d === "number" ? String(d) : sizeVar(lp.sizes.indexOf(d)));
-  const count = (shape: Dim[]) => (shape.length ? shape.map((d) => (typeof d === "number" ? `${d}L` : dimC(d))).join(" * ") : "1L");
+  // Model names first, so sizes yield to them (a size is named alone, `N`).
+  const fieldOf = cIdents([...ext, ...lp.sizes.map((s): [string, string] => [`size ${s}`, s])]);
+  const sizeField = (s: string) => fieldOf.get(`size ${s}`)!;
+  const buffers = [...lp.inputs.map((x) => ({ ...x, kind: x.role, role: "input" as const })), ...lp.outputs.map((x) => ({ ...x, kind: x.role, role: "output" as const }))];
+  const inputArrays = new Set(buffers.filter((b) => b.role === "input").map((b) => b.array));
+  const body = bodyPrinter(lp, opts.dtype, d, name, (a) => inputArrays.has(a));
+  const count = (shape: Dim[]) => (shape.length ? shape.map((x) => (typeof x === "number" ? `${x}L` : body.dimC(x))).join(" * ") : "1L");
 
   // Intermediates, laid out one after another in the scratch buffer: each starts where the
   // previous one ends, rounded up to 64 bytes.
   const temps = lp.arrays.filter((a) => a.role === "temp");
   const sizes = temps.map((t) => `lift_round_up(${count(t.shape)})`);
   const scratchFloats = sizes.join(" + ") || "0";
-
-  const buffers = [...lp.inputs.map((x) => ({ ...x, kind: x.role, role: "input" as const })), ...lp.outputs.map((x) => ({ ...x, kind: x.role, role: "output" as const }))];
-  const shapeDoc = (a: LoopArray) => `(${a.shape.map((d) => (typeof d === "number" ? d : commentText(d))).join(" ")})`;
-  const sizeArgs = lp.sizes.map((s) => `long ${fieldOf.get(`size_${s}`)}`);
+  const shapeDoc = (a: LoopArray) => `(${a.shape.map((x) => (typeof x === "number" ? x : commentText(x))).join(" ")})`;
+  const arrays = new Map(lp.arrays.map((a) => [a.name, a]));
+  const guard = `LIFT_${name.toUpperCase()}_H`;
 
   const h: string[] = [];
-  h.push(`/* ${name}.h: generated by LiFT. Plain C99; no allocation, no dependency. */`);
-  h.push(`#ifndef LIFT_${name.toUpperCase()}_H`, `#define LIFT_${name.toUpperCase()}_H`, `#include <stddef.h>`, "");
+  h.push(`/* ${name}.h: generated by LiFT. Plain C99 (usable from C++); no allocation, no dependency. */`);
+  h.push(`#ifndef ${guard}`, `#define ${guard}`, `#include <stddef.h>`, ...d.restrictPrelude, ...d.linkage.open, "");
+  const about = opts.notes?.about ?? [];
+  if (about.some((l) => l.includes("*/"))) throw new Error("internal: header notes may not close a comment");
+  if (about.length) h.push(...about.map((l, i) => `${i ? " *" : "/*"} ${l}`), " */", "");
   h.push(`/* Every buffer holds ${T} elements, row-major (J order), shapes below. Symbolic sizes are`);
   h.push(` * fields of the struct and fix the shapes of the buffers that use them. */`);
   h.push(`typedef struct ${name}_args {`);
   for (const b of buffers) {
     const a = arrays.get(b.array)!;
-    h.push(`  ${b.role === "input" ? "const " : ""}${T} *restrict ${fieldOf.get(b.name)}; /* ${b.kind} ${shapeDoc(a)} ${commentText(b.name)} */`);
+    h.push(`  ${b.role === "input" ? "const " : ""}${T} *${R} ${fieldOf.get(b.name)}; /* ${b.kind} ${shapeDoc(a)} ${commentText(b.name)} */`);
   }
-  lp.sizes.forEach((s) => h.push(`  long ${fieldOf.get(`size_${s}`)}; /* symbolic size ${commentText(s)} */`));
+  lp.sizes.forEach((s) => h.push(`  long ${sizeField(s)}; /* symbolic size ${commentText(s)} */`));
   if (!buffers.length && !lp.sizes.length) h.push(`  int unused;`);
   h.push(`} ${name}_args;`, "");
   h.push(`/* Bytes of scratch memory one call needs for its intermediates (${temps.length} arrays). */`);
-  h.push(`size_t ${name}_scratch_bytes(${sizeArgs.join(", ") || "void"});`);
-  h.push(`/* Runs the program. scratch: ${name}_scratch_bytes(...) bytes, aligned for ${T}, or NULL if that is 0. */`);
+  h.push(`size_t ${name}_scratch_bytes(${lp.sizes.map((s) => `long ${sizeField(s)}`).join(", ") || "void"});`);
+  h.push(`/* Runs the program. scratch: ${name}_scratch_bytes(...) bytes, aligned for ${T}, or NULL if that is 0.`);
+  h.push(` * Reentrant: calls on distinct args and scratch may run at once, from any threads. */`);
   h.push(`void ${name}(const ${name}_args *args, void *scratch);`);
   h.push(`/* The same for FFI callers: buffers[] in the struct's order (inputs, then outputs), sizes[] likewise. */`);
-  h.push(`void ${name}_ptrs(void *const *buffers, const long *sizes, void *scratch);`, "", "#endif", "");
+  h.push(`void ${name}_ptrs(void *const *buffers, const long *sizes, void *scratch);`, "", ...d.linkage.close, "", "#endif", "");
 
   const c: string[] = [];
   c.push(`/* ${name}.c: generated by LiFT. */`, `#include <math.h>`, `#include <stddef.h>`, `#include <string.h>`, `#include "${name}.h"`, "");
-  c.push(`#define lift_max(a, b) ((b) > (a) ? (b) : (a))`, `#define lift_min(a, b) ((b) < (a) ? (b) : (a))`);
-  c.push(`#define lift_imax(a, b) ((a) > (b) ? (a) : (b))`, `#define lift_imin(a, b) ((a) < (b) ? (a) : (b))`);
-  c.push(`#define lift_floord(n, d) (((n) < 0) ? -((-(n) + (d) - 1) / (d)) : (n) / (d))`);
-  c.push(`#define lift_round_up(n) ((((size_t)(n)) + ${ALIGN - 1}) / ${ALIGN} * ${ALIGN})`, "");
+  c.push(...HELPERS, "");
+  if (hasKernel(lp)) c.push(...d.vectorPrelude(opts.dtype));
   const known = [...lp.params].filter(([, v]) => typeof v === "number");
-  if (known.length) c.push(`enum { ${known.map(([q, v]) => `${q} = ${v}`).join(", ")} };`, "");
-  const nestAt = c.length; // parallel loop bodies are emitted here, as functions, once known
-  c.push(`size_t ${name}_scratch_bytes(${sizeArgs.join(", ") || "void"}) {`);
-  lp.sizes.forEach((s, k) => c.push(`  const long ${sizeVar(k)} = ${fieldOf.get(`size_${s}`)};`, `  (void)${sizeVar(k)};`));
-  c.push(`  return (${scratchFloats}) * sizeof(${T});`, `}`, "");
+  if (known.length) c.push(...wrap(`enum { ${known.map(([q, v]) => `${q} = ${v}`).join(", ")} };`, "  "), "");
+  const nestAt = c.length; // outlined bodies and kernels go here, once printed
+  c.push(`size_t ${name}_scratch_bytes(${lp.sizes.map((_, k) => `long lift_s${k}`).join(", ") || "void"}) {`);
+  lp.sizes.forEach((_, k) => c.push(`  const long s${k} = lift_s${k};`, `  (void)s${k};`));
+  c.push(...wrap(`  return (${scratchFloats}) * sizeof(${T});`, "      "), `}`, "");
   c.push(`void ${name}(const ${name}_args *args, void *scratch) {`);
-  lp.sizes.forEach((s, k) => c.push(`  const long ${sizeVar(k)} = args->${fieldOf.get(`size_${s}`)};`));
-  for (const b of buffers) c.push(`  ${b.role === "input" ? "const " : ""}${T} *restrict ${b.array} = args->${fieldOf.get(b.name)};`);
-  temps.forEach((t, i) => c.push(`  ${T} *restrict ${t.name} = ${i === 0 ? `(${T} *)scratch` : `${temps[i - 1]!.name} + ${sizes[i - 1]}`};${t.labels.length ? ` /* ${commentText(t.labels.join(" "))} */` : ""}`));
+  lp.sizes.forEach((s, k) => c.push(`  const long s${k} = args->${sizeField(s)};`));
+  for (const b of buffers) c.push(`  ${b.role === "input" ? "const " : ""}${T} *${R} ${b.array} = args->${fieldOf.get(b.name)};`);
+  temps.forEach((t, i) => c.push(`  ${T} *${R} ${t.name} = ${i === 0 ? `(${T} *)scratch` : `${temps[i - 1]!.name} + ${sizes[i - 1]}`};${t.labels.length ? ` /* ${commentText(t.labels.join(" "))} */` : ""}`));
   if (!temps.length) c.push(`  (void)scratch;`);
-  for (const t of temps) if (t.interior) c.push(...zeroBorder(t, T, dimC));
-  lp.sizes.forEach((_, k) => c.push(`  (void)${sizeVar(k)};`));
-
-  const flat = (a: Access): string => {
-    const arr = arrays.get(a.array);
-    if (!arr) throw new Error(`internal: unknown array ${a.array}`);
-    if (a.index.length !== arr.shape.length) throw new Error(`internal: ${a.array} indexed with ${a.index.length} of ${arr.shape.length}`);
-    let e = "";
-    a.index.forEach((ix, i) => { e = i === 0 ? int(ix) : `(${e}) * ${dimC(arr.shape[i]!)} + ${int(ix)}`; });
-    return `${a.array}[${e || "0"}]`;
-  };
-  const val = (v: VExpr): string => {
-    switch (v.k) {
-      case "read": return flat(v.at);
-      case "const": return constant(v.v, opts.dtype);
-      case "call": {
-        const entry = PRIMS[v.op];
-        const args = v.args.map(val);
-        if (entry.kind === "map") return entry.c(args[0]!, fsuf);
-        if (v.op === "<.") return `lift_min(${args[0]}, ${args[1]})`;
-        if (v.op === ">.") return `lift_max(${args[0]}, ${args[1]})`;
-        if (v.op === "==") return `((${T})((${args[0]}) == (${args[1]})))`;
-        if (v.op === "**") return `pow${fsuf}(${args[0]}, ${args[1]})`;
-        if (v.op === "ypow") return `((${args[1]}) == 0 ? (${T})0 : (${args[1]}) * pow${fsuf}(${args[0]}, (${args[1]}) - 1))`;
-        if (v.op === "xlogy") return `((${args[0]}) == 0 ? (${T})0 : (${args[0]}) * log${fsuf}(${args[1]}))`;
-        return entry.c(args[0]!, args[1]!);
-      }
-    }
-  };
-  const stmt = (n: Extract<LNode, { k: "stmt" }>): string => {
-    const target = flat(n.target);
-    const value = val(n.value);
-    if (n.kind !== "update") return `${target} = ${value};`;
-    if (n.op === "+") return `${target} += ${value};`;
-    return `${target} = ${n.op === ">." ? "lift_max" : "lift_min"}(${target}, ${value});`;
-  };
-  // An innermost loop that only adds into one element (a dot product, a weight gradient) runs on
-  // a local accumulator, which the C compiler keeps in a register instead of storing every step.
-  // (Vectorising these short sums with an OpenMP simd reduction measured slower.)
-  const reduction = (n: Extract<LNode, { k: "for" }>): Extract<LNode, { k: "stmt" }> | undefined => {
-    const body = n.body.k === "block" && n.body.items.length === 1 ? n.body.items[0]! : n.body;
-    if (body.k !== "stmt" || body.kind !== "update" || body.op !== "+") return undefined;
-    if (body.target.index.some((e) => mentions(e, n.it))) return undefined;
-    if (readsArray(body.value, body.target.array)) return undefined;
-    return body;
-  };
-  // --- accurate sums (issue 10): the accumulator is a double for f32, and it is hoisted over a
-  // perfect nest of loops that all add into one element (e.g. a bias gradient's sum over batch and
-  // positions), so such a sum is rounded to f32 once, whatever its length.
-  const ACC = T === "float" ? "double" : T;
-  const reductionNest = (n: Extract<LNode, { k: "for" }>): { loops: Extract<LNode, { k: "for" }>[]; stmt: Extract<LNode, { k: "stmt" }> } | undefined => {
-    const loops = [n];
-    for (;;) {
-      const last = loops[loops.length - 1]!;
-      const inner = last.body.k === "block" && last.body.items.length === 1 ? last.body.items[0]! : last.body;
-      if (inner.k !== "for" || inner.parallel) break;
-      loops.push(inner);
-    }
-    const stmt = reduction(loops[loops.length - 1]!);
-    if (!stmt || loops.some((l) => stmt.target.index.some((e) => mentions(e, l.it)))) return undefined;
-    return { loops, stmt };
-  };
-  // A parallel loop's body becomes a function of its own with restrict pointer parameters: GCC
-  // outlines OpenMP loop bodies and would otherwise lose restrict, and with it vectorisation.
-  const nests: string[] = [];
-  let kernels = 0;
-  const inputArrays = new Set(buffers.filter((b) => b.role === "input").map((b) => b.array));
-  const outlined = (n: Extract<LNode, { k: "for" }>, ind: string, out: string[]): void => {
-    const k = nests.length;
-    const ids = new Set<string>(), bound = new Set<string>(), used = new Set<string>();
-    collect(n.body, ids, bound, used);
-    // Enclosing iterators and symbolic sizes are passed; known sizes are enum constants.
-    const longs = [...ids].filter((x) => !bound.has(x) && x !== n.it && typeof lp.params.get(x) !== "number").sort();
-    const arrs = [...used].sort();
-    const params = [`long ${n.it}`, ...longs.map((x) => `long ${x}`), ...arrs.map((a) => `${inputArrays.has(a) ? "const " : ""}${T} *restrict ${a}`)];
-    const body: string[] = [`static void ${name}_nest${k}(${params.join(", ")}) {`];
-    emit(n.body, "  ", body);
-    body.push(`}`, "");
-    nests.push(body.join("\n"));
-    // Threads only where there is enough work: the loop's trip count times a static estimate of
-    // its body (a batch of 1 would otherwise fork for a few hundred operations).
-    const trips = tripCount(n);
-    const work = estimate(n.body);
-    out.push(`${ind}#ifdef _OPENMP`);
-    out.push(`${ind}#pragma omp parallel for${trips ? ` if((${trips}) * ${work}L >= ${PARALLEL_WORK}L)` : ""}`);
-    out.push(`${ind}#endif`);
-    out.push(`${ind}for (long ${n.it} = ${int(n.init)}; ${int(n.cond)}; ${n.it} += ${int(n.inc)})`);
-    out.push(`${ind}  ${name}_nest${k}(${[n.it, ...longs, ...arrs].join(", ")});`);
-  };
-  const emit = (n: LNode, ind: string, out: string[] = c): void => {
-    switch (n.k) {
-      case "block": n.items.forEach((x) => emit(x, ind, out)); return;
-      case "stmt": out.push(`${ind}${stmt(n)}`); return;
-      case "kernel": {
-        if (!kernels) nests.push(...vectorPrelude(T, n.plan.lanes));
-        const kc = printKernel(n.plan, `${name}_kernel${kernels++}`, T, PARALLEL_WORK);
-        nests.push(kc.source);
-        out.push(`${ind}${kc.call}`);
-        return;
-      }
-      case "if":
-        out.push(`${ind}if (${int(n.cond)}) {`); emit(n.then, ind + "  ", out);
-        if (n.else) { out.push(`${ind}} else {`); emit(n.else, ind + "  ", out); }
-        out.push(`${ind}}`); return;
-      case "for": {
-        if (n.parallel) { outlined(n, ind, out); return; }
-        const red = reductionNest(n);
-        if (red) {
-          const target = flat(red.stmt.target);
-          out.push(`${ind}{`, `${ind}  ${ACC} lift_acc = ${target};`);
-          red.loops.forEach((l, k) => out.push(`${ind}  ${"  ".repeat(k)}for (long ${l.it} = ${int(l.init)}; ${int(l.cond)}; ${l.it} += ${int(l.inc)})`));
-          out.push(`${ind}  ${"  ".repeat(red.loops.length)}lift_acc += ${val(red.stmt.value)};`, `${ind}  ${target} = (${T})lift_acc;`, `${ind}}`);
-          return;
-        }
-        out.push(`${ind}for (long ${n.it} = ${int(n.init)}; ${int(n.cond)}; ${n.it} += ${int(n.inc)}) {`);
-        emit(n.body, ind + "  ", out);
-        out.push(`${ind}}`); return;
-      }
-    }
-  };
-  emit(lp.body, "  ");
-  c.splice(nestAt, 0, ...nests);
+  for (const t of temps) if (t.interior) c.push(...zeroBorder(t, T, body.dimC));
+  lp.sizes.forEach((_, k) => c.push(`  (void)s${k};`));
+  const top = lp.body.k === "block" ? lp.body.items : [lp.body];
+  for (const n of top) {
+    const what = writes(n, arrays, lp);
+    if (what.length) c.push(`  /* ${commentText(what.join(", "))} */`);
+    body.node(n, "  ", c);
+  }
+  c.splice(nestAt, 0, ...body.support);
+  const kept = withoutUnusedHelpers(c).filter((l, i, all) => l !== "" || all[i - 1] !== "");
+  c.length = 0;
+  c.push(...kept);
   c.push(`}`, "");
   c.push(`void ${name}_ptrs(void *const *buffers, const long *sizes, void *scratch) {`);
   const init = [...buffers.map((b, i) => `(${b.role === "input" ? "const " : ""}${T} *)buffers[${i}]`), ...lp.sizes.map((_, k) => `sizes[${k}]`)];
-  c.push(`  const ${name}_args a = { ${init.join(", ") || "0"} };`, `  (void)buffers; (void)sizes;`, `  ${name}(&a, scratch);`, `}`, "");
+  c.push(...wrap(`  const ${name}_args a = { ${init.join(", ") || "0"} };`, "      "), `  (void)buffers; (void)sizes;`, `  ${name}(&a, scratch);`, `}`, "");
   return {
-    name, header: h.join("\n"), source: c.join("\n"),
+    name, header: h.join("\n"), source: c.join("\n"), fields: Object.fromEntries([...ext.map((e) => [e, fieldOf.get(e)!]), ...lp.sizes.map((s) => [s, sizeField(s)])]),
     entry: { symbol: `${name}_ptrs`, buffers: buffers.map((b) => ({ name: b.name, role: b.role, array: b.array })), sizes: lp.sizes, scratchSymbol: `${name}_scratch_bytes` },
   };
 }
 
-/** A float constant that reads back exactly in the chosen precision (the shortest such decimal). */
-export function constant(v: number, dtype: DType): string {
-  if (Number.isNaN(v)) return "NAN";
-  if (!Number.isFinite(v)) return v > 0 ? "INFINITY" : "(-INFINITY)";
-  let s = String(v);
-  if (dtype === "f32") {
-    const f = Math.fround(v);
-    for (let p = 1; p <= 9; p++) { const t = Number(f.toPrecision(p)); if (Math.fround(t) === f) { s = String(t); break; } }
-  }
-  if (!/[.e]/.test(s)) s += ".0";
-  return `(${s}${dtype === "f32" ? "f" : ""})`;
-}
-
-/** Integer index expressions with isl's semantics (fdiv_q rounds toward −∞). */
-export function int(e: LExpr): string {
-  switch (e.k) {
-    case "int": return e.v < 0 ? `(${e.v})` : String(e.v);
-    case "id": return e.name;
-    case "op": {
-      const a = e.args.map(int);
-      switch (e.op) {
-        case "add": return `(${a[0]} + ${a[1]})`;
-        case "sub": return `(${a[0]} - ${a[1]})`;
-        case "mul": return `(${a[0]} * ${a[1]})`;
-        case "minus": return `(-${a[0]})`;
-        case "div": case "pdiv_q": return `(${a[0]} / ${a[1]})`;
-        case "fdiv_q": return `lift_floord(${a[0]}, ${a[1]})`;
-        case "pdiv_r": case "zdiv_r": return `(${a[0]} % ${a[1]})`;
-        case "max": return a.slice(1).reduce((x, y) => `lift_imax(${x}, ${y})`, a[0]!);
-        case "min": return a.slice(1).reduce((x, y) => `lift_imin(${x}, ${y})`, a[0]!);
-        case "cond": case "select": return `(${a[0]} ? ${a[1]} : ${a[2]})`;
-        case "and": case "and_then": return `(${a[0]} && ${a[1]})`;
-        case "or": case "or_else": return `(${a[0]} || ${a[1]})`;
-        case "eq": return `${a[0]} == ${a[1]}`;
-        case "le": return `${a[0]} <= ${a[1]}`;
-        case "lt": return `${a[0]} < ${a[1]}`;
-        case "ge": return `${a[0]} >= ${a[1]}`;
-        case "gt": return `${a[0]} > ${a[1]}`;
-      }
+/**
+ * The lines without the helpers (`#define lift_x(` or `LIFT_HELPER … lift_x(`) that nothing
+ * calls, repeated until none is left: clang warns of unused static inline functions and macros.
+ */
+function withoutUnusedHelpers(lines: string[]): string[] {
+  const def = (l: string) => { const m = /^#define (lift_\w+)\(|^(?:static inline|LIFT_HELPER) [\w ]+? \*?(lift_\w+)\(/.exec(l); return m ? (m[1] ?? m[2])! : undefined; };
+  for (;;) {
+    const text = lines.join("\n");
+    const defs = new Map<string, number>();
+    for (const l of lines) { const n = def(l); if (n) defs.set(n, (defs.get(n) ?? 0) + 1); }
+    const unused = new Set([...defs].filter(([n, k]) => text.split(`${n}(`).length - 1 === k).map(([n]) => n));
+    if (!unused.size) return lines;
+    // A definition spans its line, or up to the `}` that closes it.
+    const out: string[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const n = def(lines[i]!);
+      if (!n || !unused.has(n)) { out.push(lines[i]!); continue; }
+      if (!lines[i]!.startsWith("#") && !lines[i]!.endsWith("}")) while (lines[i] !== "}") i++;
     }
+    lines = out;
   }
 }
 
-function mentions(e: LExpr, name: string): boolean {
-  return e.k === "id" ? e.name === name : e.k === "op" ? e.args.some((a) => mentions(a, name)) : false;
+function hasKernel(lp: LoopProgram): boolean {
+  const walk = (n: LNode): boolean => n.k === "kernel" || (n.k === "block" && n.items.some(walk)) || (n.k === "for" && walk(n.body)) || (n.k === "if" && (walk(n.then) || (!!n.else && walk(n.else))));
+  return walk(lp.body) || lp.functions.some((f) => walk(f.body));
 }
 
-function readsArray(v: VExpr, array: string): boolean {
-  return v.k === "read" ? v.at.array === array : v.k === "call" ? v.args.some((a) => readsArray(a, array)) : false;
-}
-
-/** Identifiers an AST mentions, those its loops bind, and the arrays it touches. */
-function collect(n: LNode, ids: Set<string>, bound: Set<string>, arrays: Set<string>): void {
-  const ex = (e: LExpr): void => { if (e.k === "id") ids.add(e.name); else if (e.k === "op") e.args.forEach(ex); };
-  const val = (v: VExpr): void => { if (v.k === "read") { arrays.add(v.at.array); v.at.index.forEach(ex); } else if (v.k === "call") v.args.forEach(val); };
-  switch (n.k) {
-    case "block": n.items.forEach((x) => collect(x, ids, bound, arrays)); return;
-    case "if": ex(n.cond); collect(n.then, ids, bound, arrays); if (n.else) collect(n.else, ids, bound, arrays); return;
-    case "for": bound.add(n.it); ex(n.init); ex(n.cond); ex(n.inc); collect(n.body, ids, bound, arrays); return;
-    case "stmt": arrays.add(n.target.array); n.target.index.forEach(ex); val(n.value); return;
-    case "kernel":
-      for (const o of [n.plan.z, n.plan.a, n.plan.b]) arrays.add(o.array);
-      for (const it of n.plan.iters) if (typeof it.extent === "string") ids.add(it.extent);
-      return;
-  }
-}
-
-/** `hi - lo + 1` as C, for a loop `for (it = lo; it <= hi | it < hi; it += 1)`; undefined otherwise. */
-function tripCount(n: Extract<LNode, { k: "for" }>): string | undefined {
-  const c = n.cond;
-  if (c.k !== "op" || n.inc.k !== "int" || n.inc.v !== 1) return undefined;
-  const [l, r] = c.args;
-  if (l?.k !== "id" || l.name !== n.it || !r) return undefined;
-  if (c.op === "le") return `${int(r)} - ${int(n.init)} + 1`;
-  if (c.op === "lt") return `${int(r)} - ${int(n.init)}`;
-  return undefined;
-}
-
-/** A static estimate of the iterations a loop body runs: constant trip counts multiplied, 8 where not constant. */
-function estimate(n: LNode): number {
-  switch (n.k) {
-    case "stmt": return 1;
-    case "kernel": return n.plan.iters.reduce((a, it) => a * (typeof it.extent === "number" ? it.extent : 8), 1);
-    case "block": return n.items.reduce((a, x) => a + estimate(x), 0);
-    case "if": return Math.max(estimate(n.then), n.else ? estimate(n.else) : 0);
-    case "for": {
-      const hi = n.cond.k === "op" ? n.cond.args[1] : undefined;
-      const known = n.init.k === "int" && hi?.k === "int" && n.cond.k === "op" && (n.cond.op === "le" || n.cond.op === "lt");
-      const trips = known ? hi.v - (n.init as { v: number }).v + ((n.cond as { op: string }).op === "le" ? 1 : 0) : 8;
-      return Math.max(1, trips) * estimate(n.body);
-    }
-  }
+/** The program's names for the arrays a top-level nest writes (the formulas it computes). */
+function writes(n: LNode, arrays: Map<string, LoopArray>, lp: LoopProgram): string[] {
+  const out = new Set<string>();
+  const walk = (x: LNode): void => {
+    const add = (a: string) => { const arr = arrays.get(a); out.add(`${arr?.labels[0] ?? "an intermediate"}${arr?.origin ? ` (${arr.origin})` : ""}`); };
+    if (x.k === "stmt" || x.k === "accumulate") add(x.target.array);
+    else if (x.k === "kernel") add(x.plan.z.array);
+    else if (x.k === "block") x.items.forEach(walk);
+    else if (x.k === "for") walk(x.body);
+    else if (x.k === "call") walk(lp.functions[x.fn]!.body);
+    else if (x.k === "if") { walk(x.then); if (x.else) walk(x.else); }
+  };
+  walk(n);
+  return [...out];
 }
 
 /**
@@ -316,8 +168,8 @@ function zeroBorder(a: LoopArray, T: string, dimC: (d: Dim) => string): string[]
   const bordered = (from: number) => a.shape.slice(from).some((_, k) => before(from + k) > 0 || after(from + k) > 0);
   const walk = (d: number, base: string, ind: string): void => {
     const st = stride(d), end = `${lo[d]}L + ${dimC(inner[d]!)}`;
-    if (before(d)) out.push(`${ind}memset(${a.name} + ${base}, 0, (size_t)(${before(d)}L * ${st}) * sizeof(${T}));`);
-    if (after(d)) out.push(`${ind}memset(${a.name} + ${base} + (${end}) * ${st}, 0, (size_t)(${after(d)}L * ${st}) * sizeof(${T}));`);
+    if (before(d)) out.push(...wrap(`${ind}memset(${a.name} + ${base}, 0, (size_t)(${before(d)}L * ${st}) * sizeof(${T}));`, ind + "    "));
+    if (after(d)) out.push(...wrap(`${ind}memset(${a.name} + ${base} + (${end}) * ${st}, 0, (size_t)(${after(d)}L * ${st}) * sizeof(${T}));`, ind + "    "));
     if (d + 1 < a.shape.length && bordered(d + 1)) {
       const it = `z${d}`;
       out.push(`${ind}for (long ${it} = ${lo[d]}; ${it} < ${end}; ${it}++) {`);

@@ -15,11 +15,20 @@ export interface Access { array: string; index: LExpr[] }
 export type VExpr = { k: "read"; at: Access } | { k: "const"; v: number } | { k: "call"; op: DyadName | MapName; args: VExpr[] };
 
 export type LNode =
-  | { k: "for"; it: string; init: LExpr; cond: LExpr; inc: LExpr; body: LNode; parallel: boolean }
+  /** `when`: the condition under which a parallel loop is worth threads (set by the outline pass). */
+  | { k: "for"; it: string; init: LExpr; cond: LExpr; inc: LExpr; body: LNode; parallel: boolean; when?: LExpr }
   | { k: "if"; cond: LExpr; then: LNode; else?: LNode }
   | { k: "block"; items: LNode[] }
   | { k: "stmt"; name: string; kind: "def" | "init" | "update"; op?: ReduceOp; target: Access; value: VExpr }
-  | { k: "kernel"; name: string; plan: KernelPlan };
+  | { k: "kernel"; name: string; plan: KernelPlan }
+  /** A loop that only adds into one element, run on a local accumulator (src/codegen/passes.ts). */
+  /** A perfect nest of loops (outermost first) that only adds `value` into one element, on a local accumulator. */
+  | { k: "accumulate"; target: Access; loops: { it: string; init: LExpr; cond: LExpr; inc: LExpr }[]; value: VExpr }
+  /** A call of an outlined function (LoopProgram.functions): its first parameters are `longs`, then `arrays`. */
+  | { k: "call"; fn: number };
+
+/** A loop body made a function of its own (src/codegen/passes.ts): integer parameters, then arrays. */
+export interface LFunction { longs: string[]; arrays: string[]; body: LNode }
 
 /**
  * A recognised contraction `z += a * b` over a box (src/poly/kernels.ts): iterator roles and, per
@@ -35,11 +44,18 @@ export interface KernelPlan {
   z: KernelOperand;
   a: KernelOperand;
   b: KernelOperand;
+  /** One tile plan per vector width the emitted code may be compiled for (the printer picks by `#if`). */
+  variants: KernelVariant[];
+  /** The reduction iterator the driver splits into chunks, and the chunk's length. */
+  chunk?: { iter: string; size: number };
+}
+export interface KernelVariant {
+  /** Vector bytes (0: no vector extensions, one element per vector); elements per vector. */
+  bytes: number;
+  lanes: number;
   /** Register block along r, and along r2 (1 when there is none). */
   block: number;
   block2: number;
-  /** Elements per vector register. */
-  lanes: number;
   /** Whole vectors may be read past v's extent (into zero padding); else the last one is partial. */
   overread: boolean;
 }
@@ -49,6 +65,8 @@ export type BufferRole = "input" | "parameter" | "output" | "gradient";
 
 export interface LoopArray {
   name: string; shape: Dim[]; role: "input" | "output" | "temp"; labels: string[];
+  /** `file:line` of the formula the array holds, for comments. */
+  origin?: string;
   /** The values' region when the array has a zero border (read by kernels); the border is the printer's to zero. */
   interior?: { lo: number[]; shape: Dim[] };
 }
@@ -62,6 +80,8 @@ export interface LoopProgram {
   inputs: { name: string; array: string; role: BufferRole }[];
   outputs: { name: string; array: string; role: BufferRole }[];
   body: LNode;
+  /** Functions outlined from the body, called by `call` nodes. */
+  functions: LFunction[];
 }
 
 /** Number of `for` nodes and of top-level loop nests, for --stats. */

@@ -1,9 +1,12 @@
 /**
- * WebAssembly as a dialect of the C printer: the printed C is unchanged, and this file holds what
- * differs for clang's wasm32 target, so it can become a dialect of the C-like printer base later.
+ * WebAssembly as a dialect of the C-like printer base (src/codegen/dialect.ts): C that clang
+ * compiles for wasm32, and what that build needs around it.
  *
- * * Vectors: 16 bytes (SIMD128), so kernels get 4 lanes of f32 or 2 of f64 (`WASM_VECTOR_BYTES`).
- * * No OpenMP: the parallel loops stay plain loops (`#ifdef _OPENMP` is never defined).
+ * * Vectors: 16 bytes (SIMD128). The C dialect's prelude already chooses `LIFT_VBYTES` 16 from
+ *   `__wasm_simd128__` (clang defines it under `-msimd128`), so kernels get the 16-byte tiles
+ *   (4 lanes of f32, 2 of f64) of src/poly/kernels.ts; this dialect pins it (`-DLIFT_VBYTES`
+ *   still overrides).
+ * * No OpenMP: parallel loops print no pragma (their bodies stay outlined functions).
  * * No libc: a freestanding `math.h` and `string.h` (below). `memcpy`/`memset` are clang builtins,
  *   lowered to `memory.copy`/`memory.fill` under `-mbulk-memory`; `sqrt`, `fabs`, `fmin`, `fmax`,
  *   `floor` are builtins with their own wasm instructions. `exp`, `log` and `pow` (f32 and f64)
@@ -17,10 +20,21 @@
  * corners: pow(1, NaN) and pow(−1, ±∞) are NaN in JavaScript and 1 in C; the interpreter (also
  * Math.pow) agrees with the wasm build there.
  */
+import { C_DIALECT, type Dialect } from "./dialect.js";
 
 export const WASM_VECTOR_BYTES = 16;
 
-/** The maths functions the generated C may call that wasm has no instruction for: the imports. */
+export const WASM_DIALECT: Dialect = {
+  ...C_DIALECT,
+  name: "wasm",
+  vectorPrelude: (dtype) => [
+    `/* wasm32 with SIMD128: ${WASM_VECTOR_BYTES}-byte vectors. */`,
+    `#ifndef LIFT_VBYTES`, `#define LIFT_VBYTES ${WASM_VECTOR_BYTES}`, `#endif`,
+    ...C_DIALECT.vectorPrelude(dtype),
+  ],
+  parallelFor: () => [],
+};
+
 export const WASM_MATH_IMPORTS = ["expf", "logf", "powf", "exp", "log", "pow"] as const;
 
 /** Freestanding headers the generated C includes, by file name. */

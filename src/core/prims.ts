@@ -43,14 +43,29 @@ export interface DyadEntry {
   /** Present for the operators `reduce`/`oblique` accept. */
   identity?: number;
   vjp: readonly [Rule, Rule];
-  c: (a: string, b: string) => string;
+  /** The C spelling of one application (see `Spell`). */
+  c: (a: string, b: string, s: Spell) => string;
 }
 export interface MapEntry {
   kind: "map"; surface: boolean;
   fn: (a: number) => number;
   vjp: Rule;
-  /** `f` is the suffix for float math functions (`expf` vs `exp`). */
-  c: (a: string, f: string) => string;
+  c: (a: string, s: Spell) => string;
+}
+/**
+ * What a C-like printer tells a spelling: the element type, the math-function suffix (`f` for
+ * `expf` in C's float), a literal of the element type, and which operands are constants (their
+ * value, else undefined), so a spelling can choose `sqrt` for `** 0.5` or drop a dead branch.
+ * `min`/`max` name the dialect's helpers with this table's semantics (the second operand wins
+ * only when strictly smaller/larger, NaN then keeps the first).
+ */
+export interface Spell {
+  type: string;
+  suffix: string;
+  lit(v: number): string;
+  consts: readonly (number | undefined)[];
+  min: string;
+  max: string;
 }
 export interface ResolvedParams { n: number; op: ReduceOp; ints: number[] }
 export interface CellEntry {
@@ -89,6 +104,22 @@ function mapLeading(cell: readonly Dim[], ints: readonly Dim[], name: string, f:
   return [...out, ...cell.slice(ints.length)];
 }
 
+/** x^y: sqrt for y = 0.5, a product for y = 2, x for y = 1, else pow. */
+function powSpelling(a: string, b: string, y: number | undefined, s: Spell): string {
+  if (y === 0.5) return `sqrt${s.suffix}(${a})`;
+  if (y === 2) return `(${a} * ${a})`;
+  if (y === 1) return a;
+  if (y === 0) return s.lit(1);
+  return `pow${s.suffix}(${a}, ${b})`;
+}
+/** ypow(x, y) = y·x^(y−1), 0 when y = 0: with a constant y the test is decided here and x^(y−1) spelled as above. */
+function ypowSpelling(a: string, b: string, y: number | undefined, s: Spell): string {
+  if (y === undefined) return `((${b}) == 0 ? ${s.lit(0)} : (${b}) * pow${s.suffix}(${a}, (${b}) - 1))`;
+  if (y === 0) return s.lit(0);
+  if (y === 1) return s.lit(1);
+  return `(${b} * ${powSpelling(a, s.lit(y - 1), y - 1, s)})`;
+}
+
 export const PRIMS: PrimTable = {
   // d(x+y) = dx + dy
   "+": { kind: "dyad", surface: true, fn: (a, b) => a + b, identity: 0,
@@ -108,33 +139,34 @@ export const PRIMS: PrimTable = {
   // each defined as 0 where its first factor is 0, so a zero base gives no 0·∞ at any order
   "**": { kind: "dyad", surface: true, fn: Math.pow,
     vjp: [(v) => v.dyad("*", v.acc, v.dyad("ypow", v.x, v.y)), (v) => v.dyad("*", v.acc, v.dyad("xlogy", v.z, v.x))],
-    c: (a, b) => `pow(${a}, ${b})` },
+    c: (a, b, s) => powSpelling(a, b, s.consts[1], s) },
   // ypow(x, y) = y·x^(y−1) (0 when y = 0);  d/dx = y·ypow(x, y − 1);  d/dy = x^(y−1) + xlogy(ypow(x, y), x)
   ypow: { kind: "dyad", surface: false, fn: (x, y) => (y === 0 ? 0 : y * Math.pow(x, y - 1)),
     vjp: [(v) => v.dyad("*", v.acc, v.dyad("*", v.y, v.dyad("ypow", v.x, v.dyad("-", v.y, v.lit(1))))),
       (v) => v.dyad("*", v.acc, v.dyad("+", v.dyad("**", v.x, v.dyad("-", v.y, v.lit(1))), v.dyad("xlogy", v.z, v.x)))],
-    c: (a, b) => `((${b}) == 0 ? 0 : (${b}) * pow(${a}, (${b}) - 1))` },
+    c: (a, b, s) => ypowSpelling(a, b, s.consts[1], s) },
   // xlogy(a, b) = a·ln b (0 when a = 0);  d/da = ln b;  d/db = a / b
   xlogy: { kind: "dyad", surface: false, fn: (a, b) => (a === 0 ? 0 : a * Math.log(b)),
     vjp: [(v) => v.dyad("*", v.acc, v.map("log", v.y)), (v) => v.dyad("*", v.acc, v.dyad("/", v.x, v.y))],
-    c: (a, b) => `((${a}) == 0 ? 0 : (${a}) * log(${b}))` },
+    c: (a, b, s) => s.consts[0] === undefined ? `((${a}) == 0 ? ${s.lit(0)} : (${a}) * log${s.suffix}(${b}))`
+      : s.consts[0] === 0 ? s.lit(0) : `(${a} * log${s.suffix}(${b}))` },
   // d min(x,y) = wx·dx + wy·dy with wx = [z = x] − ½[x = y] (split: a tie gives each operand half),
   // or wx = [z = x] under (ties full) (a tie sends the whole gradient to both, reference §4.6)
   "<.": { kind: "dyad", surface: true, fn: (a, b) => (b < a ? b : a), identity: Infinity,
     vjp: [(v) => v.dyad("*", v.acc, tieWeight(v, v.x)), (v) => v.dyad("*", v.acc, tieWeight(v, v.y))],
-    c: (a, b) => `fmin(${a}, ${b})` },
+    c: (a, b, s) => `${s.min}(${a}, ${b})` },
   // d max(x,y): the same weights as min
   ">.": { kind: "dyad", surface: true, fn: (a, b) => (b > a ? b : a), identity: -Infinity,
     vjp: [(v) => v.dyad("*", v.acc, tieWeight(v, v.x)), (v) => v.dyad("*", v.acc, tieWeight(v, v.y))],
-    c: (a, b) => `fmax(${a}, ${b})` },
+    c: (a, b, s) => `${s.max}(${a}, ${b})` },
   // [x = y] is piecewise constant: its derivative is zero almost everywhere
   "==": { kind: "dyad", surface: false, fn: (a, b) => (a === b ? 1 : 0),
-    vjp: [() => null, () => null], c: (a, b) => `(${a} == ${b})` },
+    vjp: [() => null, () => null], c: (a, b, s) => `((${s.type})(${a} == ${b}))` },
 
   // d eʸ = eʸ·dy
-  exp: { kind: "map", surface: true, fn: Math.exp, vjp: (v) => v.dyad("*", v.acc, v.z), c: (a, f) => `exp${f}(${a})` },
+  exp: { kind: "map", surface: true, fn: Math.exp, vjp: (v) => v.dyad("*", v.acc, v.z), c: (a, s) => `exp${s.suffix}(${a})` },
   // d ln y = dy / y  (the compiler's rule; the original interpreter divided by ln y, reference §4.8)
-  log: { kind: "map", surface: true, fn: Math.log, vjp: (v) => v.dyad("/", v.acc, v.y), c: (a, f) => `log${f}(${a})` },
+  log: { kind: "map", surface: true, fn: Math.log, vjp: (v) => v.dyad("/", v.acc, v.y), c: (a, s) => `log${s.suffix}(${a})` },
 
   // z[r] = fold_p y[p, r];  dy[p, r] = acc[r] for +; for min/max dy[p, r] = acc[r]·e[p, r] / Σ_p e[p, r]
   // with e[p, r] = [z[r] = y[p, r]] (split), or acc[r]·e[p, r] under (ties full)

@@ -3,6 +3,8 @@
  * it with each access map gives the array index as an expression of the loop iterators
  * (reference §8.7), which is all a printer needs.
  */
+import { basename } from "node:path";
+import type { Span } from "../lang/source.js";
 import type { Access, IntOp, LExpr, LNode, LoopProgram, VExpr } from "../codegen/loop.js";
 import { AstBuild, type AstExprData, type AstNode, type AstNodeData, type IslMap, type IslSet, type UnionMap } from "./isl/index.js";
 import type { Scheduled } from "./schedule.js";
@@ -71,12 +73,16 @@ export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet, dep
   const tree = root.toData();
   root.free();
   return {
-    arrays: [...p.arrays.values()].map((a) => ({ name: a.name, shape: a.shape, role: a.role, labels: a.labels, ...(a.interior ? { interior: a.interior } : {}) })),
+    arrays: [...p.arrays.values()].map((a) => {
+      const origin = originOf(p, a.name);
+      return { name: a.name, shape: a.shape, role: a.role, labels: a.labels, ...(a.interior ? { interior: a.interior } : {}), ...(origin ? { origin } : {}) };
+    }),
     params: p.params,
     sizes: p.graph.sizes,
     inputs: p.inputs,
     outputs: p.outputs,
     body: loopNode(tree, instances),
+    functions: [],
   };
 }
 
@@ -111,4 +117,13 @@ function intExpr(e: AstExprData): LExpr {
       if (e.op === "call" || e.op === "access" || e.op === "member" || e.op === "address_of") throw new Error(`internal: ${e.op} in an index expression`);
       return { k: "op", op: e.op as IntOp, args: e.args.map(intExpr) };
   }
+}
+
+/** `file:line` of the formula whose node an array `v<id>` holds (a padded copy names its source). */
+function originOf(p: PolyProgram, array: string): string | undefined {
+  const m = /^v(\d+)/.exec(array);
+  const node = m ? (p.graph.nodes[Number(m[1])] as { span?: Span } | undefined) : undefined;
+  const span = node?.span;
+  if (!span) return undefined;
+  return `${basename(span.file.name)}:${span.file.position(span.start).line}`;
 }

@@ -3,7 +3,11 @@
  * (`LIFT_DUMP=lower,contract,schedule,ast,c` prints that pass's result to stderr).
  */
 import type { Graph } from "../core/graph.js";
-import { printC, type CUnit } from "../codegen/c.js";
+import { printC, type CUnit, type HeaderNotes } from "../codegen/c.js";
+import { C_DIALECT } from "../codegen/dialect.js";
+import { WASM_DIALECT } from "../codegen/wasm.js";
+import { isReservedWord } from "../codegen/names.js";
+import { localAccumulators, outlineParallel } from "../codegen/passes.js";
 import { loopCounts, type LoopProgram } from "../codegen/loop.js";
 import type { DType } from "../interp/eval.js";
 import { generateLoops } from "./astgen.js";
@@ -31,8 +35,10 @@ export interface CompileOptions {
   kernels?: boolean;
   /** Mark parallel loops (LIFT_PARALLEL_FOR, an OpenMP pragma under -fopenmp); default on. */
   openmp?: boolean;
-  /** Bytes of one kernel vector (default 32, AVX; the wasm dialect uses 16, SIMD128). */
-  vectorBytes?: number;
+  /** The dialect printed: C (default), or the C that clang compiles for wasm32 (src/codegen/wasm.ts). */
+  target?: "c" | "wasm";
+  /** Text for the header's opening comment (the training step's protocol). */
+  notes?: HeaderNotes;
 }
 
 export interface CompileStats {
@@ -60,8 +66,8 @@ export const C_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 
 export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
   const dtype = opts.dtype ?? "f32";
-  if (opts.name !== undefined && !C_NAME.test(opts.name))
-    throw new LiftError(`the program name must be a C identifier (letters, digits, _), not ${JSON.stringify(opts.name)}`);
+  if (opts.name !== undefined && (!C_NAME.test(opts.name) || isReservedWord(opts.name)))
+    throw new LiftError(`the program name must be a C identifier (letters, digits, _) that C does not reserve, not ${JSON.stringify(opts.name)}`);
   const want = dumps();
   const passes: CompileStats["passes"] = [];
   const ctx = new Ctx();
@@ -75,7 +81,7 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
     };
     const p = timed("lower", () => lower(ctx, g), (x) => printPoly(x));
     const contraction = opts.contract === false ? {} : timed("contract", () => contract(p), () => printPoly(p));
-    const kernels = opts.kernels === false ? undefined : timed("kernels", () => recognizeKernels(p, (opts.vectorBytes ?? 32) / (dtype === "f32" ? 4 : 8)), () => printPoly(p));
+    const kernels = opts.kernels === false ? undefined : timed("kernels", () => recognizeKernels(p, dtype === "f32" ? 4 : 8), () => printPoly(p));
     if (opts.reorder !== false) timed("order", () => orderIterators(p), () => printPoly(p));
     const poly = printPoly(p);
     const deps = timed("dependences", () => dependences(p), (d) => `validity ${d.validity}\nreductions ${d.reductions}`);
@@ -83,7 +89,9 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
       (s) => (s.schedule ? s.schedule.toString() : `sequential: ${s.map}`));
     const context = knownContext(p);
     const loops = timed("ast", () => generateLoops(p, sched, context, opts.openmp !== false ? deps.validity.union(deps.reductions) : undefined), (l) => JSON.stringify(l.body));
-    const unit = timed("print-c", () => printC(loops, { name: opts.name ?? "lift_program", dtype }), (u) => u.source);
+    if (opts.openmp !== false) timed("outline", () => outlineParallel(loops), () => JSON.stringify(loops.functions.map((f) => f.longs)));
+    timed("accumulate", () => localAccumulators(loops), () => JSON.stringify(loops.body));
+    const unit = timed("print-c", () => printC(loops, { name: opts.name ?? "lift_program", dtype, ...(opts.notes ? { notes: opts.notes } : {}) }, opts.target === "wasm" ? WASM_DIALECT : C_DIALECT), (u) => u.source);
     const elemSize = dtype === "f32" ? 4 : 8;
     const intermediates = [...p.arrays.values()].filter((a) => a.role === "temp").map((a) => {
       const numeric = a.shape.every((d) => typeof d === "number");

@@ -31,7 +31,38 @@ interface Affine { coef: number[]; c: number }
 
 export interface KernelStats { kernels: number; padded: number; names: string[] }
 
-export function recognizeKernels(p: PolyProgram, lanes: number): KernelStats {
+/**
+ * What the kernel policy needs to know of a vector width the emitted code may run at: its bytes,
+ * and how many accumulators a tile may keep (the register file less the loaded operands). At 32
+ * bytes, 24: the tiles of issue 6, kept unchanged so -march=native runs as before (16 ymm
+ * registers; GCC takes the shared operand from memory). At 16 bytes (SSE2's 16 xmm registers), 12: the same 24
+ * spilled there and ran slower than the loop nests (issue 12: ~480 against ~855 images/s); 12
+ * leaves room for the loaded operands (bench/RESULTS.md has the figures). At 64 bytes AVX-512's
+ * 32 registers allow 28 (compiled and tested here, not timed: this machine has no AVX-512).
+ */
+export interface VectorTarget { bytes: number; accumulators: number }
+export const VECTOR_TARGETS: VectorTarget[] = [
+  { bytes: 64, accumulators: 28 },
+  { bytes: 32, accumulators: 24 },
+  { bytes: 16, accumulators: 12 },
+];
+/** The scalar fallback (no vector extensions): one element per "vector", scalar registers. */
+const SCALAR_ACCUMULATORS = 12;
+/**
+ * A long reduction axis (symbolic, as a batch, or over 256 steps) is split into chunks so the
+ * operands one chunk reads stay in L1 across the tiles that share them: 8 batch items, or 128
+ * steps of a known axis (a few KiB of operands at the sizes of the LeNet step).
+ */
+const CHUNK = { symbolic: 8, known: 128, longer: 256 };
+
+/** The widths the kernels are planned for; `elem` the element's bytes. Roles and padding use the 32-byte lanes. */
+export function kernelTargets(elem: number): { roleLanes: number; variants: { bytes: number; lanes: number; accumulators: number }[] } {
+  const variants = [...VECTOR_TARGETS.map((t) => ({ bytes: t.bytes, lanes: t.bytes / elem, accumulators: t.accumulators })), { bytes: 0, lanes: 1, accumulators: SCALAR_ACCUMULATORS }];
+  return { roleLanes: 32 / elem, variants };
+}
+
+export function recognizeKernels(p: PolyProgram, elem: number): KernelStats {
+  const lanes = kernelTargets(elem);
   const stats: KernelStats = { kernels: 0, padded: 0, names: [] };
   const known = knownContext(p);
   const pads = new Map<string, { array: string; lo: number[] }>();
@@ -99,7 +130,7 @@ function strides(shape: Dim[]): number[] | undefined {
 }
 
 /** The kernel for a statement, or undefined; while collecting (`need` set) it only records ranges. */
-function planFor(p: PolyProgram, s: PStmt, known: IslSet, lanes: number, ph: Phase): KernelPlan | undefined {
+function planFor(p: PolyProgram, s: PStmt, known: IslSet, tg: ReturnType<typeof kernelTargets>, ph: Phase): KernelPlan | undefined {
   if (s.kind !== "update" || s.op !== "+" || s.expr.k !== "call" || s.expr.op !== "*") return undefined;
   let [ra, rb] = s.expr.args;
   if (ra?.k !== "read" || rb?.k !== "read" || ra.array === s.array || rb.array === s.array) return undefined;
@@ -161,6 +192,9 @@ function planFor(p: PolyProgram, s: PStmt, known: IslSet, lanes: number, ph: Pha
   if (!symbolicOk(a, aArr.shape) || !symbolicOk(b, bArr.shape) || !symbolicOk(w, zArr.shape)) return undefined;
 
   // 3. Roles, then padding.
+  // Padding covers whole vectors of the 32-byte width (and so of every narrower one); the wider
+  // width reads past v's extent only when it divides it, and otherwise loads its last vector partially.
+  const lanes = tg.roleLanes;
   const roles = chooseRoles(w, a, b, extents, Z, lanes);
   if (!roles) return undefined;
   if (roles.swap) { [ra, rb] = [rb, ra]; [a, b] = [b, a]; }
@@ -187,11 +221,12 @@ function planFor(p: PolyProgram, s: PStmt, known: IslSet, lanes: number, ph: Pha
     array, offset: idx.reduce((o, e, d) => o + e.c * st[d]!, 0),
     stride: Array.from({ length: n }, (_, k) => idx.reduce((o, e, d) => o + e.coef[k]! * st[d]!, 0)),
   });
+  const iters = extents.map((e, k) => ({ name: `i${k}`, extent: e, role: roles.role[k]! }));
   const plan: KernelPlan = {
-    form: roles.form,
-    iters: extents.map((e, k) => ({ name: `i${k}`, extent: e, role: roles.role[k]! })),
+    form: roles.form, iters,
     z: operand(s.array, w, zS), a: operand(aPad.array, aPad.idx, aPad.strides), b: operand(bPad.array, bPad.idx, bPad.strides),
-    block: roles.block, block2: roles.block2, lanes, overread,
+    variants: tg.variants.map((t) => ({ bytes: t.bytes, lanes: t.lanes, ...tileBlocks(roles.form, iters, t.lanes, t.accumulators), overread: (overread && t.lanes <= lanes) || ev % t.lanes === 0 })),
+    ...chunkOf(iters),
   };
 
   // 4. One instance touching whole regions.
@@ -209,7 +244,29 @@ function dimText(p: PolyProgram, d: Dim): string {
   return typeof d === "number" ? String(d) : String(paramOf(d, p.graph));
 }
 
-interface Roles { form: "axpy" | "dot"; role: KernelRole[]; block: number; block2: number; swap: boolean }
+interface Roles { form: "axpy" | "dot"; role: KernelRole[]; swap: boolean }
+
+/**
+ * The register tile for one width: axpy, `block` rows of r by up to 4 vectors along v; dot,
+ * `block` × `block2` dot products (up to 5 columns), the accumulators within the budget.
+ */
+function tileBlocks(form: "axpy" | "dot", iters: KernelPlan["iters"], lanes: number, acc: number): { block: number; block2: number } {
+  const ext = (role: KernelRole) => { const it = iters.find((x) => x.role === role); return it ? (it.extent as number) : undefined; };
+  const r = ext("r"), r2 = ext("r2"), v = ext("v")!;
+  if (form === "axpy") {
+    const nv = Math.min(Math.ceil(v / lanes), 4);
+    return { block: r === undefined ? 1 : blockSize(r, Math.max(1, Math.floor(acc / nv))), block2: 1 };
+  }
+  const b2 = r2 === undefined ? 1 : blockSize(r2, 5);
+  return { block: r === undefined ? 1 : blockSize(r, Math.max(1, Math.floor((acc - 4) / b2))), block2: b2 };
+}
+
+/** The reduction axis the driver splits into chunks (the longest long one), and the chunk's length. */
+function chunkOf(iters: KernelPlan["iters"]): { chunk?: { iter: string; size: number } } {
+  const len = (e: number | string) => (typeof e === "string" ? Infinity : e);
+  const long = iters.filter((x) => x.role === "red" && len(x.extent) > CHUNK.longer).sort((x, y) => len(y.extent) - len(x.extent))[0];
+  return long ? { chunk: { iter: long.name, size: typeof long.extent === "string" ? CHUNK.symbolic : CHUNK.known } } : {};
+}
 
 /**
  * axpy: the vector runs along z's last axis (v), over an operand x that has v in its last axis
@@ -234,8 +291,7 @@ function chooseRoles(w: Affine[], a: Affine[], b: Affine[], ext: (number | strin
       if (!onlyLast(x, v) || uses(y, v)) continue;
       const r = pickBlock(Array.from({ length: Z }, (_, k) => k).filter((k) => k !== v && uses(y, k) && !uses(x, k)));
       const role: KernelRole[] = Array.from({ length: n }, (_, k) => (k === v ? "v" : k === r ? "r" : k < Z ? "plain" : "red"));
-      const nv = Math.min(Math.ceil(num(v) / lanes), 4);
-      const roles: Roles = { form: "axpy", role, block: r === undefined ? 1 : blockSize(num(r), Math.floor(24 / nv)), block2: 1, swap: x !== b };
+      const roles: Roles = { form: "axpy", role, swap: x !== b };
       const score = eff(Math.min(num(v), 4 * lanes));
       if (!best || score > best.score) best = { score, roles };
       break;
@@ -247,8 +303,7 @@ function chooseRoles(w: Affine[], a: Affine[], b: Affine[], ext: (number | strin
     const r = pickBlock(Array.from({ length: Z }, (_, j) => j).filter((j) => uses(a, j) && !uses(b, j)));
     const r2 = pickBlock(Array.from({ length: Z }, (_, j) => j).filter((j) => uses(b, j) && !uses(a, j)));
     const role: KernelRole[] = Array.from({ length: n }, (_, j) => (j === k ? "v" : j === r ? "r" : j === r2 ? "r2" : j < Z ? "plain" : "red"));
-    const b2 = r2 === undefined ? 1 : blockSize(num(r2), 5);
-    const roles: Roles = { form: "dot", role, block: r === undefined ? 1 : blockSize(num(r), Math.max(1, Math.floor(20 / b2))), block2: b2, swap: false };
+    const roles: Roles = { form: "dot", role, swap: false };
     const score = eff(num(k)) - 0.01;
     if (!best || score > best.score) best = { score, roles };
     break;

@@ -105,7 +105,7 @@ export function reads(e: PExpr, out: Extract<PExpr, { k: "read" }>[] = []): Extr
 
 /** `dot i0:16 r, i1:5 r2, …` — a kernel plan's form and roles, for dumps. */
 export function kernelText(k: KernelPlan): string {
-  return `${k.form} ${k.iters.map((i) => `${i.name}:${i.extent} ${i.role}`).join(", ")} block ${k.block}x${k.block2}`;
+  return `${k.form} ${k.iters.map((i) => `${i.name}:${i.extent} ${i.role}`).join(", ")} blocks ${k.variants.map((v) => `${v.bytes}:${v.block}x${v.block2}`).join(" ")}${k.chunk ? ` chunk ${k.chunk.iter}:${k.chunk.size}` : ""}`;
 }
 
 /**

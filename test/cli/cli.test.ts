@@ -122,6 +122,12 @@ test("lift compile --stats lists the kept arrays, loop nests and pass times; no 
   r = spawnSync(process.execPath, [BIN, "compile", src, "--stats", "--no-contract"], { encoding: "utf8", env });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /\(8 8 8\)  2048 bytes/);
+  assert.match(r.stdout, /^scratch bytes: 2048$/m);
+  // An array that grows with N: the formula, and the exact bytes at N=5 (15 elements, rounded up to 16).
+  const dot = file("dotn.lift", "X :: (in N 3)\nW :: (in 3)\nY :: (out N)\nY := (((reduce 1 +)\"1) (X (*\"1 1) W))\n");
+  r = spawnSync(process.execPath, [BIN, "compile", dot, "--stats", "--no-contract", "--sizes", "N=5"], { encoding: "utf8", env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^scratch bytes: 12·N \(\+ under 64 per array that grows, 1 of them: alignment\); at N=5: 64 bytes$/m);
 });
 
 test("--backend c without a C compiler is a clear error, not a crash", () => {

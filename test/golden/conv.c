@@ -5,15 +5,57 @@
 #include "conv.h"
 
 #define lift_max(a, b) ((b) > (a) ? (b) : (a))
-#define lift_min(a, b) ((b) < (a) ? (b) : (a))
 #define lift_imax(a, b) ((a) > (b) ? (a) : (b))
 #define lift_imin(a, b) ((a) < (b) ? (a) : (b))
-#define lift_floord(n, d) (((n) < 0) ? -((-(n) + (d) - 1) / (d)) : (n) / (d))
 #define lift_round_up(n) ((((size_t)(n)) + 15) / 16 * 16)
+
+/* The vector width, chosen from the target's predefined macros (or -DLIFT_VBYTES=0|16|32|64). */
+#ifndef LIFT_VBYTES
+#if defined(__AVX512F__)
+#define LIFT_VBYTES 64
+#elif defined(__AVX__)
+#define LIFT_VBYTES 32
+#elif defined(__SSE2__) || defined(__ARM_NEON) || defined(__wasm_simd128__)
+#define LIFT_VBYTES 16
+#else
+#define LIFT_VBYTES 0
+#endif
+#endif
+#if !defined(__GNUC__) && !defined(__clang__)
+#undef LIFT_VBYTES
+#define LIFT_VBYTES 0
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define LIFT_NOINLINE __attribute__((noinline))
+#define LIFT_HELPER static inline __attribute__((unused))
+#else
+#define LIFT_NOINLINE
+#define LIFT_HELPER static inline
+#endif
+/* Vectors are GCC/Clang vector extensions no wider than the target's registers; without them
+ * a "vector" is one float. Helpers are macros or static inline (unused in some widths), so no
+ * vector crosses a call ABI. */
+#if LIFT_VBYTES > 0
+typedef float lift_vec __attribute__((vector_size(LIFT_VBYTES)));
+#define LIFT_LANES ((int)(LIFT_VBYTES / sizeof(float)))
+#else
+typedef float lift_vec;
+#define LIFT_LANES 1
+#endif
+#define lift_vfma(c, s, x) ((c) + (s) * (x))
+LIFT_HELPER lift_vec lift_vzero(void) { lift_vec v; memset(&v, 0, sizeof v); return v; }
+LIFT_HELPER lift_vec lift_vload(const float *p) { lift_vec v; memcpy(&v, p, sizeof v); return v; }
+LIFT_HELPER lift_vec lift_vloadn(const float *p, int n) {
+  lift_vec v = lift_vzero();
+  memcpy(&v, p, (size_t)n * sizeof(float));
+  return v;
+}
+#define lift_vstore(p, v) memcpy((p), &(v), sizeof(lift_vec))
+#define lift_vstoren(p, v, n) memcpy((p), &(v), (size_t)(n) * sizeof(float))
 
 enum { n2 = 2, n6 = 6, n3 = 3, n8 = 8, n7 = 7, n5 = 5 };
 
-static void conv_nest0(long c0, const float *restrict v0, float *restrict v0p0) {
+static void conv_nest0(long c0, const float *LIFT_RESTRICT v0, float *LIFT_RESTRICT v0p0) {
   for (long c1 = 0; c1 <= 9; c1 += 1) {
     v0p0[(c0) * 10 + c1] = (0.0f);
     if ((((c0 >= 1 && c0 <= 6) && c1 >= 1) && c1 <= 6)) {
@@ -22,7 +64,7 @@ static void conv_nest0(long c0, const float *restrict v0, float *restrict v0p0) 
   }
 }
 
-static void conv_nest1(long c0, float *restrict v6) {
+static void conv_nest1(long c0, float *LIFT_RESTRICT v6) {
   for (long c1 = 1; c1 <= 6; c1 += 1) {
     for (long c2 = 1; c2 <= 6; c2 += 1) {
       v6[((c0) * 6 + (c1 - 1)) * 6 + (c2 - 1)] = (0.0f);
@@ -30,25 +72,79 @@ static void conv_nest1(long c0, float *restrict v6) {
   }
 }
 
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(LIFT_NO_VECTOR_EXTENSIONS)
-typedef float lift_vec __attribute__((vector_size(32)));
-#define LIFT_NOINLINE __attribute__((noinline))
-static inline lift_vec lift_vfma(lift_vec c, float s, lift_vec x) { return c + s * x; }
-static inline lift_vec lift_vfmav(lift_vec c, lift_vec x, lift_vec y) { return c + x * y; }
-#else
-typedef struct { float e[8]; } lift_vec;
-#define LIFT_NOINLINE
-static inline lift_vec lift_vfma(lift_vec c, float s, lift_vec x) { for (int i = 0; i < 8; i++) c.e[i] += s * x.e[i]; return c; }
-static inline lift_vec lift_vfmav(lift_vec c, lift_vec x, lift_vec y) { for (int i = 0; i < 8; i++) c.e[i] += x.e[i] * y.e[i]; return c; }
-#endif
-static inline lift_vec lift_vzero(void) { lift_vec v; memset(&v, 0, sizeof v); return v; }
-static inline lift_vec lift_vload(const float *p) { lift_vec v; memcpy(&v, p, sizeof v); return v; }
-static inline lift_vec lift_vloadn(const float *p, int n) { lift_vec v = lift_vzero(); memcpy(&v, p, (size_t)n * sizeof(float)); return v; }
-static inline void lift_vstore(float *p, lift_vec v) { memcpy(p, &v, sizeof v); }
-static inline void lift_vstoren(float *p, lift_vec v, int n) { memcpy(p, &v, (size_t)n * sizeof(float)); }
-static inline float lift_vsum(lift_vec v) { float t[8], s = 0; memcpy(t, &v, sizeof v); for (int i = 0; i < 8; i++) s += t[i]; return s; }
+static void conv_nest2(long c0, const float *LIFT_RESTRICT v2, float *LIFT_RESTRICT v6, float
+    *LIFT_RESTRICT v8) {
+  for (long c1 = 0; c1 <= 5; c1 += 1) {
+    for (long c2 = 0; c2 <= 5; c2 += 1) {
+      v6[((c0) * 6 + c1) * 6 + c2] += v2[c0];
+      v8[((c0) * 6 + c1) * 6 + c2] = lift_max((0.0f), v6[((c0) * 6 + c1) * 6 + c2]);
+    }
+  }
+}
 
-static LIFT_NOINLINE void conv_kernel0_t2_6(float *restrict z, const float *restrict a, const float *restrict b) {
+static void conv_nest3(long c0, float *LIFT_RESTRICT v11) {
+  for (long c1 = 1; c1 <= 5; c1 += 1) {
+    for (long c2 = 1; c2 <= 5; c2 += 1) {
+      v11[((c0) * 5 + (c1 - 1)) * 5 + (c2 - 1)] = (-INFINITY);
+    }
+  }
+}
+
+static void conv_nest4(long c0, float *LIFT_RESTRICT v11, float *LIFT_RESTRICT v8) {
+  for (long c1 = 0; c1 <= 5; c1 += 1) {
+    for (long c2 = lift_imax(0, (c1 - 4)); c2 <= lift_imin(1, c1); c2 += 1) {
+      for (long c3 = 0; c3 <= 1; c3 += 1) {
+        for (long c4 = c3; c4 <= (c3 + 4); c4 += 1) {
+          v11[((c0) * 5 + (c1 - c2)) * 5 + ((-c3) + c4)] = lift_max(v11[((c0) * 5 + (c1 - c2)) * 5 +
+              ((-c3) + c4)], v8[((c0) * 6 + c1) * 6 + c4]);
+        }
+      }
+    }
+  }
+}
+
+static void conv_nest5(long c0, float *LIFT_RESTRICT v11, float *LIFT_RESTRICT v12) {
+  for (long c1 = 0; c1 <= 2; c1 += 1) {
+    for (long c2 = 0; c2 <= 2; c2 += 1) {
+      v12[((c0) * 3 + c1) * 3 + c2] = v11[((c0) * 5 + (2 * c1)) * 5 + (2 * c2)];
+    }
+  }
+}
+
+#if LIFT_VBYTES == 64
+static LIFT_NOINLINE void conv_kernel0_t2_6(float *LIFT_RESTRICT z, const float *LIFT_RESTRICT a,
+    const float *LIFT_RESTRICT b) {
+  lift_vec c0_0 = lift_vloadn(z + 0 + 0, 6);
+  lift_vec c1_0 = lift_vloadn(z + 36 + 0, 6);
+  for (long i3 = 0; i3 < 3L; i3++)
+    for (long i4 = 0; i4 < 3L; i4++)
+      {
+        const long ao = i3 * 3L + i4, bo = i3 * 10L + i4;
+        const lift_vec x0 = lift_vloadn(b + bo + 0, 6);
+        { const float y = a[ao + 0]; c0_0 = lift_vfma(c0_0, y, x0); }
+        { const float y = a[ao + 9]; c1_0 = lift_vfma(c1_0, y, x0); }
+      }
+  lift_vstoren(z + 0 + 0, c0_0, 6);
+  lift_vstoren(z + 36 + 0, c1_0, 6);
+}
+
+static LIFT_NOINLINE void conv_kernel0(float *LIFT_RESTRICT v6, const float *LIFT_RESTRICT v1, const
+    float *LIFT_RESTRICT v0p0) {
+#ifdef _OPENMP
+#pragma omp parallel for if(2L * 6L * 6L * 3L * 3L >= 16384L)
+#endif
+  for (long i1 = 0; i1 < 6L; i1++)
+    {
+      const long zo = i1 * 6L, ao = 0L, bo = i1 * 10L;
+      for (long lr0 = 0; lr0 < 2; lr0 += 2) {
+        conv_kernel0_t2_6(v6 + zo + lr0 * 36L + 0, v1 + ao + lr0 * 9L, v0p0 + bo + 0);
+      }
+    }
+}
+
+#elif LIFT_VBYTES == 32
+static LIFT_NOINLINE void conv_kernel0_t2_6(float *LIFT_RESTRICT z, const float *LIFT_RESTRICT a,
+    const float *LIFT_RESTRICT b) {
   lift_vec c0_0 = lift_vloadn(z + 0 + 0, 6);
   lift_vec c1_0 = lift_vloadn(z + 36 + 0, 6);
   for (long i3 = 0; i3 < 3L; i3++)
@@ -63,9 +159,10 @@ static LIFT_NOINLINE void conv_kernel0_t2_6(float *restrict z, const float *rest
   lift_vstoren(z + 36 + 0, c1_0, 6);
 }
 
-static LIFT_NOINLINE void conv_kernel0(float *restrict v6, const float *restrict v1, const float *restrict v0p0) {
+static LIFT_NOINLINE void conv_kernel0(float *LIFT_RESTRICT v6, const float *LIFT_RESTRICT v1, const
+    float *LIFT_RESTRICT v0p0) {
 #ifdef _OPENMP
-  #pragma omp parallel for if(2L * 6L * 6L * 3L * 3L >= 16384L)
+#pragma omp parallel for if(2L * 6L * 6L * 3L * 3L >= 16384L)
 #endif
   for (long i1 = 0; i1 < 6L; i1++)
     {
@@ -76,91 +173,156 @@ static LIFT_NOINLINE void conv_kernel0(float *restrict v6, const float *restrict
     }
 }
 
-static void conv_nest21(long c0, const float *restrict v2, float *restrict v6, float *restrict v8) {
-  for (long c1 = 0; c1 <= 5; c1 += 1) {
-    for (long c2 = 0; c2 <= 5; c2 += 1) {
-      v6[((c0) * 6 + c1) * 6 + c2] += v2[c0];
-      v8[((c0) * 6 + c1) * 6 + c2] = lift_max((0.0f), v6[((c0) * 6 + c1) * 6 + c2]);
-    }
-  }
+#elif LIFT_VBYTES == 16
+static LIFT_NOINLINE void conv_kernel0_t2_6(float *LIFT_RESTRICT z, const float *LIFT_RESTRICT a,
+    const float *LIFT_RESTRICT b) {
+  lift_vec c0_0 = lift_vload(z + 0 + 0);
+  lift_vec c0_1 = lift_vloadn(z + 0 + 4, 2);
+  lift_vec c1_0 = lift_vload(z + 36 + 0);
+  lift_vec c1_1 = lift_vloadn(z + 36 + 4, 2);
+  for (long i3 = 0; i3 < 3L; i3++)
+    for (long i4 = 0; i4 < 3L; i4++)
+      {
+        const long ao = i3 * 3L + i4, bo = i3 * 10L + i4;
+        const lift_vec x0 = lift_vload(b + bo + 0);
+        const lift_vec x1 = lift_vload(b + bo + 4);
+        { const float y = a[ao + 0]; c0_0 = lift_vfma(c0_0, y, x0); c0_1 = lift_vfma(c0_1, y, x1); }
+        { const float y = a[ao + 9]; c1_0 = lift_vfma(c1_0, y, x0); c1_1 = lift_vfma(c1_1, y, x1); }
+      }
+  lift_vstore(z + 0 + 0, c0_0);
+  lift_vstoren(z + 0 + 4, c0_1, 2);
+  lift_vstore(z + 36 + 0, c1_0);
+  lift_vstoren(z + 36 + 4, c1_1, 2);
 }
 
-static void conv_nest22(long c0, float *restrict v11) {
-  for (long c1 = 1; c1 <= 5; c1 += 1) {
-    for (long c2 = 1; c2 <= 5; c2 += 1) {
-      v11[((c0) * 5 + (c1 - 1)) * 5 + (c2 - 1)] = (-INFINITY);
-    }
-  }
-}
-
-static void conv_nest23(long c0, float *restrict v11, float *restrict v8) {
-  for (long c1 = 0; c1 <= 5; c1 += 1) {
-    for (long c2 = lift_imax(0, (c1 - 4)); c2 <= lift_imin(1, c1); c2 += 1) {
-      for (long c3 = 0; c3 <= 1; c3 += 1) {
-        for (long c4 = c3; c4 <= (c3 + 4); c4 += 1) {
-          v11[((c0) * 5 + (c1 - c2)) * 5 + ((-c3) + c4)] = lift_max(v11[((c0) * 5 + (c1 - c2)) * 5 + ((-c3) + c4)], v8[((c0) * 6 + c1) * 6 + c4]);
-        }
+static LIFT_NOINLINE void conv_kernel0(float *LIFT_RESTRICT v6, const float *LIFT_RESTRICT v1, const
+    float *LIFT_RESTRICT v0p0) {
+#ifdef _OPENMP
+#pragma omp parallel for if(2L * 6L * 6L * 3L * 3L >= 16384L)
+#endif
+  for (long i1 = 0; i1 < 6L; i1++)
+    {
+      const long zo = i1 * 6L, ao = 0L, bo = i1 * 10L;
+      for (long lr0 = 0; lr0 < 2; lr0 += 2) {
+        conv_kernel0_t2_6(v6 + zo + lr0 * 36L + 0, v1 + ao + lr0 * 9L, v0p0 + bo + 0);
       }
     }
-  }
 }
 
-static void conv_nest24(long c0, float *restrict v11, float *restrict v12) {
-  for (long c1 = 0; c1 <= 2; c1 += 1) {
-    for (long c2 = 0; c2 <= 2; c2 += 1) {
-      v12[((c0) * 3 + c1) * 3 + c2] = v11[((c0) * 5 + (2 * c1)) * 5 + (2 * c2)];
-    }
-  }
+#elif LIFT_VBYTES == 0
+static LIFT_NOINLINE void conv_kernel0_t2_4(float *LIFT_RESTRICT z, const float *LIFT_RESTRICT a,
+    const float *LIFT_RESTRICT b) {
+  lift_vec c0_0 = lift_vload(z + 0 + 0);
+  lift_vec c0_1 = lift_vload(z + 0 + 1);
+  lift_vec c0_2 = lift_vload(z + 0 + 2);
+  lift_vec c0_3 = lift_vload(z + 0 + 3);
+  lift_vec c1_0 = lift_vload(z + 36 + 0);
+  lift_vec c1_1 = lift_vload(z + 36 + 1);
+  lift_vec c1_2 = lift_vload(z + 36 + 2);
+  lift_vec c1_3 = lift_vload(z + 36 + 3);
+  for (long i3 = 0; i3 < 3L; i3++)
+    for (long i4 = 0; i4 < 3L; i4++)
+      {
+        const long ao = i3 * 3L + i4, bo = i3 * 10L + i4;
+        const lift_vec x0 = lift_vload(b + bo + 0);
+        const lift_vec x1 = lift_vload(b + bo + 1);
+        const lift_vec x2 = lift_vload(b + bo + 2);
+        const lift_vec x3 = lift_vload(b + bo + 3);
+        { const float y = a[ao + 0]; c0_0 = lift_vfma(c0_0, y, x0); c0_1 = lift_vfma(c0_1, y, x1);
+            c0_2 = lift_vfma(c0_2, y, x2); c0_3 = lift_vfma(c0_3, y, x3); }
+        { const float y = a[ao + 9]; c1_0 = lift_vfma(c1_0, y, x0); c1_1 = lift_vfma(c1_1, y, x1);
+            c1_2 = lift_vfma(c1_2, y, x2); c1_3 = lift_vfma(c1_3, y, x3); }
+      }
+  lift_vstore(z + 0 + 0, c0_0);
+  lift_vstore(z + 0 + 1, c0_1);
+  lift_vstore(z + 0 + 2, c0_2);
+  lift_vstore(z + 0 + 3, c0_3);
+  lift_vstore(z + 36 + 0, c1_0);
+  lift_vstore(z + 36 + 1, c1_1);
+  lift_vstore(z + 36 + 2, c1_2);
+  lift_vstore(z + 36 + 3, c1_3);
 }
+
+static LIFT_NOINLINE void conv_kernel0_t2_2(float *LIFT_RESTRICT z, const float *LIFT_RESTRICT a,
+    const float *LIFT_RESTRICT b) {
+  lift_vec c0_0 = lift_vload(z + 0 + 0);
+  lift_vec c0_1 = lift_vload(z + 0 + 1);
+  lift_vec c1_0 = lift_vload(z + 36 + 0);
+  lift_vec c1_1 = lift_vload(z + 36 + 1);
+  for (long i3 = 0; i3 < 3L; i3++)
+    for (long i4 = 0; i4 < 3L; i4++)
+      {
+        const long ao = i3 * 3L + i4, bo = i3 * 10L + i4;
+        const lift_vec x0 = lift_vload(b + bo + 0);
+        const lift_vec x1 = lift_vload(b + bo + 1);
+        { const float y = a[ao + 0]; c0_0 = lift_vfma(c0_0, y, x0); c0_1 = lift_vfma(c0_1, y, x1); }
+        { const float y = a[ao + 9]; c1_0 = lift_vfma(c1_0, y, x0); c1_1 = lift_vfma(c1_1, y, x1); }
+      }
+  lift_vstore(z + 0 + 0, c0_0);
+  lift_vstore(z + 0 + 1, c0_1);
+  lift_vstore(z + 36 + 0, c1_0);
+  lift_vstore(z + 36 + 1, c1_1);
+}
+
+static LIFT_NOINLINE void conv_kernel0(float *LIFT_RESTRICT v6, const float *LIFT_RESTRICT v1, const
+    float *LIFT_RESTRICT v0p0) {
+#ifdef _OPENMP
+#pragma omp parallel for if(2L * 6L * 6L * 3L * 3L >= 16384L)
+#endif
+  for (long i1 = 0; i1 < 6L; i1++)
+    {
+      const long zo = i1 * 6L, ao = 0L, bo = i1 * 10L;
+      for (long lr0 = 0; lr0 < 2; lr0 += 2) {
+        for (long lv0 = 0; lv0 < 4; lv0 += 4) conv_kernel0_t2_4(v6 + zo + lr0 * 36L + lv0, v1 + ao +
+            lr0 * 9L, v0p0 + bo + lv0);
+        conv_kernel0_t2_2(v6 + zo + lr0 * 36L + 4, v1 + ao + lr0 * 9L, v0p0 + bo + 4);
+      }
+    }
+}
+
+#else
+#error "LIFT_VBYTES must be 0, 16, 32 or 64"
+#endif
 
 size_t conv_scratch_bytes(void) {
-  return (lift_round_up(2L * 6L * 6L) + lift_round_up(2L * 5L * 5L) + lift_round_up(8L * 10L)) * sizeof(float);
+  return (lift_round_up(2L * 6L * 6L) + lift_round_up(2L * 5L * 5L) + lift_round_up(8L * 10L)) *
+      sizeof(float);
 }
 
 void conv(const conv_args *args, void *scratch) {
-  const float *restrict v0 = args->Image;
-  const float *restrict v1 = args->K;
-  const float *restrict v2 = args->Bias;
-  float *restrict v6 = args->Conv;
-  float *restrict v12 = args->Pool;
-  float *restrict v8 = (float *)scratch;
-  float *restrict v11 = v8 + lift_round_up(2L * 6L * 6L);
-  float *restrict v0p0 = v11 + lift_round_up(2L * 5L * 5L); /* Image padded */
-  #ifdef _OPENMP
-  #pragma omp parallel for if((7 - 0 + 1) * 20L >= 16384L)
-  #endif
+  const float *LIFT_RESTRICT v0 = args->Image;
+  const float *LIFT_RESTRICT v1 = args->K;
+  const float *LIFT_RESTRICT v2 = args->Bias;
+  float *LIFT_RESTRICT v6 = args->Conv;
+  float *LIFT_RESTRICT v12 = args->Pool;
+  float *LIFT_RESTRICT v8 = (float *)scratch;
+  float *LIFT_RESTRICT v11 = v8 + lift_round_up(2L * 6L * 6L);
+  float *LIFT_RESTRICT v0p0 = v11 + lift_round_up(2L * 5L * 5L); /* Image padded */
+  /* Image padded (conv.lift:4) */
   for (long c0 = 0; c0 <= 7; c0 += 1)
     conv_nest0(c0, v0, v0p0);
-  #ifdef _OPENMP
-  #pragma omp parallel for if((1 - 0 + 1) * 36L >= 16384L)
-  #endif
+  /* Conv (conv.lift:9) */
   for (long c0 = 0; c0 <= 1; c0 += 1)
     conv_nest1(c0, v6);
+  /* Conv (conv.lift:9) */
   conv_kernel0(v6, v1, v0p0);
-  #ifdef _OPENMP
-  #pragma omp parallel for if((1 - 0 + 1) * 72L >= 16384L)
-  #endif
+  /* Conv (conv.lift:9), an intermediate (conv.lift:8) */
   for (long c0 = 0; c0 <= 1; c0 += 1)
-    conv_nest21(c0, v2, v6, v8);
-  #ifdef _OPENMP
-  #pragma omp parallel for if((1 - 0 + 1) * 25L >= 16384L)
-  #endif
+    conv_nest2(c0, v2, v6, v8);
+  /* an intermediate (conv.lift:10) */
   for (long c0 = 0; c0 <= 1; c0 += 1)
-    conv_nest22(c0, v11);
-  #ifdef _OPENMP
-  #pragma omp parallel for if((1 - 0 + 1) * 768L >= 16384L)
-  #endif
+    conv_nest3(c0, v11);
+  /* an intermediate (conv.lift:10) */
   for (long c0 = 0; c0 <= 1; c0 += 1)
-    conv_nest23(c0, v11, v8);
-  #ifdef _OPENMP
-  #pragma omp parallel for if((1 - 0 + 1) * 9L >= 16384L)
-  #endif
+    conv_nest4(c0, v11, v8);
+  /* Pool (conv.lift:10) */
   for (long c0 = 0; c0 <= 1; c0 += 1)
-    conv_nest24(c0, v11, v12);
+    conv_nest5(c0, v11, v12);
 }
 
 void conv_ptrs(void *const *buffers, const long *sizes, void *scratch) {
-  const conv_args a = { (const float *)buffers[0], (const float *)buffers[1], (const float *)buffers[2], (float *)buffers[3], (float *)buffers[4] };
+  const conv_args a = { (const float *)buffers[0], (const float *)buffers[1], (const float
+      *)buffers[2], (float *)buffers[3], (float *)buffers[4] };
   (void)buffers; (void)sizes;
   conv(&a, scratch);
 }

@@ -4,40 +4,104 @@
 #include <string.h>
 #include "matmul.h"
 
-#define lift_max(a, b) ((b) > (a) ? (b) : (a))
-#define lift_min(a, b) ((b) < (a) ? (b) : (a))
-#define lift_imax(a, b) ((a) > (b) ? (a) : (b))
-#define lift_imin(a, b) ((a) < (b) ? (a) : (b))
-#define lift_floord(n, d) (((n) < 0) ? -((-(n) + (d) - 1) / (d)) : (n) / (d))
-#define lift_round_up(n) ((((size_t)(n)) + 15) / 16 * 16)
+/* The vector width, chosen from the target's predefined macros (or -DLIFT_VBYTES=0|16|32|64). */
+#ifndef LIFT_VBYTES
+#if defined(__AVX512F__)
+#define LIFT_VBYTES 64
+#elif defined(__AVX__)
+#define LIFT_VBYTES 32
+#elif defined(__SSE2__) || defined(__ARM_NEON) || defined(__wasm_simd128__)
+#define LIFT_VBYTES 16
+#else
+#define LIFT_VBYTES 0
+#endif
+#endif
+#if !defined(__GNUC__) && !defined(__clang__)
+#undef LIFT_VBYTES
+#define LIFT_VBYTES 0
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define LIFT_NOINLINE __attribute__((noinline))
+#define LIFT_HELPER static inline __attribute__((unused))
+#else
+#define LIFT_NOINLINE
+#define LIFT_HELPER static inline
+#endif
+/* Vectors are GCC/Clang vector extensions no wider than the target's registers; without them
+ * a "vector" is one float. Helpers are macros or static inline (unused in some widths), so no
+ * vector crosses a call ABI. */
+#if LIFT_VBYTES > 0
+typedef float lift_vec __attribute__((vector_size(LIFT_VBYTES)));
+#define LIFT_LANES ((int)(LIFT_VBYTES / sizeof(float)))
+#else
+typedef float lift_vec;
+#define LIFT_LANES 1
+#endif
+#define lift_vfma(c, s, x) ((c) + (s) * (x))
+LIFT_HELPER lift_vec lift_vzero(void) { lift_vec v; memset(&v, 0, sizeof v); return v; }
+LIFT_HELPER lift_vec lift_vload(const float *p) { lift_vec v; memcpy(&v, p, sizeof v); return v; }
+LIFT_HELPER lift_vec lift_vloadn(const float *p, int n) {
+  lift_vec v = lift_vzero();
+  memcpy(&v, p, (size_t)n * sizeof(float));
+  return v;
+}
+#define lift_vstore(p, v) memcpy((p), &(v), sizeof(lift_vec))
+#define lift_vstoren(p, v, n) memcpy((p), &(v), (size_t)(n) * sizeof(float))
 
 enum { n8 = 8 };
 
-static void matmul_nest0(long c0, float *restrict v2) {
+static void matmul_nest0(long c0, float *LIFT_RESTRICT v2) {
   for (long c1 = 0; c1 <= 7; c1 += 1) {
     v2[(c0) * 8 + c1] = (0.0f);
   }
 }
 
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(LIFT_NO_VECTOR_EXTENSIONS)
-typedef float lift_vec __attribute__((vector_size(32)));
-#define LIFT_NOINLINE __attribute__((noinline))
-static inline lift_vec lift_vfma(lift_vec c, float s, lift_vec x) { return c + s * x; }
-static inline lift_vec lift_vfmav(lift_vec c, lift_vec x, lift_vec y) { return c + x * y; }
-#else
-typedef struct { float e[8]; } lift_vec;
-#define LIFT_NOINLINE
-static inline lift_vec lift_vfma(lift_vec c, float s, lift_vec x) { for (int i = 0; i < 8; i++) c.e[i] += s * x.e[i]; return c; }
-static inline lift_vec lift_vfmav(lift_vec c, lift_vec x, lift_vec y) { for (int i = 0; i < 8; i++) c.e[i] += x.e[i] * y.e[i]; return c; }
-#endif
-static inline lift_vec lift_vzero(void) { lift_vec v; memset(&v, 0, sizeof v); return v; }
-static inline lift_vec lift_vload(const float *p) { lift_vec v; memcpy(&v, p, sizeof v); return v; }
-static inline lift_vec lift_vloadn(const float *p, int n) { lift_vec v = lift_vzero(); memcpy(&v, p, (size_t)n * sizeof(float)); return v; }
-static inline void lift_vstore(float *p, lift_vec v) { memcpy(p, &v, sizeof v); }
-static inline void lift_vstoren(float *p, lift_vec v, int n) { memcpy(p, &v, (size_t)n * sizeof(float)); }
-static inline float lift_vsum(lift_vec v) { float t[8], s = 0; memcpy(t, &v, sizeof v); for (int i = 0; i < 8; i++) s += t[i]; return s; }
+#if LIFT_VBYTES == 64
+static LIFT_NOINLINE void matmul_kernel0_t8_8(float *LIFT_RESTRICT z, const float *LIFT_RESTRICT a,
+    const float *LIFT_RESTRICT b) {
+  lift_vec c0_0 = lift_vloadn(z + 0 + 0, 8);
+  lift_vec c1_0 = lift_vloadn(z + 8 + 0, 8);
+  lift_vec c2_0 = lift_vloadn(z + 16 + 0, 8);
+  lift_vec c3_0 = lift_vloadn(z + 24 + 0, 8);
+  lift_vec c4_0 = lift_vloadn(z + 32 + 0, 8);
+  lift_vec c5_0 = lift_vloadn(z + 40 + 0, 8);
+  lift_vec c6_0 = lift_vloadn(z + 48 + 0, 8);
+  lift_vec c7_0 = lift_vloadn(z + 56 + 0, 8);
+  for (long i2 = 0; i2 < 8L; i2++)
+    {
+      const long ao = i2, bo = i2 * 8L;
+      const lift_vec x0 = lift_vloadn(b + bo + 0, 8);
+      { const float y = a[ao + 0]; c0_0 = lift_vfma(c0_0, y, x0); }
+      { const float y = a[ao + 8]; c1_0 = lift_vfma(c1_0, y, x0); }
+      { const float y = a[ao + 16]; c2_0 = lift_vfma(c2_0, y, x0); }
+      { const float y = a[ao + 24]; c3_0 = lift_vfma(c3_0, y, x0); }
+      { const float y = a[ao + 32]; c4_0 = lift_vfma(c4_0, y, x0); }
+      { const float y = a[ao + 40]; c5_0 = lift_vfma(c5_0, y, x0); }
+      { const float y = a[ao + 48]; c6_0 = lift_vfma(c6_0, y, x0); }
+      { const float y = a[ao + 56]; c7_0 = lift_vfma(c7_0, y, x0); }
+    }
+  lift_vstoren(z + 0 + 0, c0_0, 8);
+  lift_vstoren(z + 8 + 0, c1_0, 8);
+  lift_vstoren(z + 16 + 0, c2_0, 8);
+  lift_vstoren(z + 24 + 0, c3_0, 8);
+  lift_vstoren(z + 32 + 0, c4_0, 8);
+  lift_vstoren(z + 40 + 0, c5_0, 8);
+  lift_vstoren(z + 48 + 0, c6_0, 8);
+  lift_vstoren(z + 56 + 0, c7_0, 8);
+}
 
-static LIFT_NOINLINE void matmul_kernel0_t8_8(float *restrict z, const float *restrict a, const float *restrict b) {
+static LIFT_NOINLINE void matmul_kernel0(float *LIFT_RESTRICT v2, const float *LIFT_RESTRICT v0) {
+  {
+    const long zo = 0L, ao = 0L, bo = 0L;
+    for (long lr0 = 0; lr0 < 8; lr0 += 8) {
+      matmul_kernel0_t8_8(v2 + zo + lr0 * 8L + 0, v0 + ao + lr0 * 8L, v0 + bo + 0);
+    }
+  }
+}
+
+#elif LIFT_VBYTES == 32
+static LIFT_NOINLINE void matmul_kernel0_t8_8(float *LIFT_RESTRICT z, const float *LIFT_RESTRICT a,
+    const float *LIFT_RESTRICT b) {
   lift_vec c0_0 = lift_vload(z + 0 + 0);
   lift_vec c1_0 = lift_vload(z + 8 + 0);
   lift_vec c2_0 = lift_vload(z + 16 + 0);
@@ -69,28 +133,122 @@ static LIFT_NOINLINE void matmul_kernel0_t8_8(float *restrict z, const float *re
   lift_vstore(z + 56 + 0, c7_0);
 }
 
-static LIFT_NOINLINE void matmul_kernel0(float *restrict v2, const float *restrict v0) {
+static LIFT_NOINLINE void matmul_kernel0(float *LIFT_RESTRICT v2, const float *LIFT_RESTRICT v0) {
   {
     const long zo = 0L, ao = 0L, bo = 0L;
     for (long lr0 = 0; lr0 < 8; lr0 += 8) {
-      for (long lv0 = 0; lv0 < 8; lv0 += 8) matmul_kernel0_t8_8(v2 + zo + lr0 * 8L + lv0, v0 + ao + lr0 * 8L, v0 + bo + lv0);
+      for (long lv0 = 0; lv0 < 8; lv0 += 8) matmul_kernel0_t8_8(v2 + zo + lr0 * 8L + lv0, v0 + ao +
+          lr0 * 8L, v0 + bo + lv0);
     }
   }
 }
+
+#elif LIFT_VBYTES == 16
+static LIFT_NOINLINE void matmul_kernel0_t4_8(float *LIFT_RESTRICT z, const float *LIFT_RESTRICT a,
+    const float *LIFT_RESTRICT b) {
+  lift_vec c0_0 = lift_vload(z + 0 + 0);
+  lift_vec c0_1 = lift_vload(z + 0 + 4);
+  lift_vec c1_0 = lift_vload(z + 8 + 0);
+  lift_vec c1_1 = lift_vload(z + 8 + 4);
+  lift_vec c2_0 = lift_vload(z + 16 + 0);
+  lift_vec c2_1 = lift_vload(z + 16 + 4);
+  lift_vec c3_0 = lift_vload(z + 24 + 0);
+  lift_vec c3_1 = lift_vload(z + 24 + 4);
+  for (long i2 = 0; i2 < 8L; i2++)
+    {
+      const long ao = i2, bo = i2 * 8L;
+      const lift_vec x0 = lift_vload(b + bo + 0);
+      const lift_vec x1 = lift_vload(b + bo + 4);
+      { const float y = a[ao + 0]; c0_0 = lift_vfma(c0_0, y, x0); c0_1 = lift_vfma(c0_1, y, x1); }
+      { const float y = a[ao + 8]; c1_0 = lift_vfma(c1_0, y, x0); c1_1 = lift_vfma(c1_1, y, x1); }
+      { const float y = a[ao + 16]; c2_0 = lift_vfma(c2_0, y, x0); c2_1 = lift_vfma(c2_1, y, x1); }
+      { const float y = a[ao + 24]; c3_0 = lift_vfma(c3_0, y, x0); c3_1 = lift_vfma(c3_1, y, x1); }
+    }
+  lift_vstore(z + 0 + 0, c0_0);
+  lift_vstore(z + 0 + 4, c0_1);
+  lift_vstore(z + 8 + 0, c1_0);
+  lift_vstore(z + 8 + 4, c1_1);
+  lift_vstore(z + 16 + 0, c2_0);
+  lift_vstore(z + 16 + 4, c2_1);
+  lift_vstore(z + 24 + 0, c3_0);
+  lift_vstore(z + 24 + 4, c3_1);
+}
+
+static LIFT_NOINLINE void matmul_kernel0(float *LIFT_RESTRICT v2, const float *LIFT_RESTRICT v0) {
+  {
+    const long zo = 0L, ao = 0L, bo = 0L;
+#ifdef _OPENMP
+#pragma omp parallel for if(8L * 8L * 8L >= 16384L)
+#endif
+    for (long lr0 = 0; lr0 < 8; lr0 += 4) {
+      for (long lv0 = 0; lv0 < 8; lv0 += 8) matmul_kernel0_t4_8(v2 + zo + lr0 * 8L + lv0, v0 + ao +
+          lr0 * 8L, v0 + bo + lv0);
+    }
+  }
+}
+
+#elif LIFT_VBYTES == 0
+static LIFT_NOINLINE void matmul_kernel0_t2_4(float *LIFT_RESTRICT z, const float *LIFT_RESTRICT a,
+    const float *LIFT_RESTRICT b) {
+  lift_vec c0_0 = lift_vload(z + 0 + 0);
+  lift_vec c0_1 = lift_vload(z + 0 + 1);
+  lift_vec c0_2 = lift_vload(z + 0 + 2);
+  lift_vec c0_3 = lift_vload(z + 0 + 3);
+  lift_vec c1_0 = lift_vload(z + 8 + 0);
+  lift_vec c1_1 = lift_vload(z + 8 + 1);
+  lift_vec c1_2 = lift_vload(z + 8 + 2);
+  lift_vec c1_3 = lift_vload(z + 8 + 3);
+  for (long i2 = 0; i2 < 8L; i2++)
+    {
+      const long ao = i2, bo = i2 * 8L;
+      const lift_vec x0 = lift_vload(b + bo + 0);
+      const lift_vec x1 = lift_vload(b + bo + 1);
+      const lift_vec x2 = lift_vload(b + bo + 2);
+      const lift_vec x3 = lift_vload(b + bo + 3);
+      { const float y = a[ao + 0]; c0_0 = lift_vfma(c0_0, y, x0); c0_1 = lift_vfma(c0_1, y, x1);
+          c0_2 = lift_vfma(c0_2, y, x2); c0_3 = lift_vfma(c0_3, y, x3); }
+      { const float y = a[ao + 8]; c1_0 = lift_vfma(c1_0, y, x0); c1_1 = lift_vfma(c1_1, y, x1);
+          c1_2 = lift_vfma(c1_2, y, x2); c1_3 = lift_vfma(c1_3, y, x3); }
+    }
+  lift_vstore(z + 0 + 0, c0_0);
+  lift_vstore(z + 0 + 1, c0_1);
+  lift_vstore(z + 0 + 2, c0_2);
+  lift_vstore(z + 0 + 3, c0_3);
+  lift_vstore(z + 8 + 0, c1_0);
+  lift_vstore(z + 8 + 1, c1_1);
+  lift_vstore(z + 8 + 2, c1_2);
+  lift_vstore(z + 8 + 3, c1_3);
+}
+
+static LIFT_NOINLINE void matmul_kernel0(float *LIFT_RESTRICT v2, const float *LIFT_RESTRICT v0) {
+  {
+    const long zo = 0L, ao = 0L, bo = 0L;
+#ifdef _OPENMP
+#pragma omp parallel for if(8L * 8L * 8L >= 16384L)
+#endif
+    for (long lr0 = 0; lr0 < 8; lr0 += 2) {
+      for (long lv0 = 0; lv0 < 8; lv0 += 4) matmul_kernel0_t2_4(v2 + zo + lr0 * 8L + lv0, v0 + ao +
+          lr0 * 8L, v0 + bo + lv0);
+    }
+  }
+}
+
+#else
+#error "LIFT_VBYTES must be 0, 16, 32 or 64"
+#endif
 
 size_t matmul_scratch_bytes(void) {
   return (0) * sizeof(float);
 }
 
 void matmul(const matmul_args *args, void *scratch) {
-  const float *restrict v0 = args->A;
-  float *restrict v2 = args->B;
+  const float *LIFT_RESTRICT v0 = args->A;
+  float *LIFT_RESTRICT v2 = args->B;
   (void)scratch;
-  #ifdef _OPENMP
-  #pragma omp parallel for if((7 - 0 + 1) * 8L >= 16384L)
-  #endif
+  /* B (matmul.lift:3) */
   for (long c0 = 0; c0 <= 7; c0 += 1)
     matmul_nest0(c0, v2);
+  /* B (matmul.lift:3) */
   matmul_kernel0(v2, v0);
 }
 

@@ -20,7 +20,7 @@ test("repeated squaring at 24 levels: the C grows linearly in the levels and the
   assert.ok(c24.length < 8000, `24 levels: ${c24.length} bytes of C`);
   // V0 = A + 1 is one cheap operation, recomputed in its two reads; V1 = V0 · V0 is not, and is
   // stored: the input array appears in exactly one statement, twice.
-  const A = c24.match(/float \*restrict (v\d+) = args->A;/)![1]!;
+  const A = c24.match(/float \*LIFT_RESTRICT (v\d+) = args->A;/)![1]!;
   assert.equal(c24.match(new RegExp(`\\b${A}\\[`, "g"))?.length, 2, c24);
   const input = [0, -1, -2, -0.5, 0, -1, -2, -0.5, 0, -1, -2, -0.5, 0, -1, -2, -0.5];
   const p = load(squaring(24));

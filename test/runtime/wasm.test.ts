@@ -12,8 +12,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { load, LiftError } from "../../src/api/index.js";
 import type { Tensor } from "../../src/interp/eval.js";
-import { ACCEPT_VECTORS } from "../vectors/reference.js";
+import { ACCEPT_VECTORS, vectorById } from "../vectors/reference.js";
 import { randomProgram } from "../poly/random_programs.js";
+import { compileGraph } from "../../src/poly/compile.js";
 
 process.env.LIFT_CACHE ??= mkdtempSync(join(tmpdir(), "lift-cache-"));
 const LIFT = join(import.meta.dirname, "../../../bin/lift.js");
@@ -111,4 +112,15 @@ test("lift emit wasm: the ES module loads NAME.wasm from Node and computes the m
   A.set([1, 2, 3, 4]); B.set([1, 0, 0, 1, 1, 0, 0, 1]);
   m.call({ A, B, C }, { N: 1 });
   assert.deepEqual(Array.from(C), [4, 6]);
+});
+
+test("the wasm dialect: 16-byte vectors pinned, no OpenMP pragma; the C dialect keeps its pragmas and chooses the width", () => {
+  const p = load(vectorById("T1").source);
+  const wasm = compileGraph(p.graph, { target: "wasm", name: "mm" }).unit.source;
+  const c = compileGraph(p.graph, { name: "mm" }).unit.source;
+  assert.match(wasm, /#ifndef LIFT_VBYTES\n#define LIFT_VBYTES 16\n#endif/);
+  assert.doesNotMatch(wasm, /#pragma omp/);
+  assert.doesNotMatch(c, /#define LIFT_VBYTES 16\n#endif/);
+  assert.match(c, /#elif defined\(__SSE2__\) \|\| defined\(__ARM_NEON\) \|\| defined\(__wasm_simd128__\)\n#define LIFT_VBYTES 16/);
+  assert.match(c, /#pragma omp parallel for/);
 });
