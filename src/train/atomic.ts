@@ -27,7 +27,8 @@ function tempOwner(name: string, baseName: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

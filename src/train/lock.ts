@@ -12,6 +12,7 @@ import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { LiftError } from "../lang/diagnostics.js";
+import { processAlive } from "./atomic.js";
 
 export const LOCK_FILE = "train.lock";
 
@@ -34,15 +35,6 @@ function procStart(pid: number): string | null {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 function readLock(path: string): LockInfo | "missing" | "unreadable" {
   let text: string;
   try {
@@ -60,7 +52,7 @@ function readLock(path: string): LockInfo | "missing" | "unreadable" {
 /** Whether the lock's owner still runs; null when it cannot be told (another host). */
 function ownerAlive(l: LockInfo): boolean | null {
   if (l.host !== hostname()) return null;
-  if (!pidAlive(l.pid)) return false;
+  if (!processAlive(l.pid)) return false;
   const now = procStart(l.pid);
   return l.proc_start === null || now === null || now === l.proc_start;
 }
