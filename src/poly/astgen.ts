@@ -8,6 +8,7 @@ import type { Span } from "../lang/source.js";
 import type { Access, IntOp, LExpr, LNode, LoopProgram, VExpr } from "../codegen/loop.js";
 import { AstBuild, type AstExprData, type AstNode, type AstNodeData, type IslMap, type IslSet, type UnionMap } from "./isl/index.js";
 import type { Scheduled } from "./schedule.js";
+import { unionAll } from "./deps.js";
 import type { PExpr, PolyProgram, PStmt } from "./program.js";
 
 type Instance = { stmt: PStmt; target: Access; value: VExpr } | { stmt: PStmt; kernel: true };
@@ -23,11 +24,16 @@ export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet, dep
   let build = AstBuild.fromContext(context.copy());
   let open = 0, parallelDepth = -1;
   if (deps) {
+    // The dependences by source statement: a loop composes only its own statements' pairs with its
+    // schedule, not the whole program's (which made this pass quadratic in the program's length).
+    const bySource = new Map<string, UnionMap[]>();
+    for (const m of deps.maps()) { const k = m.tupleName("in")!; let l = bySource.get(k); if (!l) bySource.set(k, (l = [])); l.push(m.toUnion()); }
     const withFor = build.setBeforeEachFor((b) => {
       const depth = open++;
       if (parallelDepth >= 0) return undefined; // inside a parallel loop: one level of threads is enough
       const sched = b.schedule();
-      const pairs = deps.applyDomain(sched).applyRange(sched);
+      const own = unionAll(sched.domain().sets().flatMap((d) => bySource.get(d.tupleName()!) ?? []), p.ctx.emptyUnionMap());
+      const pairs = own.applyDomain(sched).applyRange(sched);
       let carried = false;
       for (const d of pairs.deltas().sets()) {
         const n = d.dim("set");

@@ -16,6 +16,7 @@
 import type { IslMap, IslSet, UnionMap } from "./isl/index.js";
 import { reads, type PExpr, type PolyProgram, type PStmt } from "./program.js";
 import { accessIndex } from "./order.js";
+import { StmtIndex } from "./stmt-index.js";
 import { PRIMS } from "../core/prims.js";
 import { REDUCE_IDENTITY } from "../core/params.js";
 
@@ -50,22 +51,23 @@ export function contract(p: PolyProgram, stats: ContractStats = {}): ContractSta
     changed += bump("remove-dead", c.removeDead());
     if (!changed) break;
   }
+  p.stmts = c.stmts.list();
   return stats;
 }
 
 class Contractor {
   private readonly known: IslSet;
-  constructor(private readonly p: PolyProgram) { this.known = knownContext(p); }
+  /** The statements, indexed by the arrays they write and read (p.stmts is set from it at the end). */
+  readonly stmts: StmtIndex;
+  constructor(private readonly p: PolyProgram) { this.known = knownContext(p); this.stmts = new StmtIndex(p.stmts); }
 
   private fresh(): string { return `S${this.p.nextStmt++}`; }
-  private writers(a: string): PStmt[] { return this.p.stmts.filter((s) => s.array === a); }
-  private readersOf(a: string): PStmt[] { return this.p.stmts.filter((s) => reads(s.expr).some((r) => r.array === a)); }
-  private readCount(a: string): number {
-    return this.p.stmts.reduce((k, s) => k + reads(s.expr).filter((r) => r.array === a).length, 0);
-  }
+  private writers(a: string): PStmt[] { return this.stmts.writers(a); }
+  private readersOf(a: string): PStmt[] { return this.stmts.readers(a); }
+  private readCount(a: string): number { return this.stmts.readCount(a); }
   /** Every read of `a` reads each element at most once (over its statement's instances). */
   private eachReadOnce(a: string): boolean {
-    return this.p.stmts.every((s) => reads(s.expr).every((r) => r.array !== a || r.access.isInjective()));
+    return this.readersOf(a).every((s) => this.stmts.readsOf(s).every((r) => r.array !== a || r.access.isInjective()));
   }
   private temp(a: string): boolean { return this.p.arrays.get(a)?.role === "temp"; }
   /** Empty for the sizes this program will run with (symbolic ones: any ≥ 1). */
@@ -77,7 +79,7 @@ class Contractor {
    */
   private useMap(a: string, apart = false): UnionMap | undefined {
     let u: UnionMap | undefined;
-    for (const s of this.p.stmts) reads(s.expr).forEach((r, k) => {
+    for (const s of this.readersOf(a)) this.stmts.readsOf(s).forEach((r, k) => {
       if (r.array !== a) return;
       const m = (apart ? r.access.setTupleName("in", `${s.name}_use${k}`) : r.access).toUnion();
       u = u ? u.union(m) : m;
@@ -103,15 +105,13 @@ class Contractor {
       for (const u of ups.slice(1)) updated = updated.union(u.write.toUnion());
       if (!updated.isInjective()) continue;
       const elems = updated.range();
-      const next: PStmt[] = [];
-      for (const s of this.p.stmts) {
-        if (s.array !== a) { next.push(s); continue; }
-        if (s.kind === "update") { next.push({ ...s, kind: "def", expr: s.expr, op: undefined } as PStmt); continue; }
+      for (const s of ws) {
+        if (s.kind === "update") { this.stmts.add({ ...s, kind: "def", expr: s.expr, op: undefined } as PStmt); continue; }
         // init: keep only the elements no update writes, as constant definitions
         const keep = s.domain.subtract(s.write.toUnion().intersectRange(elems).domain().extractSet(s.domain.space()));
-        if (!this.emptyReal(keep)) next.push({ ...s, kind: "def", domain: keep, write: s.write.intersectDomain(keep) });
+        if (!this.emptyReal(keep)) this.stmts.add({ ...s, kind: "def", domain: keep, write: s.write.intersectDomain(keep) });
+        else this.stmts.delete(s);
       }
-      this.p.stmts = next;
       n++;
     }
     return n;
@@ -131,10 +131,11 @@ class Contractor {
       const readers = this.readersOf(a);
       const forms = readers.map((r) => this.readerForm(r, a, op));
       if (forms.some((f) => f === null)) continue;
-      const next = this.p.stmts.filter((s) => s.array !== a && !readers.includes(s));
+      const next: PStmt[] = [];
       // Retargeting through a strided map (a pooling stride) would turn the reduction's dense
       // writes into strided ones in its hottest loop; such a reduction keeps its own array.
       if (readers.some((r) => !unitStride(r.write, r.domain.dim("set")) || !unitStride(reads(r.expr).find((x) => x.array === a)!.access, r.domain.dim("set")))) continue;
+      for (const s of [...ws, ...readers]) this.stmts.delete(s);
       readers.forEach((r, i) => {
         const f = forms[i]!;
         const acc = reads(r.expr).find((x) => x.array === a)!.access;
@@ -149,7 +150,7 @@ class Contractor {
         }
         if (f.kind === "op") next.push(this.renamed(r, r.domain, { kind: "update", op, expr: f.rest }));
       });
-      this.p.stmts = next;
+      for (const s of next) this.stmts.add(s);
       n++;
     }
     return n;
@@ -200,7 +201,8 @@ class Contractor {
         out.push(...pieces);
       }
       if (!ok) continue;
-      this.p.stmts = [...this.p.stmts.filter((s) => !readers.includes(s) && s.array !== a), ...out];
+      for (const s of [...readers, ...defs]) this.stmts.delete(s);
+      for (const s of out) this.stmts.add(s);
       n++;
     }
     return n;
@@ -231,29 +233,30 @@ class Contractor {
 
   simplifyAll(): number {
     let n = 0;
-    const next: PStmt[] = [];
-    for (const s of this.p.stmts) {
+    for (const s of this.stmts.list()) {
       const e = simplify(s.expr);
       if (e !== s.expr) n++;
       // An update that adds the identity changes nothing.
-      if (s.kind === "update" && e.k === "const" && e.v === REDUCE_IDENTITY[s.op!]) { n++; continue; }
-      next.push(e === s.expr ? s : { ...s, expr: e });
+      if (s.kind === "update" && e.k === "const" && e.v === REDUCE_IDENTITY[s.op!]) { n++; this.stmts.delete(s); continue; }
+      if (e !== s.expr) this.stmts.add({ ...s, expr: e });
     }
-    this.p.stmts = next;
     return n;
   }
 
   removeDead(): number {
+    // A worklist: removing a dead array's statements can leave the arrays they read unread.
     let n = 0;
-    for (;;) {
-      const read = new Set(this.p.stmts.flatMap((s) => reads(s.expr).map((r) => r.array)));
-      const dead = [...this.p.arrays.values()].filter((a) => a.role === "temp" && !read.has(a.name));
-      if (!dead.length) return n;
-      for (const d of dead) this.p.arrays.delete(d.name);
-      const names = new Set(dead.map((d) => d.name));
-      this.p.stmts = this.p.stmts.filter((s) => !names.has(s.array));
-      n += dead.length;
+    const dead = [...this.p.arrays.values()].filter((a) => a.role === "temp" && !this.stmts.isRead(a.name)).map((a) => a.name);
+    while (dead.length) {
+      const d = dead.pop()!;
+      if (!this.p.arrays.delete(d)) continue;
+      n++;
+      for (const s of this.writers(d)) {
+        this.stmts.delete(s);
+        for (const r of this.stmts.readsOf(s)) if (this.temp(r.array) && !this.stmts.isRead(r.array)) dead.push(r.array);
+      }
     }
+    return n;
   }
 }
 
