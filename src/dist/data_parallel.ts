@@ -13,6 +13,7 @@
 
 import { LiftError } from "../lang/diagnostics.js";
 import type { NativeModule } from "../runtime/module.js";
+import { countCorrect } from "../train/metrics.js";
 import type { MnistSplit } from "../train/mnist.js";
 import { namesFor, type ModelContract, type OptimizerName } from "../train/program.js";
 import type { CompiledSplit } from "../train/split_step.js";
@@ -212,13 +213,7 @@ export class DataParallelStep {
     }
     full.Scale![0] = 1 / n;
     this.grad.call({ ...full, Images: images, Labels: labels, Logits: logits }, { [c.batchSize]: count });
-    let correct = 0;
-    for (let i = 0; i < count; i++) {
-      let best = 0;
-      for (let j = 1; j < k; j++) if (logits[i * k + j]! > logits[i * k + best]!) best = j;
-      if (labels[i * k + best] === 1) correct++;
-    }
-    return correct;
+    return countCorrect(logits, labels, count, k);
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,7 @@ import { DataParallelStep } from "../dist/data_parallel.js";
 import type { World } from "../dist/mpi.js";
 import { compileSplit } from "./split_step.js";
 import { epochFile, HISTORY_FILE, LAST_CHECKPOINT, readHistory, RunDir } from "./rundir.js";
+import { argmax, countCorrect } from "./metrics.js";
 
 export interface TrainOptions {
   /** The model: a path, or its text with the real path as the name. */
@@ -215,8 +216,7 @@ export function evaluate(
     lossSum += bufs.Loss![0]! * n;
     for (let i = 0; i < n; i++) {
       const row = logits.subarray(i * k, (i + 1) * k);
-      let best = 0;
-      for (let j = 1; j < k; j++) if (row[j]! > row[best]!) best = j;
+      const best = argmax(row, 0, k);
       let z = 0;
       for (let j = 0; j < k; j++) z += Math.exp(row[j]! - row[best]!);
       const truth = split.labels[start + i]!;
@@ -246,17 +246,6 @@ export function formatConfusion(confusion: number[][], classNames: string[]): st
 
 /** What ranks other than 0 record for the test set, which they do not evaluate. */
 const NOT_EVALUATED: EvalResult = { loss: NaN, accuracy: NaN, predicted: new Uint8Array(0), probability: new Float32Array(0), confusion: [] };
-
-/** How many of the first n rows of logits have their largest score at the one-hot label. */
-function countCorrect(logits: Float32Array, labels: Float32Array, n: number, k: number): number {
-  let correct = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (logits[i * k + j]! > logits[i * k + best]!) best = j;
-    if (labels[i * k + best] === 1) correct++;
-  }
-  return correct;
-}
 
 /** Where a run stopped before its last epoch, and the checkpoint to resume it from. */
 export interface Interruption {
