@@ -47,13 +47,13 @@ function convBack(dz: Float64Array, x: Float64Array, C: number, H: number, K: Fl
   const dx = new Float64Array(C * H * H);
   for (let f = 0; f < F; f++) for (let u = 0; u < H; u++) for (let v = 0; v < H; v++) {
     const g = dz[(f * H + u) * H + v]!;
-    dBias[f] += g;
+    dBias[f]! += g;
     for (let c = 0; c < C; c++) for (let a = 0; a < 5; a++) for (let b = 0; b < 5; b++) {
       const i = u + a - 2, j = v + b - 2;
       if (i < 0 || i >= H || j < 0 || j >= H) continue;
       const k = ((f * C + c) * 5 + a) * 5 + b, xi = (c * H + i) * H + j;
-      dK[k] += g * x[xi]!;
-      dx[xi] += g * K[k]!;
+      dK[k]! += g * x[xi]!;
+      dx[xi]! += g * K[k]!;
     }
   }
   return dx;
@@ -82,7 +82,7 @@ function poolBack(dz: Float64Array, x: Float64Array, C: number, H: number): Floa
   const h = H / 2, dx = new Float64Array(C * H * H);
   for (let c = 0; c < C; c++) for (let i = 0; i < h; i++) for (let j = 0; j < h; j++) {
     const w = window(x, c, H, i, j), m = Math.max(...w), t = w.filter((v) => v === m).length;
-    for (let k = 0; k < 4; k++) if (w[k] === m) dx[(c * H + 2 * i + (k >> 1)) * H + 2 * j + (k & 1)] += dz[(c * h + i) * h + j]! / t;
+    for (let k = 0; k < 4; k++) if (w[k] === m) dx[(c * H + 2 * i + (k >> 1)) * H + 2 * j + (k & 1)]! += dz[(c * h + i) * h + j]! / t;
   }
   return dx;
 }
@@ -102,8 +102,8 @@ function reference(p: P, images: Float64Array[], labels: number[]): { loss: numb
     const dLogits = logits.map((v, k) => (Math.exp(v - lse) - (k === labels[n] ? 1 : 0)) / images.length);
     const dp2 = new Float64Array(784);
     for (let k = 0; k < 10; k++) {
-      grads.B[k] += dLogits[k]!;
-      for (let i = 0; i < 784; i++) { grads.W[k * 784 + i] += dLogits[k]! * p2.out[i]!; dp2[i] += dLogits[k]! * p.W[k * 784 + i]!; }
+      grads.B[k]! += dLogits[k]!;
+      for (let i = 0; i < 784; i++) { grads.W[k * 784 + i]! += dLogits[k]! * p2.out[i]!; dp2[i]! += dLogits[k]! * p.W[k * 784 + i]!; }
     }
     const dh2pre = reluBack(poolBack(dp2, h2, 16, 14), h2pre);
     const dp1 = convBack(dh2pre, p1.out, 8, 14, p.K2, 16, grads.K2, grads.B2);

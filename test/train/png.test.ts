@@ -89,7 +89,7 @@ test("unsupported or damaged files are refused with a reason", () => {
   const good = encodePng(image(4, 4, 1));
   fails(Buffer.from("GIF89a........"), /not a PNG file/);
   const badCrc = Buffer.from(good);
-  badCrc[good.length - 20] ^= 0xff;
+  badCrc[good.length - 20]! ^= 0xff;
   fails(badCrc, /bad CRC/);
   fails(good.subarray(0, good.length - 12), /no IEND chunk/);
   fails(good.subarray(0, 30), /truncated/);

@@ -190,7 +190,7 @@ function tabulate(shape: number[], f: (ix: number[]) => number): Tensor {
   for (let k = 0; k < data.length; k++) {
     data[k] = f(ix);
     for (let a = shape.length - 1; a >= 0; a--) {
-      if (++ix[a] < shape[a]) break;
+      if (++ix[a]! < shape[a]!) break;
       ix[a] = 0;
     }
   }
@@ -199,27 +199,30 @@ function tabulate(shape: number[], f: (ix: number[]) => number): Tensor {
 
 /** Input[i][j] = ((24i + j)·37 mod 101) / 100, shape (24,24). */
 function inputImage(): Tensor {
-  return tabulate([24, 24], ([i, j]) => mod((24 * i + j) * 37, 101) / 100);
+  return tabulate([24, 24], ([i, j]) => mod((24 * i! + j!) * 37, 101) / 100);
 }
 
 /** K1[f][a][b] = (((25f + 5a + b)·17 mod 23) − 11) / 50, shape (8,5,5). */
 function kernel1(): Tensor {
-  return tabulate([8, 5, 5], ([f, a, b]) => (mod((25 * f + 5 * a + b) * 17, 23) - 11) / 50);
+  return tabulate([8, 5, 5], ([f, a, b]) => (mod((25 * f! + 5 * a! + b!) * 17, 23) - 11) / 50);
 }
 
 /**
  * The deterministic inputs of §10.6 for mnist.model (+ Target for mnist.grad / mnist.act):
  * Input (24,24), K1 (8,5,5), B1 (8), K2 (16,8,5,5), B2 (16), W (10,16,1,4,4), B (10), Target (10, one-hot at 3).
  */
-export function mnistInputs(): Record<string, Tensor> {
+/** The inputs of mnist.model (§10.6), by name. */
+export type MnistInputs = Record<"Input" | "K1" | "B1" | "K2" | "B2" | "W" | "B" | "Target", Tensor>;
+
+export function mnistInputs(): MnistInputs {
   return {
     Input: inputImage(),
     K1: kernel1(),
-    B1: tabulate([8], ([f]) => (f - 3.5) / 100),
-    K2: tabulate([16, 8, 5, 5], ([o, c, a, b]) => (mod((200 * o + 25 * c + 5 * a + b) * 13, 29) - 14) / 200),
-    B2: tabulate([16], ([o]) => (mod(o, 5) - 2) / 100),
-    W: tabulate([10, 16, 1, 4, 4], ([k, o, , a, b]) => (mod((256 * k + 16 * o + 4 * a + b) * 7, 31) - 15) / 100),
-    B: tabulate([10], ([k]) => (k - 4.5) / 50),
+    B1: tabulate([8], ([f]) => (f! - 3.5) / 100),
+    K2: tabulate([16, 8, 5, 5], ([o, c, a, b]) => (mod((200 * o! + 25 * c! + 5 * a! + b!) * 13, 29) - 14) / 200),
+    B2: tabulate([16], ([o]) => (mod(o!, 5) - 2) / 100),
+    W: tabulate([10, 16, 1, 4, 4], ([k, o, , a, b]) => (mod((256 * k! + 16 * o! + 4 * a! + b!) * 7, 31) - 15) / 100),
+    B: tabulate([10], ([k]) => (k! - 4.5) / 50),
     Target: tabulate([10], ([k]) => (k === 3 ? 1 : 0)),
   };
 }
@@ -240,7 +243,7 @@ export function mnistGradAccumulators(): Record<string, Tensor> {
 }
 
 /** Inputs of T42 (conv.model): Input as in mnistInputs, K = K1[0] (5,5), B = 0.01 (scalar, shape []). */
-export function convModelInputs(): Record<string, Tensor> {
+export function convModelInputs(): Record<"Input" | "K" | "B", Tensor> {
   const k1 = kernel1();
   return {
     Input: inputImage(),
@@ -301,10 +304,10 @@ export function compareT42(pool: ArrayLike<number>): string[] {
   };
   if (pool.length !== 100) errs.push(`Pool: ${pool.length} elements, expected 100`);
   let s = 0;
-  for (let k = 0; k < pool.length; k++) s += pool[k];
+  for (let k = 0; k < pool.length; k++) s += pool[k]!;
   near("sum Pool", s, T42.poolSum);
-  T42.poolRow0.forEach((w, j) => near(`Pool[0][${j}]`, pool[j], w));
-  near("Pool[9][9]", pool[99], T42.pool99);
+  T42.poolRow0.forEach((w, j) => near(`Pool[0][${j}]`, pool[j]!, w));
+  near("Pool[9][9]", pool[99]!, T42.pool99);
   return errs;
 }
 
@@ -371,7 +374,7 @@ export const T43_LOSS = 2.361005428;
  * Conv1/Relu1/Pool1 4 decimals, Conv2/Relu2/Pool2 6 decimals, FC 8 decimals, everything else 10 significant
  * digits. Σ dW is printed "≈ 0 (−8.9e−16)"; it is 0 mathematically and is stored as 0 (tolerance ZERO_TOL).
  */
-export const T43: Record<string, T43Entry> = {
+export const T43 = {
   Conv1: row([8, 24, 24], D4, -1.6, 708.6288, [-0.3758, -0.0898, -0.2804]),
   Relu1: row([8, 24, 24], D4, 353.5144, 353.5144, [0, 0, 0]),
   Pool1: row([8, 12, 12], D4, 219.8438, 219.8438, [0, 0.0364, 0]),
@@ -395,7 +398,7 @@ export const T43: Record<string, T43Entry> = {
   dRelu2: row([16, 1, 12, 12], G10, 1.910862902, 22.89391792, [0, 0, 0.001998697175]),
   dPool2: row([16, 1, 4, 4], G10, 0.0576024192, 19.13656796, [0.001998697175, -0.05845308538, -0.1190055919]),
   dFC: row([10], G10, 0, 1.811349324, undefined, T43_DFC),
-};
+} satisfies Record<string, T43Entry>;
 
 /**
  * Which program produces which T43 row. `model`: outputs of MNIST_MODEL. `act`: outputs of
@@ -405,7 +408,7 @@ export const T43: Record<string, T43Entry> = {
 export const T43_PROGRAMS = {
   model: ["Conv1", "Relu1", "Pool1", "Conv2", "Relu2", "Pool2", "FC", "Output"],
   act: ["Loss", "dInput", "dK1", "dK2", "dConv1", "dRelu1", "dPool1", "dConv2", "dRelu2", "dPool2", "dFC"],
-  grad: { Loss: "Loss", ngK1: "dK1", ngB1: "dB1", ngK2: "dK2", ngB2: "dB2", ngW: "dW", ngB: "dB" } as Record<string, string>,
+  grad: { Loss: "Loss", ngK1: "dK1", ngB1: "dB1", ngK2: "dK2", ngB2: "dB2", ngW: "dW", ngB: "dB" },
 } as const;
 
 /**
@@ -413,7 +416,7 @@ export const T43_PROGRAMS = {
  * Tolerances: entry.tol (0.5 unit in the last printed digit).
  */
 export function compareT43(key: string, data: ArrayLike<number>): string[] {
-  const e = T43[key];
+  const e = (T43 as Record<string, T43Entry | undefined>)[key];
   if (!e) return [`no T43 entry ${key}`];
   const errs: string[] = [];
   const n = product(e.shape);
@@ -424,12 +427,12 @@ export function compareT43(key: string, data: ArrayLike<number>): string[] {
   let s = 0;
   let sa = 0;
   for (let k = 0; k < n; k++) {
-    s += data[k];
-    sa += Math.abs(data[k]);
+    s += data[k]!;
+    sa += Math.abs(data[k]!);
   }
   if (e.sum !== undefined) near("sum", s, e.sum, e.tol.sum!);
   if (e.sumAbs !== undefined) near("sumAbs", sa, e.sumAbs, e.tol.sumAbs!);
-  e.first?.forEach((w, k) => near(`[${k}]`, data[k], w, e.tol.first![k]));
-  e.all?.forEach((w, k) => near(`[${k}]`, data[k], w, e.tol.all![k]));
+  e.first?.forEach((w, k) => near(`[${k}]`, data[k]!, w, e.tol.first![k]!));
+  e.all?.forEach((w, k) => near(`[${k}]`, data[k]!, w, e.tol.all![k]!));
   return errs;
 }
