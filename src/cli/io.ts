@@ -1,6 +1,6 @@
 /** Reading the files a command names: sources, and input values in JSON. */
 import { readFileSync } from "node:fs";
-import type { InputValue } from "../api/inputs.js";
+import type { InputValue } from "../core/inputs.js";
 import type { SourceText } from "../api/program.js";
 import { LiftError, printable } from "../lang/diagnostics.js";
 import { SourceFile } from "../lang/source.js";

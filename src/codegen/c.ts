@@ -6,7 +6,7 @@
  * FFI callers. The header works from C++ and beside other programs' headers.
  */
 import type { Dim } from "../core/shape.js";
-import type { DType } from "../interp/eval.js";
+import type { DType } from "../core/tensor.js";
 import { bodyPrinter, wrap } from "./clike.js";
 import { C_DIALECT, type Dialect } from "./dialect.js";
 import type { LNode, LoopArray, LoopProgram } from "./loop.js";

@@ -7,7 +7,7 @@
  */
 import { PRIMS, type Spell } from "../core/prims.js";
 import type { Dim } from "../core/shape.js";
-import type { DType } from "../interp/eval.js";
+import type { DType } from "../core/tensor.js";
 import type { Dialect } from "./dialect.js";
 import { printKernel } from "./kernel_c.js";
 import type { Access, LExpr, LNode, LoopProgram, VExpr } from "./loop.js";

@@ -9,7 +9,7 @@ import { WASM_DIALECT } from "../codegen/wasm.js";
 import { isReservedWord } from "../codegen/names.js";
 import { localAccumulators, outlineParallel } from "../codegen/passes.js";
 import { loopCounts, type LoopProgram } from "../codegen/loop.js";
-import type { DType } from "../interp/eval.js";
+import type { DType } from "../core/tensor.js";
 import { generateLoops } from "./astgen.js";
 import { contract, knownContext, type ContractStats } from "./contract.js";
 import { dependences } from "./deps.js";

@@ -13,7 +13,7 @@ import { cachedUnit } from "../../src/runtime/unit_cache.js";
 import { ACCEPT_VECTORS, runnableSource, vectorById } from "../vectors/reference.js";
 import { compareT43, MNIST_GRAD, MNIST_MODEL, mnistGradAccumulators, mnistInputs, T43_PROGRAMS } from "../vectors/mnist.js";
 import { randomProgram } from "./random_programs.js";
-import type { Tensor } from "../../src/interp/eval.js";
+import type { Tensor } from "../../src/core/tensor.js";
 
 // Every test process compiles into a fresh cache, so CI measures cold compiles.
 process.env.LIFT_CACHE = mkdtempSync(join(tmpdir(), "lift-cache-"));

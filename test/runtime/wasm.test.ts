@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { load, LiftError } from "../../src/api/index.js";
-import type { Tensor } from "../../src/interp/eval.js";
+import type { Tensor } from "../../src/core/tensor.js";
 import { ACCEPT_VECTORS, vectorById } from "../vectors/reference.js";
 import { randomProgram } from "../poly/random_programs.js";
 import { compileGraph } from "../../src/poly/compile.js";
