@@ -6,7 +6,7 @@
 
 import { basename, dirname, extname, join } from "node:path";
 import type { SourceText } from "../api/program.js";
-import { readText } from "../cli/io.js";
+import { readText } from "../lang/files.js";
 import { LiftError } from "../lang/diagnostics.js";
 import type { NativeModule } from "../runtime/module.js";
 import { writeFileAtomic } from "./atomic.js";
