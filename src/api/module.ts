@@ -12,7 +12,7 @@ import type { DType, Tensor } from "../core/tensor.js";
 import { evaluate } from "../interp/eval.js";
 import { fail } from "../lang/diagnostics.js";
 import { moduleGraphs, type ModuleGraphs } from "../module/vjp.js";
-import type { CompileOptions } from "../poly/compile.js";
+import type { CompileOptions } from "../compiler/compile.js";
 import { loadNative, type NativeModule } from "../runtime/module.js";
 import { cflags } from "../runtime/native.js";
 import { cachedUnit } from "../runtime/unit_cache.js";

@@ -7,7 +7,7 @@ import { LiftError } from "../lang/diagnostics.js";
 import { resolveUses } from "../lang/use.js";
 import { SourceFile } from "../lang/source.js";
 import { bindInputs, toTensor, type InputValue } from "../core/inputs.js";
-import type { CompileOptions } from "../poly/compile.js";
+import type { CompileOptions } from "../compiler/compile.js";
 import { cachedUnit } from "../runtime/unit_cache.js";
 import { loadNative, type NativeModule } from "../runtime/module.js";
 import { cflags } from "../runtime/native.js";

@@ -7,7 +7,7 @@ import { cIdent, isReservedWord } from "../codegen/names.js";
 import { emitTrainMain, trainingNotes } from "../codegen/train_main_c.js";
 import { DEFAULT_LR, isOptimizer, loadModel, OPTIMIZERS } from "../train/program.js";
 import { emitModule } from "./emit_module.js";
-import { compileGraph, C_NAME, type CompileOptions } from "../poly/compile.js";
+import { compileGraph, C_NAME, type CompileOptions } from "../compiler/compile.js";
 import { buildShared, cflags } from "../runtime/native.js";
 import type { Command } from "./commands.js";
 import { readSources } from "./io.js";

@@ -9,7 +9,7 @@ import type { Dim } from "../core/shape.js";
 import type { DType } from "../core/tensor.js";
 import { bodyPrinter, wrap } from "./clike.js";
 import { C_DIALECT, type Dialect } from "./dialect.js";
-import type { LNode, LoopArray, LoopProgram } from "./loop.js";
+import type { LNode, LoopArray, LoopProgram } from "../loop/ast.js";
 import { cIdents, commentText } from "./names.js";
 
 export interface CUnit { header: string; source: string; name: string; entry: FlatEntry; fields: Record<string, string> }

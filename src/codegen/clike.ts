@@ -10,7 +10,7 @@ import type { Dim } from "../core/shape.js";
 import type { DType } from "../core/tensor.js";
 import type { Dialect } from "./dialect.js";
 import { printKernel } from "./kernel_c.js";
-import type { Access, LExpr, LNode, LoopProgram, VExpr } from "./loop.js";
+import type { Access, LExpr, LNode, LoopProgram, VExpr } from "../loop/ast.js";
 import { PARALLEL_WORK } from "./passes.js";
 
 /** Lines past this width are wrapped at a space (C does not care where). */

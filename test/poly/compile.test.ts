@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { load } from "../../src/api/index.js";
-import { compileGraph, type CompileOptions } from "../../src/poly/compile.js";
+import { compileGraph, type CompileOptions } from "../../src/compiler/compile.js";
 import { cachedUnit } from "../../src/runtime/unit_cache.js";
 import { ACCEPT_VECTORS, runnableSource, vectorById } from "../vectors/reference.js";
 import { compareT43, MNIST_GRAD, MNIST_MODEL, mnistGradAccumulators, mnistInputs, T43_PROGRAMS } from "../vectors/mnist.js";

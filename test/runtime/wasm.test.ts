@@ -14,7 +14,7 @@ import { load, LiftError } from "../../src/api/index.js";
 import type { Tensor } from "../../src/core/tensor.js";
 import { ACCEPT_VECTORS, vectorById } from "../vectors/reference.js";
 import { randomProgram } from "../poly/random_programs.js";
-import { compileGraph } from "../../src/poly/compile.js";
+import { compileGraph } from "../../src/compiler/compile.js";
 
 process.env.LIFT_CACHE ??= mkdtempSync(join(tmpdir(), "lift-cache-"));
 const LIFT = join(import.meta.dirname, "../../../bin/lift.js");

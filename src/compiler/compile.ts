@@ -8,18 +8,18 @@ import { C_DIALECT } from "../codegen/dialect.js";
 import { WASM_DIALECT } from "../codegen/wasm.js";
 import { isReservedWord } from "../codegen/names.js";
 import { localAccumulators, outlineParallel } from "../codegen/passes.js";
-import { loopCounts, type LoopProgram } from "../codegen/loop.js";
+import { loopCounts, type LoopProgram } from "../loop/ast.js";
 import type { DType } from "../core/tensor.js";
-import { generateLoops } from "./astgen.js";
-import { contract, knownContext, type ContractStats } from "./contract.js";
-import { dependences } from "./deps.js";
-import { Ctx } from "./isl/index.js";
+import { generateLoops } from "../poly/astgen.js";
+import { contract, knownContext, type ContractStats } from "../poly/contract.js";
+import { dependences } from "../poly/deps.js";
+import { Ctx } from "../poly/isl/index.js";
 import { LiftError } from "../lang/diagnostics.js";
-import { lower } from "./lower.js";
-import { recognizeKernels, type KernelStats } from "./kernels.js";
-import { printPoly } from "./program.js";
-import { orderIterators } from "./order.js";
-import { schedule, type ScheduleMode } from "./schedule.js";
+import { lower } from "../poly/lower.js";
+import { recognizeKernels, type KernelStats } from "../poly/kernels.js";
+import { printPoly } from "../poly/program.js";
+import { orderIterators } from "../poly/order.js";
+import { schedule, type ScheduleMode } from "../poly/schedule.js";
 
 export interface CompileOptions {
   name?: string;
