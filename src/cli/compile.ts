@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { load } from "../api/program.js";
 import { emitMain } from "../codegen/main_c.js";
 import { cIdent, isReservedWord } from "../codegen/names.js";
-import { emitTrainMain, trainingNotes } from "../codegen/train_main_c.js";
+import { emitTrainMain, trainingNotes } from "../train/main_c.js";
 import { DEFAULT_LR, isOptimizer, loadModel, OPTIMIZERS } from "../train/program.js";
 import { emitModule } from "./emit_module.js";
 import { compileGraph, C_NAME, type CompileOptions } from "../compiler/compile.js";

@@ -1,4 +1,4 @@
-// The training step split in two programs, for data-parallel training (src/dist/data_parallel.ts):
+// The training step split in two programs, for data-parallel training (src/train/data_parallel.ts):
 //   gradient: the model and, for every param P, P.grad :: (grad Loss P) — outputs Logits, Loss, P.grad
 //   update:   P, P.grad and the optimizer state as inputs — outputs P.next and the new state
 // Between the two, the gradients of every rank are summed. The update lines are the fused step's

@@ -19,7 +19,7 @@ import { DEFAULT_LR, loadModel, namesFor, STATE_SUFFIXES, type ModelContract, ty
 import { stopPoint, trapSignals, type Trap } from "./interrupt.js";
 import { formatDuration, Progress, type TextSink } from "./progress.js";
 import { renderReport } from "./report.js";
-import { DataParallelStep } from "../dist/data_parallel.js";
+import { DataParallelStep } from "./data_parallel.js";
 import type { World } from "../dist/mpi.js";
 import { compileSplit } from "./split_step.js";
 import { epochFile, HISTORY_FILE, LAST_CHECKPOINT, readHistory, RunDir } from "./rundir.js";
@@ -66,7 +66,7 @@ export interface TrainOptions {
   /** Seconds between progress lines when stderr is not a terminal (default 5). */
   progressInterval?: number;
   /**
-   * Train data-parallel in this MPI job (src/dist/data_parallel.ts): the batch is split across
+   * Train data-parallel in this MPI job (src/train/data_parallel.ts): the batch is split across
    * the ranks; rank 0 alone prints, evaluates and writes checkpoints and the report.
    */
   world?: World;

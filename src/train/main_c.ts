@@ -12,11 +12,11 @@
  *    writes the params as safetensors that `lift predict` reads.
  * Names reach the C only as field names (src/codegen/names.ts) and escaped string literals.
  */
-import type { ModelContract, OptimizerName } from "../train/program.js";
-import { fanIn } from "../train/init.js";
-import { namesFor } from "../train/program.js";
-import type { CUnit } from "./c.js";
-import { commentText } from "./names.js";
+import type { ModelContract, OptimizerName } from "./program.js";
+import { fanIn } from "./init.js";
+import { namesFor } from "./program.js";
+import type { CUnit } from "../codegen/c.js";
+import { commentText } from "../codegen/names.js";
 
 export interface TrainDriverOptions { optimizer: OptimizerName; lr: number; epochs: number; batch: number; seed: number }
 
