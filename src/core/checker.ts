@@ -52,6 +52,8 @@ export class Checker {
   private readonly expansions: { name: string; span: Span }[] = [];
   /** A verb body checked with the same arguments gives the same value: macros are expanded once per argument. */
   private expanded = new Map<string, Framed>();
+  /** Verb bodies checked so far (expansions not answered by `expanded`): a count for tests. */
+  bodiesChecked = 0;
 
   statement(s: Stmt): void {
     switch (s.kind) {
@@ -484,6 +486,7 @@ export class Checker {
     const hit = this.expanded.get(key);
     if (hit) return hit;
     this.expansions.push({ name: def.name, span: use });
+    this.bodiesChecked++;
     try {
       const v = this.value(def.body, env);
       this.expanded.set(key, v);
