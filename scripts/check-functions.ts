@@ -15,13 +15,33 @@ import { parsers } from "prettier/plugins/typescript";
 
 export const LIMIT = 80;
 
-interface Loc { start: { line: number }; end: { line: number } }
-interface EsNode { type: string; loc: Loc; [key: string]: unknown }
-interface EsComment { value: string; loc: Loc }
+interface Loc {
+  start: { line: number };
+  end: { line: number };
+}
+interface EsNode {
+  type: string;
+  loc: Loc;
+  [key: string]: unknown;
+}
+interface EsComment {
+  value: string;
+  loc: Loc;
+}
 
-export interface LongFunction { file: string; line: number; name: string; lines: number }
+export interface LongFunction {
+  file: string;
+  line: number;
+  name: string;
+  lines: number;
+}
 
-const FUNCTION_TYPES = new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression", "TSDeclareFunction"]);
+const FUNCTION_TYPES = new Set([
+  "FunctionDeclaration",
+  "FunctionExpression",
+  "ArrowFunctionExpression",
+  "TSDeclareFunction",
+]);
 
 /** What a person would call the function: its own name, or the name it is bound to. */
 function nameOf(fn: EsNode, parent: EsNode | undefined): string {
@@ -41,7 +61,7 @@ function justified(line: number, comments: readonly EsComment[]): boolean {
   const sameLine = comments.filter((c) => c.loc.start.line === line);
   if (sameLine.some(says)) return true;
   // Walk up through the comment block that sits directly above the function.
-  for (let l = line - 1; endingOn.has(l); ) {
+  for (let l = line - 1; endingOn.has(l);) {
     const block = endingOn.get(l)!;
     if (block.some(says)) return true;
     l = Math.min(...block.map((c) => c.loc.start.line)) - 1;
@@ -74,10 +94,12 @@ export function longFunctions(text: string, file: string, limit = LIMIT): LongFu
 }
 
 function tsFiles(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? tsFiles(p) : p.endsWith(".ts") && !p.endsWith(".d.ts") ? [p] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((n) => {
+      const p = join(dir, n);
+      return statSync(p).isDirectory() ? tsFiles(p) : p.endsWith(".ts") && !p.endsWith(".d.ts") ? [p] : [];
+    });
 }
 
 /** Every long function without a reason under `dirs`. */
@@ -92,11 +114,16 @@ function main(argv: string[]): number {
     if (argv[i] === "--limit") limit = Number(argv[++i]);
     else dirs.push(argv[i]!);
   }
-  if (!Number.isInteger(limit) || limit < 1) { console.error("usage: check-functions [--limit N] [DIR…]"); return 2; }
+  if (!Number.isInteger(limit) || limit < 1) {
+    console.error("usage: check-functions [--limit N] [DIR…]");
+    return 2;
+  }
   const found = checkTree(dirs.length ? dirs : ["src"], limit);
-  for (const f of found) console.log(`${f.file}:${f.line} ${f.name}: ${f.lines} lines (over ${limit}, no \`// long: <reason>\`)`);
+  for (const f of found)
+    console.log(`${f.file}:${f.line} ${f.name}: ${f.lines} lines (over ${limit}, no \`// long: <reason>\`)`);
   if (found.length) console.log(`${found.length} function(s) over ${limit} lines without a reason`);
   return found.length ? 1 : 0;
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href)
+  process.exitCode = main(process.argv.slice(2));

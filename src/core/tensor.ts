@@ -4,4 +4,7 @@
  */
 export type DType = "f32" | "f64";
 export type Arr = Float32Array | Float64Array;
-export interface Tensor { shape: number[]; data: Arr }
+export interface Tensor {
+  shape: number[];
+  data: Arr;
+}

@@ -13,7 +13,11 @@ export type Term = string | { nums: number[] } | Term[];
 /** One line of the step: a comment or blank line (text only), or a statement `name :: e` / `name := e`. */
 export type StepLine = { text: string } | { name: string; op: "::" | ":="; expr: Term };
 
-export interface BuiltStep { stmts: Stmt[]; text: string; file: SourceFile }
+export interface BuiltStep {
+  stmts: Stmt[];
+  text: string;
+  file: SourceFile;
+}
 
 /** Lays out `lines` and builds their statements, with spans into a file named `fileName`. */
 export function buildStep(fileName: string, lines: readonly StepLine[]): BuiltStep {
@@ -57,6 +61,9 @@ function term(file: SourceFile, at: number, t: Term): Expr {
   }
   const items: Expr[] = [];
   let p = at + 1;
-  for (const item of t) { items.push(term(file, p, item)); p += termText(item).length + 1; }
+  for (const item of t) {
+    items.push(term(file, p, item));
+    p += termText(item).length + 1;
+  }
   return { kind: "list", items, span };
 }

@@ -14,13 +14,20 @@ test("check-functions: a `long:` reason above (in the doc comment or a line comm
   const fn = (name: string) => `function ${name}() {\n${body(10)}\n}\n`;
   const text = [
     "let x = 0;",
-    "/**\n * A table, read top to bottom.\n * long: one case per primitive\n */", fn("doc"),
-    "// long: the steps are one sequence", fn("line"),
+    "/**\n * A table, read top to bottom.\n * long: one case per primitive\n */",
+    fn("doc"),
+    "// long: the steps are one sequence",
+    fn("line"),
     `function first() { // long: generated shape\n${body(10)}\n}\n`,
-    "// a comment without the word", fn("plain"),
-    "// long: this reason is for nothing (a blank line follows)\n", fn("detached"),
+    "// a comment without the word",
+    fn("plain"),
+    "// long: this reason is for nothing (a blank line follows)\n",
+    fn("detached"),
   ].join("\n");
-  assert.deepEqual(longFunctions(text, "b.ts", 8).map((f) => f.name), ["plain", "detached"]);
+  assert.deepEqual(
+    longFunctions(text, "b.ts", 8).map((f) => f.name),
+    ["plain", "detached"],
+  );
 });
 
 test("check-functions: methods, arrows bound to names, and nested functions each count", () => {
@@ -30,7 +37,8 @@ test("check-functions: methods, arrows bound to names, and nested functions each
     `const arrow = () => {\n${body(10)}\n};`,
     `function outer() {\n  const inner = function () {\n${body(10)}\n  };\n  return inner;\n}`,
   ].join("\n");
-  assert.deepEqual(longFunctions(text, "c.ts", 8).map((f) => `${f.name}@${f.line}:${f.lines}`), [
-    "method@3:12", "arrow@16:12", "outer@28:15", "inner@29:12",
-  ]);
+  assert.deepEqual(
+    longFunctions(text, "c.ts", 8).map((f) => `${f.name}@${f.line}:${f.lines}`),
+    ["method@3:12", "arrow@16:12", "outer@28:15", "inner@29:12"],
+  );
 });

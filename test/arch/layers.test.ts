@@ -24,8 +24,21 @@ export const ALLOWED: Record<string, readonly string[]> = {
   dist: ["lang"],
   train: ["api", "runtime", "compiler", "codegen", "dist", "core", "lang", "version"],
   web: ["train", "api", "runtime", "core", "lang"],
-  cli: ["web", "train", "dist", "builder", "api", "module", "runtime", "compiler", "codegen", "interp", "core", "lang",
-    "version"],
+  cli: [
+    "web",
+    "train",
+    "dist",
+    "builder",
+    "api",
+    "module",
+    "runtime",
+    "compiler",
+    "codegen",
+    "interp",
+    "core",
+    "lang",
+    "version",
+  ],
   // The package's entry point re-exports the public names of every layer.
   entry: ["builder", "api", "module", "runtime", "compiler", "interp", "core", "lang"],
 };
@@ -50,7 +63,8 @@ function sources(dir: string): string[] {
 /** Relative imports of a TypeScript text (static, re-exports and dynamic), with their line numbers. */
 export function importsOf(text: string): { spec: string; line: number }[] {
   const out: { spec: string; line: number }[] = [];
-  const re = /^[ \t]*(?:import|export)\s+(?:[\w*{}\s,$]+?\s+from\s*)?["'](\.[^"']+)["']|\bimport\(\s*["'](\.[^"']+)["']\s*\)/gm;
+  const re =
+    /^[ \t]*(?:import|export)\s+(?:[\w*{}\s,$]+?\s+from\s*)?["'](\.[^"']+)["']|\bimport\(\s*["'](\.[^"']+)["']\s*\)/gm;
   for (const m of text.matchAll(re)) {
     const spec = m[1] ?? m[2]!;
     out.push({ spec, line: text.slice(0, m.index).split("\n").length });
@@ -64,12 +78,21 @@ export function violations(files: ReadonlyMap<string, string>): string[] {
   for (const [rel, text] of files) {
     const from = layerOf(rel);
     const allowed = ALLOWED[from];
-    if (!allowed) { bad.push(`src/${rel}: layer \`${from}\` is not in the table of test/arch/layers.test.ts`); continue; }
+    if (!allowed) {
+      bad.push(`src/${rel}: layer \`${from}\` is not in the table of test/arch/layers.test.ts`);
+      continue;
+    }
     for (const { spec, line } of importsOf(text)) {
-      const target = normalize(join(dirname(rel), spec)).split("\\").join("/");
-      if (target.startsWith("..")) { bad.push(`src/${rel}:${line} imports ${spec}, outside src/`); continue; }
+      const target = normalize(join(dirname(rel), spec))
+        .split("\\")
+        .join("/");
+      if (target.startsWith("..")) {
+        bad.push(`src/${rel}:${line} imports ${spec}, outside src/`);
+        continue;
+      }
       const to = layerOf(target.replace(/\.js$/, ".ts"));
-      if (to !== from && !allowed.includes(to)) bad.push(`src/${rel}:${line} imports ${spec}: ${from} → ${to} is not allowed`);
+      if (to !== from && !allowed.includes(to))
+        bad.push(`src/${rel}:${line} imports ${spec}: ${from} → ${to} is not allowed`);
     }
   }
   return bad;
@@ -87,7 +110,11 @@ test("layers: every import in src/ follows the table of allowed edges", () => {
 
 test("layers: the table has no cycle (a layer never reaches itself)", () => {
   const reaches = (a: string, seen = new Set<string>()): Set<string> => {
-    for (const b of ALLOWED[a] ?? []) if (!seen.has(b)) { seen.add(b); reaches(b, seen); }
+    for (const b of ALLOWED[a] ?? [])
+      if (!seen.has(b)) {
+        seen.add(b);
+        reaches(b, seen);
+      }
     return seen;
   };
   for (const layer of Object.keys(ALLOWED)) assert.ok(!reaches(layer).has(layer), `${layer} reaches itself`);
@@ -114,7 +141,10 @@ test("layers: the import reader finds static, type-only, re-export and dynamic i
 
 test("layers: an import across the table is reported with its file, line and edge", () => {
   const files = new Map([
-    ["poly/program.ts", `// the Poly program\nimport type { Graph } from "../core/graph.js";\nimport type { KernelPlan } from "../codegen/loop.js";\n`],
+    [
+      "poly/program.ts",
+      `// the Poly program\nimport type { Graph } from "../core/graph.js";\nimport type { KernelPlan } from "../codegen/loop.js";\n`,
+    ],
     ["core/tensor.ts", `export type DType = "f32";\n`],
     ["codegen/c.ts", `import type { DType } from "../interp/eval.js";\n`],
     ["newdir/x.ts", `export const x = 1;\n`],

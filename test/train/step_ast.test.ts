@@ -19,7 +19,8 @@ function plain(x: unknown): unknown {
   if (x && typeof x === "object") {
     const o = x as Record<string, unknown>;
     if (o.file instanceof SourceFile && typeof o.start === "number" && typeof o.end === "number") {
-      const a = o.file.position(o.start), b = o.file.position(o.end);
+      const a = o.file.position(o.start),
+        b = o.file.position(o.end);
       return `${o.file.name} ${a.line}:${a.col}-${b.line}:${b.col}`;
     }
     return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, plain(v)]));
@@ -30,7 +31,11 @@ function plain(x: unknown): unknown {
 test("built step statements equal the parse of their own text, spans included", () => {
   const contract = checkContract(load([model]), LENET);
   for (const opt of OPTIMIZERS) {
-    for (const [name, lines] of [["step", trainingStepLines(contract, opt)], ["grad", gradientLines(contract, opt)], ["update", updateProgramLines(contract, opt)]] as const) {
+    for (const [name, lines] of [
+      ["step", trainingStepLines(contract, opt)],
+      ["grad", gradientLines(contract, opt)],
+      ["update", updateProgramLines(contract, opt)],
+    ] as const) {
       const built = buildStep(`${name}.lift`, lines);
       // `(use optim)` is a line of text only: the checker is given the prelude's statements in its place.
       const parsed = parse(new SourceFile(`${name}.lift`, built.text)).stmts.filter((s) => s.kind !== "use");
@@ -41,26 +46,47 @@ test("built step statements equal the parse of their own text, spans included", 
 });
 
 test("the step's numbers keep their spelling and kind, as the parser's do", () => {
-  const b = buildStep("s.lift", [{ text: "; c" }, { name: "A", op: "::", expr: ["in", { nums: [3, 2, 2] }] }, { name: "B", op: ":=", expr: [["A", "*", "A"], "+", "A"] }]);
+  const b = buildStep("s.lift", [
+    { text: "; c" },
+    { name: "A", op: "::", expr: ["in", { nums: [3, 2, 2] }] },
+    { name: "B", op: ":=", expr: [["A", "*", "A"], "+", "A"] },
+  ]);
   assert.equal(b.text, "; c\nA :: (in 3 2 2)\nB := ((A * A) + A)\n");
   const decl = b.stmts[0]!;
   assert.equal(decl.kind, "declare");
   assert.deepEqual(plain(decl.kind === "declare" ? decl.expr : undefined), {
-    kind: "list", span: "s.lift 2:6-2:16",
-    items: [{ kind: "name", name: "in", span: "s.lift 2:7-2:9" }, { kind: "numbers", values: [3, 2, 2], texts: ["3", "2", "2"], integer: [true, true, true], span: "s.lift 2:10-2:15" }],
+    kind: "list",
+    span: "s.lift 2:6-2:16",
+    items: [
+      { kind: "name", name: "in", span: "s.lift 2:7-2:9" },
+      {
+        kind: "numbers",
+        values: [3, 2, 2],
+        texts: ["3", "2", "2"],
+        integer: [true, true, true],
+        span: "s.lift 2:10-2:15",
+      },
+    ],
   });
 });
 
 test("loadModel checks the model once: the training graph extends a copy of the inference graph", () => {
   const p = loadModel(model, "adam");
-  const inf = p.inference.graph, tr = p.training.graph;
+  const inf = p.inference.graph,
+    tr = p.training.graph;
   assert.ok(tr.nodes.length > inf.nodes.length);
   // The inference graph is unchanged by the step: its nodes are the training graph's first ones.
   assert.deepEqual(inf.nodes, tr.nodes.slice(0, inf.nodes.length));
-  assert.deepEqual(inf.outputs.map((o) => o.name), ["Logits", "Loss"]);
+  assert.deepEqual(
+    inf.outputs.map((o) => o.name),
+    ["Logits", "Loss"],
+  );
   assert.deepEqual(tr.outputs.slice(0, 2), inf.outputs);
   assert.equal(inf.grads.length, 0);
-  assert.deepEqual(tr.grads.map((d) => d.name), p.contract.params.map((q) => `${q.name}.grad`));
+  assert.deepEqual(
+    tr.grads.map((d) => d.name),
+    p.contract.params.map((q) => `${q.name}.grad`),
+  );
   // The same model's graph, loaded alone, is the inference graph node for node.
   assert.equal(load([model]).graph.print(), inf.print());
 });
