@@ -34,6 +34,8 @@ export const ALLOWED: Record<string, readonly string[]> = {
     "runtime",
     "compiler",
     "codegen",
+    "poly",
+    "loop",
     "interp",
     "core",
     "lang",
