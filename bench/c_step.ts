@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compileGraph } from "../src/poly/compile.js";
+import { compileGraph } from "../src/compiler/compile.js";
 import { loadModel } from "../src/train/program.js";
 
 const FLAGS: Record<string, string[]> = {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LiftProgram } from "../src/api/program.js";
-import { compileGraph, type CompileOptions } from "../src/poly/compile.js";
+import { compileGraph, type CompileOptions } from "../src/compiler/compile.js";
 import type { NativeModule } from "../src/runtime/module.js";
 import { buildShared, DEFAULT_CFLAGS } from "../src/runtime/native.js";
 import { CHECK, CLASSES, PIXELS, readData, uniform } from "./data.js";

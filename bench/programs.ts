@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { load, type LiftProgram } from "../src/api/program.js";
-import type { CompileOptions } from "../src/poly/compile.js";
+import type { CompileOptions } from "../src/compiler/compile.js";
 import { loadModel, type ModelContract } from "../src/train/program.js";
 
 /** The repository root (this file runs from dist/bench/). */

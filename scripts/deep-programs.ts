@@ -9,7 +9,7 @@ import { check } from "../src/core/checker.js";
 import { evaluate } from "../src/interp/eval.js";
 import { parse } from "../src/lang/parser.js";
 import { SourceFile } from "../src/lang/source.js";
-import { compileGraph } from "../src/poly/compile.js";
+import { compileGraph } from "../src/compiler/compile.js";
 
 export function squaring(levels: number): string {
   const lines = ["A :: (in 16)", "V0 := (A + 1)"];

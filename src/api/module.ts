@@ -8,14 +8,15 @@
  */
 import type { Graph } from "../core/graph.js";
 import { product, resolveShape, shapeText } from "../core/shape.js";
-import { evaluate, type DType, type Tensor } from "../interp/eval.js";
+import type { DType, Tensor } from "../core/tensor.js";
+import { evaluate } from "../interp/eval.js";
 import { fail } from "../lang/diagnostics.js";
 import { moduleGraphs, type ModuleGraphs } from "../module/vjp.js";
-import type { CompileOptions } from "../poly/compile.js";
+import type { CompileOptions } from "../compiler/compile.js";
 import { loadNative, type NativeModule } from "../runtime/module.js";
 import { cflags } from "../runtime/native.js";
 import { cachedUnit } from "../runtime/unit_cache.js";
-import { bindInputs, toTensor, type InputValue } from "./inputs.js";
+import { bindInputs, toTensor, type InputValue } from "../core/inputs.js";
 import { hasExterns, type ExternImpls } from "../core/externs.js";
 import { runStaged } from "../module/stages.js";
 

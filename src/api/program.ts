@@ -1,12 +1,13 @@
 /** The library entry point: source text → checked program → values. */
 import { check } from "../core/checker.js";
 import type { Graph } from "../core/graph.js";
-import { evaluate, type DType, type EvalStats, type Tensor } from "../interp/eval.js";
+import type { DType, Tensor } from "../core/tensor.js";
+import { evaluate, type EvalStats } from "../interp/eval.js";
 import { LiftError } from "../lang/diagnostics.js";
 import { resolveUses } from "../lang/use.js";
 import { SourceFile } from "../lang/source.js";
-import { bindInputs, toTensor, type InputValue } from "./inputs.js";
-import type { CompileOptions } from "../poly/compile.js";
+import { bindInputs, toTensor, type InputValue } from "../core/inputs.js";
+import type { CompileOptions } from "../compiler/compile.js";
 import { cachedUnit } from "../runtime/unit_cache.js";
 import { loadNative, type NativeModule } from "../runtime/module.js";
 import { cflags } from "../runtime/native.js";

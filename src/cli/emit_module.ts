@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { LiftProgram } from "../api/program.js";
 import { emitModuleC } from "../module/emit_c.js";
 import { moduleGraphs } from "../module/vjp.js";
-import type { CompileOptions } from "../poly/compile.js";
+import type { CompileOptions } from "../compiler/compile.js";
 import { UsageError } from "./main.js";
 
 const list = (v: string | boolean | undefined, flag: string): string[] => {

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "../api/program.js";
-import { compileGraph, type CompileOptions } from "../poly/compile.js";
+import { compileGraph, type CompileOptions } from "../compiler/compile.js";
 import { buildWasm, wasmMeta } from "../runtime/wasm.js";
 import { HOST_FILE, hostSource, loaderSource } from "../runtime/wasm_emit.js";
 import { readSources } from "./io.js";

@@ -1,5 +1,5 @@
 /** Printing values: readable J-style rows for people, exact JSON for programs. */
-import type { DType, Tensor } from "../interp/eval.js";
+import type { DType, Tensor } from "../core/tensor.js";
 
 /** The shortest decimal that reads back to the same value in the given precision. */
 export function shortest(x: number, dtype: DType): string {

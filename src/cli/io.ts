@@ -1,21 +1,12 @@
-/** Reading the files a command names: sources, and input values in JSON. */
-import { readFileSync } from "node:fs";
-import type { InputValue } from "../api/inputs.js";
+/** Reading the files a command names: sources, and input values in JSON (`readText` is lang/files.ts). */
+import type { InputValue } from "../core/inputs.js";
 import type { SourceText } from "../api/program.js";
 import { LiftError, printable } from "../lang/diagnostics.js";
 import { SourceFile } from "../lang/source.js";
+import { readText } from "../lang/files.js";
 
 export function readSources(paths: string[]): SourceText[] {
   return paths.map((p) => ({ name: p, text: readText(p) }));
-}
-
-export function readText(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new LiftError(code === "ENOENT" ? `${path}: no such file` : code === "EISDIR" ? `${path}: is a directory` : `${path}: cannot read (${code ?? String(e)})`);
-  }
 }
 
 /** Parses an inputs file: a JSON object mapping input names to values. Errors give line and column. */

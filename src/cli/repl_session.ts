@@ -4,10 +4,11 @@
  * value. The session runs in a worker thread (repl.ts), so an evaluation can be interrupted; the
  * entries that changed the session are replayed (quietly, without evaluating) to rebuild it.
  */
-import { toTensor } from "../api/inputs.js";
+import { toTensor } from "../core/inputs.js";
 import { Checker } from "../core/checker.js";
 import { product, shapeEq, shapeText } from "../core/shape.js";
-import { evaluate, type DType, type Tensor } from "../interp/eval.js";
+import type { DType, Tensor } from "../core/tensor.js";
+import { evaluate } from "../interp/eval.js";
 import { fail, LiftError } from "../lang/diagnostics.js";
 import { parse, parseExpression } from "../lang/parser.js";
 import { resolveUses } from "../lang/use.js";

@@ -1,5 +1,5 @@
 import { load } from "../api/program.js";
-import type { DType, Tensor } from "../interp/eval.js";
+import type { DType, Tensor } from "../core/tensor.js";
 import type { Command } from "./commands.js";
 import { formatArray, jsonValue, shapeLabel } from "./format.js";
 import { readInputs, readSources } from "./io.js";

@@ -1,4 +1,4 @@
-import type { DistributedMode } from "../dist/data_parallel.js";
+import type { DistributedMode } from "../dist/launch.js";
 import { DISTRIBUTED_MODES, failJob, joinJob } from "../dist/launch.js";
 import { dirname, resolve } from "node:path";
 import { exitCodeFor } from "../train/interrupt.js";

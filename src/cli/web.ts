@@ -2,7 +2,7 @@
 import { buildWeb } from "../web/build.js";
 import { serveDir } from "../web/serve.js";
 import type { Command } from "./commands.js";
-import { readText } from "./io.js";
+import { readText } from "../lang/files.js";
 import { UsageError } from "./main.js";
 
 const HELP = `usage: lift web MODEL -o DIR [--data DIR] [--train-images N] [--test-images M]

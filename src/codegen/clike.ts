@@ -7,10 +7,10 @@
  */
 import { PRIMS, type Spell } from "../core/prims.js";
 import type { Dim } from "../core/shape.js";
-import type { DType } from "../interp/eval.js";
+import type { DType } from "../core/tensor.js";
 import type { Dialect } from "./dialect.js";
 import { printKernel } from "./kernel_c.js";
-import type { Access, LExpr, LNode, LoopProgram, VExpr } from "./loop.js";
+import type { Access, LExpr, LNode, LoopProgram, VExpr } from "../loop/ast.js";
 import { PARALLEL_WORK } from "./passes.js";
 
 /** Lines past this width are wrapped at a space (C does not care where). */
@@ -30,6 +30,62 @@ export interface BodyPrinter {
  * array the program only reads (a `const` pointer in outlined functions).
  */
 export function bodyPrinter(lp: LoopProgram, dtype: DType, d: Dialect, fn: string, isInput: (array: string) => boolean): BodyPrinter {
+  const T = d.scalar(dtype);
+  const { dimC, flat, val, stmt } = exprPrinter(lp, dtype, d);
+  const head = (it: string, init: LExpr, cond: LExpr, inc: LExpr) => `for (long ${it} = ${int(init)}; ${int(cond)}; ${it} += ${int(inc)})`;
+  const support: string[] = [];
+  const fnName = (k: number) => `${fn}_nest${k}`;
+  const callArgs = (k: number) => { const f = lp.functions[k]!; return [...f.longs, ...f.arrays]; };
+  let kernels = 0;
+  const node = (n: LNode, ind: string, out: string[]): void => {
+    const push = (line: string) => out.push(...wrap(ind + line, ind + "    "));
+    switch (n.k) {
+      case "block": n.items.forEach((x) => node(x, ind, out)); return;
+      case "stmt": push(stmt(n)); return;
+      case "call": push(`${fnName(n.fn)}(${callArgs(n.fn).join(", ")});`); return;
+      case "kernel": {
+        const kc = printKernel(n.plan, `${fn}_kernel${kernels++}`, T, PARALLEL_WORK, d);
+        support.push(kc.source.split("\n").flatMap((l) => wrap(l, `${/^ */.exec(l)![0]}    `)).join("\n"));
+        push(kc.call);
+        return;
+      }
+      case "if":
+        push(`if (${int(n.cond)}) {`); node(n.then, ind + "  ", out);
+        if (n.else) { out.push(`${ind}} else {`); node(n.else, ind + "  ", out); }
+        out.push(`${ind}}`); return;
+      case "accumulate": {
+        // One local accumulator (the dialect's, a double for f32) over the nest, rounded once into the target.
+        const target = flat(n.target);
+        const A = d.accumulator(dtype);
+        out.push(`${ind}{`);
+        push(`  ${A} lift_acc = ${target};`);
+        n.loops.forEach((l, k) => push(`  ${"  ".repeat(k)}${head(l.it, l.init, l.cond, l.inc)}`));
+        push(`  ${"  ".repeat(n.loops.length)}lift_acc += ${val(n.value)};`);
+        push(`  ${target} = ${A === T ? "" : `(${T})`}lift_acc;`);
+        out.push(`${ind}}`);
+        return;
+      }
+      case "for": {
+        if (n.parallel) out.push(...d.parallelFor(n.when && int(n.when)).map((l) => (l.startsWith("#") ? l : ind + l)));
+        if (n.body.k === "call") { push(head(n.it, n.init, n.cond, n.inc)); node(n.body, ind + "  ", out); return; }
+        push(`${head(n.it, n.init, n.cond, n.inc)} {`);
+        node(n.body, ind + "  ", out);
+        out.push(`${ind}}`); return;
+      }
+    }
+  };
+  // Outlined functions first (they may hold kernels, whose functions then precede them).
+  lp.functions.forEach((f, k) => {
+    const params = [...f.longs.map((x) => `long ${x}`), ...f.arrays.map((a) => `${isInput(a) ? "const " : ""}${T} *${d.restrict} ${a}`)];
+    const body: string[] = [];
+    node(f.body, "  ", body);
+    support.push([...wrap(`static void ${fnName(k)}(${params.join(", ")}) {`, "    "), ...body, `}`, ""].join("\n"));
+  });
+  return { node, support, dimC };
+}
+
+/** Index expressions, element reads, values and statements of one program, in a dialect's spelling. */
+function exprPrinter(lp: LoopProgram, dtype: DType, d: Dialect) {
   const T = d.scalar(dtype);
   const arrays = new Map(lp.arrays.map((a) => [a.name, a]));
   const dimC = (x: Dim): string => (typeof x === "number" ? String(x) : `s${lp.sizes.indexOf(x)}`);
@@ -67,55 +123,7 @@ export function bodyPrinter(lp: LoopProgram, dtype: DType, d: Dialect, fn: strin
     if (n.op === "+") return `${target} += ${value};`;
     return `${target} = ${PRIMS[n.op!].c(target, value, { ...spellBase, consts: [undefined, undefined] })};`;
   };
-  const head = (it: string, init: LExpr, cond: LExpr, inc: LExpr) => `for (long ${it} = ${int(init)}; ${int(cond)}; ${it} += ${int(inc)})`;
-  const support: string[] = [];
-  const fnName = (k: number) => `${fn}_nest${k}`;
-  const callArgs = (k: number) => { const f = lp.functions[k]!; return [...f.longs, ...f.arrays]; };
-  let kernels = 0;
-  const node = (n: LNode, ind: string, out: string[]): void => {
-    const push = (line: string) => out.push(...wrap(ind + line, ind + "    "));
-    switch (n.k) {
-      case "block": n.items.forEach((x) => node(x, ind, out)); return;
-      case "stmt": push(stmt(n)); return;
-      case "call": push(`${fnName(n.fn)}(${callArgs(n.fn).join(", ")});`); return;
-      case "kernel": {
-        const kc = printKernel(n.plan, `${fn}_kernel${kernels++}`, T, PARALLEL_WORK, d);
-        support.push(kc.source.split("\n").flatMap((l) => wrap(l, `${/^ */.exec(l)![0]}    `)).join("\n"));
-        push(kc.call);
-        return;
-      }
-      case "if":
-        push(`if (${int(n.cond)}) {`); node(n.then, ind + "  ", out);
-        if (n.else) { out.push(`${ind}} else {`); node(n.else, ind + "  ", out); }
-        out.push(`${ind}}`); return;
-      case "accumulate": {
-        const target = flat(n.target);
-        const A = d.accumulator(dtype);
-        out.push(`${ind}{`);
-        push(`  ${A} lift_acc = ${target};`);
-        n.loops.forEach((l, k) => push(`  ${"  ".repeat(k)}${head(l.it, l.init, l.cond, l.inc)}`));
-        push(`  ${"  ".repeat(n.loops.length)}lift_acc += ${val(n.value)};`);
-        push(`  ${target} = ${A === T ? "" : `(${T})`}lift_acc;`);
-        out.push(`${ind}}`);
-        return;
-      }
-      case "for": {
-        if (n.parallel) out.push(...d.parallelFor(n.when && int(n.when)).map((l) => (l.startsWith("#") ? l : ind + l)));
-        if (n.body.k === "call") { push(head(n.it, n.init, n.cond, n.inc)); node(n.body, ind + "  ", out); return; }
-        push(`${head(n.it, n.init, n.cond, n.inc)} {`);
-        node(n.body, ind + "  ", out);
-        out.push(`${ind}}`); return;
-      }
-    }
-  };
-  // Outlined functions first (they may hold kernels, whose functions then precede them).
-  lp.functions.forEach((f, k) => {
-    const params = [...f.longs.map((x) => `long ${x}`), ...f.arrays.map((a) => `${isInput(a) ? "const " : ""}${T} *${d.restrict} ${a}`)];
-    const body: string[] = [];
-    node(f.body, "  ", body);
-    support.push([...wrap(`static void ${fnName(k)}(${params.join(", ")}) {`, "    "), ...body, `}`, ""].join("\n"));
-  });
-  return { node, support, dimC };
+  return { dimC, flat, val, stmt };
 }
 
 /** A float constant that reads back exactly in the chosen precision (the shortest such decimal). */

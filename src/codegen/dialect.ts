@@ -5,7 +5,7 @@
  * next. A dialect only spells: what the loops are, which tiles run and how large, are decided
  * before printing (src/codegen/passes.ts, src/poly/kernels.ts).
  */
-import type { DType } from "../interp/eval.js";
+import type { DType } from "../core/tensor.js";
 
 export interface Dialect {
   name: string;

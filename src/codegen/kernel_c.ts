@@ -10,7 +10,7 @@
  * lane-exactly, never past an array's end.
  */
 import type { Dialect } from "./dialect.js";
-import type { KernelPlan, KernelVariant } from "./loop.js";
+import type { KernelPlan, KernelVariant } from "../loop/ast.js";
 
 export interface KernelC { source: string; call: string }
 

@@ -4,7 +4,7 @@
  * File names are the C field names (src/codegen/names.ts), never text from the model.
  */
 import type { Graph } from "../core/graph.js";
-import type { DType } from "../interp/eval.js";
+import type { DType } from "../core/tensor.js";
 import type { CUnit } from "./c.js";
 
 export function emitMain(g: Graph, unit: CUnit, dtype: DType): string {

@@ -12,7 +12,7 @@
  *    parameters (GCC outlines OpenMP bodies itself and loses restrict, and with it vectorisation),
  *    and the loop gets the condition under which it is worth threads.
  */
-import type { LExpr, LFunction, LNode, LoopProgram, VExpr } from "./loop.js";
+import type { LExpr, LFunction, LNode, LoopProgram, VExpr } from "../loop/ast.js";
 
 /** Inner iterations below which a parallel loop runs on one thread (a fork costs a few µs). */
 export const PARALLEL_WORK = 16384;

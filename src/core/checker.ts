@@ -48,9 +48,12 @@ export class Checker {
   graph = new Graph();
   readonly bindings = new Map<string, Binding>();
   private readonly outs = new Map<string, { dims: Dim[]; span: Span; names: Map<string, Span> }>();
+  private readonly finished = new Set<string>();
   private readonly expansions: { name: string; span: Span }[] = [];
   /** A verb body checked with the same arguments gives the same value: macros are expanded once per argument. */
   private expanded = new Map<string, Framed>();
+  /** Verb bodies checked so far (expansions not answered by `expanded`): a count for tests. */
+  bodiesChecked = 0;
 
   statement(s: Stmt): void {
     switch (s.kind) {
@@ -83,8 +86,14 @@ export class Checker {
     return this.value(e, {}).node;
   }
 
+  /**
+   * Checks the outputs declared since the last call and appends them to the graph. It may be
+   * called again after more statements (the training step extends a checked model).
+   */
   finish(): void {
     for (const [name, o] of this.outs) {
+      if (this.finished.has(name)) continue;
+      this.finished.add(name);
       const b = this.bindings.get(name);
       if (!b) fail(`\`${name}\` is declared as an output but never defined`, o.span, `define it: ${name} := ...`);
       if (b.kind !== "array") fail(`output \`${name}\` must be an array, but it is a ${b.kind}`, o.span);
@@ -477,6 +486,7 @@ export class Checker {
     const hit = this.expanded.get(key);
     if (hit) return hit;
     this.expansions.push({ name: def.name, span: use });
+    this.bodiesChecked++;
     try {
       const v = this.value(def.body, env);
       this.expanded.set(key, v);

@@ -51,7 +51,7 @@ export function gradOf(g: Graph, loss: number, wrt: number, span: Span | undefin
   if (L.shape.length !== 0)
     fail(`the loss \`${names[0]}\` must be a scalar, but it has shape ${shapeText(L.shape)}`, span, `sum it first, e.g. ((reduce ${L.shape.length} +) ${names[0]})`);
   const uses = usesOf(g, loss);
-  if (wrt !== loss && !uses.has(wrt)) fail(`\`${names[0]}\` does not depend on \`${names[1]}\``, span);
+  if (wrt !== loss && !uses.has(wrt)) fail(`the loss \`${names[0]}\` does not depend on \`${names[1]}\``, span);
   let memo = state(g).memo.get(loss);
   if (!memo) state(g).memo.set(loss, (memo = new Map()));
   const m = memo;

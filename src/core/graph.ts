@@ -51,6 +51,24 @@ export class Graph {
 
   node(id: number): Node { return this.nodes[id]!; }
 
+  /**
+   * An independent copy that later appends to either graph do not reach (nodes are immutable, so
+   * shared). Extern declarations live beside the graph: `shareExterns` copies them.
+   */
+  clone(): Graph {
+    const g = new Graph();
+    for (const n of this.nodes) g.nodes.push(n);
+    for (const [k, v] of this.names) g.names.set(k, v);
+    for (const [k, v] of this.interned) g.interned.set(k, v);
+    g.inputs.push(...this.inputs);
+    g.outputs.push(...this.outputs);
+    g.grads.push(...this.grads);
+    g.params.push(...this.params);
+    g.sizes.push(...this.sizes);
+    g.ties = this.ties;
+    return g;
+  }
+
   input(name: string, shape: Shape, span?: Span): number {
     const id = this.nodes.length;
     this.nodes.push({ id, kind: "input", name, shape, ...(span ? { span } : {}) });

@@ -214,7 +214,8 @@ export const PRIMS: PrimTable = {
   stride: { kind: "cell", surface: true, params: "ints",
     cellShape: (cell, p) => mapLeading(cell, p.ints!, "stride", (s, st, i) =>
       s % st === 1 || (s === 1 && st > 1) ? (s - 1) / st + 1
-        : `(stride ${p.ints!.join(" ")}) needs axis ${i} of the cell to have length ≡ 1 (mod ${st}), but it has ${s}`),
+        : st === 1 ? `(stride ${p.ints!.join(" ")}) is always rejected on axis ${i}: it needs a length n with n mod 1 = 1, which no length has`
+        : `(stride ${p.ints!.join(" ")}) needs axis ${i} of the cell to have a length n with n mod ${st} = 1, but it has ${s} (${s} mod ${st} = ${s % st})`),
     eval: (y, yo, z, zo, cellIn, cellOut, p) => K.affineGatherCell(y, yo, z, zo, cellIn, cellOut, p.ints, p.ints.map(() => 0)),
     vjp: (v) => v.cell("dilate", v.params, v.acc) },
   // z[e, c] = y[c];  dy[c] = Σ_e acc[e, c]

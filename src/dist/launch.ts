@@ -3,8 +3,15 @@
 // that fails ends the whole job (MPI_Abort), so no other rank waits for it.
 
 import { LiftError } from "../lang/diagnostics.js";
-import { launchedByMpi, type DistributedMode } from "./data_parallel.js";
 import { World } from "./mpi.js";
+
+/** How a run was launched: under mpirun (or another PMIx launcher), or forced either way. */
+export type DistributedMode = "auto" | "on" | "off";
+
+/** Whether this process should join an MPI job: Open MPI's launcher sets OMPI_COMM_WORLD_SIZE. */
+export function launchedByMpi(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.OMPI_COMM_WORLD_SIZE !== undefined || env.PMIX_RANK !== undefined;
+}
 
 export const DISTRIBUTED_MODES: readonly DistributedMode[] = ["auto", "on", "off"];
 

@@ -6,14 +6,12 @@
 import { frameOf, operandAxes, type Graph, type PrimNode } from "../core/graph.js";
 import { PRIMS, type ResolvedParams } from "../core/prims.js";
 import { product, resolveShape } from "../core/shape.js";
-import type { Arr } from "../core/kernels.js";
+import type { Arr, DType, Tensor } from "../core/tensor.js";
 import { MAX_ELEMENTS } from "../core/checker.js";
 import { LiftError } from "../lang/diagnostics.js";
 import type { ExternImpls } from "../core/externs.js";
 import { evalExtern } from "./extern_eval.js";
 
-export type DType = "f32" | "f64";
-export interface Tensor { shape: number[]; data: Arr }
 export interface EvalStats { peakValues: number; totalValues: number; nodesEvaluated: number }
 
 /**

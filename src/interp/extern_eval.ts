@@ -7,7 +7,7 @@ import type { ExternImpls } from "../core/externs.js";
 import { frameOf, operandAxes, type PrimNode } from "../core/graph.js";
 import { product } from "../core/shape.js";
 import { fail } from "../lang/diagnostics.js";
-import type { Tensor } from "./eval.js";
+import type { Tensor } from "../core/tensor.js";
 
 /** Operand `k` of `n` with its cells repeated along the frame axes it does not own. */
 export function cellsOf(n: PrimNode, k: number, arg: Tensor, frame: number[]): { data: Float32Array | Float64Array; cell: number[] } {

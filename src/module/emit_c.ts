@@ -17,8 +17,8 @@ import { C_DIALECT } from "../codegen/dialect.js";
 import { cIdents, commentText } from "../codegen/names.js";
 import type { Graph } from "../core/graph.js";
 import type { Dim, Shape } from "../core/shape.js";
-import type { DType } from "../interp/eval.js";
-import { compileGraph, type CompileOptions } from "../poly/compile.js";
+import type { DType } from "../core/tensor.js";
+import { compileGraph, type CompileOptions } from "../compiler/compile.js";
 import type { ModuleGraphs } from "./vjp.js";
 
 export interface ModuleC { files: Record<string, string>; forward: CUnit; backward: CUnit }

@@ -8,10 +8,10 @@
 import { externsOf, type ExternImpls } from "../core/externs.js";
 import { frameOf, Graph, type PrimNode } from "../core/graph.js";
 import { product } from "../core/shape.js";
-import type { DType, Tensor } from "../interp/eval.js";
+import type { DType, Tensor } from "../core/tensor.js";
 import { cellsOf, evalExtern } from "../interp/extern_eval.js";
 import { fail, LiftError } from "../lang/diagnostics.js";
-import { C_NAME } from "../poly/compile.js";
+import { C_NAME } from "../compiler/compile.js";
 import { buildShared, DEFAULT_CFLAGS, loadLibrary } from "../runtime/native.js";
 import { resolveShape } from "../core/shape.js";
 

@@ -5,7 +5,7 @@
  */
 import { basename } from "node:path";
 import type { Span } from "../lang/source.js";
-import type { Access, IntOp, LExpr, LNode, LoopProgram, VExpr } from "../codegen/loop.js";
+import type { Access, IntOp, LExpr, LNode, LoopProgram, VExpr } from "../loop/ast.js";
 import { AstBuild, type AstExprData, type AstNode, type AstNodeData, type IslMap, type IslSet, type UnionMap } from "./isl/index.js";
 import type { Scheduled } from "./schedule.js";
 import { unionAll } from "./deps.js";

@@ -19,7 +19,7 @@
  * Multiplying padding zeros is what every framework's convolution does; its one visible
  * difference from the formula is an infinite or NaN partner, which then yields NaN.
  */
-import type { KernelOperand, KernelPlan, KernelRole } from "../codegen/loop.js";
+import type { KernelOperand, KernelPlan, KernelRole } from "../loop/ast.js";
 import type { Dim } from "../core/shape.js";
 import { knownContext } from "./contract.js";
 import type { IslMap, IslSet } from "./isl/index.js";

@@ -8,7 +8,7 @@ import type { ReduceOp } from "../core/params.js";
 import type { DyadName, MapName } from "../core/prims.js";
 import type { Dim } from "../core/shape.js";
 import type { Ctx, IslMap, IslSet } from "./isl/index.js";
-import type { BufferRole, KernelPlan } from "../codegen/loop.js";
+import type { BufferRole, KernelPlan } from "../loop/ast.js";
 
 /** A read leaf carries its access: statement instance → the array element it reads. */
 export type PExpr =

@@ -1,9 +1,9 @@
 /** A compiled program running in-process: typed arrays go to native code without copying. */
 import type { Graph } from "../core/graph.js";
-import { bindInputs, toTensor, type InputValue } from "../api/inputs.js";
+import { bindInputs, toTensor, type InputValue } from "../core/inputs.js";
 import type { CUnit } from "../codegen/c.js";
 import { product, resolveShape, type Shape } from "../core/shape.js";
-import type { DType, Tensor } from "../interp/eval.js";
+import type { DType, Tensor } from "../core/tensor.js";
 import { buildShared, loadLibrary, type NativeBuild } from "./native.js";
 import { LiftError } from "../lang/diagnostics.js";
 

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CUnit } from "../codegen/c.js";
 import type { Graph } from "../core/graph.js";
-import { compileGraph, type CompileOptions, type Compiled } from "../poly/compile.js";
+import { compileGraph, type CompileOptions, type Compiled } from "../compiler/compile.js";
 import { VERSION } from "../version.js";
 import { cacheDir, sha256, storeFiles, warn } from "./cache.js";
 

@@ -3,7 +3,7 @@
 
 import { readFile } from "node:fs/promises";
 import { load, type SourceText } from "../api/program.js";
-import { readText } from "../cli/io.js";
+import { readText } from "../lang/files.js";
 import { LiftError } from "../lang/diagnostics.js";
 import { readPredictWeights } from "./checkpoint.js";
 import { classNamesFor } from "./classes.js";

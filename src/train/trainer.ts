@@ -6,7 +6,7 @@
 
 import { basename, dirname, extname, join } from "node:path";
 import type { SourceText } from "../api/program.js";
-import { readText } from "../cli/io.js";
+import { readText } from "../lang/files.js";
 import { LiftError } from "../lang/diagnostics.js";
 import type { NativeModule } from "../runtime/module.js";
 import { writeFileAtomic } from "./atomic.js";
@@ -15,13 +15,13 @@ import { classNamesFor } from "./classes.js";
 import { IdxError } from "./idx.js";
 import { epochPermutation, initParams } from "./init.js";
 import { DEFAULT_FASHION_MNIST_DIR, loadMnistLike, type MnistLike, type MnistSplit } from "./mnist.js";
-import { DEFAULT_LR, loadModel, namesFor, STATE_SUFFIXES, type ModelContract, type OptimizerName } from "./program.js";
+import { DEFAULT_LR, loadModel, namesFor, STATE_SUFFIXES, type ModelContract, type ModelPrograms, type OptimizerName } from "./program.js";
 import { stopPoint, trapSignals, type Trap } from "./interrupt.js";
 import { formatDuration, Progress, type TextSink } from "./progress.js";
 import { renderReport } from "./report.js";
-import { DataParallelStep } from "../dist/data_parallel.js";
+import { DataParallelStep } from "./data_parallel.js";
 import type { World } from "../dist/mpi.js";
-import { compileSplit } from "./split_step.js";
+import { compileSplit, type CompiledSplit } from "./split_step.js";
 import { epochFile, HISTORY_FILE, LAST_CHECKPOINT, readHistory, RunDir } from "./rundir.js";
 import { argmax, countCorrect } from "./metrics.js";
 
@@ -66,7 +66,7 @@ export interface TrainOptions {
   /** Seconds between progress lines when stderr is not a terminal (default 5). */
   progressInterval?: number;
   /**
-   * Train data-parallel in this MPI job (src/dist/data_parallel.ts): the batch is split across
+   * Train data-parallel in this MPI job (src/train/data_parallel.ts): the batch is split across
    * the ranks; rank 0 alone prints, evaluates and writes checkpoints and the report.
    */
   world?: World;
@@ -302,14 +302,34 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
 }
 
-async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult> {
-  const root = opts.world?.isRoot ?? true;
-  const sink = !root ? null : opts.stderr === undefined ? process.stderr : opts.stderr;
-  const progress = new Progress(sink, (opts.progressInterval ?? 5) * 1000);
-  const note = (line: string) => progress.log(line);
-  const model = readModel(opts.model);
-  const modelName = basename(model.name);
-  const epochs = opts.epochs ?? 5;
+/** A run's settings: the options checked, a resumed checkpoint's where not given, and the loaded model. */
+interface Settings {
+  model: SourceText;
+  modelName: string;
+  modelHash: string;
+  epochs: number;
+  optimizer: OptimizerName;
+  programs: ModelPrograms;
+  c: ModelContract;
+  cp: Resumable | undefined;
+  resumed: RunInfo | undefined;
+  batch: number;
+  lr: number;
+  seed: number;
+  limitTrain: number | undefined;
+  limitTest: number | undefined;
+}
+
+/** The data a run trains and evaluates on, cut to its limits and checked against the model. */
+interface DataSets { dataDir: string; trainSet: MnistSplit; testSet: MnistSplit; stepsPerEpoch: number; classNames: string[] }
+
+/** Where a run writes, and what it writes; rank 0 alone under MPI. */
+interface RunFiles { outDir: string; lastPath: string; writeCheckpoints: boolean; writeReport: boolean; runDir: RunDir | undefined; history: EpochRecord[] }
+
+/** The compiled programs: the fused step (or, under MPI, its two halves) and the inference. */
+interface Compiled { step: NativeModule | undefined; split: CompiledSplit | undefined; infer: NativeModule; seconds: number }
+
+function checkOptions(opts: TrainOptions, epochs: number): void {
   positiveInt("--epochs", epochs);
   positiveInt("--batch", opts.batch);
   positiveInt("--limit-train", opts.limitTrain);
@@ -317,39 +337,50 @@ async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult
   positiveInt("the evaluation batch", opts.evalBatch);
   if (opts.seed !== undefined && !(Number.isSafeInteger(opts.seed) && opts.seed >= 0)) throw new LiftError(`--seed must be a whole number ≥ 0, not ${opts.seed}`);
   if (opts.lr !== undefined && !(opts.lr > 0 && Number.isFinite(opts.lr))) throw new LiftError(`--lr must be a positive number, not ${opts.lr}`);
+}
 
+/** The options checked and the model loaded, with a resumed checkpoint's settings where not given. */
+async function settle(opts: TrainOptions, note: (line: string) => void): Promise<Settings> {
+  const model = readModel(opts.model);
+  const epochs = opts.epochs ?? 5;
+  checkOptions(opts, epochs);
   // The model alone first: a broken model is reported before anything is read or compiled.
   let optimizer: OptimizerName = opts.optimizer ?? "adam";
+  let programs = loadModel(model, optimizer);
   let cp: Resumable | undefined;
   if (opts.resume !== undefined) {
-    const contract = loadModel(model, optimizer).contract;
-    cp = await readCheckpoint(opts.resume, contract);
+    cp = await readCheckpoint(opts.resume, programs.contract);
     if (opts.optimizer !== undefined && opts.optimizer !== cp.run.optimizer) {
       throw new LiftError(`${opts.resume} was trained with --optimizer ${cp.run.optimizer}; resuming with ${opts.optimizer} is not possible (the optimizer state differs)`);
     }
-    optimizer = cp.run.optimizer;
     if (cp.run.epoch >= epochs) {
       throw new LiftError(`${opts.resume} is at epoch ${cp.run.epoch} already; ask for more with --epochs (the total, e.g. --epochs ${cp.run.epoch + 1})`);
     }
+    if (cp.run.optimizer !== optimizer) programs = loadModel(model, (optimizer = cp.run.optimizer));
   }
   const resumed = cp?.run;
-  const programs = loadModel(model, optimizer);
-  const c = programs.contract;
-  const batch = opts.batch ?? resumed?.batch ?? 64;
-  const lr = opts.lr ?? resumed?.lr ?? DEFAULT_LR[optimizer];
-  const seed = opts.seed ?? resumed?.seed ?? 1;
-  const limitTrain = opts.limitTrain ?? resumed?.limit_train ?? undefined;
-  const limitTest = opts.limitTest ?? resumed?.limit_test ?? undefined;
-  const modelHash = sha256(model.text);
-  const warning = resumed && resumeWarning(resumed, { batch, lr, seed, limitTrain, modelHash });
+  const s: Settings = {
+    model, modelName: basename(model.name), modelHash: sha256(model.text), epochs, optimizer, programs, c: programs.contract, cp, resumed,
+    batch: opts.batch ?? resumed?.batch ?? 64,
+    lr: opts.lr ?? resumed?.lr ?? DEFAULT_LR[optimizer],
+    seed: opts.seed ?? resumed?.seed ?? 1,
+    limitTrain: opts.limitTrain ?? resumed?.limit_train ?? undefined,
+    limitTest: opts.limitTest ?? resumed?.limit_test ?? undefined,
+  };
+  const warning = resumed && resumeWarning(resumed, s);
   if (warning) note(warning);
+  return s;
+}
 
+/** Loads and checks the data; a resumed mid-epoch run must see the same batches. */
+async function prepareData(opts: TrainOptions, s: Settings, note: (line: string) => void): Promise<DataSets> {
+  const { resumed, batch } = s;
   const dataDir = opts.dataDir ?? DEFAULT_FASHION_MNIST_DIR;
   const full = opts.data ?? (await loadData(dataDir));
-  const trainSet = limitSplit(full.train, limitTrain);
-  const testSet = limitSplit(full.test, limitTest);
-  checkData({ train: trainSet, test: testSet }, c, dataDir);
-  checkBatch(batch, trainSet.count, full.train.count, limitTrain, dataDir);
+  const trainSet = limitSplit(full.train, s.limitTrain);
+  const testSet = limitSplit(full.test, s.limitTest);
+  checkData({ train: trainSet, test: testSet }, s.c, dataDir);
+  checkBatch(batch, trainSet.count, full.train.count, s.limitTrain, dataDir);
   if (resumed && resumed.train_images !== trainSet.count) {
     note(`warning: ${opts.resume} was trained on ${resumed.train_images} images, this run has ${trainSet.count}`);
   }
@@ -358,47 +389,57 @@ async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult
     throw new LiftError(`${opts.resume} was saved in the middle of epoch ${resumed.epoch + 1} (after step ${resumed.progress.step}), so it resumes only with its --batch ${resumed.batch} and ${resumed.train_images} training images`,
       undefined, `resume from the end of an epoch (epoch-${resumed.epoch}.safetensors) to change them`);
   }
-  const classNames = resumed?.class_names.length === c.classes ? resumed.class_names : classNamesFor(dataDir, c.classes);
+  const classNames = resumed?.class_names.length === s.c.classes ? resumed.class_names : classNamesFor(dataDir, s.c.classes);
+  return { dataDir, trainSet, testSet, stepsPerEpoch, classNames };
+}
 
-  const outDir = opts.outDir ?? (opts.resume !== undefined ? dirname(opts.resume) : join("runs", modelBaseName(model.name)));
+/** Opens the run directory (its lock, and the history a resumed run starts with). */
+async function openRunFiles(opts: TrainOptions, s: Settings, root: boolean, held: Held, note: (line: string) => void): Promise<RunFiles> {
+  const outDir = opts.outDir ?? (opts.resume !== undefined ? dirname(opts.resume) : join("runs", modelBaseName(s.model.name)));
   // Under MPI only rank 0 owns the run directory (its lock, history and checkpoints); the other
   // ranks read the checkpoint they resume from and never touch the directory.
   const writeCheckpoints = root && (opts.checkpoints ?? true);
   const writeReport = root && (opts.report ?? true);
   const runDir = writeCheckpoints || writeReport ? RunDir.open(outDir, { resume: opts.resume, overwrite: opts.overwrite, note }) : undefined;
   held.runDir = runDir;
-  const history: EpochRecord[] = root && opts.resume !== undefined && cp ? resumedHistory(opts.resume, cp, note) : [];
+  const history: EpochRecord[] = root && opts.resume !== undefined && s.cp ? resumedHistory(opts.resume, s.cp, note) : [];
   await runDir?.startHistory(history);
+  return { outDir, lastPath: join(outDir, LAST_CHECKPOINT), writeCheckpoints, writeReport, runDir, history };
+}
 
-  // Compile (cached by content: the first build takes seconds, later ones milliseconds).
+/** Compiles the step and the inference (cached by content: the first build takes seconds, later ones milliseconds). */
+function compileRun(opts: TrainOptions, s: Settings, announce: boolean, note: (line: string) => void): Compiled {
   const compileStart = performance.now();
-  if (sink) note(`compiling the ${optimizer} training step of ${modelName}…`);
-  const base = cIdent(modelBaseName(model.name));
-  const split = opts.world && compileSplit(model, c, optimizer, base);
-  const step = split ? undefined : programs.training.compile({ dtype: "f32", name: `${base}_${optimizer}_step` });
-  const infer = programs.inference.compile({ dtype: "f32", name: `${base}_infer` });
-  const compileSeconds = (performance.now() - compileStart) / 1000;
+  if (announce) note(`compiling the ${s.optimizer} training step of ${s.modelName}…`);
+  const base = cIdent(modelBaseName(s.model.name));
+  const split = opts.world && compileSplit(s.model, s.c, s.optimizer, base);
+  const step = split ? undefined : s.programs.training.compile({ dtype: "f32", name: `${base}_${s.optimizer}_step` });
+  const infer = s.programs.inference.compile({ dtype: "f32", name: `${base}_infer` });
+  return { step, split: split || undefined, infer, seconds: (performance.now() - compileStart) / 1000 };
+}
 
-  // Buffers: everything the step reads or writes, allocated once.
+/** Everything the fused step reads or writes, allocated once, and the pairs swapped after each call. */
+interface StepBuffers {
+  bufs: Record<string, Float32Array>;
+  swaps: [string, string][];
+  images: Float32Array;
+  labels: Float32Array;
+  logits: Float32Array;
+  /** Views for the last, shorter batch of an epoch (undefined when every batch is full). */
+  partial: { Images: Float32Array; Labels: Float32Array; Logits: Float32Array } | undefined;
+}
+
+function allocateBuffers(s: Settings, values: Record<string, Float32Array>, trainCount: number, stepsPerEpoch: number): StepBuffers {
+  const { c, batch, optimizer } = s;
   const px = c.rows * c.cols;
   const k = c.classes;
-  const imagesFull = new Float32Array(batch * px);
-  const labelsFull = new Float32Array(batch * k);
-  const logitsFull = new Float32Array(batch * k);
+  const images = new Float32Array(batch * px);
+  const labels = new Float32Array(batch * k);
+  const logits = new Float32Array(batch * k);
   const bufs: Record<string, Float32Array> = {
-    Images: imagesFull,
-    Labels: labelsFull,
-    Logits: logitsFull,
-    Scale: new Float32Array(1),
-    Loss: new Float32Array(1),
-    Lr: Float32Array.of(lr),
-    Step: new Float32Array(1),
+    Images: images, Labels: labels, Logits: logits,
+    Scale: new Float32Array(1), Loss: new Float32Array(1), Lr: Float32Array.of(s.lr), Step: new Float32Array(1),
   };
-  let values = cp?.values;
-  if (!values) {
-    values = initParams(c.params, seed);
-    for (const p of c.params) for (const s of namesFor(p.name, optimizer).state) values[s] = new Float32Array(values[p.name]!.length);
-  }
   const swaps: [string, string][] = [];
   for (const p of c.params) {
     const nm = namesFor(p.name, optimizer);
@@ -407,219 +448,312 @@ async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult
     bufs[nm.next] = new Float32Array(len);
     bufs[nm.grad] = new Float32Array(len);
     swaps.push([p.name, nm.next]);
-    nm.state.forEach((s, i) => {
-      bufs[s] = values![s]!;
+    nm.state.forEach((st, i) => {
+      bufs[st] = values[st]!;
       bufs[nm.stateNext[i]!] = new Float32Array(len);
-      swaps.push([s, nm.stateNext[i]!]);
+      swaps.push([st, nm.stateNext[i]!]);
     });
   }
-  const dp = split && new DataParallelStep({ world: opts.world!, contract: c, optimizer, compiled: split, batch, lr, values, train: trainSet });
-  held.dp = dp || undefined;
-  const stateNames = c.params.flatMap((p) => [p.name, ...STATE_SUFFIXES[optimizer].map((s) => `${p.name}.${s}`)]);
-  const current = () => dp?.values() ?? Object.fromEntries(stateNames.map((n) => [n, bufs[n]!]));
-  const paramsNow = () => dp?.params() ?? Object.fromEntries(c.params.map((p) => [p.name, bufs[p.name]!]));
-
-  const lastN = trainSet.count - (stepsPerEpoch - 1) * batch;
+  const lastN = trainCount - (stepsPerEpoch - 1) * batch;
   const partial = lastN === batch ? undefined : {
-    Images: imagesFull.subarray(0, lastN * px),
-    Labels: labelsFull.subarray(0, lastN * k),
-    Logits: logitsFull.subarray(0, lastN * k),
+    Images: images.subarray(0, lastN * px), Labels: labels.subarray(0, lastN * k), Logits: logits.subarray(0, lastN * k),
   };
-  const window = Math.max(1, Math.ceil(stepsPerEpoch / 100));
-  let globalStep = resumed?.global_step ?? 0;
-  const firstEpoch = (resumed?.epoch ?? 0) + 1;
+  return { bufs, swaps, images, labels, logits, partial };
+}
 
-  let trainedImages = 0;
-  let loopSeconds = 0;
-  let stepSeconds = 0;
-  let lastEval: EvalResult | undefined;
-  let checkpoint: string | null = null;
-  let reportPath: string | null = null;
-  const lastPath = join(outDir, LAST_CHECKPOINT);
-  const runInfo = (epoch: number, ep: EpochProgress | null): RunInfo => ({
-    model: modelName, model_sha256: modelHash, epoch, global_step: globalStep, seed, optimizer, lr, batch,
-    train_images: trainSet.count, test_images: testSet.count, limit_train: limitTrain ?? null, limit_test: limitTest ?? null,
-    class_names: classNames, progress: ep,
+/** The initial params and optimizer state: the checkpoint's, or seeded initial weights and zero state. */
+function initialValues(s: Settings): Record<string, Float32Array> {
+  if (s.cp?.values) return s.cp.values;
+  const values = initParams(s.c.params, s.seed);
+  for (const p of s.c.params) for (const st of namesFor(p.name, s.optimizer).state) values[st] = new Float32Array(values[p.name]!.length);
+  return values;
+}
+
+async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult> {
+  const root = opts.world?.isRoot ?? true;
+  const sink = !root ? null : opts.stderr === undefined ? process.stderr : opts.stderr;
+  const progress = new Progress(sink, (opts.progressInterval ?? 5) * 1000);
+  const note = (line: string) => progress.log(line);
+  const s = await settle(opts, note);
+  const data = await prepareData(opts, s, note);
+  const files = await openRunFiles(opts, s, root, held, note);
+  const compiled = compileRun(opts, s, sink !== null, note);
+  const values = initialValues(s);
+  const buffers = allocateBuffers(s, values, data.trainSet.count, data.stepsPerEpoch);
+  const dp = compiled.split && new DataParallelStep({
+    world: opts.world!, contract: s.c, optimizer: s.optimizer, compiled: compiled.split, batch: s.batch, lr: s.lr, values, train: data.trainSet,
   });
-  const save = async (path: string, run: RunInfo) => {
-    runDir!.lock.assertOwned();
-    await writing(path, () => writeCheckpoint(path, c.params, current(), run));
-  };
-  const totalImages = (epochs - firstEpoch + 1) * trainSet.count - (resumed?.progress?.seen ?? 0);
-  const header =
-    `training ${modelName} on ${trainSet.count} images (${dataDir}) for ${epochs} epoch${epochs === 1 ? "" : "s"}` +
-    `${resumed ? ` from ${resumed.progress ? `step ${resumed.progress.step} of epoch ${firstEpoch}` : `epoch ${resumed.epoch}`} (${opts.resume})` : ""}: ` +
-    `${optimizer}, lr ${lr}, batch ${batch}, seed ${seed}; ${stepsPerEpoch} steps an epoch; compiled in ${compileSeconds.toFixed(1)} s` +
-    (opts.world ? `; data-parallel on ${opts.world.size} MPI rank${opts.world.size === 1 ? "" : "s"}` : "");
-  note(header);
-  if (opts.handleSignals) held.trap = trapSignals({ note, onAbort: () => runDir?.lock.release() });
-  const stops = [opts.stop, held.trap?.signal];
-  const result = (interrupted: Interruption | null): TrainResult => {
-    const final = history[history.length - 1];
-    return {
-      epochs: final?.epoch ?? 0,
-      steps: globalStep,
-      images: trainedImages,
-      train_seconds: loopSeconds,
-      images_per_s: trainedImages / loopSeconds,
-      step_images_per_s: trainedImages / stepSeconds,
-      train_loss: final?.train_loss ?? NaN,
-      test_loss: final?.test_loss ?? NaN,
-      test_accuracy: final?.test_accuracy ?? NaN,
-      checkpoint,
-      report: reportPath,
-      out_dir: outDir,
-      optimizer, lr, batch, seed,
-      resumed_from: opts.resume ?? null,
-      history,
-      confusion: lastEval?.confusion ?? [],
-      class_names: classNames,
-      values: current(),
-      world_size: opts.world?.size ?? 1,
-      allreduce_ms_per_step: dp ? (1000 * dp.reduceSeconds) / Math.max(1, dp.steps) : null,
-      interrupted,
-    };
-  };
+  held.dp = dp;
+  const loop = new TrainingLoop(opts, s, data, files, compiled, buffers, dp, { root, sink, progress, note });
+  note(loop.header());
+  if (opts.handleSignals) held.trap = trapSignals({ note, onAbort: () => files.runDir?.lock.release() });
+  return loop.run([opts.stop, held.trap?.signal]);
+}
 
-  let doneImages = 0;
+interface Output { root: boolean; sink: TextSink | null; progress: Progress; note: (line: string) => void }
+
+/** The epochs of a run, from its first (a resumed one's next) to the last, and their records. */
+class TrainingLoop {
+  private globalStep: number;
+  private readonly firstEpoch: number;
+  private readonly window: number;
+  private trainedImages = 0;
+  private doneImages = 0;
+  private loopSeconds = 0;
+  private stepSeconds = 0;
+  private lastEval: EvalResult | undefined;
+  private checkpoint: string | null = null;
+  private reportPath: string | null = null;
   /** under MPI, this rank's stop request not yet shared with the others */
-  let pending: string | null = null;
-  for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
-    const perm = epochPermutation(trainSet.count, seed, epoch);
-    const ep = epoch === firstEpoch && resumed?.progress ? structuredClone(resumed.progress) : EMPTY_PROGRESS();
+  private pending: string | null = null;
+  private stops: (AbortSignal | undefined)[] = [];
+
+  constructor(
+    private readonly opts: TrainOptions, private readonly s: Settings, private readonly data: DataSets,
+    private readonly files: RunFiles, private readonly compiled: Compiled, private readonly b: StepBuffers,
+    private readonly dp: DataParallelStep | undefined, private readonly out: Output,
+  ) {
+    this.globalStep = s.resumed?.global_step ?? 0;
+    this.firstEpoch = (s.resumed?.epoch ?? 0) + 1;
+    this.window = Math.max(1, Math.ceil(data.stepsPerEpoch / 100));
+  }
+
+  header(): string {
+    const { s, data, opts } = this;
+    const { resumed, epochs } = s;
+    return `training ${s.modelName} on ${data.trainSet.count} images (${data.dataDir}) for ${epochs} epoch${epochs === 1 ? "" : "s"}` +
+      `${resumed ? ` from ${resumed.progress ? `step ${resumed.progress.step} of epoch ${this.firstEpoch}` : `epoch ${resumed.epoch}`} (${opts.resume})` : ""}: ` +
+      `${s.optimizer}, lr ${s.lr}, batch ${s.batch}, seed ${s.seed}; ${data.stepsPerEpoch} steps an epoch; compiled in ${this.compiled.seconds.toFixed(1)} s` +
+      (opts.world ? `; data-parallel on ${opts.world.size} MPI rank${opts.world.size === 1 ? "" : "s"}` : "");
+  }
+
+  async run(stops: (AbortSignal | undefined)[]): Promise<TrainResult> {
+    this.stops = stops;
+    for (let epoch = this.firstEpoch; epoch <= this.s.epochs; epoch++) {
+      const interrupted = await this.epoch(epoch);
+      if (interrupted) return this.result(interrupted);
+    }
+    const final = this.files.history[this.files.history.length - 1]!;
+    this.out.note(`confusion matrix on ${this.data.testSet.count} test images after epoch ${final.epoch} (rows: true class, columns: predicted):\n${formatConfusion(this.lastEval!.confusion, this.data.classNames)}`);
+    if (this.reportPath) this.out.note(`report: ${this.reportPath}`);
+    return this.result(null);
+  }
+
+  /** The params and optimizer state now, by name. */
+  private current(): Record<string, Float32Array> {
+    const names = this.s.c.params.flatMap((p) => [p.name, ...STATE_SUFFIXES[this.s.optimizer].map((x) => `${p.name}.${x}`)]);
+    return this.dp?.values() ?? Object.fromEntries(names.map((n) => [n, this.b.bufs[n]!]));
+  }
+
+  private paramsNow(): Record<string, Float32Array> {
+    return this.dp?.params() ?? Object.fromEntries(this.s.c.params.map((p) => [p.name, this.b.bufs[p.name]!]));
+  }
+
+  private runInfo(epoch: number, ep: EpochProgress | null): RunInfo {
+    const { s, data } = this;
+    return {
+      model: s.modelName, model_sha256: s.modelHash, epoch, global_step: this.globalStep, seed: s.seed, optimizer: s.optimizer, lr: s.lr, batch: s.batch,
+      train_images: data.trainSet.count, test_images: data.testSet.count, limit_train: s.limitTrain ?? null, limit_test: s.limitTest ?? null,
+      class_names: data.classNames, progress: ep,
+    };
+  }
+
+  private async save(path: string, run: RunInfo): Promise<void> {
+    this.files.runDir!.lock.assertOwned();
+    await writing(path, () => writeCheckpoint(path, this.s.c.params, this.current(), run));
+  }
+
+  /** One epoch: its steps, then (unless stopped in the middle) its evaluation and writes. */
+  private async epoch(epoch: number): Promise<Interruption | null> {
+    const { s, files, data } = this;
+    const ep = epoch === this.firstEpoch && s.resumed?.progress ? structuredClone(s.resumed.progress) : EMPTY_PROGRESS();
     const seenBefore = ep.seen;
     const epochStart = performance.now();
-    progress.reset();
+    this.out.progress.reset();
+    const stopped = await this.steps(epoch, ep, seenBefore, epochStart);
+    const epochSeconds = (performance.now() - epochStart) / 1000;
+    this.loopSeconds += epochSeconds;
+    this.trainedImages += ep.seen - seenBefore;
+    this.doneImages += ep.seen - seenBefore;
+    const stepsPerEpoch = data.stepsPerEpoch;
+    const interruption = (reason: string, stepInEpoch: number): Interruption => ({
+      reason, checkpoint: files.writeCheckpoints ? files.lastPath : null, epoch, step_in_epoch: stepInEpoch, steps_per_epoch: stepsPerEpoch, global_step: this.globalStep,
+    });
+    if (stopped && ep.step < stepsPerEpoch) {
+      // Mid-epoch: last.safetensors gets the state and the epoch's running figures.
+      this.out.progress.clear();
+      if (files.writeCheckpoints) {
+        await this.save(files.lastPath, this.runInfo(epoch - 1, ep));
+        this.checkpoint = files.lastPath;
+      }
+      return interruption(stopped, ep.step);
+    }
+    await this.finishEpoch(epoch, ep, epochSeconds, seenBefore);
+    // A signal during the evaluation or the writes: this epoch's checkpoint is the place to resume.
+    // Under MPI the ranks agree on it in one more all-reduce (the others wait there for rank 0's writes).
+    const late = stopped ?? (this.dp ? this.dp.agree(this.pending ?? (await stopPoint(this.stops))) : await stopPoint(this.stops));
+    return late && epoch < s.epochs ? interruption(late, stepsPerEpoch) : null;
+  }
+
+  /** The steps of an epoch from where it stands; returns the stop request that ended it early, if any. */
+  private async steps(epoch: number, ep: EpochProgress, seenBefore: number, epochStart: number): Promise<string | null> {
+    const { s, data } = this;
+    const { stepsPerEpoch, trainSet } = data;
+    const perm = epochPermutation(trainSet.count, s.seed, epoch);
+    const totalImages = (s.epochs - this.firstEpoch + 1) * trainSet.count - (s.resumed?.progress?.seen ?? 0);
     let stopped: string | null = null;
-    for (let s = ep.step; s < stepsPerEpoch; s++) {
-      const start = s * batch;
-      const n = Math.min(batch, trainSet.count - start);
-      globalStep++;
+    for (let st = ep.step; st < stepsPerEpoch; st++) {
+      const start = st * s.batch;
+      const n = Math.min(s.batch, trainSet.count - start);
+      this.globalStep++;
       let loss: number;
-      if (dp) {
+      if (this.dp) {
         const t0 = performance.now();
         // The steps and the all-reduce (what a rank waits for), which also carries the ranks' stop requests.
-        const r = dp.step(perm, start, n, globalStep, pending);
-        stepSeconds += (performance.now() - t0) / 1000;
+        const r = this.dp.step(perm, start, n, this.globalStep, this.pending);
+        this.stepSeconds += (performance.now() - t0) / 1000;
         loss = r.loss;
         stopped = r.stop;
         ep.correct += r.correct;
       } else {
-        // Feed the batch.
-        labelsFull.fill(0, 0, n * k);
-        for (let i = 0; i < n; i++) {
-          const idx = perm[start + i]!;
-          imagesFull.set(trainSet.images.subarray(idx * px, (idx + 1) * px), i * px);
-          labelsFull[i * k + trainSet.labels[idx]!] = 1;
-        }
-        if (n === batch) {
-          bufs.Images = imagesFull; bufs.Labels = labelsFull; bufs.Logits = logitsFull;
-        } else {
-          bufs.Images = partial!.Images; bufs.Labels = partial!.Labels; bufs.Logits = partial!.Logits;
-        }
-        bufs.Scale![0] = 1 / n;
-        bufs.Step![0] = globalStep;
-        const t0 = performance.now();
-        step!.call(bufs, { [c.batchSize]: n });
-        stepSeconds += (performance.now() - t0) / 1000;
-        for (const [a, b] of swaps) {
-          const t = bufs[a]!;
-          bufs[a] = bufs[b]!;
-          bufs[b] = t;
-        }
-        loss = bufs.Loss![0]!;
-        ep.correct += countCorrect(logitsFull, labelsFull, n, k);
+        loss = this.localStep(perm, start, n);
+        ep.correct += countCorrect(this.b.logits, this.b.labels, n, s.c.classes);
       }
       if (!Number.isFinite(loss)) {
-        progress.clear();
-        throw new LiftError(`the loss became ${loss} at step ${globalStep} (epoch ${epoch}); try a smaller --lr (now ${lr})`);
+        this.out.progress.clear();
+        throw new LiftError(`the loss became ${loss} at step ${this.globalStep} (epoch ${epoch}); try a smaller --lr (now ${s.lr})`);
       }
-      ep.step = s + 1;
-      ep.loss_sum += loss * n;
-      ep.seen += n;
-      ep.win_sum += loss;
-      ep.win_steps++;
-      if (ep.win_steps === window || s === stepsPerEpoch - 1) {
-        ep.curve.push(ep.win_sum / ep.win_steps);
-        ep.win_sum = 0;
-        ep.win_steps = 0;
-      }
+      this.account(ep, st, n, loss);
       const elapsed = (performance.now() - epochStart) / 1000;
       const rate = (ep.seen - seenBefore) / Math.max(elapsed, 1e-9);
-      progress.update({
-        epoch, epochs, stepInEpoch: s + 1, stepsPerEpoch, globalStep, imagesPerSecond: rate, loss: ep.loss_sum / ep.seen,
-        etaSeconds: (totalImages - doneImages - (ep.seen - seenBefore)) / rate,
-      }, s === stepsPerEpoch - 1 && sink?.isTTY === true);
+      this.out.progress.update({
+        epoch, epochs: s.epochs, stepInEpoch: st + 1, stepsPerEpoch, globalStep: this.globalStep, imagesPerSecond: rate, loss: ep.loss_sum / ep.seen,
+        etaSeconds: (totalImages - this.doneImages - (ep.seen - seenBefore)) / rate,
+      }, st === stepsPerEpoch - 1 && this.out.sink?.isTTY === true);
       // Under MPI a rank's own stop request waits for the next all-reduce, so that every rank stops
       // after the same step; alone, it stops here.
-      if (dp) pending ??= await stopPoint(stops);
-      else stopped = await stopPoint(stops);
-      if (stopped && s < stepsPerEpoch - 1) break;
+      if (this.dp) this.pending ??= await stopPoint(this.stops);
+      else stopped = await stopPoint(this.stops);
+      if (stopped && st < stepsPerEpoch - 1) break;
     }
-    const epochSeconds = (performance.now() - epochStart) / 1000;
-    loopSeconds += epochSeconds;
-    trainedImages += ep.seen - seenBefore;
-    doneImages += ep.seen - seenBefore;
-    if (stopped && ep.step < stepsPerEpoch) {
-      // Mid-epoch: last.safetensors gets the state and the epoch's running figures.
-      progress.clear();
-      if (writeCheckpoints) {
-        await save(lastPath, runInfo(epoch - 1, ep));
-        checkpoint = lastPath;
-      }
-      return result({ reason: stopped, checkpoint: writeCheckpoints ? lastPath : null, epoch, step_in_epoch: ep.step, steps_per_epoch: stepsPerEpoch, global_step: globalStep });
-    }
+    return stopped;
+  }
 
-    dp?.checkReplicas(epoch);
-    lastEval = root ? evaluate(infer, c, paramsNow(), testSet, opts.evalBatch) : NOT_EVALUATED;
-    const record: EpochRecord = {
-      epoch, step: globalStep, train_loss: ep.loss_sum / ep.seen, train_accuracy: ep.correct / ep.seen,
-      test_loss: lastEval.loss, test_accuracy: lastEval.accuracy, curve: ep.curve, window,
-    };
-    history.push(record);
-    const epochPath = epochFile(outDir, epoch);
-    progress.log(
-      `epoch ${epoch}/${epochs}: train loss ${record.train_loss.toFixed(4)}, accuracy ${(100 * record.train_accuracy).toFixed(2)}%` +
-        ` | test loss ${lastEval.loss.toFixed(4)}, accuracy ${(100 * lastEval.accuracy).toFixed(2)}%` +
-        ` | ${Math.round((ep.seen - seenBefore) / epochSeconds)} images/s, ${formatDuration(epochSeconds)}` +
-        (writeCheckpoints ? ` | saving ${epochPath}` : ""),
-    );
-    if (runDir) await writing(join(outDir, HISTORY_FILE), () => runDir.appendHistory(record));
-    if (writeCheckpoints) {
-      await save(epochPath, runInfo(epoch, null));
-      await save(lastPath, runInfo(epoch, null));
-      checkpoint = epochPath;
-    }
-    if (writeReport) {
-      reportPath = join(outDir, "report.html");
-      const html = renderReport({
-        model: modelName,
-        settings: [
-          ["model", `${model.name} (sha256 ${modelHash.slice(0, 12)}…)`],
-          ["data", `${dataDir}: ${trainSet.count} training, ${testSet.count} test images`],
-          ["optimizer", `${optimizer}, lr ${lr}`],
-          ["batch", String(batch)],
-          ["seed", String(seed)],
-          ["steps", `${globalStep} (${stepsPerEpoch} an epoch)`],
-          ["speed", `${Math.round(trainedImages / loopSeconds)} images/s in this run (${Math.round(trainedImages / stepSeconds)} in the compiled step alone)`],
-          ["checkpoint", checkpoint ?? "none"],
-        ],
-        history, classNames, confusion: lastEval.confusion,
-        test: testSet, predicted: lastEval.predicted, probability: lastEval.probability,
-      });
-      runDir!.lock.assertOwned();
-      await writing(reportPath, () => writeFileAtomic(reportPath!, html));
-    }
-    // A signal during the evaluation or the writes: this epoch's checkpoint is the place to resume.
-    // Under MPI the ranks agree on it in one more all-reduce (the others wait there for rank 0's writes).
-    const late = stopped ?? (dp ? dp.agree(pending ?? (await stopPoint(stops))) : await stopPoint(stops));
-    if (late && epoch < epochs) {
-      return result({ reason: late, checkpoint: writeCheckpoints ? lastPath : null, epoch, step_in_epoch: stepsPerEpoch, steps_per_epoch: stepsPerEpoch, global_step: globalStep });
+  /** One step's loss into the epoch's running figures and its loss curve (a point per window of steps). */
+  private account(ep: EpochProgress, st: number, n: number, loss: number): void {
+    ep.step = st + 1;
+    ep.loss_sum += loss * n;
+    ep.seen += n;
+    ep.win_sum += loss;
+    ep.win_steps++;
+    if (ep.win_steps === this.window || st === this.data.stepsPerEpoch - 1) {
+      ep.curve.push(ep.win_sum / ep.win_steps);
+      ep.win_sum = 0;
+      ep.win_steps = 0;
     }
   }
 
-  const final = history[history.length - 1]!;
-  note(`confusion matrix on ${testSet.count} test images after epoch ${final.epoch} (rows: true class, columns: predicted):\n${formatConfusion(lastEval!.confusion, classNames)}`);
-  if (reportPath) note(`report: ${reportPath}`);
-  return result(null);
+  /** Feeds the batch perm[start…start+n) to the fused step, calls it and swaps in the new values; returns the loss. */
+  private localStep(perm: ArrayLike<number>, start: number, n: number): number {
+    const { b, data, s } = this;
+    const { bufs } = b;
+    const px = s.c.rows * s.c.cols;
+    const k = s.c.classes;
+    b.labels.fill(0, 0, n * k);
+    for (let i = 0; i < n; i++) {
+      const idx = perm[start + i]!;
+      b.images.set(data.trainSet.images.subarray(idx * px, (idx + 1) * px), i * px);
+      b.labels[i * k + data.trainSet.labels[idx]!] = 1;
+    }
+    const views = n === s.batch ? { Images: b.images, Labels: b.labels, Logits: b.logits } : b.partial!;
+    bufs.Images = views.Images; bufs.Labels = views.Labels; bufs.Logits = views.Logits;
+    bufs.Scale![0] = 1 / n;
+    bufs.Step![0] = this.globalStep;
+    const t0 = performance.now();
+    this.compiled.step!.call(bufs, { [s.c.batchSize]: n });
+    this.stepSeconds += (performance.now() - t0) / 1000;
+    for (const [x, y] of b.swaps) {
+      const t = bufs[x]!;
+      bufs[x] = bufs[y]!;
+      bufs[y] = t;
+    }
+    return bufs.Loss![0]!;
+  }
+
+  /** After a whole epoch: the test set evaluated, the record logged and appended, checkpoints and the report written. */
+  private async finishEpoch(epoch: number, ep: EpochProgress, epochSeconds: number, seenBefore: number): Promise<void> {
+    const { files, s } = this;
+    this.dp?.checkReplicas(epoch);
+    const lastEval = (this.lastEval = this.out.root ? evaluate(this.compiled.infer, s.c, this.paramsNow(), this.data.testSet, this.opts.evalBatch) : NOT_EVALUATED);
+    const record: EpochRecord = {
+      epoch, step: this.globalStep, train_loss: ep.loss_sum / ep.seen, train_accuracy: ep.correct / ep.seen,
+      test_loss: lastEval.loss, test_accuracy: lastEval.accuracy, curve: ep.curve, window: this.window,
+    };
+    files.history.push(record);
+    const epochPath = epochFile(files.outDir, epoch);
+    this.out.progress.log(
+      `epoch ${epoch}/${s.epochs}: train loss ${record.train_loss.toFixed(4)}, accuracy ${(100 * record.train_accuracy).toFixed(2)}%` +
+        ` | test loss ${lastEval.loss.toFixed(4)}, accuracy ${(100 * lastEval.accuracy).toFixed(2)}%` +
+        ` | ${Math.round((ep.seen - seenBefore) / epochSeconds)} images/s, ${formatDuration(epochSeconds)}` +
+        (files.writeCheckpoints ? ` | saving ${epochPath}` : ""),
+    );
+    const runDir = files.runDir;
+    if (runDir) await writing(join(files.outDir, HISTORY_FILE), () => runDir.appendHistory(record));
+    if (files.writeCheckpoints) {
+      await this.save(epochPath, this.runInfo(epoch, null));
+      await this.save(files.lastPath, this.runInfo(epoch, null));
+      this.checkpoint = epochPath;
+    }
+    if (files.writeReport) await this.writeReport(lastEval);
+  }
+
+  private async writeReport(lastEval: EvalResult): Promise<void> {
+    const { s, data, files } = this;
+    const reportPath = (this.reportPath = join(files.outDir, "report.html"));
+    const html = renderReport({
+      model: s.modelName,
+      settings: [
+        ["model", `${s.model.name} (sha256 ${s.modelHash.slice(0, 12)}…)`],
+        ["data", `${data.dataDir}: ${data.trainSet.count} training, ${data.testSet.count} test images`],
+        ["optimizer", `${s.optimizer}, lr ${s.lr}`],
+        ["batch", String(s.batch)],
+        ["seed", String(s.seed)],
+        ["steps", `${this.globalStep} (${data.stepsPerEpoch} an epoch)`],
+        ["speed", `${Math.round(this.trainedImages / this.loopSeconds)} images/s in this run (${Math.round(this.trainedImages / this.stepSeconds)} in the compiled step alone)`],
+        ["checkpoint", this.checkpoint ?? "none"],
+      ],
+      history: files.history, classNames: data.classNames, confusion: lastEval.confusion,
+      test: data.testSet, predicted: lastEval.predicted, probability: lastEval.probability,
+    });
+    files.runDir!.lock.assertOwned();
+    await writing(reportPath, () => writeFileAtomic(reportPath, html));
+  }
+
+  private result(interrupted: Interruption | null): TrainResult {
+    const { s, files, dp } = this;
+    const final = files.history[files.history.length - 1];
+    return {
+      epochs: final?.epoch ?? 0,
+      steps: this.globalStep,
+      images: this.trainedImages,
+      train_seconds: this.loopSeconds,
+      images_per_s: this.trainedImages / this.loopSeconds,
+      step_images_per_s: this.trainedImages / this.stepSeconds,
+      train_loss: final?.train_loss ?? NaN,
+      test_loss: final?.test_loss ?? NaN,
+      test_accuracy: final?.test_accuracy ?? NaN,
+      checkpoint: this.checkpoint,
+      report: this.reportPath,
+      out_dir: files.outDir,
+      optimizer: s.optimizer, lr: s.lr, batch: s.batch, seed: s.seed,
+      resumed_from: this.opts.resume ?? null,
+      history: files.history,
+      confusion: this.lastEval?.confusion ?? [],
+      class_names: this.data.classNames,
+      values: this.current(),
+      world_size: this.opts.world?.size ?? 1,
+      allreduce_ms_per_step: dp ? (1000 * dp.reduceSeconds) / Math.max(1, dp.steps) : null,
+      interrupted,
+    };
+  }
 }

@@ -3,7 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { agreedStop, sliceOf, launchedByMpi } from "../../src/dist/data_parallel.js";
+import { agreedStop, sliceOf } from "../../src/train/data_parallel.js";
+import { launchedByMpi } from "../../src/dist/launch.js";
 import { assertMpirun, mpirunSync } from "./mpi_run.js";
 
 test("all-reduce sum, max and min in float32 and float64 give every rank the same result", () => {

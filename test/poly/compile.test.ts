@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { load } from "../../src/api/index.js";
-import { compileGraph, type CompileOptions } from "../../src/poly/compile.js";
+import { compileGraph, type CompileOptions } from "../../src/compiler/compile.js";
 import { cachedUnit } from "../../src/runtime/unit_cache.js";
 import { ACCEPT_VECTORS, runnableSource, vectorById } from "../vectors/reference.js";
 import { compareT43, MNIST_GRAD, MNIST_MODEL, mnistGradAccumulators, mnistInputs, T43_PROGRAMS } from "../vectors/mnist.js";
 import { randomProgram } from "./random_programs.js";
-import type { Tensor } from "../../src/interp/eval.js";
+import type { Tensor } from "../../src/core/tensor.js";
 
 // Every test process compiles into a fresh cache, so CI measures cold compiles.
 process.env.LIFT_CACHE = mkdtempSync(join(tmpdir(), "lift-cache-"));
@@ -130,7 +130,8 @@ test("scheduling is bounded: with a tiny work bound it falls back and the result
   compare(p.run(v.inputs, { dtype: "f64" }), p.compile({ dtype: "f64", scheduleEffort: 1e-6 }).run(v.inputs), 1e-9, "T30 bounded");
 });
 
-// Golden files: every change to the generated code shows in review. UPDATE_GOLDEN=1 rewrites them.
+// Golden files: every change to the generated code shows in review. Only LIFT_UPDATE_GOLDEN=1
+// writes them (a missing one fails, so CI never accepts code it has not seen).
 const GOLDEN = join(process.cwd(), "test", "golden");
 const golden: [string, string][] = [
   ["matmul", vectorById("T1").source],
@@ -141,8 +142,9 @@ for (const [name, source] of golden) {
     const c = compileGraph(load({ name: `${name}.lift`, text: source }).graph, { dtype: "f32", name });
     for (const [ext, text] of [["poly", c.poly + "\n"], ["c", c.unit.source], ["h", c.unit.header]] as const) {
       const file = join(GOLDEN, `${name}.${ext}`);
-      if (process.env.UPDATE_GOLDEN || !existsSync(file)) writeFileSync(file, text);
-      assert.equal(text, readFileSync(file, "utf8"), `${file} differs (UPDATE_GOLDEN=1 npm test to accept)`);
+      if (process.env.LIFT_UPDATE_GOLDEN === "1") writeFileSync(file, text);
+      assert.ok(existsSync(file), `${file} is missing (LIFT_UPDATE_GOLDEN=1 writes it; review and commit it)`);
+      assert.equal(text, readFileSync(file, "utf8"), `${file} differs (LIFT_UPDATE_GOLDEN=1 npm test to accept)`);
     }
   });
 }

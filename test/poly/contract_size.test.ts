@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { load } from "../../src/api/index.js";
-import { compileGraph } from "../../src/poly/compile.js";
+import { compileGraph } from "../../src/compiler/compile.js";
 import { INLINE_LIMIT } from "../../src/poly/contract.js";
 import { chain, squaring } from "../../scripts/deep-programs.js";
 

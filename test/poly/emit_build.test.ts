@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { load } from "../../src/api/index.js";
-import { compileGraph } from "../../src/poly/compile.js";
+import { compileGraph } from "../../src/compiler/compile.js";
 import { ACCEPT_VECTORS } from "../vectors/reference.js";
 
 const BIN = join(process.cwd(), "bin", "lift.js");

@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { load } from "../../src/api/index.js";
-import { compileGraph } from "../../src/poly/compile.js";
-import type { Tensor } from "../../src/interp/eval.js";
+import { compileGraph } from "../../src/compiler/compile.js";
+import type { Tensor } from "../../src/core/tensor.js";
 
 process.env.LIFT_CACHE = mkdtempSync(join(tmpdir(), "lift-cache-"));
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { load } from "../../src/api/index.js";
-import { compileGraph } from "../../src/poly/compile.js";
+import { compileGraph } from "../../src/compiler/compile.js";
 import { CtxCore } from "../../src/poly/isl/core.js";
 import { vectorById } from "../vectors/reference.js";
 

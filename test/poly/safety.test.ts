@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { load } from "../../src/api/index.js";
-import { compileGraph } from "../../src/poly/compile.js";
+import { compileGraph } from "../../src/compiler/compile.js";
 import { cIdent, cIdents, commentText, RESERVED_CLASSES } from "../../src/codegen/names.js";
 
 process.env.LIFT_CACHE = mkdtempSync(join(tmpdir(), "lift-cache-"));

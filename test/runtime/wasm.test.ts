@@ -11,10 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { load, LiftError } from "../../src/api/index.js";
-import type { Tensor } from "../../src/interp/eval.js";
+import type { Tensor } from "../../src/core/tensor.js";
 import { ACCEPT_VECTORS, vectorById } from "../vectors/reference.js";
 import { randomProgram } from "../poly/random_programs.js";
-import { compileGraph } from "../../src/poly/compile.js";
+import { compileGraph } from "../../src/compiler/compile.js";
 
 process.env.LIFT_CACHE ??= mkdtempSync(join(tmpdir(), "lift-cache-"));
 const LIFT = join(import.meta.dirname, "../../../bin/lift.js");

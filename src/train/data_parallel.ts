@@ -13,26 +13,18 @@
 
 import { LiftError } from "../lang/diagnostics.js";
 import type { NativeModule } from "../runtime/module.js";
-import { countCorrect } from "../train/metrics.js";
-import type { MnistSplit } from "../train/mnist.js";
-import { namesFor, type ModelContract, type OptimizerName } from "../train/program.js";
-import type { CompiledSplit } from "../train/split_step.js";
-import type { World } from "./mpi.js";
-import { Watchdog } from "./watchdog.js";
+import { countCorrect } from "./metrics.js";
+import type { MnistSplit } from "./mnist.js";
+import { namesFor, type ModelContract, type OptimizerName } from "./program.js";
+import type { CompiledSplit } from "./split_step.js";
+import type { World } from "../dist/mpi.js";
+import { Watchdog } from "../dist/watchdog.js";
 
 /** Rank r's part of n images among `size` ranks: [offset, offset + count). */
 export function sliceOf(n: number, rank: number, size: number): { offset: number; count: number } {
   const base = Math.floor(n / size);
   const extra = n % size;
   return { offset: rank * base + Math.min(rank, extra), count: base + (rank < extra ? 1 : 0) };
-}
-
-/** How a run was launched: under mpirun (or another PMIx launcher), or forced either way. */
-export type DistributedMode = "auto" | "on" | "off";
-
-/** Whether this process should join an MPI job: Open MPI's launcher sets OMPI_COMM_WORLD_SIZE. */
-export function launchedByMpi(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.OMPI_COMM_WORLD_SIZE !== undefined || env.PMIX_RANK !== undefined;
 }
 
 /** Seconds a rank waits in one collective before giving up on the job (LIFT_MPI_TIMEOUT). */

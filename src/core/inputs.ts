@@ -1,7 +1,7 @@
 /** Turning user-supplied values (JSON or typed arrays) into input tensors, checked against declarations. */
-import type { Decl, Graph } from "../core/graph.js";
-import { shapeText } from "../core/shape.js";
-import type { DType, Tensor } from "../interp/eval.js";
+import type { Decl, Graph } from "./graph.js";
+import { shapeText } from "./shape.js";
+import type { DType, Tensor } from "./tensor.js";
 import { fail, printable } from "../lang/diagnostics.js";
 
 export type Nested = number | Nested[];
