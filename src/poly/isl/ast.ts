@@ -404,8 +404,9 @@ export class AstExpr extends IslObject {
     switch (kind) {
       case "int": {
         // isl's C text of an integer is the integer; beyond 2^53 it is refused, not rounded.
-        const value = Number(this.ctx.str("isl_ast_expr_to_C_str", this));
-        if (!Number.isSafeInteger(value)) throw new IslUsageError(`AST integer ${this.toString()} does not fit a JS number`);
+        const text = this.ctx.str("isl_ast_expr_to_C_str", this);
+        const value = Number(text);
+        if (!Number.isSafeInteger(value)) throw new IslUsageError(`AST integer ${text} does not fit a JS number`);
         return { kind, value };
       }
       case "id": {
