@@ -121,7 +121,8 @@ export function headerEnums(text = preprocessedHeaders()): Map<string, number> {
 
 /** isl's object-like macros with a plain integer value (ISL_ON_ERROR_CONTINUE …). */
 export function headerMacros(dir = ISL_INCLUDE): Map<string, number> {
-  const text = execFileSync("cc", ["-E", "-dM", "-x", "c", "-"], { input: cHeaders(dir).join("\n") + "\n", encoding: "utf8" });
+  const input = cHeaders(dir).join("\n") + "\n";
+  const text = execFileSync("cc", ["-E", "-dM", "-x", "c", "-"], { input, encoding: "utf8" });
   const out = new Map<string, number>();
   for (const m of text.matchAll(/^#define (ISL_\w+) (-?\d+)$/gm)) out.set(m[1]!, Number(m[2]));
   return out;

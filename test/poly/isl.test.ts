@@ -122,7 +122,8 @@ test("map and union map operations", () => {
     const rev = u.reverse();
     const sameCell = u.applyRange(rev);
     const wantSame = ctx.unionMap(
-      "{ S0[i] -> S0[i] : 0 <= i < 10; S0[i] -> S1[i] : 0 <= i < 10; S1[i] -> S0[i] : 0 <= i < 10; S1[i] -> S1[i] : 0 <= i < 10 }",
+      "{ S0[i] -> S0[i] : 0 <= i < 10; S0[i] -> S1[i] : 0 <= i < 10; " +
+        "S1[i] -> S0[i] : 0 <= i < 10; S1[i] -> S1[i] : 0 <= i < 10 }",
     );
     assert.ok(sameCell.isEqual(wantSame), sameCell.toString());
     assert.equal(u.isInjective(), false); // S0[i] and S1[i] both write A[i]
@@ -164,8 +165,9 @@ test("an invalid string raises IslError with isl's message and the input", () =>
     );
     // an isl-side failure that is not a parse error
     const a = ctx.unionSet("{ A[i] : 0 <= i < 3; B[i] : 0 <= i < 3 }");
-    assert.throws(() => a.toSet(), (e: unknown) => e instanceof IslError &&
-      e.message === "isl_set_from_union_set: union map needs to contain elements in exactly one space (isl_union_map.c:736)");
+    const oneSpace =
+      "isl_set_from_union_set: union map needs to contain elements in exactly one space (isl_union_map.c:736)";
+    assert.throws(() => a.toSet(), (e: unknown) => e instanceof IslError && e.message === oneSpace);
     // the ctx is still usable after errors
     const ok = ctx.set("{ S[0] }");
     assert.ok(!ok.isEmpty());
@@ -394,12 +396,14 @@ test("a JS exception in an AST hook surfaces as that exception; hooks are unregi
     const schedule = "[N] -> { S[i] -> [i] : 0 <= i < N }";
     class HookError extends Error {}
     const fails = (hooks: Hooks, message: string): void => {
-      assert.throws(() => buildAst(ctx, schedule, hooks), (e: unknown) => e instanceof HookError && e.message === message);
+      const same = (e: unknown): boolean => e instanceof HookError && e.message === message;
+      assert.throws(() => buildAst(ctx, schedule, hooks), same);
     };
     fails({ atEachDomain: () => { throw new HookError("at_each_domain"); } }, "at_each_domain");
     fails({ beforeEachFor: () => { throw new HookError("before_each_for"); } }, "before_each_for");
     fails({ afterEachFor: () => { throw new HookError("after_each_for"); } }, "after_each_for");
-    assert.throws(() => buildAst(ctx, schedule, { atEachDomain: () => 42 as never }), /AST hook must return an AstNode or nothing/);
+    const notANode = { atEachDomain: () => 42 as never };
+    assert.throws(() => buildAst(ctx, schedule, notANode), /AST hook must return an AstNode or nothing/);
     assert.equal(koffi.stats().callbacks, baseline);
     // still usable afterwards
     const ast = buildAst(ctx, schedule, { beforeEachFor: () => "loop" });

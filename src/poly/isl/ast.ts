@@ -420,7 +420,9 @@ export class AstExpr extends IslObject {
         if (!op) throw new IslUsageError(`unknown isl_ast_expr_op_type ${t}`);
         const args: AstExprData[] = [];
         const n = this.count("isl_ast_expr_op_get_n_arg");
-        for (let i = 0; i < n; i++) args.push(using(this.give(AstExpr, "isl_ast_expr_op_get_arg", i), (a) => a.toData()));
+        for (let i = 0; i < n; i++) {
+          args.push(using(this.give(AstExpr, "isl_ast_expr_op_get_arg", i), (a) => a.toData()));
+        }
         return { kind, op, args };
       }
     }

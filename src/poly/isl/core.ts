@@ -12,7 +12,8 @@
 
 import koffi from "koffi";
 import { IslError, IslUsageError, errorCodeName } from "./error.js";
-import { ISL_ON_ERROR_CONTINUE, ISL_ON_ERROR_WARN, hasFunction, islFn, libcFree, type FnInfo, type IslFnName } from "./lib.js";
+import { ISL_ON_ERROR_CONTINUE, ISL_ON_ERROR_WARN, hasFunction, islFn, libcFree } from "./lib.js";
+import type { FnInfo, IslFnName } from "./lib.js";
 
 /** Token that only this package holds: wrappers cannot be built from arbitrary pointers. */
 export const ADOPT: unique symbol = Symbol("isl.adopt");

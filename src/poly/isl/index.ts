@@ -24,5 +24,6 @@ export { Space, type DimType } from "./space.js";
 export { Id } from "./id.js";
 export { PwMultiAff } from "./affine.js";
 export { ScheduleConstraints, Schedule } from "./schedule.js";
-export { AstBuild, AstNode, AstExpr, type AstNodeData, type AstExprData, type AstOpType, type BeforeEachFor, type NodeHook } from "./ast.js";
+export { AstBuild, AstNode, AstExpr } from "./ast.js";
+export type { AstNodeData, AstExprData, AstOpType, BeforeEachFor, NodeHook } from "./ast.js";
 export type { IslOptions } from "./options.js";
