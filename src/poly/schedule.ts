@@ -4,7 +4,7 @@
  * result does not depend on the machine's speed; when the bound is hit, or when asked, the
  * sequential schedule: statements in topological order, each its own loop nest.
  */
-import type { Schedule, UnionMap, UnionSet } from "./isl/index.js";
+import { ScheduleConstraints, type Schedule, type UnionMap, type UnionSet } from "./isl/index.js";
 import { unionAll, type Constraints } from "./deps.js";
 import type { PolyProgram } from "./program.js";
 
@@ -61,7 +61,7 @@ function computeBounded(p: PolyProgram, domain: UnionSet, validity: UnionMap, sc
   const notes: string[] = [];
   const only = process.env.LIFT_SCHEDULE_ONLY;
   for (const a of only ? ATTEMPTS.filter((x) => x.label === only) : ATTEMPTS) {
-    const sc = ctx.scheduleConstraints(`{ domain: ${JSON.stringify(domain.toString())} }`)
+    const sc = ScheduleConstraints.onDomain(domain)
       .setValidity(validity).setCoincidence(validity).setProximity(validity);
     ctx.setMaxOperations(Math.max(1, Math.round(a.maxOperations * scale)));
     ctx.resetOperations();

@@ -10,15 +10,13 @@
 
 import koffi from "koffi";
 import { CtxCore, IslObject, registerKind } from "./core.js";
-import { PwAff, PwMultiAff } from "./affine.js";
+import type { PwMultiAff } from "./affine.js";
 import { IslUsageError } from "./error.js";
 import { Id } from "./id.js";
-import { callbackType, type IslCallbackName } from "./lib.js";
-import { withOptions, type IslOptions } from "./options.js";
-import { Schedule } from "./schedule.js";
-import { IslSet } from "./set.js";
+import { islFn, type IslFnName } from "./lib.js";
+import type { Schedule } from "./schedule.js";
+import type { IslSet } from "./set.js";
 import { UnionMap } from "./union_map.js";
-import { Val } from "./val.js";
 
 // ---------------------------------------------------------------------------------------
 // Annotations: JS values attached to AST nodes through isl ids.
@@ -116,10 +114,10 @@ export class AstBuild extends IslObject {
 
   #withHook(
     fn: "isl_ast_build_set_before_each_for" | "isl_ast_build_set_after_each_for" | "isl_ast_build_set_at_each_domain",
-    cbType: IslCallbackName,
     trampoline: (...args: never[]) => unknown,
   ): AstBuild {
-    const hook: Hook = { id: koffi.register(trampoline, callbackType(cbType)), refs: 0 };
+    // The hook's C type is the declared type of the setter's callback parameter.
+    const hook: Hook = { id: koffi.register(trampoline, islFn(fn).params[1]!.callback!), refs: 0 };
     let next: AstBuild;
     try {
       next = this.give(AstBuild, fn, hook.id, null);
@@ -151,7 +149,7 @@ export class AstBuild extends IslObject {
         b?.free();
       }
     };
-    return this.#withHook("isl_ast_build_set_before_each_for", "isl_before_each_for_cb", trampoline);
+    return this.#withHook("isl_ast_build_set_before_each_for", trampoline);
   }
 
   /**
@@ -159,12 +157,12 @@ export class AstBuild extends IslObject {
    * node (ownership passes to isl: the returned wrapper is consumed) or nothing to keep it.
    */
   setAfterEachFor(fn: NodeHook): AstBuild {
-    return this.#withHook("isl_ast_build_set_after_each_for", "isl_ast_node_cb", AstBuild.#nodeTrampoline(this.ctx, fn));
+    return this.#withHook("isl_ast_build_set_after_each_for", AstBuild.#nodeTrampoline(this.ctx, fn));
   }
 
   /** As setAfterEachFor, for each user (statement) node. */
   setAtEachDomain(fn: NodeHook): AstBuild {
-    return this.#withHook("isl_ast_build_set_at_each_domain", "isl_ast_node_cb", AstBuild.#nodeTrampoline(this.ctx, fn));
+    return this.#withHook("isl_ast_build_set_at_each_domain", AstBuild.#nodeTrampoline(this.ctx, fn));
   }
 
   static #nodeTrampoline(ctx: CtxCore, fn: NodeHook): (node: bigint, build: bigint, user: unknown) => bigint | null {
@@ -216,26 +214,17 @@ export class AstBuild extends IslObject {
   schedule(): UnionMap {
     return this.give(UnionMap, "isl_ast_build_get_schedule");
   }
-  /** Inside a hook: an expression for `pa` in terms of the current iterators. */
-  exprFromPwAff(pa: PwAff): AstExpr {
-    return this.give(AstExpr, "isl_ast_build_expr_from_pw_aff", pa);
-  }
-  /** Inside a hook: a call expression S(f1, ..., fn) from a function named S. */
-  callFromPwMultiAff(pma: PwMultiAff): AstExpr {
-    return this.give(AstExpr, "isl_ast_build_call_from_pw_multi_aff", pma);
-  }
   /** Inside a hook: an access expression A[f1]...[fn] from a function into A. */
   accessFromPwMultiAff(pma: PwMultiAff): AstExpr {
     return this.give(AstExpr, "isl_ast_build_access_from_pw_multi_aff", pma);
   }
 }
 
-
 // ---------------------------------------------------------------------------------------
 // The generated tree.
 
 /** isl's enum isl_ast_expr_op_type, by value. */
-const OP_TYPES = [
+export const OP_TYPES = [
   "and",
   "and_then",
   "or",
@@ -299,8 +288,9 @@ export type AstNodeData =
       annotation?: unknown;
     };
 
-const NODE_KINDS: Record<number, AstNodeData["kind"]> = { 1: "for", 2: "if", 3: "block", 4: "mark", 5: "user" };
-const EXPR_KINDS = ["op", "id", "int"] as const;
+/** isl_ast_node_type and isl_ast_expr_type by value (the header test checks both and OP_TYPES). */
+export const NODE_KINDS: Record<number, AstNodeData["kind"]> = { 1: "for", 2: "if", 3: "block", 4: "mark", 5: "user" };
+export const EXPR_KINDS = ["op", "id", "int"] as const;
 
 /** Run fn on an owned temporary and free it. */
 function using<T extends IslObject, R>(o: T, fn: (o: T) => R): R {
@@ -332,37 +322,6 @@ export class AstNode extends IslObject {
   setAnnotation(value: unknown): AstNode {
     return using(annotationId(this.ctx, value), (id) => this.give(AstNode, "isl_ast_node_set_annotation", id));
   }
-
-  forIterator(): AstExpr {
-    return this.give(AstExpr, "isl_ast_node_for_get_iterator");
-  }
-  forInit(): AstExpr {
-    return this.give(AstExpr, "isl_ast_node_for_get_init");
-  }
-  forCond(): AstExpr {
-    return this.give(AstExpr, "isl_ast_node_for_get_cond");
-  }
-  forInc(): AstExpr {
-    return this.give(AstExpr, "isl_ast_node_for_get_inc");
-  }
-  forBody(): AstNode {
-    return this.give(AstNode, "isl_ast_node_for_get_body");
-  }
-  forIsDegenerate(): boolean {
-    return this.test("isl_ast_node_for_is_degenerate");
-  }
-  ifCond(): AstExpr {
-    return this.give(AstExpr, "isl_ast_node_if_get_cond");
-  }
-  ifThen(): AstNode {
-    return this.give(AstNode, "isl_ast_node_if_get_then_node");
-  }
-  ifHasElse(): boolean {
-    return this.test("isl_ast_node_if_has_else_node");
-  }
-  ifElse(): AstNode {
-    return this.give(AstNode, "isl_ast_node_if_get_else_node");
-  }
   /** The statements of a block node; the caller owns them. */
   blockChildren(): AstNode[] {
     return using(this.give(AstNodeList, "isl_ast_node_block_get_children"), (list) => {
@@ -372,69 +331,49 @@ export class AstNode extends IslObject {
       return out;
     });
   }
-  markId(): Id {
-    return this.give(Id, "isl_ast_node_mark_get_id");
-  }
-  markNode(): AstNode {
-    return this.give(AstNode, "isl_ast_node_mark_get_node");
-  }
-  userExpr(): AstExpr {
-    return this.give(AstExpr, "isl_ast_node_user_get_expr");
-  }
-  /** isl's own C rendering (debugging and tests; our printers use toData). */
-  toC(): string {
-    return this.ctx.str("isl_ast_node_to_C_str", this);
-  }
 
   /** The subtree as plain JS data. */
   toData(): AstNodeData {
     const kind = this.type();
     const ann = this.annotation();
-    const withAnn = <T extends AstNodeData>(d: T): T => (ann === undefined ? d : { ...d, annotation: ann });
-    const expr = (e: AstExpr): AstExprData => using(e, (x) => x.toData());
-    const node = (n: AstNode): AstNodeData => using(n, (x) => x.toData());
+    const data = this.#data(kind);
+    return ann === undefined ? data : { ...data, annotation: ann };
+  }
+
+  #data(kind: AstNodeData["kind"]): AstNodeData {
+    const expr = (fn: IslFnName): AstExprData => using(this.give(AstExpr, fn), (x) => x.toData());
+    const node = (fn: IslFnName): AstNodeData => using(this.give(AstNode, fn), (x) => x.toData());
     switch (kind) {
       case "for": {
-        const it = expr(this.forIterator());
+        const it = expr("isl_ast_node_for_get_iterator");
         if (it.kind !== "id") throw new IslUsageError("for iterator is not an identifier");
-        return withAnn({
-          kind,
-          iterator: it.name,
-          init: expr(this.forInit()),
-          cond: expr(this.forCond()),
-          inc: expr(this.forInc()),
-          body: node(this.forBody()),
-          degenerate: this.forIsDegenerate(),
-        });
+        return {
+          kind, iterator: it.name, init: expr("isl_ast_node_for_get_init"), cond: expr("isl_ast_node_for_get_cond"),
+          inc: expr("isl_ast_node_for_get_inc"), body: node("isl_ast_node_for_get_body"),
+          degenerate: this.test("isl_ast_node_for_is_degenerate"),
+        };
       }
-      case "if":
-        return withAnn({
-          kind,
-          cond: expr(this.ifCond()),
-          then: node(this.ifThen()),
-          ...(this.ifHasElse() ? { else: node(this.ifElse()) } : {}),
-        });
+      case "if": {
+        const els = this.test("isl_ast_node_if_has_else_node") ? { else: node("isl_ast_node_if_get_else_node") } : {};
+        return { kind, cond: expr("isl_ast_node_if_get_cond"), then: node("isl_ast_node_if_get_then_node"), ...els };
+      }
       case "block": {
-        const children: AstNodeData[] = [];
         const kids = this.blockChildren();
         try {
-          for (const c of kids) children.push(c.toData());
+          return { kind, children: kids.map((c) => c.toData()) };
         } finally {
           for (const c of kids) c.free();
         }
-        return withAnn({ kind, children });
       }
-      case "mark":
-        return withAnn({
-          kind,
-          mark: using(this.markId(), (id) => id.name()),
-          node: node(this.markNode()),
-        });
+      case "mark": {
+        const mark = using(this.give(Id, "isl_ast_node_mark_get_id"), (id) => id.name());
+        return { kind, mark, node: node("isl_ast_node_mark_get_node") };
+      }
       case "user": {
-        const e = expr(this.userExpr());
+        const e = expr("isl_ast_node_user_get_expr");
         const first = e.kind === "op" && e.op === "call" ? e.args[0] : undefined;
         const call = first?.kind === "id" && e.kind === "op" ? { name: first.name, args: e.args.slice(1) } : undefined;
-        return withAnn({ kind, expr: e, ...(call ? { call } : {}) });
+        return { kind, expr: e, ...(call ? { call } : {}) };
       }
     }
   }
@@ -459,87 +398,33 @@ export class AstExpr extends IslObject {
     if (!k) throw new IslUsageError(`unknown isl_ast_expr type ${t}`);
     return k;
   }
-  opType(): AstOpType {
-    const t = this.ctx.invoke("isl_ast_expr_op_get_type", [this]) as number;
-    const op = OP_TYPES[t];
-    if (!op) throw new IslUsageError(`unknown isl_ast_expr_op_type ${t}`);
-    return op;
-  }
-  nArgs(): number {
-    return this.count("isl_ast_expr_op_get_n_arg");
-  }
-  arg(i: number): AstExpr {
-    return this.give(AstExpr, "isl_ast_expr_op_get_arg", i);
-  }
-  id(): Id {
-    return this.give(Id, "isl_ast_expr_id_get_id");
-  }
-  /** Value of an int expression as a JS number (throws beyond 2^53). */
-  intValue(): number {
-    return using(this.give(Val, "isl_ast_expr_int_get_val"), (v) => v.toNumber());
-  }
-  toC(): string {
-    return this.ctx.str("isl_ast_expr_to_C_str", this);
-  }
 
   toData(): AstExprData {
     const kind = this.type();
     switch (kind) {
-      case "int":
-        return { kind, value: this.intValue() };
+      case "int": {
+        // isl's C text of an integer is the integer; beyond 2^53 it is refused, not rounded.
+        const text = this.ctx.str("isl_ast_expr_to_C_str", this);
+        const value = Number(text);
+        if (!Number.isSafeInteger(value)) throw new IslUsageError(`AST integer ${text} does not fit a JS number`);
+        return { kind, value };
+      }
       case "id": {
-        const name = using(this.id(), (id) => id.name());
+        const name = using(this.give(Id, "isl_ast_expr_id_get_id"), (id) => id.name());
         if (name === null) throw new IslUsageError("anonymous id in an AST expression");
         return { kind, name };
       }
       case "op": {
-        const n = this.nArgs();
+        const t = this.ctx.invoke("isl_ast_expr_op_get_type", [this]) as number;
+        const op = OP_TYPES[t];
+        if (!op) throw new IslUsageError(`unknown isl_ast_expr_op_type ${t}`);
         const args: AstExprData[] = [];
-        for (let i = 0; i < n; i++) args.push(using(this.arg(i), (a) => a.toData()));
-        return { kind, op: this.opType(), args };
+        const n = this.count("isl_ast_expr_op_get_n_arg");
+        for (let i = 0; i < n; i++) {
+          args.push(using(this.give(AstExpr, "isl_ast_expr_op_get_arg", i), (a) => a.toData()));
+        }
+        return { kind, op, args };
       }
     }
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// One-call front end.
-
-export interface BuildAstOptions {
-  /** Parameter context, e.g. `[N] -> { : N >= 1 }`; default: no constraints. */
-  context?: IslSet;
-  /** AST-generation options for this call only. */
-  options?: IslOptions;
-  beforeEachFor?: BeforeEachFor;
-  afterEachFor?: NodeHook;
-  atEachDomain?: NodeHook;
-}
-
-/**
- * Takes a schedule; gives its AST. Hooks are registered for this call only and
- * unregistered before returning; a hook's exception is rethrown here.
- */
-export function buildAst(schedule: Schedule, opts: BuildAstOptions = {}): AstNode {
-  const ctx = schedule.ctx;
-  const context = opts.context ?? ctx.obj(IslSet, "isl_set_read_from_str", ctx, "{ : }");
-  let build: AstBuild;
-  try {
-    build = AstBuild.fromContext(context);
-  } finally {
-    if (!opts.context) context.free();
-  }
-  const step = (f: (b: AstBuild) => AstBuild): void => {
-    const next = f(build);
-    build.free();
-    build = next;
-  };
-  try {
-    const { beforeEachFor, afterEachFor, atEachDomain } = opts;
-    if (beforeEachFor) step((b) => b.setBeforeEachFor(beforeEachFor));
-    if (afterEachFor) step((b) => b.setAfterEachFor(afterEachFor));
-    if (atEachDomain) step((b) => b.setAtEachDomain(atEachDomain));
-    return withOptions(ctx.ptr, opts.options, () => build.nodeFromSchedule(schedule));
-  } finally {
-    build.free();
   }
 }

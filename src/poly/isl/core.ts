@@ -12,16 +12,8 @@
 
 import koffi from "koffi";
 import { IslError, IslUsageError, errorCodeName } from "./error.js";
-import {
-  ISL_ON_ERROR_CONTINUE,
-  ISL_ON_ERROR_WARN,
-  hasFunction,
-  islFn,
-  libcFree,
-  optionFn,
-  type FnInfo,
-  type IslFnName,
-} from "./lib.js";
+import { ISL_ON_ERROR_CONTINUE, ISL_ON_ERROR_WARN, hasFunction, islFn, libcFree } from "./lib.js";
+import type { FnInfo, IslFnName } from "./lib.js";
 
 /** Token that only this package holds: wrappers cannot be built from arbitrary pointers. */
 export const ADOPT: unique symbol = Symbol("isl.adopt");
@@ -48,14 +40,14 @@ const kindsByType = new Map<string, Kind>();
 const kindsByCtor = new Map<unknown, Kind>();
 
 /**
- * Declare a wrapper class for an isl type. Needs isl_X_copy and isl_X_free in lib.ts;
+ * Declare a wrapper class for an isl type. Needs isl_X_copy and isl_X_free in decls.ts;
  * isl_X_to_str is optional. Called from each class's static block.
  */
 export function registerKind(ctor: WrapperClass<IslObject>, opts: { toStr?: boolean } = {}): void {
   const t = ctor.islType;
   const name = (suffix: string): IslFnName => {
     const n = `${t}_${suffix}`;
-    if (!hasFunction(n)) throw new Error(`lib.ts does not declare ${n}`);
+    if (!hasFunction(n)) throw new Error(`decls.ts does not declare ${n}`);
     return n;
   };
   const kind: Kind = {
@@ -175,6 +167,25 @@ export abstract class IslObject {
   }
 }
 
+/**
+ * The per-space pieces of a union set or map, each owned by the caller: `foreach` hands every
+ * piece over (__isl_take in the callback's declaration), and the callback only wraps it.
+ */
+export function pieces<T extends IslObject>(of: IslObject, foreach: IslFnName, cls: WrapperClass<T>): T[] {
+  const out: T[] = [];
+  const cb = (p: bigint, _user: unknown): number => {
+    out.push(of.ctx.adopt(cls, p));
+    return 0;
+  };
+  try {
+    of.ctx.invoke(foreach, [of, cb, null]);
+  } catch (e) {
+    for (const o of out) o.free();
+    throw e;
+  }
+  return out;
+}
+
 export interface CtxOptions {
   /** ctx.free() throws if objects were still alive (they are freed anyway). */
   strict?: boolean;
@@ -199,7 +210,7 @@ export class CtxCore {
     CtxCore.liveContexts++;
     this.strict = opts.strict ?? false;
     // Default mode prints and returns NULL; ABORT kills node. CONTINUE lets us throw.
-    optionFn("on_error").set(p, ISL_ON_ERROR_CONTINUE);
+    islFn("isl_options_set_on_error").call(p, ISL_ON_ERROR_CONTINUE);
   }
 
   get ptr(): bigint {
@@ -419,7 +430,7 @@ export class CtxCore {
     for (const o of [...this.#live]) o.free();
     // isl_ctx_free refuses (and, in CONTINUE mode, says nothing) if isl still holds
     // references we do not know about; WARN makes that visible on stderr.
-    optionFn("on_error").set(ctx, ISL_ON_ERROR_WARN);
+    islFn("isl_options_set_on_error").call(ctx, ISL_ON_ERROR_WARN);
     islFn("isl_ctx_free").call(ctx);
     this.#ptr = null;
     CtxCore.liveContexts--;

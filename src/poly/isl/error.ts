@@ -1,7 +1,7 @@
 // Errors raised by the isl wrapper.
 
-/** isl's enum isl_error, by value. */
-const ERROR_CODES = [
+/** isl's enum isl_error, by value (the header test checks them). */
+export const ERROR_CODES = [
   "none",
   "abort",
   "alloc",
