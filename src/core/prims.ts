@@ -7,8 +7,7 @@
  */
 import type { TieRule } from "../lang/ast.js";
 import type { Dim } from "./shape.js";
-import { REDUCE_IDENTITY, type Params, type ReduceOp } from "./params.js";
-import * as K from "./kernels.js";
+import type { Params, ReduceOp } from "./params.js";
 
 export type DyadName = "+" | "-" | "*" | "/" | "**" | "<." | ">." | "==" | "ypow" | "xlogy";
 export type MapName = "exp" | "log";
@@ -67,19 +66,18 @@ export interface Spell {
   min: string;
   max: string;
 }
-export interface ResolvedParams { n: number; op: ReduceOp; ints: number[] }
 export interface CellEntry {
   kind: "cell"; surface: boolean;
   params: "reduce" | "ints";
   /** The result cell of one application, or a message saying why the cell does not fit. */
   cellShape(cell: readonly Dim[], p: Params): Dim[] | string;
-  eval(y: K.Arr, yo: number, z: K.Arr, zo: number, cellIn: number[], cellOut: number[], p: ResolvedParams): void;
   vjp: Rule;
 }
 
-type PrimTable = { [P in PrimName]: P extends DyadName ? DyadEntry : P extends MapName ? MapEntry : CellEntry };
-
-const FOLD: Record<ReduceOp, K.Fold> = { "+": (a, b) => a + b, "<.": (a, b) => (b < a ? b : a), ">.": (a, b) => (b > a ? b : a) };
+/** The entry each name needs; a reduction operator's dyad must also give its identity. */
+type PrimTable = {
+  [P in PrimName]: P extends ReduceOp ? DyadEntry & { identity: number } : P extends DyadName ? DyadEntry : P extends MapName ? MapEntry : CellEntry;
+};
 
 /** ∂ max(x, y)/∂t for t = x or y (min alike): [z = t] − ½[x = y], or [z = t] under (ties full). */
 function tieWeight<T>(v: VjpCtx<T>, t: T): T {
@@ -172,7 +170,6 @@ export const PRIMS: PrimTable = {
   // with e[p, r] = [z[r] = y[p, r]] (split), or acc[r]·e[p, r] under (ties full)
   reduce: { kind: "cell", surface: true, params: "reduce",
     cellShape: (cell, p) => cell.length < p.n! ? `(reduce ${p.n} ${p.op}) needs a cell of rank at least ${p.n}, but the cell has rank ${cell.length}` : cell.slice(p.n!),
-    eval: (y, yo, z, zo, cellIn, _o, p) => K.reduceCell(y, yo, z, zo, cellIn, p.n, FOLD[p.op], REDUCE_IDENTITY[p.op]),
     vjp: (v) => {
       const spread = (t: typeof v.acc) => v.cell("duplicate", { ints: v.cellIn.slice(0, v.params.n!) }, t);
       if (v.params.op === "+") return spread(v.acc);
@@ -195,7 +192,6 @@ export const PRIMS: PrimTable = {
       }
       return [...out, ...cell.slice(2 * n)];
     },
-    eval: (y, yo, z, zo, cellIn, _o, p) => K.obliqueCell(y, yo, z, zo, cellIn, p.n, FOLD[p.op], REDUCE_IDENTITY[p.op]),
     vjp: (v) => {
       const n = v.params.n!;
       const spread = (t: typeof v.acc) => v.cell("diagonals", { ints: v.cellIn.slice(n, 2 * n) }, t);
@@ -208,35 +204,29 @@ export const PRIMS: PrimTable = {
   trim: { kind: "cell", surface: true, params: "ints",
     cellShape: (cell, p) => mapLeading(cell, p.ints!, "trim", (s, t, i) =>
       s - 2 * t >= 1 ? s - 2 * t : `(trim ${p.ints!.join(" ")}) removes ${2 * t} elements from axis ${i} of the cell, which has only ${s}`),
-    eval: (y, yo, z, zo, cellIn, cellOut, p) => K.affineGatherCell(y, yo, z, zo, cellIn, cellOut, p.ints.map(() => 1), p.ints),
     vjp: (v) => v.cell("pad", v.params, v.acc) },
   // z[i, r] = y[s·i, r], with S mod s = 1 so both ends are kept;  dy = dilate s (acc)
   stride: { kind: "cell", surface: true, params: "ints",
     cellShape: (cell, p) => mapLeading(cell, p.ints!, "stride", (s, st, i) =>
       s % st === 1 || (s === 1 && st > 1) ? (s - 1) / st + 1
         : `(stride ${p.ints!.join(" ")}) needs axis ${i} of the cell to have length ≡ 1 (mod ${st}), but it has ${s}`),
-    eval: (y, yo, z, zo, cellIn, cellOut, p) => K.affineGatherCell(y, yo, z, zo, cellIn, cellOut, p.ints, p.ints.map(() => 0)),
     vjp: (v) => v.cell("dilate", v.params, v.acc) },
-  // z[e, c] = y[c];  dy[c] = Σ_e acc[e, c]
   // Host code: the interpreter, grad.ts and the C runtime handle it by name (core/externs.ts);
   // its result cell is the (left) argument's cell.
   extern: { kind: "cell", surface: false, params: "ints",
     cellShape: (cell) => [...cell],
-    eval: () => { throw new Error("internal: an extern is evaluated by interp/eval.ts"); },
     vjp: () => { throw new Error("internal: an extern's derivative comes from its declaration"); } },
+  // z[e, c] = y[c];  dy[c] = Σ_e acc[e, c]
   duplicate: { kind: "cell", surface: true, params: "ints",
     cellShape: (cell, p) => [...p.ints!, ...cell],
-    eval: (y, yo, z, zo, cellIn, _o, p) => K.duplicateCell(y, yo, z, zo, cellIn, p.ints.reduce((a, b) => a * b, 1)),
     vjp: (v) => v.cell("reduce", { n: v.params.ints!.length, op: "+" }, v.acc) },
   // z[i + t, r] = y[i, r], zero elsewhere;  dy = trim t (acc)
   pad: { kind: "cell", surface: false, params: "ints",
     cellShape: (cell, p) => mapLeading(cell, p.ints!, "pad", (s, t) => s + 2 * t),
-    eval: (y, yo, z, zo, cellIn, cellOut, p) => K.affineScatterCell(y, yo, z, zo, cellIn, cellOut, p.ints.map(() => 1), p.ints),
     vjp: (v) => v.cell("trim", v.params, v.acc) },
   // z[s·i, r] = y[i, r], zero elsewhere;  dy = stride s (acc)
   dilate: { kind: "cell", surface: false, params: "ints",
     cellShape: (cell, p) => mapLeading(cell, p.ints!, "dilate", (s, st) => (s - 1) * st + 1),
-    eval: (y, yo, z, zo, cellIn, cellOut, p) => K.affineScatterCell(y, yo, z, zo, cellIn, cellOut, p.ints, p.ints.map(() => 0)),
     vjp: (v) => v.cell("stride", v.params, v.acc) },
   // z[p, q, r] = y[p − q + Q − 1, r] for a cell (P+Q−1, R);  dy = oblique + (acc)
   diagonals: { kind: "cell", surface: false, params: "ints",
@@ -252,10 +242,15 @@ export const PRIMS: PrimTable = {
       }
       return [...P, ...Q, ...cell.slice(n)];
     },
-    eval: (y, yo, z, zo, cellIn, cellOut, p) => K.diagonalsCell(y, yo, z, zo, cellIn, cellOut, p.ints),
     vjp: (v) => v.cell("oblique", { n: v.params.ints!.length, op: "+" }, v.acc) },
 };
 
-export const SURFACE_NAMES: readonly PrimName[] = (Object.keys(PRIMS) as PrimName[]).filter((p) => PRIMS[p].surface);
+export const PRIM_NAMES = Object.keys(PRIMS) as PrimName[];
+export const SURFACE_NAMES: readonly PrimName[] = PRIM_NAMES.filter((p) => PRIMS[p].surface);
 export const isPrim = (s: string): s is PrimName => Object.prototype.hasOwnProperty.call(PRIMS, s);
 export const isSurfacePrim = (s: string): s is PrimName => isPrim(s) && PRIMS[s].surface;
+/** The surface adverbs: cell primitives written with parameters, `(reduce 1 +)`, `(trim 1)`. */
+export const isAdverb = (s: string): s is CellName => isSurfacePrim(s) && PRIMS[s].kind === "cell";
+/** The identity of each reduction operator (reference §4.9), from its dyad's entry. */
+export const REDUCE_IDENTITY: Record<ReduceOp, number> = { "+": PRIMS["+"].identity, "<.": PRIMS["<."].identity, ">.": PRIMS[">."].identity };
+export const isReduceOp = (s: string): s is ReduceOp => Object.prototype.hasOwnProperty.call(REDUCE_IDENTITY, s);
