@@ -52,15 +52,24 @@ export interface MapEntry {
   c: (a: string, s: Spell) => string;
 }
 /**
- * What a C-like printer tells a spelling: the element type, the math-function suffix (`f` for
- * `expf` in C's float), a literal of the element type, and which operands are constants (their
- * value, else undefined), so a spelling can choose `sqrt` for `** 0.5` or drop a dead branch.
+ * The C math functions a spelling may call, with their arities. Every dialect names or provides
+ * each one (codegen/dialect.ts `math`; the wasm build declares each a builtin or an import from
+ * JavaScript, codegen/wasm.ts `WASM_MATH`), so a new one here is a tsc error until it does.
+ */
+export const MATH_ARITY = { exp: 1, log: 1, pow: 2, sqrt: 1 } as const;
+export type MathFn = keyof typeof MATH_ARITY;
+
+/**
+ * What a C-like printer (each dialect: C, WebAssembly-C; CUDA next) tells a spelling: the
+ * element type, the dialect's name of a math function for that type (`expf` in C's float), a
+ * literal of the element type, and which operands are constants (their value, else undefined),
+ * so a spelling can choose `sqrt` for `** 0.5` or drop a dead branch.
  * `min`/`max` name the dialect's helpers with this table's semantics (the second operand wins
  * only when strictly smaller/larger, NaN then keeps the first).
  */
 export interface Spell {
   type: string;
-  suffix: string;
+  math(f: MathFn): string;
   lit(v: number): string;
   consts: readonly (number | undefined)[];
   min: string;
@@ -104,15 +113,15 @@ function mapLeading(cell: readonly Dim[], ints: readonly Dim[], name: string, f:
 
 /** x^y: sqrt for y = 0.5, a product for y = 2, x for y = 1, else pow. */
 function powSpelling(a: string, b: string, y: number | undefined, s: Spell): string {
-  if (y === 0.5) return `sqrt${s.suffix}(${a})`;
+  if (y === 0.5) return `${s.math("sqrt")}(${a})`;
   if (y === 2) return `(${a} * ${a})`;
   if (y === 1) return a;
   if (y === 0) return s.lit(1);
-  return `pow${s.suffix}(${a}, ${b})`;
+  return `${s.math("pow")}(${a}, ${b})`;
 }
 /** ypow(x, y) = y·x^(y−1), 0 when y = 0: with a constant y the test is decided here and x^(y−1) spelled as above. */
 function ypowSpelling(a: string, b: string, y: number | undefined, s: Spell): string {
-  if (y === undefined) return `((${b}) == 0 ? ${s.lit(0)} : (${b}) * pow${s.suffix}(${a}, (${b}) - 1))`;
+  if (y === undefined) return `((${b}) == 0 ? ${s.lit(0)} : (${b}) * ${s.math("pow")}(${a}, (${b}) - 1))`;
   if (y === 0) return s.lit(0);
   if (y === 1) return s.lit(1);
   return `(${b} * ${powSpelling(a, s.lit(y - 1), y - 1, s)})`;
@@ -146,8 +155,8 @@ export const PRIMS: PrimTable = {
   // xlogy(a, b) = a·ln b (0 when a = 0);  d/da = ln b;  d/db = a / b
   xlogy: { kind: "dyad", surface: false, fn: (a, b) => (a === 0 ? 0 : a * Math.log(b)),
     vjp: [(v) => v.dyad("*", v.acc, v.map("log", v.y)), (v) => v.dyad("*", v.acc, v.dyad("/", v.x, v.y))],
-    c: (a, b, s) => s.consts[0] === undefined ? `((${a}) == 0 ? ${s.lit(0)} : (${a}) * log${s.suffix}(${b}))`
-      : s.consts[0] === 0 ? s.lit(0) : `(${a} * log${s.suffix}(${b}))` },
+    c: (a, b, s) => s.consts[0] === undefined ? `((${a}) == 0 ? ${s.lit(0)} : (${a}) * ${s.math("log")}(${b}))`
+      : s.consts[0] === 0 ? s.lit(0) : `(${a} * ${s.math("log")}(${b}))` },
   // d min(x,y) = wx·dx + wy·dy with wx = [z = x] − ½[x = y] (split: a tie gives each operand half),
   // or wx = [z = x] under (ties full) (a tie sends the whole gradient to both, reference §4.6)
   "<.": { kind: "dyad", surface: true, fn: (a, b) => (b < a ? b : a), identity: Infinity,
@@ -162,9 +171,9 @@ export const PRIMS: PrimTable = {
     vjp: [() => null, () => null], c: (a, b, s) => `((${s.type})(${a} == ${b}))` },
 
   // d eʸ = eʸ·dy
-  exp: { kind: "map", surface: true, fn: Math.exp, vjp: (v) => v.dyad("*", v.acc, v.z), c: (a, s) => `exp${s.suffix}(${a})` },
+  exp: { kind: "map", surface: true, fn: Math.exp, vjp: (v) => v.dyad("*", v.acc, v.z), c: (a, s) => `${s.math("exp")}(${a})` },
   // d ln y = dy / y  (the compiler's rule; the original interpreter divided by ln y, reference §4.8)
-  log: { kind: "map", surface: true, fn: Math.log, vjp: (v) => v.dyad("/", v.acc, v.y), c: (a, s) => `log${s.suffix}(${a})` },
+  log: { kind: "map", surface: true, fn: Math.log, vjp: (v) => v.dyad("/", v.acc, v.y), c: (a, s) => `${s.math("log")}(${a})` },
 
   // z[r] = fold_p y[p, r];  dy[p, r] = acc[r] for +; for min/max dy[p, r] = acc[r]·e[p, r] / Σ_p e[p, r]
   // with e[p, r] = [z[r] = y[p, r]] (split), or acc[r]·e[p, r] under (ties full)
