@@ -9,11 +9,11 @@
  * * No OpenMP: parallel loops print no pragma (their bodies stay outlined functions).
  * * No libc: a freestanding `math.h` and `string.h` (below). `memcpy`/`memset` are clang builtins,
  *   lowered to `memory.copy`/`memory.fill` under `-mbulk-memory`; `sqrt`, `fabs`, `fmin`, `fmax`,
- *   `floor` are builtins with their own wasm instructions. `exp`, `log` and `pow` (f32 and f64)
- *   become imports of module `env`, filled by the host with JavaScript's `Math.exp`, `Math.log`,
- *   `Math.pow` (src/runtime/wasm_host.ts).
+ *   `floor` are builtins with their own wasm instructions. `exp`, `log`, `pow` and `sin` (f32 and
+ *   f64) become imports of module `env`, filled by the host with JavaScript's `Math.exp`,
+ *   `Math.log`, `Math.pow`, `Math.sin` (src/runtime/wasm_host.ts).
  *
- * Accuracy of the imported maths: V8 computes Math.exp/log/pow in double precision with fdlibm's
+ * Accuracy of the imported maths: V8 computes Math.exp/log/pow/sin in double precision with fdlibm's
  * algorithms (error below 1 ulp in f64). For f32 the double result is rounded once to float, so
  * `expf`/`logf`/`powf` are within 0.5 ulp plus a double rounding (≈ 1e-16 relative) of the exact
  * value — more accurate than glibc's `expf` (≤ 1 ulp). Math.pow differs from C's pow at two
@@ -41,7 +41,7 @@ export const WASM_DIALECT: Dialect = {
  * clang builtin with its own wasm instruction, or an import of module `env` that the host fills
  * from JavaScript's Math (runtime/wasm_host.ts `MATH_IMPORTS`, typed by `WasmImportName`).
  */
-export const WASM_MATH = { exp: "import", log: "import", pow: "import", sqrt: "builtin" } as const satisfies { [F in MathFn]: "builtin" | "import" };
+export const WASM_MATH = { exp: "import", log: "import", pow: "import", sqrt: "builtin", sin: "import" } as const satisfies { [F in MathFn]: "builtin" | "import" };
 type Imported = { [F in MathFn]: (typeof WASM_MATH)[F] extends "import" ? F : never }[MathFn];
 /** The C names of the imported maths, f32 (`expf`) and f64 (`exp`). */
 export type WasmImportName = `${Imported}f` | Imported;

@@ -10,7 +10,7 @@ import type { Dim } from "./shape.js";
 import type { Params, ReduceOp } from "./params.js";
 
 export type DyadName = "+" | "-" | "*" | "/" | "**" | "<." | ">." | "==" | "ypow" | "xlogy";
-export type MapName = "exp" | "log";
+export type MapName = "exp" | "log" | "sin";
 export type CellName = "reduce" | "oblique" | "trim" | "stride" | "duplicate" | "pad" | "dilate" | "diagonals";
 /** A verb implemented by host code (core/externs.ts); evaluated, differentiated and compiled apart. */
 export type ExternName = "extern";
@@ -56,7 +56,7 @@ export interface MapEntry {
  * each one (codegen/dialect.ts `math`; the wasm build declares each a builtin or an import from
  * JavaScript, codegen/wasm.ts `WASM_MATH`), so a new one here is a tsc error until it does.
  */
-export const MATH_ARITY = { exp: 1, log: 1, pow: 2, sqrt: 1 } as const;
+export const MATH_ARITY = { exp: 1, log: 1, pow: 2, sqrt: 1, sin: 1 } as const;
 export type MathFn = keyof typeof MATH_ARITY;
 
 /**
@@ -172,6 +172,9 @@ export const PRIMS: PrimTable = {
 
   // d eʸ = eʸ·dy
   exp: { kind: "map", surface: true, fn: Math.exp, vjp: (v) => v.dyad("*", v.acc, v.z), c: (a, s) => `${s.math("exp")}(${a})` },
+  // d sin y = cos y · dy = sin(y + π/2) · dy
+  sin: { kind: "map", surface: true, fn: Math.sin, vjp: (v) => v.dyad("*", v.acc, v.map("sin", v.dyad("+", v.y, v.lit(Math.PI / 2)))),
+    c: (a, s) => `${s.math("sin")}(${a})` },
   // d ln y = dy / y  (the compiler's rule; the original interpreter divided by ln y, reference §4.8)
   log: { kind: "map", surface: true, fn: Math.log, vjp: (v) => v.dyad("/", v.acc, v.y), c: (a, s) => `${s.math("log")}(${a})` },
 

@@ -112,6 +112,9 @@ export const CASES: { [P in PrimName]: PrimCases } = {
   xlogy: { grad: [{ name: "(A ** B), A (3) > 0", expr: "(A ** B)", inputs: { A: { shape: [3], fill: "pos" }, B: { shape: [3] } } }, one("(1.5 ** A)", [2, 2])],
     differential: [{ ...one("(1.5 ** A)", [2, 3]), grad: true }, { ...one("(A ** A)", [5], "pos"), grad: true }] },
   exp: { grad: monadGrads("exp", "any"), differential: [{ ...one("(exp A)", [2, 3]), grad: true }, { ...one("((exp\"1) A)", [3]), grad: true }] },
+  // Values in (−1, 1) and in (0.5, 2): both signs of cos, and its zero at π/2 nearby.
+  sin: { grad: [...monadGrads("sin", "any"), { ...one("(sin A)", [6], "pos") }],
+    differential: [{ ...one("(sin A)", [2, 3]), grad: true }, { ...one("((sin\"1) (A * 3))", [4]), grad: true }] },
   log: { grad: monadGrads("log", "pos"), differential: [{ ...one("(log A)", [2, 3], "pos"), grad: true }] },
   reduce: { grad: foldGrads("reduce"),
     differential: [{ ...one("((reduce 1 +) A)", [5, 3]), grad: true }, { ...one("(((reduce 1 >.)\"1) A)", [3, 4], "distinct"), grad: true },
