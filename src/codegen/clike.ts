@@ -33,7 +33,9 @@ export function bodyPrinter(lp: LoopProgram, dtype: DType, d: Dialect, fn: strin
   const T = d.scalar(dtype);
   const arrays = new Map(lp.arrays.map((a) => [a.name, a]));
   const dimC = (x: Dim): string => (typeof x === "number" ? String(x) : `s${lp.sizes.indexOf(x)}`);
-  const spellBase = { type: T, math: (f: MathFn) => d.math(f, dtype), lit: (v: number) => constant(v, dtype), min: "lift_min", max: "lift_max" };
+  const spellBase = {
+    type: T, math: (f: MathFn) => d.math(f, dtype), lit: (v: number) => constant(v, dtype), min: "lift_min", max: "lift_max",
+  };
   const flat = (a: Access): string => {
     const arr = arrays.get(a.array);
     if (!arr) throw new Error(`internal: unknown array ${a.array}`);

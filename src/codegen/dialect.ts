@@ -14,7 +14,7 @@ export interface Dialect {
   scalar(dtype: DType): string;
   /** The type of a local sum's accumulator (C: double for f32, so a long sum is rounded once). */
   accumulator(dtype: DType): string;
-  /** The name of a math function of the table (core/prims.ts `MathFn`) for the element type (C: `expf` for float, `exp` for double). */
+  /** The name of a math function of the table (core/prims.ts `MathFn`) for the element type (C: `expf`, `exp`). */
   math(f: MathFn, dtype: DType): string;
   /** The restrict qualifier as printed (a macro the header defines where the language lacks it). */
   restrict: string;

@@ -41,14 +41,16 @@ export const WASM_DIALECT: Dialect = {
  * clang builtin with its own wasm instruction, or an import of module `env` that the host fills
  * from JavaScript's Math (runtime/wasm_host.ts `MATH_IMPORTS`, typed by `WasmImportName`).
  */
-export const WASM_MATH = { exp: "import", log: "import", pow: "import", sqrt: "builtin", sin: "import" } as const satisfies { [F in MathFn]: "builtin" | "import" };
+export const WASM_MATH = { exp: "import", log: "import", pow: "import", sqrt: "builtin", sin: "import" } as const satisfies {
+  [F in MathFn]: "builtin" | "import";
+};
 type Imported = { [F in MathFn]: (typeof WASM_MATH)[F] extends "import" ? F : never }[MathFn];
 /** The C names of the imported maths, f32 (`expf`) and f64 (`exp`). */
 export type WasmImportName = `${Imported}f` | Imported;
 
 const MATH_FNS = Object.keys(WASM_MATH) as MathFn[];
 const IMPORTED = MATH_FNS.filter((f) => WASM_MATH[f] === "import");
-export const WASM_MATH_IMPORTS: readonly WasmImportName[] = [...IMPORTED.map((f) => `${f}f` as const), ...IMPORTED] as WasmImportName[];
+export const WASM_MATH_IMPORTS = [...IMPORTED.map((f) => `${f}f`), ...IMPORTED] as readonly WasmImportName[];
 /** Builtins the freestanding math.h defines besides the table's: used by the drivers' C. */
 const OTHER_BUILTINS = ["fabs", "floor", "ceil", "fmin", "fmax"];
 

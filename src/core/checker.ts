@@ -292,7 +292,8 @@ export class Checker {
   private verb(e: Expr): Verb {
     if (e.kind === "name") {
       if (isSurfacePrim(e.name) && !isAdverb(e.name)) return { kind: "prim", prim: e.name, params: {}, span: e.span };
-      if (isAdverb(e.name)) fail(`\`${e.name}\` needs parameters`, e.span, PRIMS[e.name].params === "reduce" ? `write (${e.name} 1 +)` : `write (${e.name} 1)`);
+      if (isAdverb(e.name))
+        fail(`\`${e.name}\` needs parameters`, e.span, PRIMS[e.name].params === "reduce" ? `write (${e.name} 1 +)` : `write (${e.name} 1)`);
       const b = this.bindings.get(e.name);
       if (!b) fail(`unknown verb \`${e.name}\``, e.span, unknownHint(e.name));
       if (b.kind === "extern") return { kind: "extern", decl: b.decl, span: e.span };
@@ -323,7 +324,8 @@ export class Checker {
         fail(`\`${name}\` takes a count and an operator: (${name} 1 +)`, span);
       const count = n.values[0]!;
       if (count === "inf" || !n.integer[0] || count < 1) fail(`the count of \`${name}\` must be a whole number ≥ 1`, n.span);
-      if (!isReduceOp(op.name)) fail(`\`${name}\` needs an operator with an identity: ${REDUCE_OPS_TEXT}; \`${op.name}\` has none`, op.span);
+      if (!isReduceOp(op.name))
+        fail(`\`${name}\` needs an operator with an identity: ${REDUCE_OPS_TEXT}; \`${op.name}\` has none`, op.span);
       return { kind: "prim", prim: name, params: { n: count, op: op.name }, span };
     }
     const nums = rest[0];

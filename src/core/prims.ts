@@ -85,7 +85,8 @@ export interface CellEntry {
 
 /** The entry each name needs; a reduction operator's dyad must also give its identity. */
 type PrimTable = {
-  [P in PrimName]: P extends ReduceOp ? DyadEntry & { identity: number } : P extends DyadName ? DyadEntry : P extends MapName ? MapEntry : CellEntry;
+  [P in PrimName]: P extends ReduceOp ? DyadEntry & { identity: number }
+    : P extends DyadName ? DyadEntry : P extends MapName ? MapEntry : CellEntry;
 };
 
 /** ∂ max(x, y)/∂t for t = x or y (min alike): [z = t] − ½[x = y], or [z = t] under (ties full). */
@@ -173,8 +174,8 @@ export const PRIMS: PrimTable = {
   // d eʸ = eʸ·dy
   exp: { kind: "map", surface: true, fn: Math.exp, vjp: (v) => v.dyad("*", v.acc, v.z), c: (a, s) => `${s.math("exp")}(${a})` },
   // d sin y = cos y · dy = sin(y + π/2) · dy
-  sin: { kind: "map", surface: true, fn: Math.sin, vjp: (v) => v.dyad("*", v.acc, v.map("sin", v.dyad("+", v.y, v.lit(Math.PI / 2)))),
-    c: (a, s) => `${s.math("sin")}(${a})` },
+  sin: { kind: "map", surface: true, fn: Math.sin,
+    vjp: (v) => v.dyad("*", v.acc, v.map("sin", v.dyad("+", v.y, v.lit(Math.PI / 2)))), c: (a, s) => `${s.math("sin")}(${a})` },
   // d ln y = dy / y  (the compiler's rule; the original interpreter divided by ln y, reference §4.8)
   log: { kind: "map", surface: true, fn: Math.log, vjp: (v) => v.dyad("/", v.acc, v.y), c: (a, s) => `${s.math("log")}(${a})` },
 
@@ -264,5 +265,7 @@ export const isSurfacePrim = (s: string): s is PrimName => isPrim(s) && PRIMS[s]
 /** The surface adverbs: cell primitives written with parameters, `(reduce 1 +)`, `(trim 1)`. */
 export const isAdverb = (s: string): s is CellName => isSurfacePrim(s) && PRIMS[s].kind === "cell";
 /** The identity of each reduction operator (reference §4.9), from its dyad's entry. */
-export const REDUCE_IDENTITY: Record<ReduceOp, number> = { "+": PRIMS["+"].identity, "<.": PRIMS["<."].identity, ">.": PRIMS[">."].identity };
+export const REDUCE_IDENTITY: Record<ReduceOp, number> = {
+  "+": PRIMS["+"].identity, "<.": PRIMS["<."].identity, ">.": PRIMS[">."].identity,
+};
 export const isReduceOp = (s: string): s is ReduceOp => Object.prototype.hasOwnProperty.call(REDUCE_IDENTITY, s);

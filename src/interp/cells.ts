@@ -121,9 +121,12 @@ function diagonalsCell(y: Arr, yo: number, z: Arr, zo: number, cellIn: number[],
 /** A cell primitive's parameters with every size resolved to a number. */
 export interface ResolvedParams { n: number; op: ReduceOp; ints: number[] }
 /** One application on one cell: `cellIn`/`cellOut` are the operand's and the result's cell shapes. */
-export type CellEval = (y: Arr, yo: number, z: Arr, zo: number, cellIn: number[], cellOut: number[], p: ResolvedParams) => void;
+export type CellEval = (y: Arr, yo: number, z: Arr, zo: number, cellIn: number[], cellOut: number[], p: ResolvedParams)
+  => void;
 
-const FOLD: Record<ReduceOp, Fold> = { "+": (a, b) => a + b, "<.": (a, b) => (b < a ? b : a), ">.": (a, b) => (b > a ? b : a) };
+const FOLD: Record<ReduceOp, Fold> = {
+  "+": (a, b) => a + b, "<.": (a, b) => (b < a ? b : a), ">.": (a, b) => (b > a ? b : a),
+};
 const ones = (p: ResolvedParams) => p.ints.map(() => 1), zeros = (p: ResolvedParams) => p.ints.map(() => 0);
 
 export const CELLS: { [P in CellName | ExternName]: CellEval } = {

@@ -109,7 +109,8 @@ class Lowerer {
       scatter: (op, identity, index) => {
         this.stmt("init", order, z, shapeZ, all, { k: "const", v: identity });
         const at = index();
-        this.stmt("update", order, z, shapeY, [], (S) => this.read(y, [], S, shapeY, yShape.map((_, i) => `i${i}`)), op, at);
+        const every = yShape.map((_, i) => `i${i}`);
+        this.stmt("update", order, z, shapeY, [], (S) => this.read(y, [], S, shapeY, every), op, at);
       },
     });
   }

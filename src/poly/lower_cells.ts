@@ -43,7 +43,8 @@ function leading(s: CellSite, k: number, rank: number, f: (i: number, iter: stri
 /** The o of oblique / diagonals: o = p − q + Q − 1 on k axes, p at F…, q at F + k… */
 function antidiagonal(s: CellSite, Q: readonly string[], rank: number): string[] {
   const k = Q.length;
-  return [...frame(s), ...Q.map((q, i) => `i${s.F + i} - i${s.F + k + i} + ${q} - 1`), ...it(s.F + 2 * k, rank - s.F - 2 * k)];
+  const o = Q.map((q, i) => `i${s.F + i} - i${s.F + k + i} + ${q} - 1`);
+  return [...frame(s), ...o, ...it(s.F + 2 * k, rank - s.F - 2 * k)];
 }
 const ints = (s: CellSite): string[] => s.n.params.ints!.map(String);
 
@@ -72,7 +73,7 @@ export const CELL_LOWERINGS: { [P in CellName | ExternName]: CellLowering } = {
   // z[f, s·i, r] += y[f, i, r] over z = 0
   dilate: (s) => s.scatter("+", 0, () => leading(s, ints(s).length, s.yShape.length, (i, x) => `${ints(s)[i]}${x}`)),
   extern: (s) => {
-    throw new LiftError(`the extern verb \`${s.n.params.ext}\` has host code, which \`lift emit c\` / compile() cannot include`, s.n.span,
-      "run the program as a module (docs/externs.md): its stages around the externs are compiled");
+    const why = `the extern verb \`${s.n.params.ext}\` has host code, which \`lift emit c\` / compile() cannot include`;
+    throw new LiftError(why, s.n.span, "run the program as a module (docs/externs.md): its stages around the externs are compiled");
   },
 };

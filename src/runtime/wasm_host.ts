@@ -28,7 +28,10 @@ export interface WasmMeta {
 
 /** The maths the generated C imports (see src/codegen/wasm.ts for their accuracy; its `WASM_MATH` lists them). */
 export const MATH_IMPORTS: { env: { [F in WasmImportName]: (...a: number[]) => number } } = {
-  env: { expf: Math.exp, logf: Math.log, powf: Math.pow, sinf: Math.sin, exp: Math.exp, log: Math.log, pow: Math.pow, sin: Math.sin },
+  env: {
+    expf: Math.exp, logf: Math.log, powf: Math.pow, sinf: Math.sin,
+    exp: Math.exp, log: Math.log, pow: Math.pow, sin: Math.sin,
+  },
 };
 
 const ALIGN = 64;
