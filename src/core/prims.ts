@@ -2,8 +2,11 @@
  * THE primitive table. Every builtin is one entry; the mapped type `PrimTable` makes `tsc`
  * refuse an entry without its shape rule, evaluation, derivative (vector–Jacobian rule written
  * with primitives of this same table, so gradients can be differentiated again) and printing.
- * Surface builtins are the 14 of reference §4; `==`, `ypow`, `xlogy`, `pad`, `dilate`,
+ * Surface builtins are the 14 of reference §4 and `sin`; `==`, `ypow`, `xlogy`, `pad`, `dilate`,
  * `diagonals` are internal: they appear only in the rules of other entries.
+ * The layers above keep their per-primitive part in tables over the same names, checked complete
+ * by tsc (interp/cells.ts, poly/lower_cells.ts, codegen/wasm.ts `WASM_MATH`, test/core/prim_cases.ts):
+ * docs/adding-a-primitive.md lists them.
  */
 import type { TieRule } from "../lang/ast.js";
 import type { Dim } from "./shape.js";
