@@ -44,10 +44,10 @@ function dyad(verb: Expr): Dyad {
 }
 const named = (name: string): Expr => ({ kind: "name", name, span: callSite() });
 
-// ---- the 14 builtins (reference §4) ----
+// ---- the surface builtins (reference §4; src/core/prims.ts) ----
 export const add = dyad(named("+")), sub = dyad(named("-")), mul = dyad(named("*")), div = dyad(named("/"));
 export const pow = dyad(named("**")), min = dyad(named("<.")), max = dyad(named(">."));
-export const exp = monad(named("exp")), log = monad(named("log"));
+export const exp = monad(named("exp")), log = monad(named("log")), sin = monad(named("sin"));
 const opName = (op: ReduceOp | Dyad): string => {
   const name = typeof op === "string" ? op : op.verb.kind === "name" ? op.verb.name : "";
   if (name !== "+" && name !== "<." && name !== ">.") fail(`reduce and oblique take +, <. or >. (add, min, max), not ${name || "a ranked verb"}`, callSite());

@@ -5,7 +5,7 @@
  * the loops (accumulators, outlined bodies, kernels) was decided before (src/codegen/passes.ts,
  * src/poly/kernels.ts): this only prints.
  */
-import { PRIMS, type Spell } from "../core/prims.js";
+import { PRIMS, type MathFn, type Spell } from "../core/prims.js";
 import type { Dim } from "../core/shape.js";
 import type { DType } from "../core/tensor.js";
 import type { Dialect } from "./dialect.js";
@@ -89,7 +89,9 @@ function exprPrinter(lp: LoopProgram, dtype: DType, d: Dialect) {
   const T = d.scalar(dtype);
   const arrays = new Map(lp.arrays.map((a) => [a.name, a]));
   const dimC = (x: Dim): string => (typeof x === "number" ? String(x) : `s${lp.sizes.indexOf(x)}`);
-  const spellBase = { type: T, suffix: d.mathSuffix(dtype), lit: (v: number) => constant(v, dtype), min: "lift_min", max: "lift_max" };
+  const spellBase = {
+    type: T, math: (f: MathFn) => d.math(f, dtype), lit: (v: number) => constant(v, dtype), min: "lift_min", max: "lift_max",
+  };
   const flat = (a: Access): string => {
     const arr = arrays.get(a.array);
     if (!arr) throw new Error(`internal: unknown array ${a.array}`);

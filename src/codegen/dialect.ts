@@ -5,6 +5,7 @@
  * next. A dialect only spells: what the loops are, which tiles run and how large, are decided
  * before printing (src/codegen/passes.ts, src/poly/kernels.ts).
  */
+import type { MathFn } from "../core/prims.js";
 import type { DType } from "../core/tensor.js";
 
 export interface Dialect {
@@ -13,8 +14,8 @@ export interface Dialect {
   scalar(dtype: DType): string;
   /** The type of a local sum's accumulator (C: double for f32, so a long sum is rounded once). */
   accumulator(dtype: DType): string;
-  /** The math-function suffix for the element type (C: `expf` for float, `exp` for double). */
-  mathSuffix(dtype: DType): string;
+  /** The name of a math function of the table (core/prims.ts `MathFn`) for the element type (C: `expf`, `exp`). */
+  math(f: MathFn, dtype: DType): string;
   /** The restrict qualifier as printed (a macro the header defines where the language lacks it). */
   restrict: string;
   /** Lines that define `restrict` for the header (C++ has no `restrict`); guarded, so two headers can meet. */
@@ -43,7 +44,7 @@ export const C_DIALECT: Dialect = {
   name: "c",
   scalar: (d) => (d === "f32" ? "float" : "double"),
   accumulator: () => "double",
-  mathSuffix: (d) => (d === "f32" ? "f" : ""),
+  math: (f, d) => (d === "f32" ? `${f}f` : f),
   restrict: "LIFT_RESTRICT",
   restrictPrelude: [
     `#ifndef LIFT_RESTRICT`,

@@ -9,17 +9,18 @@
  * * No OpenMP: parallel loops print no pragma (their bodies stay outlined functions).
  * * No libc: a freestanding `math.h` and `string.h` (below). `memcpy`/`memset` are clang builtins,
  *   lowered to `memory.copy`/`memory.fill` under `-mbulk-memory`; `sqrt`, `fabs`, `fmin`, `fmax`,
- *   `floor` are builtins with their own wasm instructions. `exp`, `log` and `pow` (f32 and f64)
- *   become imports of module `env`, filled by the host with JavaScript's `Math.exp`, `Math.log`,
- *   `Math.pow` (src/runtime/wasm_host.ts).
+ *   `floor` are builtins with their own wasm instructions. `exp`, `log`, `pow` and `sin` (f32 and
+ *   f64) become imports of module `env`, filled by the host with JavaScript's `Math.exp`,
+ *   `Math.log`, `Math.pow`, `Math.sin` (src/runtime/wasm_host.ts).
  *
- * Accuracy of the imported maths: V8 computes Math.exp/log/pow in double precision with fdlibm's
+ * Accuracy of the imported maths: V8 computes Math.exp/log/pow/sin in double precision with fdlibm's
  * algorithms (error below 1 ulp in f64). For f32 the double result is rounded once to float, so
  * `expf`/`logf`/`powf` are within 0.5 ulp plus a double rounding (≈ 1e-16 relative) of the exact
  * value — more accurate than glibc's `expf` (≤ 1 ulp). Math.pow differs from C's pow at two
  * corners: pow(1, NaN) and pow(−1, ±∞) are NaN in JavaScript and 1 in C; the interpreter (also
  * Math.pow) agrees with the wasm build there.
  */
+import { MATH_ARITY, type MathFn } from "../core/prims.js";
 import { C_DIALECT, type Dialect } from "./dialect.js";
 
 export const WASM_VECTOR_BYTES = 16;
@@ -35,17 +36,34 @@ export const WASM_DIALECT: Dialect = {
   parallelFor: () => [],
 };
 
-export const WASM_MATH_IMPORTS = ["expf", "logf", "powf", "exp", "log", "pow"] as const;
+/**
+ * How the wasm32 build provides each math function of the table (core/prims.ts `MathFn`): a
+ * clang builtin with its own wasm instruction, or an import of module `env` that the host fills
+ * from JavaScript's Math (runtime/wasm_host.ts `MATH_IMPORTS`, typed by `WasmImportName`).
+ */
+export const WASM_MATH = { exp: "import", log: "import", pow: "import", sqrt: "builtin", sin: "import" } as const satisfies {
+  [F in MathFn]: "builtin" | "import";
+};
+type Imported = { [F in MathFn]: (typeof WASM_MATH)[F] extends "import" ? F : never }[MathFn];
+/** The C names of the imported maths, f32 (`expf`) and f64 (`exp`). */
+export type WasmImportName = `${Imported}f` | Imported;
 
-/** Freestanding headers the generated C includes, by file name. */
+const MATH_FNS = Object.keys(WASM_MATH) as MathFn[];
+const IMPORTED = MATH_FNS.filter((f) => WASM_MATH[f] === "import");
+export const WASM_MATH_IMPORTS = [...IMPORTED.map((f) => `${f}f`), ...IMPORTED] as readonly WasmImportName[];
+/** Builtins the freestanding math.h defines besides the table's: used by the drivers' C. */
+const OTHER_BUILTINS = ["fabs", "floor", "ceil", "fmin", "fmax"];
+
 export function wasmHeaders(): Record<string, string> {
-  const decls = WASM_MATH_IMPORTS.map((f) => (f.endsWith("f") ? `float ${f}(float${f === "powf" ? ", float" : ""});` : `double ${f}(double${f === "pow" ? ", double" : ""});`));
+  const proto = (T: string, name: string, f: MathFn) => `${T} ${name}(${Array(MATH_ARITY[f]).fill(T).join(", ")});`;
+  const decls = [...IMPORTED.map((f) => proto("float", `${f}f`, f)), ...IMPORTED.map((f) => proto("double", f, f))];
+  const builtins = [...MATH_FNS.filter((f) => WASM_MATH[f] === "builtin"), ...OTHER_BUILTINS];
   return {
     "math.h": [
       "/* math.h for LiFT's wasm32 build: builtins where wasm has an instruction, imports otherwise. */",
       "#ifndef LIFT_WASM_MATH_H", "#define LIFT_WASM_MATH_H",
       "#define NAN __builtin_nanf(\"\")", "#define INFINITY __builtin_inff()",
-      ...["sqrt", "fabs", "floor", "ceil", "fmin", "fmax"].flatMap((f) => [`#define ${f}f __builtin_${f}f`, `#define ${f} __builtin_${f}`]),
+      ...builtins.flatMap((f) => [`#define ${f}f __builtin_${f}f`, `#define ${f} __builtin_${f}`]),
       ...decls, "#endif", "",
     ].join("\n"),
     "string.h": [

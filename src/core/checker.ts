@@ -10,8 +10,8 @@ import { printExpr } from "../lang/printer.js";
 import { Graph, type Level } from "./graph.js";
 import { gradOf } from "./grad.js";
 import { externsOf, type ExternDecl } from "./externs.js";
-import type { Params, ReduceOp } from "./params.js";
-import { isSurfacePrim, PRIMS, type PrimName } from "./prims.js";
+import type { Params } from "./params.js";
+import { isAdverb, isReduceOp, isSurfacePrim, PRIMS, REDUCE_IDENTITY, type CellName, type PrimName } from "./prims.js";
 import { isPrefix, shapeEq, shapeText, type Dim } from "./shape.js";
 
 interface Framed { node: number; frames: Dim[][]; cell: Dim[] }
@@ -30,8 +30,7 @@ type Env = { x?: Framed; y?: Framed };
 
 /** The largest array (in elements) a program may declare or compute: 2^31 − 1. */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
-const ADVERBS = new Set(["reduce", "oblique", "trim", "stride", "duplicate"]);
-const REDUCE_OPS = new Set<string>(["+", "<.", ">."]);
+const REDUCE_OPS_TEXT = ((ops) => `${ops.slice(0, -1).join(", ")} or ${ops.at(-1)}`)(Object.keys(REDUCE_IDENTITY));
 const rankText = (r: RankNum) => (r === "inf" ? "_" : String(r));
 
 /** Checks a whole program. Throws LiftError on the first user error. */
@@ -112,7 +111,7 @@ export class Checker {
   // ---- statements ----
 
   private fresh(name: string, span: Span): void {
-    if (isSurfacePrim(name) || ADVERBS.has(name)) fail(`\`${name}\` is a builtin and cannot be redefined`, span);
+    if (isSurfacePrim(name)) fail(`\`${name}\` is a builtin and cannot be redefined`, span);
     const old = this.bindings.get(name);
     if (old) {
       const { line, col } = old.span.file.position(old.span.start);
@@ -242,7 +241,7 @@ export class Checker {
   /** Names must be defined before use (so verbs cannot recurse); this also catches typos early. */
   private checkNames(e: Expr, valuePos: boolean): void {
     if (e.kind === "name") {
-      if (isSurfacePrim(e.name) || ADVERBS.has(e.name) || this.bindings.has(e.name)) return;
+      if (isSurfacePrim(e.name) || this.bindings.has(e.name)) return;
       fail(`unknown name \`${e.name}\``, e.span, unknownHint(e.name));
     }
     if (e.kind === "arg" && valuePos) fail(`\`${e.name}\` is a verb argument and means nothing outside a verb body`, e.span);
@@ -259,9 +258,9 @@ export class Checker {
       case "name": {
         const b = this.bindings.get(e.name);
         // A builtin where an array belongs, e.g. `(exp)`: it is known, only not applied.
-        if (!b && (isSurfacePrim(e.name) || ADVERBS.has(e.name)))
-          fail(`\`${e.name}\` is a builtin ${ADVERBS.has(e.name) ? "adverb" : "verb"}, not an array: it needs an argument`, e.span,
-            ADVERBS.has(e.name) ? `e.g. ((${e.name} 1 +) A)` : `apply it to an array: (${e.name} A)`);
+        if (!b && isSurfacePrim(e.name))
+          fail(`\`${e.name}\` is a builtin ${isAdverb(e.name) ? "adverb" : "verb"}, not an array: it needs an argument`, e.span,
+            isAdverb(e.name) ? `e.g. ((${e.name} 1 +) A)` : `apply it to an array: (${e.name} A)`);
         if (!b) fail(`unknown name \`${e.name}\``, e.span, unknownHint(e.name));
         if (b.kind === "verb" || b.kind === "extern") fail(`\`${e.name}\` is a verb, not an array`, e.span, `apply it: (${e.name} A)`);
         if (b.kind === "size") fail(`\`${e.name}\` is a size, not an array`, e.span);
@@ -301,8 +300,9 @@ export class Checker {
 
   private verb(e: Expr): Verb {
     if (e.kind === "name") {
-      if (isSurfacePrim(e.name) && !ADVERBS.has(e.name)) return { kind: "prim", prim: e.name, params: {}, span: e.span };
-      if (ADVERBS.has(e.name)) fail(`\`${e.name}\` needs parameters`, e.span, e.name === "reduce" || e.name === "oblique" ? `write (${e.name} 1 +)` : `write (${e.name} 1)`);
+      if (isSurfacePrim(e.name) && !isAdverb(e.name)) return { kind: "prim", prim: e.name, params: {}, span: e.span };
+      if (isAdverb(e.name))
+        fail(`\`${e.name}\` needs parameters`, e.span, PRIMS[e.name].params === "reduce" ? `write (${e.name} 1 +)` : `write (${e.name} 1)`);
       const b = this.bindings.get(e.name);
       if (!b) fail(`unknown verb \`${e.name}\``, e.span, unknownHint(e.name));
       if (b.kind === "extern") return { kind: "extern", decl: b.decl, span: e.span };
@@ -320,21 +320,22 @@ export class Checker {
         if (nums.values.length > 2) fail(`a rank form takes one rank (monad) or two (dyad), not ${nums.values.length}`, nums.span);
         return { kind: "ranked", inner: this.verb(head!), ranks: nums.values, span: e.span };
       }
-      if (head?.kind === "name" && ADVERBS.has(head.name)) return this.adverb(head.name, rest, e.span);
+      if (head?.kind === "name" && isAdverb(head.name)) return this.adverb(head.name, rest, e.span);
       if (rest.length === 0) fail("a verb in parentheses on its own has no meaning", e.span, "write the verb without parentheses, or give it a rank: (f\"1)");
     }
     fail(`\`${printExpr(e)}\` is not a verb`, e.span, "a verb is a builtin, a defined verb, (V\"r), or an adverb form such as (reduce 1 +)");
   }
 
-  private adverb(name: string, rest: Expr[], span: Span): Verb {
-    if (name === "reduce" || name === "oblique") {
+  private adverb(name: CellName, rest: Expr[], span: Span): Verb {
+    if (PRIMS[name].params === "reduce") {
       const [n, op] = rest;
       if (rest.length !== 2 || n?.kind !== "numbers" || n.values.length !== 1 || op?.kind !== "name")
         fail(`\`${name}\` takes a count and an operator: (${name} 1 +)`, span);
       const count = n.values[0]!;
       if (count === "inf" || !n.integer[0] || count < 1) fail(`the count of \`${name}\` must be a whole number ≥ 1`, n.span);
-      if (!REDUCE_OPS.has(op.name)) fail(`\`${name}\` needs an operator with an identity: +, <. or >.; \`${op.name}\` has none`, op.span);
-      return { kind: "prim", prim: name, params: { n: count, op: op.name as ReduceOp }, span };
+      if (!isReduceOp(op.name))
+        fail(`\`${name}\` needs an operator with an identity: ${REDUCE_OPS_TEXT}; \`${op.name}\` has none`, op.span);
+      return { kind: "prim", prim: name, params: { n: count, op: op.name }, span };
     }
     const nums = rest[0];
     if (rest.length !== 1 || nums?.kind !== "numbers") fail(`\`${name}\` takes whole numbers: (${name} 1 1)`, span);
@@ -343,7 +344,7 @@ export class Checker {
         name === "trim" ? "(trim 0) would remove nothing" : undefined);
       return v;
     });
-    return { kind: "prim", prim: name as PrimName, params: { ints }, span };
+    return { kind: "prim", prim: name, params: { ints }, span };
   }
 
   // ---- application (reference §3.4) ----

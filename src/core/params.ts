@@ -1,8 +1,7 @@
 import type { Dim } from "./shape.js";
 
-/** The reduction operators: the dyads with an identity (reference §4.9). */
+/** The reduction operators: the dyads with an identity (reference §4.9), given in their table entries (prims.ts). */
 export type ReduceOp = "+" | "<." | ">.";
-export const REDUCE_IDENTITY: Record<ReduceOp, number> = { "+": 0, "<.": Infinity, ">.": -Infinity };
 
 /** Parameters of the adverb-like builtins: `(reduce n op)`, `(trim t…)`, … */
 /** `ext`: the name of an extern verb (core/externs.ts), on `extern` nodes only. */

@@ -2,16 +2,18 @@
  * THE primitive table. Every builtin is one entry; the mapped type `PrimTable` makes `tsc`
  * refuse an entry without its shape rule, evaluation, derivative (vector–Jacobian rule written
  * with primitives of this same table, so gradients can be differentiated again) and printing.
- * Surface builtins are the 14 of reference §4; `==`, `ypow`, `xlogy`, `pad`, `dilate`,
+ * Surface builtins are the 14 of reference §4 and `sin`; `==`, `ypow`, `xlogy`, `pad`, `dilate`,
  * `diagonals` are internal: they appear only in the rules of other entries.
+ * The layers above keep their per-primitive part in tables over the same names, checked complete
+ * by tsc (interp/cells.ts, poly/lower_cells.ts, codegen/wasm.ts `WASM_MATH`, test/core/prim_cases.ts):
+ * docs/adding-a-primitive.md lists them.
  */
 import type { TieRule } from "../lang/ast.js";
 import type { Dim } from "./shape.js";
-import { REDUCE_IDENTITY, type Params, type ReduceOp } from "./params.js";
-import * as K from "./kernels.js";
+import type { Params, ReduceOp } from "./params.js";
 
 export type DyadName = "+" | "-" | "*" | "/" | "**" | "<." | ">." | "==" | "ypow" | "xlogy";
-export type MapName = "exp" | "log";
+export type MapName = "exp" | "log" | "sin";
 export type CellName = "reduce" | "oblique" | "trim" | "stride" | "duplicate" | "pad" | "dilate" | "diagonals";
 /** A verb implemented by host code (core/externs.ts); evaluated, differentiated and compiled apart. */
 export type ExternName = "extern";
@@ -53,33 +55,42 @@ export interface MapEntry {
   c: (a: string, s: Spell) => string;
 }
 /**
- * What a C-like printer tells a spelling: the element type, the math-function suffix (`f` for
- * `expf` in C's float), a literal of the element type, and which operands are constants (their
- * value, else undefined), so a spelling can choose `sqrt` for `** 0.5` or drop a dead branch.
+ * The C math functions a spelling may call, with their arities. Every dialect names or provides
+ * each one (codegen/dialect.ts `math`; the wasm build declares each a builtin or an import from
+ * JavaScript, codegen/wasm.ts `WASM_MATH`), so a new one here is a tsc error until it does.
+ */
+export const MATH_ARITY = { exp: 1, log: 1, pow: 2, sqrt: 1, sin: 1 } as const;
+export type MathFn = keyof typeof MATH_ARITY;
+
+/**
+ * What a C-like printer (each dialect: C, WebAssembly-C; CUDA next) tells a spelling: the
+ * element type, the dialect's name of a math function for that type (`expf` in C's float), a
+ * literal of the element type, and which operands are constants (their value, else undefined),
+ * so a spelling can choose `sqrt` for `** 0.5` or drop a dead branch.
  * `min`/`max` name the dialect's helpers with this table's semantics (the second operand wins
  * only when strictly smaller/larger, NaN then keeps the first).
  */
 export interface Spell {
   type: string;
-  suffix: string;
+  math(f: MathFn): string;
   lit(v: number): string;
   consts: readonly (number | undefined)[];
   min: string;
   max: string;
 }
-export interface ResolvedParams { n: number; op: ReduceOp; ints: number[] }
 export interface CellEntry {
   kind: "cell"; surface: boolean;
   params: "reduce" | "ints";
   /** The result cell of one application, or a message saying why the cell does not fit. */
   cellShape(cell: readonly Dim[], p: Params): Dim[] | string;
-  eval(y: K.Arr, yo: number, z: K.Arr, zo: number, cellIn: number[], cellOut: number[], p: ResolvedParams): void;
   vjp: Rule;
 }
 
-type PrimTable = { [P in PrimName]: P extends DyadName ? DyadEntry : P extends MapName ? MapEntry : CellEntry };
-
-const FOLD: Record<ReduceOp, K.Fold> = { "+": (a, b) => a + b, "<.": (a, b) => (b < a ? b : a), ">.": (a, b) => (b > a ? b : a) };
+/** The entry each name needs; a reduction operator's dyad must also give its identity. */
+type PrimTable = {
+  [P in PrimName]: P extends ReduceOp ? DyadEntry & { identity: number }
+    : P extends DyadName ? DyadEntry : P extends MapName ? MapEntry : CellEntry;
+};
 
 /** ∂ max(x, y)/∂t for t = x or y (min alike): [z = t] − ½[x = y], or [z = t] under (ties full). */
 function tieWeight<T>(v: VjpCtx<T>, t: T): T {
@@ -106,15 +117,15 @@ function mapLeading(cell: readonly Dim[], ints: readonly Dim[], name: string, f:
 
 /** x^y: sqrt for y = 0.5, a product for y = 2, x for y = 1, else pow. */
 function powSpelling(a: string, b: string, y: number | undefined, s: Spell): string {
-  if (y === 0.5) return `sqrt${s.suffix}(${a})`;
+  if (y === 0.5) return `${s.math("sqrt")}(${a})`;
   if (y === 2) return `(${a} * ${a})`;
   if (y === 1) return a;
   if (y === 0) return s.lit(1);
-  return `pow${s.suffix}(${a}, ${b})`;
+  return `${s.math("pow")}(${a}, ${b})`;
 }
 /** ypow(x, y) = y·x^(y−1), 0 when y = 0: with a constant y the test is decided here and x^(y−1) spelled as above. */
 function ypowSpelling(a: string, b: string, y: number | undefined, s: Spell): string {
-  if (y === undefined) return `((${b}) == 0 ? ${s.lit(0)} : (${b}) * pow${s.suffix}(${a}, (${b}) - 1))`;
+  if (y === undefined) return `((${b}) == 0 ? ${s.lit(0)} : (${b}) * ${s.math("pow")}(${a}, (${b}) - 1))`;
   if (y === 0) return s.lit(0);
   if (y === 1) return s.lit(1);
   return `(${b} * ${powSpelling(a, s.lit(y - 1), y - 1, s)})`;
@@ -148,8 +159,8 @@ export const PRIMS: PrimTable = {
   // xlogy(a, b) = a·ln b (0 when a = 0);  d/da = ln b;  d/db = a / b
   xlogy: { kind: "dyad", surface: false, fn: (a, b) => (a === 0 ? 0 : a * Math.log(b)),
     vjp: [(v) => v.dyad("*", v.acc, v.map("log", v.y)), (v) => v.dyad("*", v.acc, v.dyad("/", v.x, v.y))],
-    c: (a, b, s) => s.consts[0] === undefined ? `((${a}) == 0 ? ${s.lit(0)} : (${a}) * log${s.suffix}(${b}))`
-      : s.consts[0] === 0 ? s.lit(0) : `(${a} * log${s.suffix}(${b}))` },
+    c: (a, b, s) => s.consts[0] === undefined ? `((${a}) == 0 ? ${s.lit(0)} : (${a}) * ${s.math("log")}(${b}))`
+      : s.consts[0] === 0 ? s.lit(0) : `(${a} * ${s.math("log")}(${b}))` },
   // d min(x,y) = wx·dx + wy·dy with wx = [z = x] − ½[x = y] (split: a tie gives each operand half),
   // or wx = [z = x] under (ties full) (a tie sends the whole gradient to both, reference §4.6)
   "<.": { kind: "dyad", surface: true, fn: (a, b) => (b < a ? b : a), identity: Infinity,
@@ -164,15 +175,17 @@ export const PRIMS: PrimTable = {
     vjp: [() => null, () => null], c: (a, b, s) => `((${s.type})(${a} == ${b}))` },
 
   // d eʸ = eʸ·dy
-  exp: { kind: "map", surface: true, fn: Math.exp, vjp: (v) => v.dyad("*", v.acc, v.z), c: (a, s) => `exp${s.suffix}(${a})` },
+  exp: { kind: "map", surface: true, fn: Math.exp, vjp: (v) => v.dyad("*", v.acc, v.z), c: (a, s) => `${s.math("exp")}(${a})` },
+  // d sin y = cos y · dy = sin(y + π/2) · dy
+  sin: { kind: "map", surface: true, fn: Math.sin,
+    vjp: (v) => v.dyad("*", v.acc, v.map("sin", v.dyad("+", v.y, v.lit(Math.PI / 2)))), c: (a, s) => `${s.math("sin")}(${a})` },
   // d ln y = dy / y  (the compiler's rule; the original interpreter divided by ln y, reference §4.8)
-  log: { kind: "map", surface: true, fn: Math.log, vjp: (v) => v.dyad("/", v.acc, v.y), c: (a, s) => `log${s.suffix}(${a})` },
+  log: { kind: "map", surface: true, fn: Math.log, vjp: (v) => v.dyad("/", v.acc, v.y), c: (a, s) => `${s.math("log")}(${a})` },
 
   // z[r] = fold_p y[p, r];  dy[p, r] = acc[r] for +; for min/max dy[p, r] = acc[r]·e[p, r] / Σ_p e[p, r]
   // with e[p, r] = [z[r] = y[p, r]] (split), or acc[r]·e[p, r] under (ties full)
   reduce: { kind: "cell", surface: true, params: "reduce",
     cellShape: (cell, p) => cell.length < p.n! ? `(reduce ${p.n} ${p.op}) needs a cell of rank at least ${p.n}, but the cell has rank ${cell.length}` : cell.slice(p.n!),
-    eval: (y, yo, z, zo, cellIn, _o, p) => K.reduceCell(y, yo, z, zo, cellIn, p.n, FOLD[p.op], REDUCE_IDENTITY[p.op]),
     vjp: (v) => {
       const spread = (t: typeof v.acc) => v.cell("duplicate", { ints: v.cellIn.slice(0, v.params.n!) }, t);
       if (v.params.op === "+") return spread(v.acc);
@@ -195,7 +208,6 @@ export const PRIMS: PrimTable = {
       }
       return [...out, ...cell.slice(2 * n)];
     },
-    eval: (y, yo, z, zo, cellIn, _o, p) => K.obliqueCell(y, yo, z, zo, cellIn, p.n, FOLD[p.op], REDUCE_IDENTITY[p.op]),
     vjp: (v) => {
       const n = v.params.n!;
       const spread = (t: typeof v.acc) => v.cell("diagonals", { ints: v.cellIn.slice(n, 2 * n) }, t);
@@ -208,7 +220,6 @@ export const PRIMS: PrimTable = {
   trim: { kind: "cell", surface: true, params: "ints",
     cellShape: (cell, p) => mapLeading(cell, p.ints!, "trim", (s, t, i) =>
       s - 2 * t >= 1 ? s - 2 * t : `(trim ${p.ints!.join(" ")}) removes ${2 * t} elements from axis ${i} of the cell, which has only ${s}`),
-    eval: (y, yo, z, zo, cellIn, cellOut, p) => K.affineGatherCell(y, yo, z, zo, cellIn, cellOut, p.ints.map(() => 1), p.ints),
     vjp: (v) => v.cell("pad", v.params, v.acc) },
   // z[i, r] = y[s·i, r], with S mod s = 1 so both ends are kept;  dy = dilate s (acc)
   stride: { kind: "cell", surface: true, params: "ints",
@@ -216,28 +227,23 @@ export const PRIMS: PrimTable = {
       s % st === 1 || (s === 1 && st > 1) ? (s - 1) / st + 1
         : st === 1 ? `(stride ${p.ints!.join(" ")}) is always rejected on axis ${i}: it needs a length n with n mod 1 = 1, which no length has`
         : `(stride ${p.ints!.join(" ")}) needs axis ${i} of the cell to have a length n with n mod ${st} = 1, but it has ${s} (${s} mod ${st} = ${s % st})`),
-    eval: (y, yo, z, zo, cellIn, cellOut, p) => K.affineGatherCell(y, yo, z, zo, cellIn, cellOut, p.ints, p.ints.map(() => 0)),
     vjp: (v) => v.cell("dilate", v.params, v.acc) },
-  // z[e, c] = y[c];  dy[c] = Σ_e acc[e, c]
   // Host code: the interpreter, grad.ts and the C runtime handle it by name (core/externs.ts);
   // its result cell is the (left) argument's cell.
   extern: { kind: "cell", surface: false, params: "ints",
     cellShape: (cell) => [...cell],
-    eval: () => { throw new Error("internal: an extern is evaluated by interp/eval.ts"); },
     vjp: () => { throw new Error("internal: an extern's derivative comes from its declaration"); } },
+  // z[e, c] = y[c];  dy[c] = Σ_e acc[e, c]
   duplicate: { kind: "cell", surface: true, params: "ints",
     cellShape: (cell, p) => [...p.ints!, ...cell],
-    eval: (y, yo, z, zo, cellIn, _o, p) => K.duplicateCell(y, yo, z, zo, cellIn, p.ints.reduce((a, b) => a * b, 1)),
     vjp: (v) => v.cell("reduce", { n: v.params.ints!.length, op: "+" }, v.acc) },
   // z[i + t, r] = y[i, r], zero elsewhere;  dy = trim t (acc)
   pad: { kind: "cell", surface: false, params: "ints",
     cellShape: (cell, p) => mapLeading(cell, p.ints!, "pad", (s, t) => s + 2 * t),
-    eval: (y, yo, z, zo, cellIn, cellOut, p) => K.affineScatterCell(y, yo, z, zo, cellIn, cellOut, p.ints.map(() => 1), p.ints),
     vjp: (v) => v.cell("trim", v.params, v.acc) },
   // z[s·i, r] = y[i, r], zero elsewhere;  dy = stride s (acc)
   dilate: { kind: "cell", surface: false, params: "ints",
     cellShape: (cell, p) => mapLeading(cell, p.ints!, "dilate", (s, st) => (s - 1) * st + 1),
-    eval: (y, yo, z, zo, cellIn, cellOut, p) => K.affineScatterCell(y, yo, z, zo, cellIn, cellOut, p.ints, p.ints.map(() => 0)),
     vjp: (v) => v.cell("stride", v.params, v.acc) },
   // z[p, q, r] = y[p − q + Q − 1, r] for a cell (P+Q−1, R);  dy = oblique + (acc)
   diagonals: { kind: "cell", surface: false, params: "ints",
@@ -253,10 +259,17 @@ export const PRIMS: PrimTable = {
       }
       return [...P, ...Q, ...cell.slice(n)];
     },
-    eval: (y, yo, z, zo, cellIn, cellOut, p) => K.diagonalsCell(y, yo, z, zo, cellIn, cellOut, p.ints),
     vjp: (v) => v.cell("oblique", { n: v.params.ints!.length, op: "+" }, v.acc) },
 };
 
-export const SURFACE_NAMES: readonly PrimName[] = (Object.keys(PRIMS) as PrimName[]).filter((p) => PRIMS[p].surface);
+export const PRIM_NAMES = Object.keys(PRIMS) as PrimName[];
+export const SURFACE_NAMES: readonly PrimName[] = PRIM_NAMES.filter((p) => PRIMS[p].surface);
 export const isPrim = (s: string): s is PrimName => Object.prototype.hasOwnProperty.call(PRIMS, s);
 export const isSurfacePrim = (s: string): s is PrimName => isPrim(s) && PRIMS[s].surface;
+/** The surface adverbs: cell primitives written with parameters, `(reduce 1 +)`, `(trim 1)`. */
+export const isAdverb = (s: string): s is CellName => isSurfacePrim(s) && PRIMS[s].kind === "cell";
+/** The identity of each reduction operator (reference §4.9), from its dyad's entry. */
+export const REDUCE_IDENTITY: Record<ReduceOp, number> = {
+  "+": PRIMS["+"].identity, "<.": PRIMS["<."].identity, ">.": PRIMS[">."].identity,
+};
+export const isReduceOp = (s: string): s is ReduceOp => Object.prototype.hasOwnProperty.call(REDUCE_IDENTITY, s);

@@ -4,9 +4,10 @@
  * rest. Arrays are freed after their last use, so peak memory is what the program needs.
  */
 import { frameOf, operandAxes, type Graph, type PrimNode } from "../core/graph.js";
-import { PRIMS, type ResolvedParams } from "../core/prims.js";
+import { PRIMS } from "../core/prims.js";
 import { product, resolveShape } from "../core/shape.js";
 import type { Arr, DType, Tensor } from "../core/tensor.js";
+import { CELLS, type ResolvedParams } from "./cells.js";
 import { MAX_ELEMENTS } from "../core/checker.js";
 import { LiftError } from "../lang/diagnostics.js";
 import type { ExternImpls } from "../core/externs.js";
@@ -77,7 +78,8 @@ function evalPrim(n: PrimNode, args: Tensor[], out: Tensor, sizes: ReadonlyMap<s
       const cellIn = y.shape.slice(f), cellOut = out.shape.slice(f);
       const inSize = product(cellIn), outSize = product(cellOut), frames = product(out.shape.slice(0, f));
       const p: ResolvedParams = { n: n.params.n ?? 0, op: n.params.op ?? "+", ints: n.params.ints ? resolveShape(n.params.ints, sizes) : [] };
-      for (let k = 0; k < frames; k++) entry.eval(y.data, k * inSize, out.data, k * outSize, cellIn, cellOut, p);
+      const cell = CELLS[n.prim as keyof typeof CELLS]; // the table's kind "cell" is exactly CELLS' keys
+      for (let k = 0; k < frames; k++) cell(y.data, k * inSize, out.data, k * outSize, cellIn, cellOut, p);
     }
   }
 }

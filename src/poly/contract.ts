@@ -18,7 +18,7 @@ import { reads, type PExpr, type PolyProgram, type PStmt } from "./program.js";
 import { accessIndex } from "./order.js";
 import { StmtIndex } from "./stmt-index.js";
 import { PRIMS } from "../core/prims.js";
-import { REDUCE_IDENTITY } from "../core/params.js";
+import { REDUCE_IDENTITY } from "../core/prims.js";
 
 type Read = Extract<PExpr, { k: "read" }>;
 

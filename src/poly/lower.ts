@@ -4,11 +4,10 @@
  * (broadcast by omission). Constants become expression leaves, never arrays.
  */
 import { frameOf, operandAxes, type Graph, type PrimNode } from "../core/graph.js";
-import { REDUCE_IDENTITY } from "../core/params.js";
 import { PRIMS } from "../core/prims.js";
 import type { Dim } from "../core/shape.js";
 import type { Ctx } from "./isl/index.js";
-import { LiftError } from "../lang/diagnostics.js";
+import { CELL_LOWERINGS } from "./lower_cells.js";
 import { paramOf, withParams, type PArray, type PExpr, type PolyProgram, type PStmt, type StmtKind } from "./program.js";
 
 export function lower(ctx: Ctx, g: Graph): PolyProgram {
@@ -22,8 +21,6 @@ export function lower(ctx: Ctx, g: Graph): PolyProgram {
   }
   for (const id of g.ancestors(decls.map((d) => d.node))) {
     const n = g.node(id);
-    if (n.kind === "prim" && n.prim === "extern")
-      throw new LiftError(`the extern verb \`${n.params.ext}\` has host code, which \`lift emit c\` / compile() cannot include`, n.span, "run the program as a module (docs/externs.md): its stages around the externs are compiled");
     if (n.kind === "prim") L.node(n);
   }
   // Each output gets an array of its own: a constant gets a defining statement, and an array
@@ -105,50 +102,16 @@ class Lowerer {
       this.stmt("def", order, z, [...shape], all, (S) => ({ k: "call", op: n.prim as never, args: [this.read(y, all, S, [...shape])] }));
       return;
     }
-    const F = frameOf(n).length;
-    const f = Array.from({ length: F }, (_, i) => `i${i}`);
-    const cellIn = yShape.slice(F);
-    const p = n.params;
-    const it = (from: number, count: number) => Array.from({ length: count }, (_, i) => `i${from + i}`);
-    switch (n.prim) {
-      case "reduce": {
-        const k = p.n!, R = cellIn.length - k;
-        this.stmt("init", order, z, [...shape], all, { k: "const", v: REDUCE_IDENTITY[p.op!] });
-        // S[f, p, r]: z[f, r] op= y[f, p, r]
-        const ext = [...yShape];
-        this.stmt("update", order, z, ext, [], (S) => this.read(y, [], S, ext, it(0, yShape.length)), p.op, [...f, ...it(F + k, R)]);
-        return;
-      }
-      case "oblique": {
-        const k = p.n!, R = cellIn.length - 2 * k;
-        this.stmt("init", order, z, [...shape], all, { k: "const", v: REDUCE_IDENTITY[p.op!] });
-        const ext = [...yShape];
-        const o = Array.from({ length: k }, (_, i) => `i${F + i} - i${F + k + i} + ${this.size(cellIn[k + i]!)} - 1`);
-        this.stmt("update", order, z, ext, [], (S) => this.read(y, [], S, ext, it(0, yShape.length)), p.op, [...f, ...o, ...it(F + 2 * k, R)]);
-        return;
-      }
-      case "trim": case "stride": case "diagonals": case "duplicate": {
-        // trim and stride amounts are literals; diagonals' Q are extents, so parameters like the domain's.
-        const ints = p.ints!.map((d) => (n.prim === "diagonals" ? this.size(d) : String(d)));
-        const k = ints.length;
-        let index: string[];
-        if (n.prim === "trim") index = [...f, ...ints.map((t, i) => `i${F + i} + ${t}`), ...it(F + k, shape.length - F - k)];
-        else if (n.prim === "stride") index = [...f, ...ints.map((s, i) => `${s}i${F + i}`), ...it(F + k, shape.length - F - k)];
-        else if (n.prim === "duplicate") index = [...f, ...it(F + k, shape.length - F - k)];
-        else index = [...f, ...ints.map((q, i) => `i${F + i} - i${F + k + i} + ${q} - 1`), ...it(F + 2 * k, shape.length - F - 2 * k)];
-        this.stmt("def", order, z, [...shape], all, (S) => this.read(y, [], S, [...shape], index));
-        return;
-      }
-      case "pad": case "dilate": {
-        const ints = p.ints!.map(String);
-        const k = ints.length;
-        this.stmt("init", order, z, [...shape], all, { k: "const", v: 0 });
-        const ext = [...yShape];
-        const index = [...f, ...ints.map((t, i) => (n.prim === "pad" ? `i${F + i} + ${t}` : `${t}i${F + i}`)), ...it(F + k, yShape.length - F - k)];
-        this.stmt("update", order, z, ext, [], (S) => this.read(y, [], S, ext, it(0, yShape.length)), "+", index);
-        return;
-      }
-      default: throw new Error(`internal: no lowering for ${n.prim}`);
-    }
+    const shapeZ = [...shape], shapeY = [...yShape];
+    CELL_LOWERINGS[n.prim as keyof typeof CELL_LOWERINGS]({ // kind "cell" is exactly CELL_LOWERINGS' keys
+      n, shape, yShape, F: frameOf(n).length, size: (d) => this.size(d),
+      gather: (index) => { this.stmt("def", order, z, shapeZ, all, (S) => this.read(y, [], S, shapeZ, index)); },
+      scatter: (op, identity, index) => {
+        this.stmt("init", order, z, shapeZ, all, { k: "const", v: identity });
+        const at = index();
+        const every = yShape.map((_, i) => `i${i}`);
+        this.stmt("update", order, z, shapeY, [], (S) => this.read(y, [], S, shapeY, every), op, at);
+      },
+    });
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Running a LiFT WebAssembly module, in Node and in browsers alike: this file imports nothing, so
- * its compiled JavaScript is copied as is beside emitted modules and into the web demo.
+ * Running a LiFT WebAssembly module, in Node and in browsers alike: this file imports nothing (one
+ * type, erased), so its compiled JavaScript is copied as is beside emitted modules and into the
+ * web demo.
  *
  * Every buffer lives in the module's own memory. `alloc(name, sizes)` returns a typed-array view
  * of the right length there; `call` passes such views by their offset, so nothing is copied.
@@ -9,6 +10,8 @@
  * needed, and growing detaches the views taken before it, so `reserve(sizes)` (the scratch for
  * the largest sizes) comes first, then the views.
  */
+
+import type { WasmImportName } from "../codegen/wasm.js";
 
 export type Dim = number | string;
 export type FloatArray = Float32Array | Float64Array;
@@ -23,8 +26,13 @@ export interface WasmMeta {
   buffers: { name: string; role: "input" | "output"; shape: Dim[] }[];
 }
 
-/** The maths the generated C imports (see src/codegen/wasm.ts for their accuracy). */
-export const MATH_IMPORTS = { env: { expf: Math.exp, logf: Math.log, powf: Math.pow, exp: Math.exp, log: Math.log, pow: Math.pow } };
+/** The maths the generated C imports (see src/codegen/wasm.ts for their accuracy; its `WASM_MATH` lists them). */
+export const MATH_IMPORTS: { env: { [F in WasmImportName]: (...a: number[]) => number } } = {
+  env: {
+    expf: Math.exp, logf: Math.log, powf: Math.pow, sinf: Math.sin,
+    exp: Math.exp, log: Math.log, pow: Math.pow, sin: Math.sin,
+  },
+};
 
 const ALIGN = 64;
 const PAGE = 65536;

@@ -10,7 +10,7 @@
  */
 import { Mulberry32 } from "../../src/train/init.js";
 import assert from "node:assert/strict";
-import { load, type LiftProgram } from "../../src/api/index.js";
+import { load, type ExternImpls, type LiftProgram } from "../../src/api/index.js";
 
 export interface F64Tensor { shape: number[]; data: Float64Array }
 export type Inputs = Record<string, F64Tensor>;
@@ -197,6 +197,8 @@ export interface ExprCase {
   wrt?: string[];
   /** Also check a Hessian–vector product of Σ Y·Y·V with respect to each operand (default true). */
   hvp?: boolean;
+  /** Host code of the extern verbs that `verbs` declares. */
+  externs?: ExternImpls;
 }
 
 const decl = (name: string, shape: readonly number[]): string => `${name} :: (in${shape.map((d) => ` ${d}`).join("")})`;
@@ -219,30 +221,42 @@ export function makeInputs(rng: Rng, specs: Record<string, InputSpec>): Inputs {
  * of Y is found by evaluating it, then L := Σ (Y * V) with a random V of that shape, and `dX :: (grad L X)`
  * for every operand X is compared with directional central differences. With `hvp`, also S := Σ (G * U) for
  * G = ∂(Σ Y·Y·V)/∂X, `HV :: (grad S X)` is compared with central differences of G along U (a second-order
- * check of every rule on the path, adjoints of adjoints included).
+ * check of every rule on the path, adjoints of adjoints included). Returns the programs checked.
  */
-export function checkExpr(c: ExprCase, label: string): void {
+export function checkExpr(c: ExprCase, label: string): LiftProgram[] {
+  const opts = { externs: c.externs ?? {} };
   const rng = mulberry32(seedOf(label));
   const inputs = makeInputs(rng, c.inputs);
   const head = Object.entries(c.inputs).map(([n, s]) => decl(n, s.shape)).join("\n") + "\n" + (c.verbs ?? "") + "\n";
-  const yShape = runF64(load(`${head}Yc := ${c.expr}\n`), inputs, ["Yc"]).Yc!.shape;
+  const yShape = runF64(load(`${head}Yc := ${c.expr}\n`, opts), inputs, ["Yc"]).Yc!.shape;
   const wrt = c.wrt ?? Object.keys(c.inputs);
   const vName = "Vc";
   inputs[vName] = uniform(rng, yShape);
   const src = `${head}${decl(vName, yShape)}\nYc := ${c.expr}\nLc := ${sumAll(yShape.length, `(Yc * ${vName})`)}\n` +
     wrt.map((w) => `dc${w} :: (grad Lc ${w})`).join("\n") + "\n";
-  const prog = load(src);
+  const prog = load(src, opts);
+  const checked = [prog];
   const grads = runF64(prog, inputs, wrt.map((w) => `dc${w}`));
   for (const w of wrt) {
     checkDirectional(prog, inputs, { loss: "Lc", wrt: w, grad: `dc${w}`, rng, label: `${label} wrt ${w}`, value: grads[`dc${w}`]!.data });
   }
-  if (c.hvp === false) return;
+  if (c.hvp === false) return checked;
   for (const w of wrt) {
     const uName = "Uc";
     const hin: Inputs = { ...inputs, [uName]: uniform(rng, inputs[w]!.shape) };
     const wRank = inputs[w]!.shape.length;
     const hsrc = `${head}${decl(vName, yShape)}\n${decl(uName, inputs[w]!.shape)}\nYc := ${c.expr}\n` +
       `Lc := ${sumAll(yShape.length, `((Yc * Yc) * ${vName})`)}\nGc :: (grad Lc ${w})\nSc := ${sumAll(wRank, `(Gc * ${uName})`)}\nHVc :: (grad Sc ${w})\n`;
-    checkHvp(load(hsrc), hin, { grad: "Gc", hv: "HVc", wrt: w, dir: uName, label: `${label}: Hessian–vector product wrt ${w}` });
+    const hp = load(hsrc, opts);
+    checkHvp(hp, hin, { grad: "Gc", hv: "HVc", wrt: w, dir: uName, label: `${label}: Hessian–vector product wrt ${w}` });
+    checked.push(hp);
   }
+  return checked;
+}
+
+/** Whether the program computes primitive `p` on the way to the named arrays (default: its outputs and gradients). */
+export function computes(prog: LiftProgram, p: string, names?: readonly string[]): boolean {
+  const g = prog.graph;
+  const ids = g.ancestors(names ? names.map((n) => g.names.get(n)!) : [...g.outputs.map((o) => o.node), ...g.grads.map((d) => d.node)]);
+  return ids.some((id) => { const n = g.node(id); return n.kind === "prim" && n.prim === p; });
 }
