@@ -17,7 +17,7 @@ import { Ctx } from "./isl/index.js";
 import { LiftError } from "../lang/diagnostics.js";
 import { lower } from "./lower.js";
 import { recognizeKernels, type KernelStats } from "./kernels.js";
-import { printPoly } from "./program.js";
+import { printPoly } from "./program_text.js";
 import { orderIterators } from "./order.js";
 import { schedule, type ScheduleMode } from "./schedule.js";
 

@@ -139,7 +139,7 @@ const golden: [string, string][] = [
 for (const [name, source] of golden) {
   test(`golden: Poly program and C of ${name}`, () => {
     const c = compileGraph(load({ name: `${name}.lift`, text: source }).graph, { dtype: "f32", name });
-    for (const [ext, text] of [["poly", c.poly + "\n"], ["c", c.unit.source], ["h", c.unit.header]] as const) {
+    for (const [ext, text] of [["poly", c.poly], ["c", c.unit.source], ["h", c.unit.header]] as const) {
       const file = join(GOLDEN, `${name}.${ext}`);
       if (process.env.UPDATE_GOLDEN || !existsSync(file)) writeFileSync(file, text);
       assert.equal(text, readFileSync(file, "utf8"), `${file} differs (UPDATE_GOLDEN=1 npm test to accept)`);

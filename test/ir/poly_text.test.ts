@@ -1,0 +1,86 @@
+/**
+ * The Poly program's text form after every Poly pass: print → parse → print is identical, and the
+ * parsed program equals the printed one (isl compares domains and accesses as sets of points).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { contract } from "../../src/poly/contract.js";
+import { Ctx } from "../../src/poly/isl/index.js";
+import { recognizeKernels } from "../../src/poly/kernels.js";
+import { lower } from "../../src/poly/lower.js";
+import { orderIterators } from "../../src/poly/order.js";
+import { parsePoly, polyDifferences, printPoly } from "../../src/poly/program_text.js";
+import type { PolyProgram } from "../../src/poly/program.js";
+import { LiftError } from "../../src/lang/diagnostics.js";
+import { load } from "../../src/api/index.js";
+import { vectorById } from "../vectors/reference.js";
+import { examplePrograms, randomPrograms, type NamedProgram } from "./programs.js";
+
+function roundTrip(p: PolyProgram, what: string): void {
+  const text = printPoly(p);
+  const back = parsePoly(p.ctx, p.graph, text, what);
+  assert.equal(printPoly(back), text, `${what}: print → parse → print`);
+  assert.deepEqual(polyDifferences(p, back), [], `${what}: parse → equal program`);
+}
+
+function checkAll(programs: NamedProgram[]): void {
+  for (const { name, program } of programs) {
+    const ctx = new Ctx();
+    try {
+      const p = lower(ctx, program().graph);
+      roundTrip(p, `${name} after lower`);
+      contract(p);
+      roundTrip(p, `${name} after contract`);
+      recognizeKernels(p, 4);
+      roundTrip(p, `${name} after kernels`);
+      orderIterators(p);
+      roundTrip(p, `${name} after order`);
+    } finally {
+      ctx.free();
+    }
+  }
+}
+
+test("poly text round-trips after every Poly pass: every example program", () => checkAll(examplePrograms()));
+test("poly text round-trips after every Poly pass: 40 random programs", () => checkAll(randomPrograms(40, 777)));
+
+test("poly text: a kernel's plan is data in the text and every iterator is bound", () => {
+  const ctx = new Ctx();
+  try {
+    const p = lower(ctx, load(vectorById("T1").source).graph);
+    contract(p);
+    recognizeKernels(p, 4);
+    const lines = printPoly(p).split("\n");
+    const at = lines.findIndex((l) => l.startsWith("    kernel "));
+    assert.match(lines[at]!, /^    kernel \{form: axpy, iters: \[\{name: i0, extent: 8, role: r\}, /);
+    assert.match(lines[at - 2]!, /^S\d+ update @\d+ \{ S\d+\[\] \}$/);
+    // The instance has no iterators: what its accesses index is bound inside each isl map.
+    const outside = lines[at - 1]!.replace(/\{[^{}]*\}/g, "{}");
+    assert.doesNotMatch(outside, /\b[io]\d+\b/);
+    assert.match(lines[at - 1]!, /^    \{ S\d+\[\] -> v2\[o0, o1\] : /);
+  } finally {
+    ctx.free();
+  }
+});
+
+test("poly text: errors name the place and the reason", () => {
+  const ctx = new Ctx();
+  try {
+    const g = load(vectorById("T1").source).graph;
+    const bad = (text: string) => { try { parsePoly(ctx, g, text, "p.poly"); } catch (e) { if (e instanceof LiftError) return e; throw e; } return assert.fail("parsed"); };
+    const e1 = bad("array v0 (8 8) input\nnext 3\nS1 def @1 { S1[i0] : 0 <= i0 < 8 }\n    v0[i0] = (+ v0[i0] v0[i9])\n");
+    assert.equal(e1.message, '"i9" is neither an iterator of the statement nor a size parameter');
+    assert.deepEqual(e1.location, { file: "p.poly", line: 4, col: 24 });
+    const e3 = bad("array v0 (8 8) input\nnext 3\nS1 def @1 [n7] -> { S1[i0] : 0 <= i0 < n7 }\n    v0[i0] = 1\n");
+    assert.equal(e3.message, '"n7" is not a size parameter of the program');
+    assert.deepEqual(e3.location, { file: "p.poly", line: 3, col: 11 });
+    const e4 = bad("array v0 (8 8) input\nnext 3\nS1 def @1 { S1[i0] : 0 <= i0 < 8 }\n    v0[i0 +] = 1\n");
+    assert.match(e4.message, /^isl cannot read "\{ S1\[i0\] -> v0\[i0 \+\] : 0 <= i0 <= 7 \}": isl_map_read_from_str: syntax error/);
+    assert.deepEqual(e4.location, { file: "p.poly", line: 4, col: 5 });
+    const e2 = bad("next 3\nS1 copy @1 { S1[] }\n");
+    assert.equal(e2.message, "expected def, init or update");
+    assert.deepEqual(e2.location, { file: "p.poly", line: 2, col: 4 });
+  } finally {
+    ctx.free();
+  }
+});
