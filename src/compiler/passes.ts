@@ -123,7 +123,15 @@ export function runPasses(s: CompileState, dump: Set<string>, verify: boolean): 
     times.push({ name: pass.name, ms: performance.now() - t0 });
     if (dump.has(pass.name)) process.stderr.write(`--- ${pass.name}\n${pass.dump(s).replace(/\n$/, "")}\n`);
     const broken = verify && pass.verify ? pass.verify(s) : [];
-    if (broken.length) throw new Error(`internal: after pass ${pass.name}, LIFT_VERIFY found:\n  ${broken.slice(0, 20).join("\n  ")}`);
+    if (broken.length) throw new VerifyError(pass.name, broken);
   }
   return times;
+}
+
+/** A pass left its IR broken: a bug in LiFT. One line (the CLI prints the first); `problems` has all. */
+export class VerifyError extends Error {
+  constructor(readonly pass: string, readonly problems: string[]) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
+    super(`internal: LIFT_VERIFY: after pass ${pass}: ${problems[0]}${more}`);
+  }
 }

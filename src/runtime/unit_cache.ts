@@ -43,7 +43,8 @@ export function unitKey(g: Graph, opts: CompileOptions): string {
 
 /** The C unit of a graph, from the cache or compiled (and then stored). */
 export function cachedUnit(g: Graph, opts: CompileOptions): { unit: CUnit; compiled?: Compiled } {
-  if (process.env.LIFT_NO_CACHE) { const compiled = compileGraph(g, opts); return { unit: compiled.unit, compiled }; }
+  // LIFT_VERIFY=1 checks the passes, so it runs them: a cached unit would skip every check.
+  if (process.env.LIFT_NO_CACHE || process.env.LIFT_VERIFY === "1") { const compiled = compileGraph(g, opts); return { unit: compiled.unit, compiled }; }
   const key = unitKey(g, opts);
   const file = join(cacheDir(), "units", `${key}.json`);
   let text: string | undefined;
