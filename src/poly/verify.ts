@@ -17,7 +17,7 @@ import { knownContext } from "./contract.js";
 import type { IslMap, IslSet } from "./isl/index.js";
 import { paramOf, reads, type PolyProgram, type PStmt } from "./program.js";
 
-const COUNT_LIMIT = 4096;
+const COUNT_LIMIT = 512;
 const RUN_LIMIT = 2_000_000;
 
 export function verifyPoly(p: PolyProgram): string[] {
