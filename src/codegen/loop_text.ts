@@ -34,7 +34,9 @@ export function printLoops(lp: LoopProgram): string {
   for (const b of lp.inputs) lines.push(`input ${b.name} = ${b.array} ${b.role}`);
   for (const b of lp.outputs) lines.push(`output ${b.name} = ${b.array} ${b.role}`);
   lines.push(`body ${nodeText(lp.body, "")}`);
-  lp.functions.forEach((f, i) => lines.push(`function ${i} longs (${f.longs.join(" ")}) arrays (${f.arrays.join(" ")}) ${nodeText(f.body, "")}`));
+  lp.functions.forEach((f, i) =>
+    lines.push(`function ${i} longs (${f.longs.join(" ")}) arrays (${f.arrays.join(" ")}) ${nodeText(f.body, "")}`),
+  );
   return lines.join("\n") + "\n";
 }
 
@@ -49,19 +51,30 @@ function arrayLine(a: LoopArray): string {
 
 /** A node's text from its first line on; `indent` is the indentation of that line. */
 function nodeText(n: LNode, indent: string): string {
-  const child = (c: LNode) => (c.k === "block" ? ` ${nodeText(c, indent)}` : `\n${indent}  ${nodeText(c, `${indent}  `)}`);
+  const child = (c: LNode) =>
+    c.k === "block" ? ` ${nodeText(c, indent)}` : `\n${indent}  ${nodeText(c, `${indent}  `)}`;
   switch (n.k) {
-    case "block": return `{${n.items.map((x) => `\n${indent}  ${nodeText(x, `${indent}  `)}`).join("")}\n${indent}}`;
-    case "for": return `for ${loopText(n)}${n.parallel ? " parallel" : ""}${n.when ? ` when ${intText(n.when)}` : ""}${child(n.body)}`;
-    case "if": return `if ${intText(n.cond)}${child(n.then)}${n.else ? `\n${indent}else${child(n.else)}` : ""}`;
-    case "stmt": return `${n.name} ${n.kind} ${accessText(n.target)} ${n.op ?? ""}= ${valueText(n.value)}`;
-    case "kernel": return `kernel ${n.name} ${dataText(n.plan as unknown as Data)}`;
-    case "accumulate": return `accumulate ${accessText(n.target)} += ${valueText(n.value)} over ${n.loops.map(loopText).join(", ")}`;
-    case "call": return `call ${n.fn}`;
+    case "block":
+      return `{${n.items.map((x) => `\n${indent}  ${nodeText(x, `${indent}  `)}`).join("")}\n${indent}}`;
+    case "for":
+      return (
+        `for ${loopText(n)}${n.parallel ? " parallel" : ""}${n.when ? ` when ${intText(n.when)}` : ""}` + child(n.body)
+      );
+    case "if":
+      return `if ${intText(n.cond)}${child(n.then)}${n.else ? `\n${indent}else${child(n.else)}` : ""}`;
+    case "stmt":
+      return `${n.name} ${n.kind} ${accessText(n.target)} ${n.op ?? ""}= ${valueText(n.value)}`;
+    case "kernel":
+      return `kernel ${n.name} ${dataText(n.plan as unknown as Data)}`;
+    case "accumulate":
+      return `accumulate ${accessText(n.target)} += ${valueText(n.value)} over ${n.loops.map(loopText).join(", ")}`;
+    case "call":
+      return `call ${n.fn}`;
   }
 }
 
-const loopText = (l: { it: string; init: LExpr; cond: LExpr; inc: LExpr }) => `${l.it} = ${intText(l.init)} while ${intText(l.cond)} step ${intText(l.inc)}`;
+const loopText = (l: { it: string; init: LExpr; cond: LExpr; inc: LExpr }) =>
+  `${l.it} = ${intText(l.init)} while ${intText(l.cond)} step ${intText(l.inc)}`;
 
 function intText(e: LExpr): string {
   return e.k === "int" ? String(e.v) : e.k === "id" ? e.name : `(${e.op} ${e.args.map(intText).join(" ")})`;
@@ -70,13 +83,25 @@ function intText(e: LExpr): string {
 const accessText = (a: Access) => `${a.array}[${a.index.map(intText).join(", ")}]`;
 
 function valueText(v: VExpr): string {
-  return v.k === "const" ? numText(v.v) : v.k === "read" ? accessText(v.at) : `(${v.op} ${v.args.map(valueText).join(" ")})`;
+  return v.k === "const"
+    ? numText(v.v)
+    : v.k === "read"
+      ? accessText(v.at)
+      : `(${v.op} ${v.args.map(valueText).join(" ")})`;
 }
 
 /** Parses `printLoops`'s text. */
 export function parseLoops(text: string, fileName = "loops"): LoopProgram {
   const r = new TextReader(fileName, text);
-  const lp: LoopProgram = { arrays: [], params: new Map(), sizes: [], inputs: [], outputs: [], body: { k: "block", items: [] }, functions: [] };
+  const lp: LoopProgram = {
+    arrays: [],
+    params: new Map(),
+    sizes: [],
+    inputs: [],
+    outputs: [],
+    body: { k: "block", items: [] },
+    functions: [],
+  };
   while (r.eat("array ")) lp.arrays.push(parseArray(r));
   if (r.eat("params ")) {
     do {
@@ -86,7 +111,11 @@ export function parseLoops(text: string, fileName = "loops"): LoopProgram {
     } while (r.eat(",", true));
   }
   if (r.eat("sizes ")) while (!lineEnd(r)) lp.sizes.push(String(parseData(r)));
-  for (let kind = r.match(/input|output|body/, "input, output or body"); kind !== "body"; kind = r.match(/input|output|body/, "input, output or body")) {
+  for (
+    let kind = r.match(/input|output|body/, "input, output or body");
+    kind !== "body";
+    kind = r.match(/input|output|body/, "input, output or body")
+  ) {
     const name = r.word(true);
     r.expect("=", true);
     (kind === "input" ? lp.inputs : lp.outputs).push({ name, array: r.word(true), role: r.word(true) as BufferRole });
@@ -121,7 +150,9 @@ function parseDims(r: TextReader): Dim[] {
 }
 
 function parseArray(r: TextReader): LoopArray {
-  const name = r.word(true), shape = parseDims(r), role = r.word(true) as LoopArray["role"];
+  const name = r.word(true),
+    shape = parseDims(r),
+    role = r.word(true) as LoopArray["role"];
   const a: LoopArray = { name, shape, role, labels: [] };
   if (r.eat("interior", true)) a.interior = { lo: parseDims(r) as number[], shape: parseDims(r) };
   if (r.eat("origin", true)) a.origin = String(parseData(r));
@@ -143,13 +174,17 @@ function parseNode(r: TextReader): LNode {
   }
   const head = r.word(true);
   switch (head) {
-    case "for": return parseFor(r);
+    case "for":
+      return parseFor(r);
     case "if": {
-      const cond = parseInt(r), then = parseNode(r);
+      const cond = parseInt(r),
+        then = parseNode(r);
       return r.eat("else") ? { k: "if", cond, then, else: parseNode(r) } : { k: "if", cond, then };
     }
-    case "kernel": return { k: "kernel", name: r.word(true), plan: parseData(r) as unknown as KernelPlan };
-    case "call": return { k: "call", fn: r.int(true) };
+    case "kernel":
+      return { k: "kernel", name: r.word(true), plan: parseData(r) as unknown as KernelPlan };
+    case "call":
+      return { k: "call", fn: r.int(true) };
     case "accumulate": {
       const target = parseAccess(r);
       r.expect("+=", true);
@@ -159,7 +194,8 @@ function parseNode(r: TextReader): LNode {
       while (r.eat(",", true)) loops.push(parseLoop(r));
       return { k: "accumulate", target, loops, value };
     }
-    default: return parseStmt(r, head, at);
+    default:
+      return parseStmt(r, head, at);
   }
 }
 
@@ -183,7 +219,8 @@ function parseLoop(r: TextReader): { it: string; init: LExpr; cond: LExpr; inc: 
 
 function parseStmt(r: TextReader, name: string, at: number): LNode {
   const kind = r.word(true);
-  if (kind !== "def" && kind !== "init" && kind !== "update") return r.fail(`expected a node (for, if, {, kernel, accumulate, call or a statement), not "${name}"`, at);
+  if (kind !== "def" && kind !== "init" && kind !== "update")
+    return r.fail(`expected a node (for, if, {, kernel, accumulate, call or a statement), not "${name}"`, at);
   const target = parseAccess(r);
   const op = r.match(/(\+|<\.|>\.)?=/, "= or an update operator (+= <.= >.=)", true).slice(0, -1);
   const value = parseValue(r);
@@ -207,7 +244,8 @@ function parseAccess(r: TextReader): Access {
   r.expect("[", true);
   const index: LExpr[] = [];
   if (!r.eat("]", true)) {
-    do index.push(parseInt(r)); while (r.eat(",", true));
+    do index.push(parseInt(r));
+    while (r.eat(",", true));
     r.expect("]", true);
   }
   return { array, index };
@@ -221,6 +259,7 @@ function parseValue(r: TextReader): VExpr {
     while (!r.eat(")", true)) args.push(parseValue(r));
     return { k: "call", op, args };
   }
-  if (/[-0-9]/.test(r.text[r.pos] ?? "") || /^(inf|nan)\b/.test(r.text.slice(r.pos, r.pos + 4))) return { k: "const", v: r.num(true) };
+  if (/[-0-9]/.test(r.text[r.pos] ?? "") || /^(inf|nan)\b/.test(r.text.slice(r.pos, r.pos + 4)))
+    return { k: "const", v: r.num(true) };
   return { k: "read", at: parseAccess(r) };
 }

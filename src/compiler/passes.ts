@@ -64,36 +64,88 @@ const loopsOk = (s: CompileState) => verifyLoops(need(s, "poly"), need(s, "loops
 const elemBytes = (o: CompileOptions) => ((o.dtype ?? "f32") === "f32" ? 4 : 8);
 
 export const PASSES: readonly Pass[] = [
-  { name: "lower", run: (s) => { s.poly = lower(s.ctx, s.g); }, dump: poly, verify: (s) => [...verifyGraph(s.g), ...polyOk(s)] },
-  { name: "contract", enabled: (o) => o.contract !== false, run: (s) => { s.contraction = contract(need(s, "poly")); }, dump: poly, verify: polyOk },
   {
-    name: "kernels", enabled: (o) => o.kernels !== false,
-    run: (s) => { s.kernels = recognizeKernels(need(s, "poly"), elemBytes(s.opts)); }, dump: poly, verify: polyOk,
+    name: "lower",
+    run: (s) => {
+      s.poly = lower(s.ctx, s.g);
+    },
+    dump: poly,
+    verify: (s) => [...verifyGraph(s.g), ...polyOk(s)],
   },
-  { name: "order", enabled: (o) => o.reorder !== false, run: (s) => orderIterators(need(s, "poly")), dump: poly, verify: polyOk },
   {
-    name: "dependences", run: (s) => { s.deps = dependences(need(s, "poly")); },
+    name: "contract",
+    enabled: (o) => o.contract !== false,
+    run: (s) => {
+      s.contraction = contract(need(s, "poly"));
+    },
+    dump: poly,
+    verify: polyOk,
+  },
+  {
+    name: "kernels",
+    enabled: (o) => o.kernels !== false,
+    run: (s) => {
+      s.kernels = recognizeKernels(need(s, "poly"), elemBytes(s.opts));
+    },
+    dump: poly,
+    verify: polyOk,
+  },
+  {
+    name: "order",
+    enabled: (o) => o.reorder !== false,
+    run: (s) => orderIterators(need(s, "poly")),
+    dump: poly,
+    verify: polyOk,
+  },
+  {
+    name: "dependences",
+    run: (s) => {
+      s.deps = dependences(need(s, "poly"));
+    },
     dump: (s) => `validity ${need(s, "deps").validity}\nreductions ${need(s, "deps").reductions}`,
   },
   {
-    name: "schedule", run: (s) => { s.sched = schedule(need(s, "poly"), need(s, "deps"), s.opts.schedule ?? "isl", s.opts.scheduleEffort); },
-    dump: (s) => { const x = need(s, "sched"); return x.schedule ? x.schedule.toString() : `sequential: ${x.map}`; },
+    name: "schedule",
+    run: (s) => {
+      s.sched = schedule(need(s, "poly"), need(s, "deps"), s.opts.schedule ?? "isl", s.opts.scheduleEffort);
+    },
+    dump: (s) => {
+      const x = need(s, "sched");
+      return x.schedule ? x.schedule.toString() : `sequential: ${x.map}`;
+    },
   },
   {
     name: "ast",
     run: (s) => {
-      const p = need(s, "poly"), deps = need(s, "deps");
-      s.loops = generateLoops(p, need(s, "sched"), knownContext(p), s.opts.openmp !== false ? deps.validity.union(deps.reductions) : undefined);
+      const p = need(s, "poly"),
+        deps = need(s, "deps");
+      s.loops = generateLoops(
+        p,
+        need(s, "sched"),
+        knownContext(p),
+        s.opts.openmp !== false ? deps.validity.union(deps.reductions) : undefined,
+      );
     },
-    dump: loops, verify: loopsOk,
+    dump: loops,
+    verify: loopsOk,
   },
-  { name: "outline", enabled: (o) => o.openmp !== false, run: (s) => outlineParallel(need(s, "loops")), dump: loops, verify: loopsOk },
+  {
+    name: "outline",
+    enabled: (o) => o.openmp !== false,
+    run: (s) => outlineParallel(need(s, "loops")),
+    dump: loops,
+    verify: loopsOk,
+  },
   { name: "accumulate", run: (s) => localAccumulators(need(s, "loops")), dump: loops, verify: loopsOk },
   {
     name: "print-c",
     run: (s) => {
       const { opts } = s;
-      const o = { name: opts.name ?? "lift_program", dtype: opts.dtype ?? "f32", ...(opts.notes ? { notes: opts.notes } : {}) };
+      const o = {
+        name: opts.name ?? "lift_program",
+        dtype: opts.dtype ?? "f32",
+        ...(opts.notes ? { notes: opts.notes } : {}),
+      };
       s.unit = printC(need(s, "loops"), o, opts.target === "wasm" ? WASM_DIALECT : C_DIALECT);
     },
     dump: (s) => need(s, "unit").source,
@@ -104,7 +156,10 @@ export const PASS_NAMES: readonly string[] = PASSES.map((p) => p.name);
 
 /** The passes `LIFT_DUMP` names (comma-separated); a name that is no pass is a usage error listing them. */
 export function dumpedPasses(env: string | undefined): Set<string> {
-  const want = (env ?? "").split(",").map((x) => x.trim()).filter(Boolean);
+  const want = (env ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
   const unknown = want.filter((x) => !PASS_NAMES.includes(x));
   if (unknown.length) {
     const what = unknown.map((x) => JSON.stringify(x)).join(", ");
@@ -130,7 +185,10 @@ export function runPasses(s: CompileState, dump: Set<string>, verify: boolean): 
 
 /** A pass left its IR broken: a bug in LiFT. One line (the CLI prints the first); `problems` has all. */
 export class VerifyError extends Error {
-  constructor(readonly pass: string, readonly problems: string[]) {
+  constructor(
+    readonly pass: string,
+    readonly problems: string[],
+  ) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
     super(`internal: LIFT_VERIFY: after pass ${pass}: ${problems[0]}${more}`);
   }

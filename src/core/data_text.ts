@@ -14,7 +14,8 @@ const BARE = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 export function dataText(v: Data): string {
   if (typeof v === "number") return numText(v);
   if (typeof v === "boolean") return String(v);
-  if (typeof v === "string") return BARE.test(v) && v !== "true" && v !== "false" && v !== "inf" && v !== "nan" ? v : JSON.stringify(v);
+  if (typeof v === "string")
+    return BARE.test(v) && v !== "true" && v !== "false" && v !== "inf" && v !== "nan" ? v : JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map(dataText).join(", ")}]`;
   const fields = Object.entries(v).filter(([, x]) => x !== undefined);
   return `{${fields.map(([k, x]) => `${BARE.test(k) ? k : JSON.stringify(k)}: ${dataText(x!)}`).join(", ")}}`;
@@ -35,7 +36,8 @@ export function parseData(r: TextReader): Data {
   if (r.eat("[")) {
     const a: Data[] = [];
     if (r.eat("]")) return a;
-    do a.push(parseData(r)); while (r.eat(","));
+    do a.push(parseData(r));
+    while (r.eat(","));
     r.expect("]");
     return a;
   }

@@ -39,7 +39,8 @@ function nodeText(n: Node): string {
   const p = paramsText(n.params);
   const head = PRIMS[n.prim].kind === "cell" ? `(${p ? `${n.prim} ${p}` : n.prim})` : n.prim;
   const lv = n.levels.map((l) => `${shapeText(l.frame)}[${l.lens.join(" ")}]`).join(" ");
-  return `%${n.id} = ${head} ${n.args.map((a) => `%${a}`).join(" ")} : ${shapeText(n.shape)}${lv ? `  levels ${lv}` : ""}`;
+  const args = n.args.map((a) => `%${a}`).join(" ");
+  return `%${n.id} = ${head} ${args} : ${shapeText(n.shape)}${lv ? `  levels ${lv}` : ""}`;
 }
 
 /** The whole graph: its nodes, a blank line, its declarations (each line only when not empty). */
@@ -52,7 +53,10 @@ export function printGraph(g: Graph): string {
   add("inputs", g.inputs.map(decl));
   add("params", g.params, " ");
   add("outputs", g.outputs.map(decl));
-  add("grads", g.grads.map((d) => `${decl(d)} of %${d.loss} wrt %${d.wrt} from %${d.firstNode}`));
+  add(
+    "grads",
+    g.grads.map((d) => `${decl(d)} of %${d.loss} wrt %${d.wrt} from %${d.firstNode}`),
+  );
   add("sizes", g.sizes, " ");
   if (g.ties !== "split") add("ties", [g.ties]);
   return lines.join("\n") + "\n";
@@ -64,8 +68,13 @@ export function graphValue(g: Graph): unknown {
   const names = [...g.names].map(([name, id], i) => ({ name, id, i })).sort((a, b) => a.id - b.id || a.i - b.i);
   return {
     nodes: g.nodes.map(({ span: _s, ...n }: Node & { span?: unknown }) => n),
-    inputs: g.inputs.map(decl), outputs: g.outputs.map(decl), grads: g.grads.map(decl),
-    params: [...g.params], sizes: [...g.sizes], ties: g.ties, names: names.map((x) => [x.name, x.id]),
+    inputs: g.inputs.map(decl),
+    outputs: g.outputs.map(decl),
+    grads: g.grads.map(decl),
+    params: [...g.params],
+    sizes: [...g.sizes],
+    ties: g.ties,
+    names: names.map((x) => [x.name, x.id]),
   };
 }
 
@@ -106,7 +115,9 @@ function parsePrim(r: TextReader, g: Graph): number {
   const prim = r.match(/[^\s()[\]%]+/, "a primitive", true);
   if (!Object.hasOwn(PRIMS, prim)) r.fail(`unknown primitive "${prim}"`, at);
   const tokens: string[] = [];
-  if (paren) { while (!r.eat(")", true)) tokens.push(r.word(true)); }
+  if (paren) {
+    while (!r.eat(")", true)) tokens.push(r.word(true));
+  }
   const params = parseParams(prim as PrimName, tokens);
   const args: number[] = [];
   while (r.eat("%", true)) {
@@ -158,13 +169,26 @@ function parseDecls(r: TextReader, g: Graph): void {
     const list = items.split(/,\s*/);
     const words = items.split(/\s+/);
     switch (key) {
-      case "inputs:": g.inputs.push(...list.map((d) => parseDecl(r, d))); break;
-      case "outputs:": g.outputs.push(...list.map((d) => parseDecl(r, d))); break;
-      case "grads:": g.grads.push(...list.map((d) => parseGrad(r, d))); break;
-      case "params:": g.params.push(...words); break;
-      case "sizes:": g.sizes.push(...words); break;
-      case "ties:": g.ties = words[0] as TieRule; break;
-      default: r.fail(`unknown declaration "${key}"`);
+      case "inputs:":
+        g.inputs.push(...list.map((d) => parseDecl(r, d)));
+        break;
+      case "outputs:":
+        g.outputs.push(...list.map((d) => parseDecl(r, d)));
+        break;
+      case "grads:":
+        g.grads.push(...list.map((d) => parseGrad(r, d)));
+        break;
+      case "params:":
+        g.params.push(...words);
+        break;
+      case "sizes:":
+        g.sizes.push(...words);
+        break;
+      case "ties:":
+        g.ties = words[0] as TieRule;
+        break;
+      default:
+        r.fail(`unknown declaration "${key}"`);
     }
   }
 }

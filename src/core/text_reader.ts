@@ -9,10 +9,17 @@ import { SourceFile } from "../lang/source.js";
 export class TextReader {
   readonly file: SourceFile;
   pos = 0;
-  constructor(name: string, text: string) { this.file = new SourceFile(name, text); }
+  constructor(name: string, text: string) {
+    this.file = new SourceFile(name, text);
+  }
 
-  get text(): string { return this.file.text; }
-  atEnd(): boolean { this.spaces(); return this.pos >= this.text.length; }
+  get text(): string {
+    return this.file.text;
+  }
+  atEnd(): boolean {
+    this.spaces();
+    return this.pos >= this.text.length;
+  }
 
   /** Skips blanks and newlines (`inline`: blanks only, so line-structured texts see their ends). */
   spaces(inline = false): void {
@@ -45,8 +52,12 @@ export class TextReader {
     this.pos += r[0].length;
     return r[0];
   }
-  word(inline = false): string { return this.match(/[^\s()[\]{},;:=%]+/, "a name", inline); }
-  int(inline = false): number { return Number(this.match(/-?\d+/, "an integer", inline)); }
+  word(inline = false): string {
+    return this.match(/[^\s()[\]{},;:=%]+/, "a name", inline);
+  }
+  int(inline = false): number {
+    return Number(this.match(/-?\d+/, "an integer", inline));
+  }
   /** A number as `numText` writes it: decimal, `inf`, `-inf`, `nan`, `-0`. */
   num(inline = false): number {
     const t = this.match(/-?inf|nan|-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?/, "a number", inline);
@@ -74,7 +85,8 @@ export class TextReader {
   /** The end of a line: nothing but blanks before it. */
   endLine(): void {
     this.spaces(true);
-    if (this.pos < this.text.length && this.text[this.pos] !== "\n") this.fail("unexpected text at the end of the line");
+    if (this.pos < this.text.length && this.text[this.pos] !== "\n")
+      this.fail("unexpected text at the end of the line");
   }
   fail(message: string, at = this.pos): never {
     throw new LiftError(message, { file: this.file, start: at, end: at + 1 });

@@ -62,9 +62,12 @@ function stmtLines(p: PolyProgram, s: PStmt): string[] {
 
 function exprText(c: AccessCtx, e: PExpr): string {
   switch (e.k) {
-    case "const": return numText(e.v);
-    case "read": return accessText(c, e.access);
-    case "call": return `(${e.op} ${e.args.map((a) => exprText(c, a)).join(" ")})`;
+    case "const":
+      return numText(e.v);
+    case "read":
+      return accessText(c, e.access);
+    case "call":
+      return `(${e.op} ${e.args.map((a) => exprText(c, a)).join(" ")})`;
   }
 }
 
@@ -81,7 +84,12 @@ function accessText(c: AccessCtx, m: IslMap): string {
 }
 
 /** The domain's text split after its tuple: an access `array[…]` is the map `before array[…] after`. */
-interface AccessCtx { p: PolyProgram; domain: string; before: string; after: string }
+interface AccessCtx {
+  p: PolyProgram;
+  domain: string;
+  before: string;
+  after: string;
+}
 function accessCtx(p: PolyProgram, domain: IslSet): AccessCtx {
   const t = canonical(domain, (x) => p.ctx.set(x));
   const end = t.indexOf("]", t.indexOf("{")) + 1;
@@ -105,7 +113,16 @@ function canonical(o: IslSet | IslMap, read: (text: string) => IslSet | IslMap):
 /** Parses `printPoly`'s text into a program over `ctx` for graph `g` (the text does not hold the graph). */
 export function parsePoly(ctx: Ctx, g: Graph, text: string, fileName = "poly"): PolyProgram {
   const r = new TextReader(fileName, text);
-  const p: PolyProgram = { ctx, graph: g, arrays: new Map(), stmts: [], params: new Map(), outputs: [], inputs: [], nextStmt: 0 };
+  const p: PolyProgram = {
+    ctx,
+    graph: g,
+    arrays: new Map(),
+    stmts: [],
+    params: new Map(),
+    outputs: [],
+    inputs: [],
+    nextStmt: 0,
+  };
   if (r.eat("params ")) {
     do {
       const k = r.word(true);
@@ -113,8 +130,15 @@ export function parsePoly(ctx: Ctx, g: Graph, text: string, fileName = "poly"): 
       p.params.set(k, parseData(r) as number | string);
     } while (r.eat(",", true));
   }
-  while (r.eat("array ")) { const a = parseArray(r); p.arrays.set(a.name, a); }
-  for (let kind = r.match(/input|output|next/, "input, output or next"); kind !== "next"; kind = r.match(/input|output|next/, "input, output or next")) {
+  while (r.eat("array ")) {
+    const a = parseArray(r);
+    p.arrays.set(a.name, a);
+  }
+  for (
+    let kind = r.match(/input|output|next/, "input, output or next");
+    kind !== "next";
+    kind = r.match(/input|output|next/, "input, output or next")
+  ) {
     const name = r.word(true);
     r.expect("=", true);
     (kind === "input" ? p.inputs : p.outputs).push({ name, array: r.word(true), role: r.word(true) as BufferRole });
@@ -127,23 +151,30 @@ export function parsePoly(ctx: Ctx, g: Graph, text: string, fileName = "poly"): 
 function parseDims(r: TextReader): Dim[] {
   r.expect("(", true);
   const out: Dim[] = [];
-  while (!r.eat(")", true)) { const w = r.word(true); out.push(/^-?\d+$/.test(w) ? Number(w) : w); }
+  while (!r.eat(")", true)) {
+    const w = r.word(true);
+    out.push(/^-?\d+$/.test(w) ? Number(w) : w);
+  }
   return out;
 }
 
 function parseArray(r: TextReader): PArray {
-  const name = r.word(true), shape = parseDims(r), role = r.word(true) as ArrayRole;
+  const name = r.word(true),
+    shape = parseDims(r),
+    role = r.word(true) as ArrayRole;
   const a: PArray = { name, shape, role, labels: [] };
   if (r.eat("interior", true)) a.interior = { lo: parseDims(r) as number[], shape: parseDims(r) };
   if (r.eat(";", true)) {
-    for (r.spaces(true); r.pos < r.text.length && r.text[r.pos] !== "\n"; r.spaces(true)) a.labels.push(String(parseData(r)));
+    for (r.spaces(true); r.pos < r.text.length && r.text[r.pos] !== "\n"; r.spaces(true))
+      a.labels.push(String(parseData(r)));
   }
   r.endLine();
   return a;
 }
 
 function parseStmt(r: TextReader, p: PolyProgram): PStmt {
-  const name = r.word(), kind = r.match(/def|init|update/, "def, init or update", true) as PStmt["kind"];
+  const name = r.word(),
+    kind = r.match(/def|init|update/, "def, init or update", true) as PStmt["kind"];
   r.expect("@", true);
   const order = r.num(true);
   r.spaces(true);
@@ -161,7 +192,12 @@ function parseStmt(r: TextReader, p: PolyProgram): PStmt {
 
 /** An isl object from its text; a size parameter the program does not have is an error, not a new one. */
 function isl<T>(r: TextReader, p: PolyProgram, make: (text: string) => T, text: string, at: number): T {
-  const declared = /^\[([^\]]*)\] ->/.exec(text)?.[1]?.split(",").map((x) => x.trim()).filter(Boolean) ?? [];
+  const declared =
+    /^\[([^\]]*)\] ->/
+      .exec(text)?.[1]
+      ?.split(",")
+      .map((x) => x.trim())
+      .filter(Boolean) ?? [];
   const unknown = declared.find((x) => !p.params.has(x));
   if (unknown) r.fail(`"${unknown}" is not a size parameter of the program`, at);
   try {
@@ -185,7 +221,10 @@ function parseAccess(r: TextReader, c: AccessCtx): { array: string; access: IslM
   r.spaces(true);
   const start = r.pos;
   if (r.peek("[", true) || r.peek("{", true)) {
-    if (r.eat("[", true)) { r.balanced("[", "]"); r.expect("->", true); }
+    if (r.eat("[", true)) {
+      r.balanced("[", "]");
+      r.expect("->", true);
+    }
     r.expect("{", true);
     r.balanced("{", "}");
     const access = isl(r, c.p, (t) => c.p.ctx.map(t), r.text.slice(start, r.pos), start);
@@ -206,7 +245,8 @@ function parseExpr(r: TextReader, c: AccessCtx): PExpr {
     while (!r.eat(")", true)) args.push(parseExpr(r, c));
     return { k: "call", op, args };
   }
-  if (/[-0-9]/.test(r.text[r.pos] ?? "") || /^(inf|nan)\b/.test(r.text.slice(r.pos, r.pos + 4))) return { k: "const", v: r.num(true) };
+  if (/[-0-9]/.test(r.text[r.pos] ?? "") || /^(inf|nan)\b/.test(r.text.slice(r.pos, r.pos + 4)))
+    return { k: "const", v: r.num(true) };
   const { array, access } = parseAccess(r, c);
   return { k: "read", array, access };
 }
@@ -217,17 +257,27 @@ function parseExpr(r: TextReader, c: AccessCtx): PExpr {
  */
 export function polyDifferences(a: PolyProgram, b: PolyProgram): string[] {
   const out: string[] = [];
-  const same = (what: string, x: unknown, y: unknown) => { if (JSON.stringify(x) !== JSON.stringify(y)) out.push(`${what}: ${JSON.stringify(x)} vs ${JSON.stringify(y)}`); };
+  const same = (what: string, x: unknown, y: unknown) => {
+    if (JSON.stringify(x) !== JSON.stringify(y)) out.push(`${what}: ${JSON.stringify(x)} vs ${JSON.stringify(y)}`);
+  };
   same("arrays", [...a.arrays], [...b.arrays]);
   same("params", [...a.params], [...b.params]);
   same("inputs", a.inputs, b.inputs);
   same("outputs", a.outputs, b.outputs);
   same("nextStmt", a.nextStmt, b.nextStmt);
-  same("statements", a.stmts.map((s) => s.name), b.stmts.map((s) => s.name));
+  same(
+    "statements",
+    a.stmts.map((s) => s.name),
+    b.stmts.map((s) => s.name),
+  );
   a.stmts.forEach((s, i) => {
     const t = b.stmts[i];
     if (!t) return;
-    same(`${s.name}`, { k: s.kind, o: s.order, a: s.array, op: s.op, kernel: s.kernel }, { k: t.kind, o: t.order, a: t.array, op: t.op, kernel: t.kernel });
+    same(
+      `${s.name}`,
+      { k: s.kind, o: s.order, a: s.array, op: s.op, kernel: s.kernel },
+      { k: t.kind, o: t.order, a: t.array, op: t.op, kernel: t.kernel },
+    );
     if (!s.domain.isEqual(t.domain)) out.push(`${s.name} domain: ${s.domain} vs ${t.domain}`);
     if (!s.write.isEqual(t.write)) out.push(`${s.name} write: ${s.write} vs ${t.write}`);
     exprDifferences(s.name, s.expr, t.expr, out);
@@ -236,14 +286,23 @@ export function polyDifferences(a: PolyProgram, b: PolyProgram): string[] {
 }
 
 function exprDifferences(at: string, x: PExpr, y: PExpr, out: string[]): void {
-  if (x.k !== y.k) { out.push(`${at}: ${x.k} vs ${y.k}`); return; }
-  if (x.k === "const" && y.k === "const") { if (!Object.is(x.v, y.v)) out.push(`${at}: ${x.v} vs ${y.v}`); return; }
+  if (x.k !== y.k) {
+    out.push(`${at}: ${x.k} vs ${y.k}`);
+    return;
+  }
+  if (x.k === "const" && y.k === "const") {
+    if (!Object.is(x.v, y.v)) out.push(`${at}: ${x.v} vs ${y.v}`);
+    return;
+  }
   if (x.k === "read" && y.k === "read") {
     if (x.array !== y.array || !x.access.isEqual(y.access)) out.push(`${at}: read ${x.access} vs ${y.access}`);
     return;
   }
   if (x.k === "call" && y.k === "call") {
-    if (x.op !== y.op || x.args.length !== y.args.length) { out.push(`${at}: ${x.op}/${x.args.length} vs ${y.op}/${y.args.length}`); return; }
+    if (x.op !== y.op || x.args.length !== y.args.length) {
+      out.push(`${at}: ${x.op}/${x.args.length} vs ${y.op}/${y.args.length}`);
+      return;
+    }
     x.args.forEach((e, i) => exprDifferences(at, e, y.args[i]!, out));
   }
 }

@@ -31,22 +31,39 @@ export function verifyPoly(p: PolyProgram): string[] {
   };
   for (const s of p.stmts) {
     if (s.domain.tupleName() !== s.name) bad.push(`${s.name}: its domain is named ${s.domain.tupleName()}`);
-    const accesses = [{ what: "write", array: s.array, m: s.write }, ...reads(s.expr).map((r) => ({ what: "read", array: r.array, m: r.access }))];
+    const accesses = [
+      { what: "write", array: s.array, m: s.write },
+      ...reads(s.expr).map((r) => ({ what: "read", array: r.array, m: r.access })),
+    ];
     for (const { what, array, m } of accesses) {
       const a = p.arrays.get(array);
-      if (!a) { bad.push(`${s.name}: ${what} of ${array}, which is not an array of the program`); continue; }
-      if (m.tupleName("in") !== s.name || m.tupleName("out") !== array || m.dim("out") !== a.shape.length) { bad.push(`${s.name}: ${what} of ${array} is the map ${m}`); continue; }
-      if (!s.domain.isSubset(m.domain())) bad.push(`${s.name}: ${what} of ${array} is not defined on every instance: ${m}`);
+      if (!a) {
+        bad.push(`${s.name}: ${what} of ${array}, which is not an array of the program`);
+        continue;
+      }
+      if (m.tupleName("in") !== s.name || m.tupleName("out") !== array || m.dim("out") !== a.shape.length) {
+        bad.push(`${s.name}: ${what} of ${array} is the map ${m}`);
+        continue;
+      }
+      if (!s.domain.isSubset(m.domain()))
+        bad.push(`${s.name}: ${what} of ${array} is not defined on every instance: ${m}`);
       const elems = s.domain.apply(m).intersectParams(known);
-      if (!elems.isSubset(box(array))) bad.push(`${s.name}: ${what} of ${array} outside its shape (${a.shape.join(" ")}): ${elems.subtract(box(array))}`);
+      if (!elems.isSubset(box(array)))
+        bad.push(
+          `${s.name}: ${what} of ${array} outside its shape (${a.shape.join(" ")}): ${elems.subtract(box(array))}`,
+        );
     }
-    if (s.kernel) for (const x of Object.values(s.kernel)) if (isOperand(x) && !p.arrays.has(x.array)) bad.push(`${s.name}: its kernel plan names ${x.array}, which is not an array`);
+    if (s.kernel)
+      for (const x of Object.values(s.kernel))
+        if (isOperand(x) && !p.arrays.has(x.array))
+          bad.push(`${s.name}: its kernel plan names ${x.array}, which is not an array`);
   }
   if (!bad.length) bad.push(...writtenBeforeRead(p, known, box));
   return bad;
 }
 
-const isOperand = (x: unknown): x is { array: string } => typeof x === "object" && x !== null && typeof (x as { array?: unknown }).array === "string";
+const isOperand = (x: unknown): x is { array: string } =>
+  typeof x === "object" && x !== null && typeof (x as { array?: unknown }).array === "string";
 
 /** `[s0] -> { v3[a0, a1] : 0 <= a0 < 8 and 0 <= a1 < s0 }`: the elements of an array. */
 function boxText(p: PolyProgram, array: string): string {
@@ -62,16 +79,22 @@ function writtenBeforeRead(p: PolyProgram, known: IslSet, box: (a: string) => Is
   const written = new Map<string, IslSet>();
   for (const a of p.arrays.values()) {
     if (!a.interior) continue;
-    const lo = a.interior.lo, sh = a.interior.shape;
-    const inner = p.ctx.set(`{ ${a.name}[${lo.map((_, i) => `a${i}`).join(", ")}] : ${lo.map((l, i) => `${l} <= a${i} < ${l} + ${sh[i]}`).join(" and ")} }`);
+    const { lo, shape } = a.interior;
+    const vars = lo.map((_, i) => `a${i}`).join(", ");
+    const cons = lo.map((l, i) => `${l} <= a${i} < ${l} + ${shape[i]}`).join(" and ");
+    const inner = p.ctx.set(`{ ${a.name}[${vars}] : ${cons} }`);
     written.set(a.name, box(a.name).subtract(inner));
   }
-  const order = p.stmts.map((s, i) => ({ s, i })).sort((x, y) => x.s.order - y.s.order || x.i - y.i).map((x) => x.s);
+  const order = p.stmts
+    .map((s, i) => ({ s, i }))
+    .sort((x, y) => x.s.order - y.s.order || x.i - y.i)
+    .map((x) => x.s);
   const covered = (s: PStmt, what: string, array: string, m: IslMap) => {
     if (p.arrays.get(array)?.role === "input") return;
     const elems = s.domain.apply(m).intersectParams(known);
     const w = written.get(array);
-    if (!w || !elems.isSubset(w)) bad.push(`${s.name}: ${what} elements of ${array} no earlier statement writes: ${w ? elems.subtract(w) : elems}`);
+    if (!w || !elems.isSubset(w))
+      bad.push(`${s.name}: ${what} elements of ${array} no earlier statement writes: ${w ? elems.subtract(w) : elems}`);
   };
   for (const s of order) {
     for (const r of reads(s.expr)) covered(s, "reads", r.array, r.access);
@@ -89,14 +112,21 @@ export function verifyLoops(p: PolyProgram, lp: LoopProgram): string[] {
   const arrays = new Set(lp.arrays.map((a) => a.name));
   const stmts = new Set(p.stmts.map((s) => s.name));
   const sizes = new Set(lp.params.keys());
-  const check = (n: LNode, bound: ReadonlySet<string>): void => structure(n, bound, { bad, arrays, stmts, sizes, functions: lp.functions.length });
+  const check = (n: LNode, bound: ReadonlySet<string>): void =>
+    structure(n, bound, { bad, arrays, stmts, sizes, functions: lp.functions.length });
   check(lp.body, new Set());
   lp.functions.forEach((f) => check(f.body, new Set(f.longs)));
   if (!bad.length) bad.push(...instanceCounts(p, lp));
   return bad;
 }
 
-interface Scope { bad: string[]; arrays: Set<string>; stmts: Set<string>; sizes: Set<string>; functions: number }
+interface Scope {
+  bad: string[];
+  arrays: Set<string>;
+  stmts: Set<string>;
+  sizes: Set<string>;
+  functions: number;
+}
 
 function structure(n: LNode, bound: ReadonlySet<string>, c: Scope): void {
   const int = (e: LExpr) => ids(e, bound, c);
@@ -104,54 +134,113 @@ function structure(n: LNode, bound: ReadonlySet<string>, c: Scope): void {
     if (!c.arrays.has(a.array)) c.bad.push(`${a.array} is not an array of the program`);
     a.index.forEach((e) => ids(e, scope, c));
   };
-  const value = (v: VExpr, scope = bound): void => { if (v.k === "read") access(v.at, scope); else if (v.k === "call") v.args.forEach((x) => value(x, scope)); };
+  const value = (v: VExpr, scope = bound): void => {
+    if (v.k === "read") access(v.at, scope);
+    else if (v.k === "call") v.args.forEach((x) => value(x, scope));
+  };
   const loops = (ls: { it: string; init: LExpr; cond: LExpr; inc: LExpr }[]) => {
     const inner = new Set(bound);
-    for (const l of ls) { ids(l.init, inner, c); inner.add(l.it); ids(l.cond, inner, c); ids(l.inc, inner, c); }
+    for (const l of ls) {
+      ids(l.init, inner, c);
+      inner.add(l.it);
+      ids(l.cond, inner, c);
+      ids(l.inc, inner, c);
+    }
     return inner;
   };
   switch (n.k) {
-    case "block": n.items.forEach((x) => structure(x, bound, c)); return;
-    case "if": int(n.cond); structure(n.then, bound, c); if (n.else) structure(n.else, bound, c); return;
-    case "for": { const inner = loops([n]); if (n.when) ids(n.when, inner, c); structure(n.body, inner, c); return; }
-    case "stmt": if (!c.stmts.has(n.name)) c.bad.push(`statement ${n.name} is not in the program`); access(n.target); value(n.value); return;
-    case "kernel": if (!c.stmts.has(n.name)) c.bad.push(`kernel ${n.name} is not in the program`); return;
-    case "accumulate": { const inner = loops(n.loops); access(n.target, inner); value(n.value, inner); return; }
-    case "call": if (!(n.fn >= 0 && n.fn < c.functions)) c.bad.push(`call ${n.fn}: no such function`); return;
+    case "block":
+      n.items.forEach((x) => structure(x, bound, c));
+      return;
+    case "if":
+      int(n.cond);
+      structure(n.then, bound, c);
+      if (n.else) structure(n.else, bound, c);
+      return;
+    case "for": {
+      const inner = loops([n]);
+      if (n.when) ids(n.when, inner, c);
+      structure(n.body, inner, c);
+      return;
+    }
+    case "stmt":
+      if (!c.stmts.has(n.name)) c.bad.push(`statement ${n.name} is not in the program`);
+      access(n.target);
+      value(n.value);
+      return;
+    case "kernel":
+      if (!c.stmts.has(n.name)) c.bad.push(`kernel ${n.name} is not in the program`);
+      return;
+    case "accumulate": {
+      const inner = loops(n.loops);
+      access(n.target, inner);
+      value(n.value, inner);
+      return;
+    }
+    case "call":
+      if (!(n.fn >= 0 && n.fn < c.functions)) c.bad.push(`call ${n.fn}: no such function`);
+      return;
   }
 }
 
 function ids(e: LExpr, bound: ReadonlySet<string>, c: Scope): void {
-  if (e.k === "id" && !bound.has(e.name) && !c.sizes.has(e.name)) c.bad.push(`${e.name} is not bound by an enclosing loop, a parameter or a size`);
+  if (e.k === "id" && !bound.has(e.name) && !c.sizes.has(e.name))
+    c.bad.push(`${e.name} is not bound by an enclosing loop, a parameter or a size`);
   if (e.k === "op") e.args.forEach((x) => ids(x, bound, c));
 }
 
 /** Statement runs in the loops against the points of the statement's domain (known sizes only). */
 function instanceCounts(p: PolyProgram, lp: LoopProgram): string[] {
   const env = new Map<string, number>();
-  for (const [k, v] of lp.params) if (typeof v === "number") env.set(k, v); else return [];
+  for (const [k, v] of lp.params)
+    if (typeof v === "number") env.set(k, v);
+    else return [];
   const ran = new Map<string, number>();
-  let steps = 0, hidden = false;
+  let steps = 0,
+    hidden = false;
   const run = (n: LNode): void => {
     if (++steps > RUN_LIMIT) throw new TooLong();
     switch (n.k) {
-      case "block": n.items.forEach(run); return;
-      case "if": if (evalInt(n.cond, env)) run(n.then); else if (n.else) run(n.else); return;
-      case "for":
-        for (env.set(n.it, evalInt(n.init, env)); evalInt(n.cond, env); env.set(n.it, env.get(n.it)! + evalInt(n.inc, env))) run(n.body);
+      case "block":
+        n.items.forEach(run);
         return;
-      case "stmt": case "kernel": ran.set(n.name, (ran.get(n.name) ?? 0) + 1); return;
-      case "accumulate": hidden = true; return;
-      case "call": run(lp.functions[n.fn]!.body); return;
+      case "if":
+        if (evalInt(n.cond, env)) run(n.then);
+        else if (n.else) run(n.else);
+        return;
+      case "for":
+        for (
+          env.set(n.it, evalInt(n.init, env));
+          evalInt(n.cond, env);
+          env.set(n.it, env.get(n.it)! + evalInt(n.inc, env))
+        )
+          run(n.body);
+        return;
+      case "stmt":
+      case "kernel":
+        ran.set(n.name, (ran.get(n.name) ?? 0) + 1);
+        return;
+      case "accumulate":
+        hidden = true;
+        return;
+      case "call":
+        run(lp.functions[n.fn]!.body);
+        return;
     }
   };
-  try { run(lp.body); } catch (e) { if (e instanceof TooLong) return []; throw e; }
+  try {
+    run(lp.body);
+  } catch (e) {
+    if (e instanceof TooLong) return [];
+    throw e;
+  }
   if (hidden) return [];
   const known = knownContext(p);
   const bad: string[] = [];
   for (const s of p.stmts) {
     const points = countPoints(s.domain.intersectParams(known));
-    if (points !== undefined && points !== (ran.get(s.name) ?? 0)) bad.push(`${s.name} runs ${ran.get(s.name) ?? 0} times, its domain has ${points} points`);
+    if (points !== undefined && points !== (ran.get(s.name) ?? 0))
+      bad.push(`${s.name} runs ${ran.get(s.name) ?? 0} times, its domain has ${points} points`);
   }
   return bad;
 }
@@ -179,22 +268,44 @@ function evalInt(e: LExpr, env: ReadonlyMap<string, number>): number {
   const a = e.args.map((x) => evalInt(x, env));
   const [x = 0, y = 0, z = 0] = a;
   switch (e.op) {
-    case "and": case "and_then": return +(x !== 0 && y !== 0);
-    case "or": case "or_else": return +(x !== 0 || y !== 0);
-    case "max": return Math.max(...a);
-    case "min": return Math.min(...a);
-    case "minus": return -x;
-    case "add": return x + y;
-    case "sub": return x - y;
-    case "mul": return x * y;
-    case "div": case "pdiv_q": return Math.trunc(x / y);
-    case "fdiv_q": return Math.floor(x / y);
-    case "pdiv_r": case "zdiv_r": return x % y;
-    case "cond": case "select": return x !== 0 ? y : z;
-    case "eq": return +(x === y);
-    case "le": return +(x <= y);
-    case "lt": return +(x < y);
-    case "ge": return +(x >= y);
-    case "gt": return +(x > y);
+    case "and":
+    case "and_then":
+      return +(x !== 0 && y !== 0);
+    case "or":
+    case "or_else":
+      return +(x !== 0 || y !== 0);
+    case "max":
+      return Math.max(...a);
+    case "min":
+      return Math.min(...a);
+    case "minus":
+      return -x;
+    case "add":
+      return x + y;
+    case "sub":
+      return x - y;
+    case "mul":
+      return x * y;
+    case "div":
+    case "pdiv_q":
+      return Math.trunc(x / y);
+    case "fdiv_q":
+      return Math.floor(x / y);
+    case "pdiv_r":
+    case "zdiv_r":
+      return x % y;
+    case "cond":
+    case "select":
+      return x !== 0 ? y : z;
+    case "eq":
+      return +(x === y);
+    case "le":
+      return +(x <= y);
+    case "lt":
+      return +(x < y);
+    case "ge":
+      return +(x >= y);
+    case "gt":
+      return +(x > y);
   }
 }

@@ -6,7 +6,10 @@ import { LiftError } from "../../src/lang/diagnostics.js";
 import { load } from "../../src/api/index.js";
 import { examplePrograms, randomPrograms } from "./programs.js";
 
-for (const [label, programs] of [["every example program", examplePrograms()], ["60 random programs", randomPrograms(60, 4242)]] as const) {
+for (const [label, programs] of [
+  ["every example program", examplePrograms()],
+  ["60 random programs", randomPrograms(60, 4242)],
+] as const) {
   test(`graph text round-trips: ${label}`, () => {
     for (const { name, program } of programs) {
       const g = program().graph;
@@ -29,7 +32,12 @@ test("graph text: a constant keeps -0, infinities and NaN; every name of a node 
 });
 
 function parseError(text: string): LiftError {
-  try { parseGraph(text, "g.txt"); } catch (e) { if (e instanceof LiftError) return e; throw e; }
+  try {
+    parseGraph(text, "g.txt");
+  } catch (e) {
+    if (e instanceof LiftError) return e;
+    throw e;
+  }
   assert.fail("parsed");
 }
 

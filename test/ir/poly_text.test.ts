@@ -1,4 +1,6 @@
-/** The Poly program's text: the kernel plan as data, bound iterators, located parse errors (round trips: roundtrip.test.ts). */
+/**
+ * The Poly program's text: the kernel plan as data, bound iterators, located parse errors (round trips:
+ * roundtrip.test.ts). */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { contract } from "../../src/poly/contract.js";
@@ -33,15 +35,28 @@ test("poly text: errors name the place and the reason", () => {
   const ctx = new Ctx();
   try {
     const g = load(vectorById("T1").source).graph;
-    const bad = (text: string) => { try { parsePoly(ctx, g, text, "p.poly"); } catch (e) { if (e instanceof LiftError) return e; throw e; } return assert.fail("parsed"); };
-    const e1 = bad("array v0 (8 8) input\nnext 3\nS1 def @1 { S1[i0] : 0 <= i0 < 8 }\n    v0[i0] = (+ v0[i0] v0[i9])\n");
+    const bad = (text: string) => {
+      try {
+        parsePoly(ctx, g, text, "p.poly");
+      } catch (e) {
+        if (e instanceof LiftError) return e;
+        throw e;
+      }
+      return assert.fail("parsed");
+    };
+    const e1 = bad(
+      "array v0 (8 8) input\nnext 3\nS1 def @1 { S1[i0] : 0 <= i0 < 8 }\n    v0[i0] = (+ v0[i0] v0[i9])\n",
+    );
     assert.equal(e1.message, '"i9" is neither an iterator of the statement nor a size parameter');
     assert.deepEqual(e1.location, { file: "p.poly", line: 4, col: 24 });
     const e3 = bad("array v0 (8 8) input\nnext 3\nS1 def @1 [n7] -> { S1[i0] : 0 <= i0 < n7 }\n    v0[i0] = 1\n");
     assert.equal(e3.message, '"n7" is not a size parameter of the program');
     assert.deepEqual(e3.location, { file: "p.poly", line: 3, col: 11 });
     const e4 = bad("array v0 (8 8) input\nnext 3\nS1 def @1 { S1[i0] : 0 <= i0 < 8 }\n    v0[i0 +] = 1\n");
-    assert.match(e4.message, /^isl cannot read "\{ S1\[i0\] -> v0\[i0 \+\] : 0 <= i0 <= 7 \}": isl_map_read_from_str: syntax error/);
+    assert.match(
+      e4.message,
+      /^isl cannot read "\{ S1\[i0\] -> v0\[i0 \+\] : 0 <= i0 <= 7 \}": isl_map_read_from_str: syntax error/,
+    );
     assert.deepEqual(e4.location, { file: "p.poly", line: 4, col: 5 });
     const e2 = bad("next 3\nS1 copy @1 { S1[] }\n");
     assert.equal(e2.message, "expected def, init or update");

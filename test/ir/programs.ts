@@ -11,15 +11,28 @@ import { ACCEPT_VECTORS, runnableSource } from "../vectors/reference.js";
 import { MNIST_TRAIN } from "../vectors/mnist.js";
 import { randomProgram } from "../poly/random_programs.js";
 
-export interface NamedProgram { name: string; program: () => LiftProgram }
+export interface NamedProgram {
+  name: string;
+  program: () => LiftProgram;
+}
 
 const EXAMPLES = join(process.cwd(), "examples");
 
 export function examplePrograms(): NamedProgram[] {
-  const files = readdirSync(EXAMPLES).filter((f) => f.endsWith(".lift")).map((f) => join(EXAMPLES, f));
+  const files = readdirSync(EXAMPLES)
+    .filter((f) => f.endsWith(".lift"))
+    .map((f) => join(EXAMPLES, f));
   files.push(join(EXAMPLES, "crf", "emissions.lift"));
-  const out: NamedProgram[] = files.map((f) => ({ name: f.slice(EXAMPLES.length + 1), program: () => load({ name: f, text: readFileSync(f, "utf8") }) }));
-  out.push(...ACCEPT_VECTORS.map((v) => ({ name: v.id, program: () => load({ name: `${v.id}.lift`, text: runnableSource(v) }) })));
+  const out: NamedProgram[] = files.map((f) => ({
+    name: f.slice(EXAMPLES.length + 1),
+    program: () => load({ name: f, text: readFileSync(f, "utf8") }),
+  }));
+  out.push(
+    ...ACCEPT_VECTORS.map((v) => ({
+      name: v.id,
+      program: () => load({ name: `${v.id}.lift`, text: runnableSource(v) }),
+    })),
+  );
   out.push({ name: "mnist.train", program: () => load({ name: "mnist.train", text: MNIST_TRAIN }) });
   return out;
 }
