@@ -10,14 +10,15 @@
  * Loop AST: every array is the program's, every identifier an enclosing iterator, a function's
  * parameter or a size, every call names a function; and, when the sizes are known and no
  * `accumulate` node hides statement names, each statement runs as many times as its domain has
- * points (counted by isl up to COUNT_LIMIT points, by running the loops up to RUN_LIMIT steps).
+ * points (counted by isl slice by slice, up to COUNT_LIMIT slices; the loops run up to RUN_LIMIT steps).
  */
 import type { LExpr, LNode, LoopProgram, VExpr } from "../codegen/loop.js";
 import { knownContext } from "./contract.js";
 import type { IslMap, IslSet } from "./isl/index.js";
+import type { Dim } from "../core/shape.js";
 import { paramOf, reads, type PolyProgram, type PStmt } from "./program.js";
 
-const COUNT_LIMIT = 512;
+const COUNT_LIMIT = 2000;
 const RUN_LIMIT = 2_000_000;
 
 export function verifyPoly(p: PolyProgram): string[] {
@@ -45,7 +46,7 @@ export function verifyPoly(p: PolyProgram): string[] {
         bad.push(`${s.name}: ${what} of ${array} is the map ${m}`);
         continue;
       }
-      if (!s.domain.isSubset(m.domain()))
+      if (!s.domain.intersectParams(known).isSubset(m.domain()))
         bad.push(`${s.name}: ${what} of ${array} is not defined on every instance: ${m}`);
       const elems = s.domain.apply(m).intersectParams(known);
       if (!elems.isSubset(box(array)))
@@ -81,8 +82,10 @@ function writtenBeforeRead(p: PolyProgram, known: IslSet, box: (a: string) => Is
     if (!a.interior) continue;
     const { lo, shape } = a.interior;
     const vars = lo.map((_, i) => `a${i}`).join(", ");
-    const cons = lo.map((l, i) => `${l} <= a${i} < ${l} + ${shape[i]}`).join(" and ");
-    const inner = p.ctx.set(`{ ${a.name}[${vars}] : ${cons} }`);
+    const size = (d: Dim) => (typeof d === "number" ? d : paramOf(d, p.graph));
+    const params = [...new Set(shape.filter((d) => typeof d === "string").map(size))];
+    const cons = lo.map((l, i) => `${l} <= a${i} < ${l} + ${size(shape[i]!)}`).join(" and ");
+    const inner = p.ctx.set(`[${params.join(", ")}] -> { ${a.name}[${vars}] : ${cons} }`);
     written.set(a.name, box(a.name).subtract(inner));
   }
   const order = p.stmts
@@ -247,14 +250,34 @@ function instanceCounts(p: PolyProgram, lp: LoopProgram): string[] {
 
 class TooLong extends Error {}
 
-/** The number of points of a set, peeled off one lexicographic minimum at a time; undefined past COUNT_LIMIT. */
-function countPoints(d: IslSet): number | undefined {
-  let n = 0;
-  for (let rest = d; !rest.isEmpty(); n++) {
-    if (n >= COUNT_LIMIT) return undefined;
-    rest = rest.subtract(rest.lexmin());
+/**
+ * The number of points of a set with every parameter fixed: the values of its first dimension
+ * (projected, between its lexicographic min and max), each slice counted the same way; a last
+ * dimension without strides or pieces counts max − min + 1. Undefined past COUNT_LIMIT slices.
+ */
+function countPoints(d: IslSet, budget = { left: COUNT_LIMIT }): number | undefined {
+  if (d.isEmpty()) return 0;
+  const n = d.dim("set");
+  if (n === 0) return 1;
+  const first = d.projectOut("set", 1, n - 1);
+  const lo = firstValue(first.lexmin()), hi = firstValue(first.lexmax());
+  if (lo === undefined || hi === undefined) return undefined;
+  if (n === 1 && !/exists|floor|mod| or |;/.test(first.toString())) return hi - lo + 1;
+  let total = 0;
+  for (let v = lo; v <= hi; v++) {
+    if (--budget.left < 0) return undefined;
+    const c = countPoints(d.fix("set", 0, v).projectOut("set", 0, 1), budget);
+    if (c === undefined) return undefined;
+    total += c;
   }
-  return n;
+  return total;
+}
+
+/** `[n8] -> { [i0 = 3] : n8 = 8 }` → 3: the coordinate of a one-point, one-dimensional set. */
+function firstValue(point: IslSet): number | undefined {
+  const t = point.toString();
+  const m = /\[(?:\w+ = )?(-?\d+)\]/.exec(t.slice(t.indexOf("{")));
+  return m ? Number(m[1]) : undefined;
 }
 
 /** isl's AST operators on integers (isl_ast_expr_op_*), as the printers spell them. */
