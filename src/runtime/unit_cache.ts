@@ -38,13 +38,14 @@ function compilerFingerprint(): string {
 export function unitKey(g: Graph, opts: CompileOptions): string {
   const decls = JSON.stringify([g.inputs.map((d) => [d.name, d.node]), g.outputs.map((d) => [d.name, d.node]), g.grads.map((d) => [d.name, d.node]), g.sizes]);
   return createHash("sha256").update(VERSION).update(compilerFingerprint()).update("\0").update(g.print()).update("\0").update(decls).update("\0")
-    .update(JSON.stringify(opts, Object.keys(opts).sort())).digest("hex").slice(0, 32);
+    .update(JSON.stringify(opts, Object.keys(opts).sort()))
+    // Units compiled under LIFT_VERIFY=1 are their own entries: a hit then means the checks ran.
+    .update(process.env.LIFT_VERIFY === "1" ? "\0verified" : "").digest("hex").slice(0, 32);
 }
 
 /** The C unit of a graph, from the cache or compiled (and then stored). */
 export function cachedUnit(g: Graph, opts: CompileOptions): { unit: CUnit; compiled?: Compiled } {
-  // LIFT_VERIFY=1 checks the passes, so it runs them: a cached unit would skip every check.
-  if (process.env.LIFT_NO_CACHE || process.env.LIFT_VERIFY === "1") { const compiled = compileGraph(g, opts); return { unit: compiled.unit, compiled }; }
+  if (process.env.LIFT_NO_CACHE) { const compiled = compileGraph(g, opts); return { unit: compiled.unit, compiled }; }
   const key = unitKey(g, opts);
   const file = join(cacheDir(), "units", `${key}.json`);
   let text: string | undefined;

@@ -1,5 +1,8 @@
 /** The Graph's text form: print → parse → print is identical, and the parse equals the graph. */
 import { test } from "node:test";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { graphValue, parseGraph, printGraph } from "../../src/core/graph_text.js";
 import { LiftError } from "../../src/lang/diagnostics.js";
@@ -53,4 +56,14 @@ test("graph text: errors name the place and the reason", () => {
   assert.deepEqual(e3.location, { file: "g.txt", line: 2, col: 12 });
   const e4 = parseError("%0 = const 1 : ()\n%1 = const 1 : ()\n");
   assert.equal(e4.message, "node %1 repeats node %0 (a graph holds each node once)");
+});
+
+test("graph text: what lift check prints parses back to the checked graph", () => {
+  const file = join(process.cwd(), "examples", "conv.lift");
+  const out = execFileSync(process.execPath, [join(process.cwd(), "bin", "lift.js"), "check", file], {
+    encoding: "utf8",
+  });
+  const g = load({ name: file, text: readFileSync(file, "utf8") }).graph;
+  assert.equal(out, printGraph(g));
+  assert.deepEqual(graphValue(parseGraph(out, "check.out")), graphValue(g));
 });

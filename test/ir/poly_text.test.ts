@@ -2,6 +2,8 @@
  * The Poly program's text: the kernel plan as data, bound iterators, located parse errors (round trips:
  * roundtrip.test.ts). */
 import { test } from "node:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { contract } from "../../src/poly/contract.js";
 import { Ctx } from "../../src/poly/isl/index.js";
@@ -63,5 +65,27 @@ test("poly text: errors name the place and the reason", () => {
     assert.deepEqual(e2.location, { file: "p.poly", line: 2, col: 4 });
   } finally {
     ctx.free();
+  }
+});
+
+test("poly text: the golden .poly files parse and print back byte for byte", () => {
+  const golden = join(process.cwd(), "test", "golden");
+  const sources: [string, string][] = [
+    ["matmul", vectorById("T1").source],
+    ["conv", readFileSync(join(process.cwd(), "examples", "conv.lift"), "utf8")],
+  ];
+  for (const [name, source] of sources) {
+    const ctx = new Ctx();
+    try {
+      const text = readFileSync(join(golden, `${name}.poly`), "utf8");
+      const p = parsePoly(ctx, load({ name: `${name}.lift`, text: source }).graph, text, `${name}.poly`);
+      assert.equal(printPoly(p), text);
+      assert.ok(
+        p.stmts.some((s) => s.kernel),
+        `${name}.poly holds a kernel plan`,
+      );
+    } finally {
+      ctx.free();
+    }
   }
 });
