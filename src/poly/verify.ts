@@ -10,7 +10,7 @@
  * Loop AST: every array is the program's, every identifier an enclosing iterator, a function's
  * parameter or a size, every call names a function; and, when the sizes are known and no
  * `accumulate` node hides statement names, each statement runs as many times as its domain has
- * points (counted by isl slice by slice, up to COUNT_LIMIT slices; the loops run up to RUN_LIMIT steps).
+ * points (a box by its bounds, else slice by slice up to COUNT_LIMIT slices; the loops run up to RUN_LIMIT steps).
  */
 import type { LExpr, LNode, LoopProgram, VExpr } from "../codegen/loop.js";
 import { knownContext } from "./contract.js";
@@ -18,7 +18,7 @@ import type { IslMap, IslSet } from "./isl/index.js";
 import type { Dim } from "../core/shape.js";
 import { paramOf, reads, type PolyProgram, type PStmt } from "./program.js";
 
-const COUNT_LIMIT = 2000;
+const COUNT_LIMIT = 200;
 const RUN_LIMIT = 2_000_000;
 
 export function verifyPoly(p: PolyProgram): string[] {
@@ -46,13 +46,14 @@ export function verifyPoly(p: PolyProgram): string[] {
         bad.push(`${s.name}: ${what} of ${array} is the map ${m}`);
         continue;
       }
-      if (!s.domain.intersectParams(known).isSubset(m.domain()))
-        bad.push(`${s.name}: ${what} of ${array} is not defined on every instance: ${m}`);
-      const elems = s.domain.apply(m).intersectParams(known);
-      if (!elems.isSubset(box(array)))
-        bad.push(
-          `${s.name}: ${what} of ${array} outside its shape (${a.shape.join(" ")}): ${elems.subtract(box(array))}`,
-        );
+      const defined = scoped(s.domain.intersectParams(known), (d) => scoped(m.domain(), (md) => d.isSubset(md)));
+      if (!defined) bad.push(`${s.name}: ${what} of ${array} is not defined on every instance: ${m}`);
+      scoped(image(s.domain, m, known), (elems) => {
+        if (!elems.isSubset(box(array))) {
+          const out = scoped(elems.subtract(box(array)), String);
+          bad.push(`${s.name}: ${what} of ${array} outside its shape (${a.shape.join(" ")}): ${out}`);
+        }
+      });
     }
     if (s.kernel)
       for (const x of Object.values(s.kernel))
@@ -61,6 +62,20 @@ export function verifyPoly(p: PolyProgram): string[] {
   }
   if (!bad.length) bad.push(...writtenBeforeRead(p, known, box));
   return bad;
+}
+
+/** `f(o)`, then `o` freed: the checks make many isl objects, none of which outlives its question. */
+function scoped<T extends { free(): void }, R>(o: T, f: (o: T) => R): R {
+  try {
+    return f(o);
+  } finally {
+    o.free();
+  }
+}
+
+/** The elements `m` touches from `domain`, for the known sizes. */
+function image(domain: IslSet, m: IslMap, known: IslSet): IslSet {
+  return scoped(domain.apply(m), (x) => x.intersectParams(known));
 }
 
 const isOperand = (x: unknown): x is { array: string } =>
@@ -94,17 +109,20 @@ function writtenBeforeRead(p: PolyProgram, known: IslSet, box: (a: string) => Is
     .map((x) => x.s);
   const covered = (s: PStmt, what: string, array: string, m: IslMap) => {
     if (p.arrays.get(array)?.role === "input") return;
-    const elems = s.domain.apply(m).intersectParams(known);
     const w = written.get(array);
-    if (!w || !elems.isSubset(w))
-      bad.push(`${s.name}: ${what} elements of ${array} no earlier statement writes: ${w ? elems.subtract(w) : elems}`);
+    scoped(image(s.domain, m, known), (elems) => {
+      if (w && elems.isSubset(w)) return;
+      const missing = w ? scoped(elems.subtract(w), String) : String(elems);
+      bad.push(`${s.name}: ${what} elements of ${array} no earlier statement writes: ${missing}`);
+    });
   };
   for (const s of order) {
     for (const r of reads(s.expr)) covered(s, "reads", r.array, r.access);
     if (s.kind === "update") covered(s, "updates", s.array, s.write);
     const elems = s.domain.apply(s.write);
     const w = written.get(s.array);
-    written.set(s.array, w ? w.union(elems) : elems);
+    written.set(s.array, w ? scoped(elems, (e) => w.union(e).coalesce()) : elems);
+    w?.free();
   }
   return bad;
 }
@@ -198,6 +216,8 @@ function instanceCounts(p: PolyProgram, lp: LoopProgram): string[] {
   for (const [k, v] of lp.params)
     if (typeof v === "number") env.set(k, v);
     else return [];
+  // An accumulate node has no statement name: its statements' runs cannot be counted.
+  if (printsAccumulate(lp)) return [];
   const ran = new Map<string, number>();
   let steps = 0,
     hidden = false;
@@ -241,7 +261,7 @@ function instanceCounts(p: PolyProgram, lp: LoopProgram): string[] {
   const known = knownContext(p);
   const bad: string[] = [];
   for (const s of p.stmts) {
-    const points = countPoints(s.domain.intersectParams(known));
+    const points = scoped(s.domain.intersectParams(known), (d) => boxPoints(p, d, known) ?? countPoints(d));
     if (points !== undefined && points !== (ran.get(s.name) ?? 0))
       bad.push(`${s.name} runs ${ran.get(s.name) ?? 0} times, its domain has ${points} points`);
   }
@@ -249,6 +269,36 @@ function instanceCounts(p: PolyProgram, lp: LoopProgram): string[] {
 }
 
 class TooLong extends Error {}
+
+function printsAccumulate(lp: LoopProgram): boolean {
+  const has = (n: LNode): boolean =>
+    n.k === "accumulate" ||
+    (n.k === "block" && n.items.some(has)) ||
+    (n.k === "for" && has(n.body)) ||
+    (n.k === "if" && (has(n.then) || (n.else !== undefined && has(n.else))));
+  return has(lp.body) || lp.functions.some((f) => has(f.body));
+}
+
+/** The number of points of a set that is the box of its own per-axis bounds (most domains); else undefined. */
+function boxPoints(p: PolyProgram, d: IslSet, known: IslSet): number | undefined {
+  const n = d.dim("set");
+  const bounds: [number, number][] = [];
+  for (let k = 0; k < n; k++) {
+    const axis = scoped(d.projectOut("set", k + 1, n - k - 1), (x) => x.projectOut("set", 0, k));
+    const lo = scoped(axis.lexmin(), firstValue),
+      hi = scoped(axis.lexmax(), firstValue);
+    axis.free();
+    if (lo === undefined || hi === undefined) return undefined;
+    bounds.push([lo, hi]);
+  }
+  const t = d.toString();
+  const vars = bounds.map((_, k) => `a${k}`);
+  const cons = bounds.map(([lo, hi], k) => `${lo} <= a${k} <= ${hi}`);
+  const text = `${t.slice(0, t.indexOf("{"))}{ ${d.tupleName() ?? ""}[${vars.join(", ")}]${n ? ` : ${cons.join(" and ")}` : ""} }`;
+  const box = scoped(p.ctx.set(text), (b) => b.intersectParams(known));
+  const full = scoped(box, (b) => b.isSubset(d));
+  return full ? bounds.reduce((a, [lo, hi]) => a * (hi - lo + 1), 1) : undefined;
+}
 
 /**
  * The number of points of a set with every parameter fixed: the values of its first dimension
@@ -260,13 +310,18 @@ function countPoints(d: IslSet, budget = { left: COUNT_LIMIT }): number | undefi
   const n = d.dim("set");
   if (n === 0) return 1;
   const first = d.projectOut("set", 1, n - 1);
-  const lo = firstValue(first.lexmin()), hi = firstValue(first.lexmax());
+  const lo = scoped(first.lexmin(), firstValue),
+    hi = scoped(first.lexmax(), firstValue);
+  const plain = !/exists|floor|mod| or |;/.test(first.toString());
+  first.free();
   if (lo === undefined || hi === undefined) return undefined;
-  if (n === 1 && !/exists|floor|mod| or |;/.test(first.toString())) return hi - lo + 1;
+  if (n === 1 && plain) return hi - lo + 1;
   let total = 0;
   for (let v = lo; v <= hi; v++) {
     if (--budget.left < 0) return undefined;
-    const c = countPoints(d.fix("set", 0, v).projectOut("set", 0, 1), budget);
+    const c = scoped(d.fix("set", 0, v), (f) =>
+      scoped(f.projectOut("set", 0, 1), (slice) => countPoints(slice, budget)),
+    );
     if (c === undefined) return undefined;
     total += c;
   }
