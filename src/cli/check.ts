@@ -1,4 +1,5 @@
 import { load } from "../api/program.js";
+import { printGraph } from "../core/graph_text.js";
 import { shapeText } from "../core/shape.js";
 import type { Command } from "./commands.js";
 import { readSources } from "./io.js";
@@ -11,17 +12,14 @@ export const checkCommand: Command = {
 Checks the program and prints its graph, one node per line:
   %7 = * %3 %0 : (8 24 24 5 5)  levels (8)[1 0] (24 24)[0 2]  ; name
 A level is a frame created by a rank; [a b] says how many of its leading axes index each
-operand (the operand is repeated along the rest). On an error, prints file:line:col and
-the reason, and exits with status 1.`,
+operand (the operand is repeated along the rest). Then the declarations (inputs, params,
+outputs, grads, sizes); the text parses back to the same graph (src/core/graph_text.ts).
+On an error, prints file:line:col and the reason, and exits with status 1.`,
   options: {},
   async run(_v, files) {
     if (files.length === 0) throw new UsageError("no program file given");
     const { graph } = load(readSources(files));
-    const lines = [graph.print()];
-    if (graph.inputs.length) lines.push("", `inputs:  ${graph.inputs.map((d) => `${d.name} ${shapeText(d.shape)}`).join(", ")}`);
-    if (graph.outputs.length) lines.push(`outputs: ${graph.outputs.map((d) => `${d.name} ${shapeText(d.shape)} = %${d.node}`).join(", ")}`);
-    if (graph.sizes.length) lines.push(`sizes:   ${graph.sizes.join(" ")}`);
-    process.stdout.write(lines.join("\n") + "\n");
+    process.stdout.write(printGraph(graph));
     return 0;
   },
 };

@@ -1,5 +1,6 @@
 /** The `lift` command. Exit status: 0 success, 1 user error, 2 usage error, 70 internal error (a bug in LiFT). */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { dumpedPasses } from "../compiler/passes.js";
 import { LiftError } from "../lang/diagnostics.js";
 import { VERSION } from "../version.js";
 import { joinNegativeValues } from "./args.js";
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   if (name === "--version") { process.stdout.write(VERSION + "\n"); return 0; }
   const cmd: Command | undefined = COMMANDS[name];
   if (!cmd) { process.stderr.write(`lift: unknown command \`${name}\`\n\n${MAIN_HELP}\n`); return 2; }
+  try { dumpedPasses(process.env.LIFT_DUMP); } catch (e) { process.stderr.write(`lift: ${(e as Error).message}\n`); return 2; }
   try {
     let parsed;
     try {

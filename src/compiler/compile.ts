@@ -1,25 +1,19 @@
 /**
- * The compiler driver: a flat list of named passes from Graph to C, each timed and dumpable
- * (`LIFT_DUMP=lower,contract,schedule,ast,c` prints that pass's result to stderr).
+ * The compiler driver: runs the pass list of src/compiler/passes.ts from Graph to C (each timed,
+ * dumpable with `LIFT_DUMP=lower,contract,…`, re-checked with `LIFT_VERIFY=1`) and gathers --stats.
  */
 import type { Graph } from "../core/graph.js";
-import { printC, type CUnit, type HeaderNotes } from "../codegen/c.js";
-import { C_DIALECT } from "../codegen/dialect.js";
-import { WASM_DIALECT } from "../codegen/wasm.js";
+import type { CUnit, HeaderNotes } from "../codegen/c.js";
 import { isReservedWord } from "../codegen/names.js";
-import { localAccumulators, outlineParallel } from "../codegen/passes.js";
 import { loopCounts, type LoopProgram } from "../loop/ast.js";
+import { dumpedPasses, runPasses, type CompileState } from "./passes.js";
 import type { DType } from "../core/tensor.js";
-import { generateLoops } from "../poly/astgen.js";
-import { contract, knownContext, type ContractStats } from "../poly/contract.js";
-import { dependences } from "../poly/deps.js";
+import type { ContractStats } from "../poly/contract.js";
 import { Ctx } from "../poly/isl/index.js";
 import { LiftError } from "../lang/diagnostics.js";
-import { lower } from "../poly/lower.js";
-import { recognizeKernels, type KernelStats } from "../poly/kernels.js";
-import { printPoly } from "../poly/program.js";
-import { orderIterators } from "../poly/order.js";
-import { schedule, type ScheduleMode } from "../poly/schedule.js";
+import type { KernelStats } from "../poly/kernels.js";
+import { printPoly } from "../poly/program_text.js";
+import type { ScheduleMode } from "../poly/schedule.js";
 
 export interface CompileOptions {
   name?: string;
@@ -59,8 +53,6 @@ export interface CompileStats {
 
 export interface Compiled { unit: CUnit; loops: LoopProgram; poly: string; stats: CompileStats }
 
-const dumps = () => new Set((process.env.LIFT_DUMP ?? "").split(",").map((s) => s.trim()).filter(Boolean));
-
 /** A program name: it reaches file names and the compiler's command line, so a plain C identifier. */
 export const C_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 
@@ -68,30 +60,14 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
   const dtype = opts.dtype ?? "f32";
   if (opts.name !== undefined && (!C_NAME.test(opts.name) || isReservedWord(opts.name)))
     throw new LiftError(`the program name must be a C identifier (letters, digits, _) that C does not reserve, not ${JSON.stringify(opts.name)}`);
-  const want = dumps();
-  const passes: CompileStats["passes"] = [];
+  const dump = dumpedPasses(process.env.LIFT_DUMP);
   const ctx = new Ctx();
   try {
-    const timed = <T>(name: string, f: () => T, show?: (r: T) => string): T => {
-      const t0 = performance.now();
-      const r = f();
-      passes.push({ name, ms: performance.now() - t0 });
-      if (show && want.has(name)) process.stderr.write(`--- ${name}\n${show(r)}\n`);
-      return r;
-    };
-    const p = timed("lower", () => lower(ctx, g), (x) => printPoly(x));
-    const contraction = opts.contract === false ? {} : timed("contract", () => contract(p), () => printPoly(p));
-    const kernels = opts.kernels === false ? undefined : timed("kernels", () => recognizeKernels(p, dtype === "f32" ? 4 : 8), () => printPoly(p));
-    if (opts.reorder !== false) timed("order", () => orderIterators(p), () => printPoly(p));
+    const st: CompileState = { g, opts, ctx };
+    const passes = runPasses(st, dump, process.env.LIFT_VERIFY === "1");
+    const p = st.poly!, loops = st.loops!, unit = st.unit!, sched = st.sched!;
     const poly = printPoly(p);
-    const deps = timed("dependences", () => dependences(p), (d) => `validity ${d.validity}\nreductions ${d.reductions}`);
-    const sched = timed("schedule", () => schedule(p, deps, opts.schedule ?? "isl", opts.scheduleEffort),
-      (s) => (s.schedule ? s.schedule.toString() : `sequential: ${s.map}`));
-    const context = knownContext(p);
-    const loops = timed("ast", () => generateLoops(p, sched, context, opts.openmp !== false ? deps.validity.union(deps.reductions) : undefined), (l) => JSON.stringify(l.body));
-    if (opts.openmp !== false) timed("outline", () => outlineParallel(loops), () => JSON.stringify(loops.functions.map((f) => f.longs)));
-    timed("accumulate", () => localAccumulators(loops), () => JSON.stringify(loops.body));
-    const unit = timed("print-c", () => printC(loops, { name: opts.name ?? "lift_program", dtype, ...(opts.notes ? { notes: opts.notes } : {}) }, opts.target === "wasm" ? WASM_DIALECT : C_DIALECT), (u) => u.source);
+    const contraction = st.contraction ?? {}, kernels = st.kernels;
     const elemSize = dtype === "f32" ? 4 : 8;
     const intermediates = [...p.arrays.values()].filter((a) => a.role === "temp").map((a) => {
       const numeric = a.shape.every((d) => typeof d === "number");

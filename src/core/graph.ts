@@ -7,9 +7,10 @@
  */
 import type { TieRule } from "../lang/ast.js";
 import type { Span } from "../lang/source.js";
+import { nodeLines } from "./graph_text.js";
 import { paramsText, type Params } from "./params.js";
-import { PRIMS, type PrimName } from "./prims.js";
-import { shapeText, type Dim, type Shape } from "./shape.js";
+import type { PrimName } from "./prims.js";
+import type { Dim, Shape } from "./shape.js";
 
 export interface Level { readonly frame: readonly Dim[]; readonly lens: readonly number[] }
 
@@ -117,23 +118,6 @@ export class Graph {
     return m;
   }
 
-  /** One line per node: `%7 = * %3 %0 : (8 24 24 5 5)  levels (8)[1 0] (24 24)[0 2]  ; Conv`. */
-  print(from = 0): string {
-    const names = this.nameOf();
-    const lines: string[] = [];
-    for (const n of this.nodes.slice(from)) {
-      let text: string;
-      if (n.kind === "input") text = `%${n.id} = in ${n.name} : ${shapeText(n.shape)}`;
-      else if (n.kind === "const") text = `%${n.id} = const ${n.value} : ()`;
-      else {
-        const p = paramsText(n.params);
-        const head = PRIMS[n.prim].kind === "cell" ? `(${n.prim} ${p})` : n.prim;
-        const lv = n.levels.map((l) => `${shapeText(l.frame)}[${l.lens.join(" ")}]`).join(" ");
-        text = `%${n.id} = ${head} ${n.args.map((a) => `%${a}`).join(" ")} : ${shapeText(n.shape)}${lv ? `  levels ${lv}` : ""}`;
-      }
-      const name = names.get(n.id);
-      lines.push(name ? `${text}  ; ${name}` : text);
-    }
-    return lines.join("\n");
-  }
+  /** One line per node: `%7 = * %3 %0 : (8 24 24 5 5)  levels (8)[1 0] (24 24)[0 2]  ; Conv` (graph_text.ts). */
+  print(from = 0): string { return nodeLines(this, from).join("\n"); }
 }

@@ -1,7 +1,8 @@
 /**
  * The Poly program (reference §8.2): arrays as isl sets, statements as (domain, write access,
  * expression over read accesses) with def / init / update kinds. Sizes are isl parameters
- * (`n24` for a known 24, `s0` for the first symbolic size); size 1 stays a literal.
+ * (`n24` for a known 24, `s0` for the first symbolic size); size 1 stays a literal. Its text form
+ * and parser: program_text.ts.
  */
 import type { Graph } from "../core/graph.js";
 import type { ReduceOp } from "../core/params.js";
@@ -66,46 +67,11 @@ export function paramOf(d: Dim, graph: Graph): string | number {
   return `s${graph.sizes.indexOf(d)}`;
 }
 
-export function exprText(e: PExpr): string {
-  switch (e.k) {
-    case "const": return Number.isFinite(e.v) ? String(e.v) : e.v > 0 ? "inf" : Number.isNaN(e.v) ? "nan" : "-inf";
-    case "read": return `${e.array}${rangeText(e.access)}`;
-    case "call": return `(${e.op} ${e.args.map(exprText).join(" ")})`;
-  }
-}
-
-/** `[i0, 2i1 + 1]`: the element part of an access map, as isl prints it. */
-function rangeText(m: IslMap): string {
-  const s = m.toString();
-  const arrow = s.indexOf("->", s.indexOf("{"));
-  const inner = s.slice(arrow + 2);
-  const open = inner.indexOf("["), close = inner.indexOf("]", open);
-  return inner.slice(open, close + 1).replace(/\s+/g, " ");
-}
-
-/** The whole program as text: arrays, then statements with their isl domains. */
-export function printPoly(p: PolyProgram): string {
-  const lines: string[] = [];
-  for (const a of p.arrays.values()) lines.push(`array ${a.name} (${a.shape.join(" ")}) ${a.role}${a.labels.length ? `  ; ${a.labels.join(" ")}` : ""}`);
-  for (const s of [...p.stmts].sort((a, b) => a.order - b.order || a.name.localeCompare(b.name, "en", { numeric: true }))) {
-    const target = `${s.array}${rangeText(s.write)}`;
-    const rhs = (s.kind === "update" ? `${s.op}= ${exprText(s.expr)}` : `= ${exprText(s.expr)}`) + (s.kernel ? `  ; kernel ${kernelText(s.kernel)}` : "");
-    lines.push(`${s.name} ${s.kind} @${s.order} ${s.domain.toString()}`);
-    lines.push(`    ${target} ${rhs}`);
-  }
-  return lines.join("\n");
-}
-
 /** Visits every read leaf. */
 export function reads(e: PExpr, out: Extract<PExpr, { k: "read" }>[] = []): Extract<PExpr, { k: "read" }>[] {
   if (e.k === "read") out.push(e);
   else if (e.k === "call") for (const a of e.args) reads(a, out);
   return out;
-}
-
-/** `dot i0:16 r, i1:5 r2, …` — a kernel plan's form and roles, for dumps. */
-export function kernelText(k: KernelPlan): string {
-  return `${k.form} ${k.iters.map((i) => `${i.name}:${i.extent} ${i.role}`).join(", ")} blocks ${k.variants.map((v) => `${v.bytes}:${v.block}x${v.block2}`).join(" ")}${k.chunk ? ` chunk ${k.chunk.iter}:${k.chunk.size}` : ""}`;
 }
 
 /**

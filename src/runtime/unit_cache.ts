@@ -38,7 +38,9 @@ function compilerFingerprint(): string {
 export function unitKey(g: Graph, opts: CompileOptions): string {
   const decls = JSON.stringify([g.inputs.map((d) => [d.name, d.node]), g.outputs.map((d) => [d.name, d.node]), g.grads.map((d) => [d.name, d.node]), g.sizes]);
   return createHash("sha256").update(VERSION).update(compilerFingerprint()).update("\0").update(g.print()).update("\0").update(decls).update("\0")
-    .update(JSON.stringify(opts, Object.keys(opts).sort())).digest("hex").slice(0, 32);
+    .update(JSON.stringify(opts, Object.keys(opts).sort()))
+    // Units compiled under LIFT_VERIFY=1 are their own entries: a hit then means the checks ran.
+    .update(process.env.LIFT_VERIFY === "1" ? "\0verified" : "").digest("hex").slice(0, 32);
 }
 
 /** The C unit of a graph, from the cache or compiled (and then stored). */

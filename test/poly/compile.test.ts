@@ -140,7 +140,7 @@ const golden: [string, string][] = [
 for (const [name, source] of golden) {
   test(`golden: Poly program and C of ${name}`, () => {
     const c = compileGraph(load({ name: `${name}.lift`, text: source }).graph, { dtype: "f32", name });
-    for (const [ext, text] of [["poly", c.poly + "\n"], ["c", c.unit.source], ["h", c.unit.header]] as const) {
+    for (const [ext, text] of [["poly", c.poly], ["c", c.unit.source], ["h", c.unit.header]] as const) {
       const file = join(GOLDEN, `${name}.${ext}`);
       if (process.env.LIFT_UPDATE_GOLDEN === "1") writeFileSync(file, text);
       assert.ok(existsSync(file), `${file} is missing (LIFT_UPDATE_GOLDEN=1 writes it; review and commit it)`);

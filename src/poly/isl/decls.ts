@@ -69,6 +69,10 @@ export const DECLS = {
   isl_set_read_from_str: "set+ (ctx, str)",
   isl_set_set_tuple_name: "set+ (set-, str)",
   isl_set_subtract: "set+ (set-, set-)",
+  isl_set_coalesce: "set+ (set-)",
+  isl_set_lexmin: "set+ (set-)",
+  isl_set_lexmax: "set+ (set-)",
+  isl_set_project_out: "set+ (set-, enum dim_type, unsigned, unsigned)",
   isl_set_to_str: "str+ (set)",
   isl_set_union: "set+ (set-, set-)",
   // maps

@@ -41,6 +41,22 @@ export class IslSet extends IslObject {
   isEqual(other: IslSet): boolean {
     return this.test("isl_set_is_equal", other);
   }
+  /** Gives the lexicographic minimum of A, per value of the parameters. */
+  lexmin(): IslSet {
+    return this.give(IslSet, "isl_set_lexmin");
+  }
+  /** Gives the lexicographic maximum of A, per value of the parameters. */
+  lexmax(): IslSet {
+    return this.give(IslSet, "isl_set_lexmax");
+  }
+  /** Gives A with disjuncts merged where possible (same points, fewer pieces). */
+  coalesce(): IslSet {
+    return this.give(IslSet, "isl_set_coalesce");
+  }
+  /** Gives A with dims [first, first+n) of the kind existentially quantified and removed. */
+  projectOut(type: DimType, first: number, n: number): IslSet {
+    return this.give(IslSet, "isl_set_project_out", dimType(type), first, n);
+  }
   /** Gives A ∩ { dim(type, pos) = value }. */
   fix(type: DimType, pos: number, value: number): IslSet {
     return this.give(IslSet, "isl_set_fix_si", dimType(type), pos, value);
