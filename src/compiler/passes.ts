@@ -2,7 +2,7 @@
  * THE pass list from Graph to C: each pass is a name, what it does to the compilation's state,
  * the printer of its result (`LIFT_DUMP=name,…` writes it to stderr) and, where it has one, the
  * checker of the invariants it must leave (`LIFT_VERIFY=1` runs it after the pass). The driver
- * (poly/compile.ts) runs them in order; nothing else runs between them.
+ * (compiler/compile.ts) runs them in order; nothing else runs between them.
  */
 import type { Graph } from "../core/graph.js";
 import { verifyGraph } from "../core/graph_verify.js";
