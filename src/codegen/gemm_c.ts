@@ -51,8 +51,9 @@ function printWidth(k: KernelPlan, g: GemmPlan, t: GemmTile, fn: string, T: stri
   const omp = (pragma: string) => [`#ifdef _OPENMP`, `#pragma omp ${pragma}`, `#endif`];
   const drv = [
     `static ${d.noinline} void ${fn}(${[...arrays.map(ptr), `${T} *${R} ${g.pack}`].join(", ")}) {`,
-    `  ${T} *${R} ap = ${g.pack};`,
-    `  ${T} *${R} bp = ${g.pack} + ${s.MP * K}L;`,
+    // Panels on a 64-byte boundary (the pack has room for it), so no vector load splits a cache line.
+    `  ${T} *${R} ap = ${g.pack} + (64 - (size_t)${g.pack} % 64) % 64 / sizeof(${T});`,
+    `  ${T} *${R} bp = ap + ${s.MP * K}L;`,
     ...omp(`parallel if(${M}L * ${N}L * ${K}L >= ${parallelWork}L)`),
     `  {`,
     ...omp(`for schedule(static)`, ),

@@ -53,7 +53,8 @@ export function planGemm(p: PolyProgram, plan: KernelPlan, elem: number): void {
   const tiles = plan.variants.map((v) => gemmTile(v.bytes, elem));
   if (M * N * K < GEMM_POLICY.minWork || Math.min(M, N, K) < GEMM_POLICY.minSide) return;
   const up = (x: number, q: number) => Math.ceil(x / q) * q;
-  const floats = Math.max(...tiles.map((t) => (up(M, t.mr) + up(N, t.nr)) * K));
+  // Both packed operands, and 64 bytes to align them.
+  const floats = Math.max(...tiles.map((t) => (up(M, t.mr) + up(N, t.nr)) * K)) + 64 / elem;
   let pack = `${plan.z.array}pk`;
   while (p.arrays.has(pack)) pack += "x";
   p.arrays.set(pack, { name: pack, shape: [floats], role: "temp", labels: ["packed operands"] });
