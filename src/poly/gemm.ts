@@ -28,10 +28,11 @@ const L1_B = 16 * 1024, L2_A = 128 * 1024;
  * When a product is packed: at least `minWork` multiply-adds and every axis at least `minSide`
  * long; below, the unpacked kernel stays, since packing costs a pass over both operands that a
  * small product does not earn back. Measured on one Zen 3 core (CPU time, square n³ products,
- * packed vs unpacked GFLOP/s): n = 48: 33 vs 42, 64: 40 vs 42, 96: 50–57 vs 36–39, 256: 74 vs 33–38.
- * Tests lower both to run the packed path on awkward sizes.
+ * packed vs unpacked GFLOP/s; bench/RESULTS.md): the C alone crosses over between n = 64 (40 vs 42)
+ * and 96 (50–57 vs 36–39), but called from Node 128 still lost (27–28 vs 35) and 256 won (44–46
+ * vs 27–36): 2^22 (161³) keeps 128³ unpacked. Tests lower both to run the packed path on awkward sizes.
  */
-export const GEMM_POLICY = { minWork: 1 << 19, minSide: 16 };
+export const GEMM_POLICY = { minWork: 1 << 22, minSide: 16 };
 
 /** The register tile and cache blocking for one width; `elem` the element's bytes. */
 export function gemmTile(bytes: number, elem: number): GemmTile {
