@@ -24,11 +24,16 @@ export function printGemm(k: KernelPlan, fn: string, T: string, parallelWork: nu
   const arrays = [...new Set([k.z.array, rowOp.array, colOp.array])];
   const src: string[] = [
     `#ifndef LIFT_CONTRACT`, `#if defined(__GNUC__) && !defined(__clang__)`,
-    `#define LIFT_CONTRACT __attribute__((optimize("fp-contract=fast")))`, `#else`, `#define LIFT_CONTRACT`, `#endif`, `#endif`,
-    `#ifndef LIFT_PREFETCH`, `#if defined(__GNUC__) || defined(__clang__)`, `#define LIFT_PREFETCH(p) __builtin_prefetch((p), 1)`,
+    `#define LIFT_CONTRACT __attribute__((optimize("fp-contract=fast")))`,
+    `#else`, `#define LIFT_CONTRACT`, `#endif`, `#endif`,
+    `#ifndef LIFT_PREFETCH`, `#if defined(__GNUC__) || defined(__clang__)`,
+    `#define LIFT_PREFETCH(p) __builtin_prefetch((p), 1)`,
     `#else`, `#define LIFT_PREFETCH(p) ((void)(p))`, `#endif`, `#endif`,
   ];
-  g.tiles.forEach((t, i) => src.push(`#${i ? "elif" : "if"} LIFT_VBYTES == ${t.bytes}`, ...printWidth(k, g, t, fn, T, parallelWork, d, arrays, rowOp, colOp)));
+  g.tiles.forEach((t, i) => {
+    src.push(`#${i ? "elif" : "if"} LIFT_VBYTES == ${t.bytes}`);
+    src.push(...printWidth(k, g, t, fn, T, parallelWork, d, arrays, rowOp, colOp));
+  });
   src.push(`#else`, `#error "LIFT_VBYTES must be 0, 16, 32 or 64"`, `#endif`, "");
   return { source: src.join("\n"), call: `${fn}(${[...arrays, g.pack].join(", ")});` };
 }
@@ -69,7 +74,8 @@ function printWidth(k: KernelPlan, g: GemmPlan, t: GemmTile, fn: string, T: stri
     `        for (long jr = 0; jr < ${N}; jr += ${t.nr})`,
     `          for (long ir = ic; ir < ic + mc; ir += ${t.mr})`,
     `            ${fn}_ukr(kc, ap + pc * ${s.MP}L + ir * kc, bp + pc * ${s.NP}L + jr * kc,`,
-    `                ${k.z.array} + ${k.z.offset}L + ir * ${ldc}L + jr, lift_imin(${t.mr}L, ${M}L - ir), lift_imin(${t.nr}L, ${N}L - jr));`,
+    `                ${k.z.array} + ${k.z.offset}L + ir * ${ldc}L + jr,`,
+    `                lift_imin(${t.mr}L, ${M}L - ir), lift_imin(${t.nr}L, ${N}L - jr));`,
     `      }`, `    }`, `  }`, `}`, "",
   ];
   return [...packA.lines, ...packB.lines, ...microKernel(`${fn}_ukr`, T, R, t, ldc, d), ...drv];
@@ -82,7 +88,8 @@ function printWidth(k: KernelPlan, g: GemmPlan, t: GemmTile, fn: string, T: stri
  * its rows. Dense along x (a row-major B): one call per k, reading that row across all panels, so
  * the reads walk memory in order instead of jumping a row per element.
  */
-function packFn(name: string, T: string, R: string, op: KernelOperand, ix: number, ik: number, w: number, extent: number, span: number, s: Shape, KC: number): { lines: string[]; perK: boolean } {
+function packFn(name: string, T: string, R: string, op: KernelOperand, ix: number, ik: number, w: number,
+  extent: number, span: number, s: Shape, KC: number): { lines: string[]; perK: boolean } {
   const sx = op.stride[ix]!, sk = op.stride[ik]!;
   const src = (x: string, k: string) => `${op.array}[${op.offset}L + (${x}) * ${sx}L + (${k}) * ${sk}L]`;
   const head = `static LIFT_NOINLINE void ${name}(const ${T} *${R} ${op.array}, ${T} *${R} pk, long q) {`;
@@ -121,18 +128,26 @@ function packFn(name: string, T: string, R: string, op: KernelOperand, ix: numbe
 function microKernel(name: string, T: string, R: string, t: GemmTile, ldc: number, d: Dialect): string[] {
   const nv = t.nr / t.lanes, L = t.lanes;
   const acc = (i: number, j: number) => `c${i}_${j}`;
-  const each = (f: (i: number, j: number) => string) => Array.from({ length: t.mr }, (_, i) => Array.from({ length: nv }, (_, j) => f(i, j)));
+  const rowsOf = <X>(f: (i: number) => X) => Array.from({ length: t.mr }, (_, i) => f(i));
+  const each = (f: (i: number, j: number) => string) => rowsOf((i) => Array.from({ length: nv }, (_, j) => f(i, j)));
+  const fmas = (i: number) => Array.from({ length: nv }, (_, j) => ` ${acc(i, j)} = ${acc(i, j)} + x * b${j};`)
+    .join("");
+  const addTo = (i: number, j: number) => {
+    const at = `z + ${i * ldc + j * L}`;
+    return `{ lift_vec u = lift_vload(${at}); u = u + ${acc(i, j)}; lift_vstore(${at}, u); }`;
+  };
   const lines = [
-    `static ${d.noinline} LIFT_CONTRACT void ${name}(long kc, const ${T} *${R} a, const ${T} *${R} b, ${T} *${R} z, long rows, long cols) {`,
+    `static ${d.noinline} LIFT_CONTRACT void ${name}(long kc, const ${T} *${R} a, const ${T} *${R} b, ${T} *${R} z,`,
+    `    long rows, long cols) {`,
     ...each((i, j) => `lift_vec ${acc(i, j)} = lift_vzero();`).map((r) => `  ${r.join(" ")}`),
     // The tile of z is read only after the loop: its lines are fetched meanwhile.
-    ...Array.from({ length: t.mr }, (_, i) => `  LIFT_PREFETCH(z + ${i * ldc}); LIFT_PREFETCH(z + ${i * ldc + t.nr - 1});`),
+    ...rowsOf((i) => `  LIFT_PREFETCH(z + ${i * ldc}); LIFT_PREFETCH(z + ${i * ldc + t.nr - 1});`),
     `  for (long p = 0; p < kc; p++, a += ${t.mr}, b += ${t.nr}) {`,
     `    ${Array.from({ length: nv }, (_, j) => `const lift_vec b${j} = lift_vload(b + ${j * L});`).join(" ")}`,
-    ...Array.from({ length: t.mr }, (_, i) => `    { const ${T} x = a[${i}];${Array.from({ length: nv }, (_, j) => ` ${acc(i, j)} = ${acc(i, j)} + x * b${j};`).join("")} }`),
+    ...rowsOf((i) => `    { const ${T} x = a[${i}];${fmas(i)} }`),
     `  }`,
     `  if (rows == ${t.mr} && cols == ${t.nr}) {`,
-    ...each((i, j) => `{ lift_vec u = lift_vload(z + ${i * ldc + j * L}); u = u + ${acc(i, j)}; lift_vstore(z + ${i * ldc + j * L}, u); }`).flat().map((l) => `    ${l}`),
+    ...each(addTo).flat().map((l) => `    ${l}`),
     `  } else {`,
     `    ${T} u[${t.mr * t.nr}];`,
     ...each((i, j) => `lift_vstore(u + ${i * t.nr + j * L}, ${acc(i, j)});`).map((r) => `    ${r.join(" ")}`),

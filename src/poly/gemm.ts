@@ -77,7 +77,8 @@ function gemmAxes(plan: KernelPlan): { m: string; n: string; k: string; swap: bo
   const m = idx.find((i) => i !== k && i !== n);
   if (n === undefined || m === undefined || at("z", m) === 0) return undefined;
   const name = (i: number) => plan.iters[i]!.name;
-  if (at("a", n) === 0 && at("b", m) === 0 && at("a", m) !== 0 && at("b", n) !== 0) return { m: name(m), n: name(n), k: name(k), swap: false };
-  if (at("b", n) === 0 && at("a", m) === 0 && at("b", m) !== 0 && at("a", n) !== 0) return { m: name(m), n: name(n), k: name(k), swap: true };
+  const rows = (x: "a" | "b", y: "a" | "b") => at(x, n) === 0 && at(y, m) === 0 && at(x, m) !== 0 && at(y, n) !== 0;
+  if (rows("a", "b")) return { m: name(m), n: name(n), k: name(k), swap: false };
+  if (rows("b", "a")) return { m: name(m), n: name(n), k: name(k), swap: true };
   return undefined;
 }
