@@ -10,12 +10,14 @@
  * lane-exactly, never past an array's end.
  */
 import type { Dialect } from "./dialect.js";
+import { printGemm } from "./gemm_c.js";
 import type { KernelPlan, KernelVariant } from "../loop/ast.js";
 
 export interface KernelC { source: string; call: string }
 
 /** Every width's functions, each under its `#if`, and the one call they share. */
 export function printKernel(k: KernelPlan, fn: string, T: string, parallelWork: number, d: Dialect): KernelC {
+  if (k.gemm) return printGemm(k, fn, T, parallelWork, d);
   const outs = k.variants.map((v) => printVariant(k, v, fn, T, parallelWork, d));
   const src: string[] = [];
   k.variants.forEach((v, i) => src.push(`#${i ? "elif" : "if"} LIFT_VBYTES == ${v.bytes}`, outs[i]!.source));

@@ -48,7 +48,23 @@ export interface KernelPlan {
   variants: KernelVariant[];
   /** The reduction iterator the driver splits into chunks, and the chunk's length. */
   chunk?: { iter: string; size: number };
+  /** Set when the contraction is a large matrix product, printed as a packed GEMM (src/poly/gemm.ts). */
+  gemm?: GemmPlan;
 }
+/**
+ * A matrix product z[m, n] += a[m, k] · b[k, n] over three iterators, with packed operands: the
+ * panels of a (mr rows) and of b (nr columns) are copied into `pack`, a scratch array, before
+ * the micro-kernel runs over them; kc and mc block the k and m loops for L1 and L2.
+ */
+export interface GemmPlan {
+  m: string; n: string; k: string;
+  /** The plan's b is the row operand (uses m and k) and a the column operand. */
+  swap: boolean;
+  pack: string;
+  tiles: GemmTile[];
+}
+/** The blocking for one vector width (bytes 0: scalars); nr is a multiple of the lanes. */
+export interface GemmTile { bytes: number; lanes: number; mr: number; nr: number; kc: number; mc: number }
 export interface KernelVariant {
   /** Vector bytes (0: no vector extensions, one element per vector); elements per vector. */
   bytes: number;

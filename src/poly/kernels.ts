@@ -22,6 +22,7 @@
 import type { KernelOperand, KernelPlan, KernelRole } from "../loop/ast.js";
 import type { Dim } from "../core/shape.js";
 import { knownContext } from "./contract.js";
+import { planGemm } from "./gemm.js";
 import type { IslMap, IslSet } from "./isl/index.js";
 import { indexTerms, paramOf, reads, withParams, type IndexTerm, type PArray, type PExpr, type PolyProgram, type PStmt } from "./program.js";
 
@@ -75,7 +76,7 @@ export function recognizeKernels(p: PolyProgram, elem: number): KernelStats {
   for (const [array, range] of need) relayout(p, array, range);
   for (const s of candidates) {
     const plan = planFor(p, s, known, lanes, { pads, stats });
-    if (plan) { stats.kernels++; stats.names.push(s.name); }
+    if (plan) { stats.kernels++; stats.names.push(s.name); planGemm(p, plan, elem); }
   }
   return stats;
 }
