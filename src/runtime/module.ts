@@ -30,6 +30,17 @@ export class NativeModule {
    * `sizes` gives each symbolic size. Nothing is allocated (after the first call) or copied.
    */
   call(buffers: Record<string, Float32Array | Float64Array>, sizes: Record<string, number> = {}): void {
+    const { args, sizeValues, scratchBytes: need } = this.argsOf(buffers, sizes);
+    if (this.scratch.byteLength < need) this.scratch = new ArrayBuffer(need);
+    // koffi hands each typed array's own memory to C: nothing is copied either way.
+    this.fn(args, BigInt64Array.from(sizeValues.map(BigInt)), need ? this.scratch : null);
+  }
+
+  /**
+   * The checked arguments of one call (as `call` takes them): the buffers in the entry's order,
+   * the symbolic sizes' values, and the scratch bytes the call needs.
+   */
+  argsOf(buffers: Record<string, Float32Array | Float64Array>, sizes: Record<string, number> = {}): { args: (Float32Array | Float64Array)[]; sizeValues: number[]; scratchBytes: number } {
     const sz = new Map(Object.entries(sizes));
     for (const s of this.unit.entry.sizes) {
       const v = sz.get(s);
@@ -44,10 +55,13 @@ export class NativeModule {
     });
     this.checkAliasing(args);
     const sizeValues = this.unit.entry.sizes.map((s) => sz.get(s)!);
-    const need = Number(this.scratchBytes(...sizeValues));
-    if (this.scratch.byteLength < need) this.scratch = new ArrayBuffer(need);
-    // koffi hands each typed array's own memory to C: nothing is copied either way.
-    this.fn(args, BigInt64Array.from(sizeValues.map(BigInt)), need ? this.scratch : null);
+    return { args, sizeValues, scratchBytes: Number(this.scratchBytes(...sizeValues)) };
+  }
+
+  /** A buffer's declared shape (by its model name), in the entry's order of `unit.entry.buffers`. */
+  shapeOf(name: string): Shape | undefined {
+    const i = this.unit.entry.buffers.findIndex((b) => b.name === name);
+    return i < 0 ? undefined : this.shapes[i];
   }
 
   /**

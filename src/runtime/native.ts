@@ -14,6 +14,7 @@ import { join } from "node:path";
 import koffi from "koffi";
 import { LiftError } from "../lang/diagnostics.js";
 import { cacheDir, sha256, storeFiles, warn } from "./cache.js";
+import { applyThreadDefaults } from "./threads.js";
 
 export interface NativeBuild { path: string; cached: boolean; ms: number }
 
@@ -125,6 +126,7 @@ export function loadLibrary(path: string): Library {
   // OpenMP's idle worker threads crash Node's exit (inside libgomp, as the process tears down):
   // the thread pool is released before the process exits.
   if (!gomp) {
+    applyThreadDefaults(); // pinned threads, bounded spinning (threads.ts): read once, as libgomp loads
     gomp = koffi.load("libgomp.so.1");
     const pause = gomp.func("int omp_pause_resource_all(int kind)") as (kind: number) => number;
     process.on("exit", () => { pause(2 /* omp_pause_hard */); });

@@ -1,0 +1,85 @@
+/**
+ * The OpenMP policy of compiled code (issue 15), and running one compiled entry on several
+ * argument sets at once.
+ *
+ * Defaults, applied to the environment before libgomp is loaded (libgomp reads it once, when it
+ * is loaded), each only where the user set nothing:
+ *  - `OMP_PROC_BIND=true`, `OMP_PLACES=cores`: threads pinned one per core. Unpinned, the two
+ *    threads of a step on this 2-core VM moved between runs from ~6,500 to ~9,000 images/s
+ *    (bench/RESULTS.md, "Variation between runs"). libgomp binds the initial thread too, i.e.
+ *    Node's main thread, and threads it starts later inherit that core: `OMP_PROC_BIND=false`
+ *    undoes all of it.
+ *  - `GOMP_SPINCOUNT=10000`: a thread waiting at a barrier spins ~10 µs, then sleeps. libgomp's
+ *    default (300,000 spins, ~0.3 ms, when OMP_WAIT_POLICY is unset) keeps a waiting thread on a
+ *    core another process needs; spinning threads of a step collapsed on a busy machine (80–1,150
+ *    images/s against 1,770–4,140 serial, issue 15). Not set when `OMP_WAIT_POLICY` is.
+ */
+import { buildShared, loadLibrary } from "./native.js";
+
+export const THREAD_DEFAULTS: Record<string, string> = { OMP_PROC_BIND: "true", OMP_PLACES: "cores", GOMP_SPINCOUNT: "10000" };
+
+/** Sets each default the environment lacks (GOMP_SPINCOUNT only without OMP_WAIT_POLICY). */
+export function applyThreadDefaults(env: NodeJS.ProcessEnv = process.env): void {
+  for (const [k, v] of Object.entries(THREAD_DEFAULTS)) {
+    if (env[k] !== undefined && env[k] !== "") continue;
+    if (k === "GOMP_SPINCOUNT" && env.OMP_WAIT_POLICY) continue;
+    env[k] = v;
+  }
+}
+
+/**
+ * The helper library: `lift_run_slices` calls the entry `sym` of the loaded library `lib` on n
+ * argument sets, one per OpenMP thread of a single parallel region. The entries are reentrant
+ * (src/codegen/c.ts: distinct args and scratch may run at once), and their own parallel loops
+ * run on one thread inside this region (nested regions are inactive by default).
+ */
+const HELPER_C = `#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdint.h>
+#include <omp.h>
+typedef void (*lift_entry)(void *const *, const int64_t *, void *);
+int lift_max_threads(void) { return omp_get_max_threads(); }
+void lift_set_threads(int n) { omp_set_num_threads(n); }
+int lift_run_slices(const char *lib, const char *sym, int n, int nb, int ns, void **buffers, const int64_t *sizes, void **scratch) {
+  void *h = dlopen(lib, RTLD_NOW | RTLD_NOLOAD);
+  if (!h) return -1;
+  lift_entry f = (lift_entry)dlsym(h, sym);
+  if (!f) { dlclose(h); return -2; }
+  int i;
+#pragma omp parallel for num_threads(n) schedule(static, 1)
+  for (i = 0; i < n; i++) f(buffers + (long)i * nb, sizes + (long)i * ns, scratch[i]);
+  dlclose(h);
+  return 0;
+}
+`;
+
+export interface ThreadHelper {
+  maxThreads(): number;
+  /** the thread count of the calling thread's next parallel regions (omp_set_num_threads) */
+  setThreads(n: number): void;
+  /** entry(buffers[i], sizes[i], scratch[i]) for every i, each on its own thread; 0 when it ran */
+  runSlices(lib: string, sym: string, buffers: unknown[][], sizes: number[][], scratch: (ArrayBuffer | null)[]): void;
+}
+
+let helper: ThreadHelper | undefined;
+/** The helper, built (once, cached like every unit) and loaded. */
+export function threadHelper(): ThreadHelper {
+  if (helper) return helper;
+  const build = buildShared("lift_threads", "", HELPER_C, ["-O2", "-fPIC", "-shared", "-fopenmp"]);
+  const lib = loadLibrary(build.path);
+  const max = lib.func("int lift_max_threads(void)") as () => number;
+  const set = lib.func("void lift_set_threads(int n)") as (n: number) => void;
+  const run = lib.func("int lift_run_slices(const char *lib, const char *sym, int n, int nb, int ns, void **buffers, const int64_t *sizes, void **scratch)") as
+    (...a: unknown[]) => number;
+  helper = {
+    maxThreads: max,
+    setThreads: set,
+    runSlices: (path, sym, buffers, sizes, scratch) => {
+      const n = buffers.length, nb = buffers[0]?.length ?? 0, ns = sizes[0]?.length ?? 0;
+      const flatSizes = BigInt64Array.from(sizes.flat().map(BigInt));
+      const rc = run(path, sym, n, nb, ns, buffers.flat(), ns ? flatSizes : new BigInt64Array(1), scratch);
+      if (rc !== 0) throw new Error(`internal: lift_run_slices could not find ${sym} in ${path} (${rc})`);
+    },
+  };
+  return helper;
+}
