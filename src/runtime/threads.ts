@@ -29,7 +29,8 @@ export function applyThreadDefaults(env: NodeJS.ProcessEnv = process.env): void 
 
 /**
  * The helper library: `lift_run_slices` calls the entry `sym` of the loaded library `lib` on n
- * argument sets, one per OpenMP thread of a single parallel region. The entries are reentrant
+ * argument sets, one per OpenMP thread of a single parallel region (par = 1) or one after
+ * another on the calling thread (par = 0, their own parallel loops active). The entries are reentrant
  * (src/codegen/c.ts: distinct args and scratch may run at once), and their own parallel loops
  * run on one thread inside this region (nested regions are inactive by default).
  */
@@ -40,14 +41,18 @@ const HELPER_C = `#define _GNU_SOURCE
 typedef void (*lift_entry)(void *const *, const int64_t *, void *);
 int lift_max_threads(void) { return omp_get_max_threads(); }
 void lift_set_threads(int n) { omp_set_num_threads(n); }
-int lift_run_slices(const char *lib, const char *sym, int n, int nb, int ns, void **buffers, const int64_t *sizes, void **scratch) {
+int lift_run_slices(const char *lib, const char *sym, int par, int n, int nb, int ns, void **buffers, const int64_t *sizes, void **scratch) {
   void *h = dlopen(lib, RTLD_NOW | RTLD_NOLOAD);
   if (!h) return -1;
   lift_entry f = (lift_entry)dlsym(h, sym);
   if (!f) { dlclose(h); return -2; }
   int i;
+  if (par) {
 #pragma omp parallel for num_threads(n) schedule(static, 1)
-  for (i = 0; i < n; i++) f(buffers + (long)i * nb, sizes + (long)i * ns, scratch[i]);
+    for (i = 0; i < n; i++) f(buffers + (long)i * nb, sizes + (long)i * ns, scratch[i]);
+  } else {
+    for (i = 0; i < n; i++) f(buffers + (long)i * nb, sizes + (long)i * ns, scratch[i]);
+  }
   dlclose(h);
   return 0;
 }
@@ -57,8 +62,8 @@ export interface ThreadHelper {
   maxThreads(): number;
   /** the thread count of the calling thread's next parallel regions (omp_set_num_threads) */
   setThreads(n: number): void;
-  /** entry(buffers[i], sizes[i], scratch[i]) for every i, each on its own thread; 0 when it ran */
-  runSlices(lib: string, sym: string, buffers: unknown[][], sizes: number[][], scratch: (ArrayBuffer | null)[]): void;
+  /** entry(buffers[i], sizes[i], scratch[i]) for every i: each on its own thread (parallel), or in turn */
+  runSlices(lib: string, sym: string, parallel: boolean, buffers: unknown[][], sizes: number[][], scratch: (ArrayBuffer | null)[]): void;
 }
 
 let helper: ThreadHelper | undefined;
@@ -69,15 +74,15 @@ export function threadHelper(): ThreadHelper {
   const lib = loadLibrary(build.path);
   const max = lib.func("int lift_max_threads(void)") as () => number;
   const set = lib.func("void lift_set_threads(int n)") as (n: number) => void;
-  const run = lib.func("int lift_run_slices(const char *lib, const char *sym, int n, int nb, int ns, void **buffers, const int64_t *sizes, void **scratch)") as
+  const run = lib.func("int lift_run_slices(const char *lib, const char *sym, int par, int n, int nb, int ns, void **buffers, const int64_t *sizes, void **scratch)") as
     (...a: unknown[]) => number;
   helper = {
     maxThreads: max,
     setThreads: set,
-    runSlices: (path, sym, buffers, sizes, scratch) => {
+    runSlices: (path, sym, parallel, buffers, sizes, scratch) => {
       const n = buffers.length, nb = buffers[0]?.length ?? 0, ns = sizes[0]?.length ?? 0;
       const flatSizes = BigInt64Array.from(sizes.flat().map(BigInt));
-      const rc = run(path, sym, n, nb, ns, buffers.flat(), ns ? flatSizes : new BigInt64Array(1), scratch);
+      const rc = run(path, sym, parallel ? 1 : 0, n, nb, ns, buffers.flat(), ns ? flatSizes : new BigInt64Array(1), scratch);
       if (rc !== 0) throw new Error(`internal: lift_run_slices could not find ${sym} in ${path} (${rc})`);
     },
   };

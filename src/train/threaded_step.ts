@@ -1,18 +1,18 @@
 // The training step on the machine's cores (issue 15). The step is the split programs of
-// split_step.ts (gradient, then update); three ways to run the gradient:
-//   serial — one thread;
-//   loops  — its OpenMP parallel loops (a few dozen small parallel regions per step);
-//   split  — a batch split: T threads, each running the whole gradient program on its slice of
-//            the batch (sliceOf, as the MPI ranks do) with private gradient and loss outputs, in
-//            one parallel region (runtime/threads.ts); the outputs are summed once afterwards.
-//            With Scale = 1/n on every slice, Loss_r = Scale · Σ_{i in slice r} xent_i, so
-//            Σ_r ∂Loss_r/∂P = ∂Loss/∂P of the whole batch (data_parallel.ts's identity).
-// then the update program once. Which is fastest depends on the batch and the machine, so it is
-// measured: the first call at each batch size times every mode (a step is idempotent on the
-// same buffers: it reads inputs and overwrites outputs) and keeps the fastest, unless
-// LIFT_STEP_MODE=serial|loops|split fixes it. serial and loops give bitwise the same numbers
-// (the parallel loops split independent outputs); split sums the slices' gradients, which
-// rounds differently (~1e-7 relative).
+// split_step.ts (gradient, then update), the gradient computed over T slices of the batch
+// (sliceOf, as the MPI ranks do; T = the OpenMP threads, at most n) with private gradient and
+// loss outputs, summed once afterwards. With Scale = 1/n on every slice,
+// Loss_r = Scale · Σ_{i in slice r} xent_i, so Σ_r ∂Loss_r/∂P = ∂Loss/∂P of the whole batch
+// (data_parallel.ts's identity). Three ways to run the slices:
+//   serial — one after another, on one thread;
+//   loops  — one after another, each on its OpenMP parallel loops (a few dozen small regions);
+//   split  — all at once, one thread each, in one parallel region (runtime/threads.ts);
+// then the update program once. The three give bitwise the same numbers (the same sums; the
+// parallel loops split independent outputs), so which one runs is only a matter of speed, and
+// the fastest depends on the batch and the machine: the first call at each batch size times
+// every mode (a step is idempotent on the same buffers: it reads inputs and overwrites outputs)
+// and keeps the fastest, unless LIFT_STEP_MODE=serial|loops|split fixes it. Against the fused
+// step (program.ts) the numbers differ by float32 rounding: the slices' sums are added last.
 
 import { LiftError } from "../lang/diagnostics.js";
 import { product, resolveShape } from "../core/shape.js";
@@ -84,20 +84,17 @@ export class ThreadedStep {
   }
 
   private run(mode: StepMode, bufs: Buffers, sizes: Record<string, number>): void {
-    const g = this.split.gradient;
-    if (mode === "split") this.gradientSplit(bufs, sizes);
-    else if (mode === "loops") g.call(bufs, sizes);
-    else {
-      this.helper.setThreads(1);
-      try { g.call(bufs, sizes); } finally { this.helper.setThreads(this.threads); }
-    }
+    if (mode === "serial") this.helper.setThreads(1);
+    try { this.gradient(mode === "split", bufs, sizes); } finally { if (mode === "serial") this.helper.setThreads(this.threads); }
     this.split.update.call(bufs, sizes);
   }
 
-  /** The gradient program on T slices of the batch at once; its unsliced outputs summed into `bufs`. */
-  private gradientSplit(bufs: Buffers, sizes: Record<string, number>): void {
+  /** The gradient program on T slices of the batch (at once, or in turn); its unsliced outputs summed into `bufs`. */
+  private gradient(parallel: boolean, bufs: Buffers, sizes: Record<string, number>): void {
     const g = this.split.gradient, bs = this.batchSize, n = sizes[bs]!;
     const parts = Math.min(this.threads, n);
+    // One slice is the whole batch: its outputs go straight to `bufs` (the same numbers, no copies).
+    if (parts === 1) return g.call(bufs, sizes);
     const entry = g.unit.entry;
     const sets: unknown[][] = [], sizeSets: number[][] = [], scratch: (ArrayBuffer | null)[] = [];
     const summed = entry.buffers.filter((b) => b.role === "output" && g.shapeOf(b.name)![0] !== bs).map((b) => b.name);
@@ -119,7 +116,7 @@ export class ThreadedStep {
       sizeSets.push(a.sizeValues);
       scratch.push(a.scratchBytes ? this.scratch[r]! : null);
     }
-    this.helper.runSlices(g.build.path, entry.symbol, sets, sizeSets, scratch);
+    this.helper.runSlices(g.build.path, entry.symbol, parallel, sets, sizeSets, scratch);
     for (const name of summed) {
       const out = bufs[name]!;
       out.set(this.privateOut(0, name, 0));

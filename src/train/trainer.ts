@@ -22,6 +22,7 @@ import { renderReport } from "./report.js";
 import { DataParallelStep } from "../dist/data_parallel.js";
 import type { World } from "../dist/mpi.js";
 import { compileSplit } from "./split_step.js";
+import { ThreadedStep } from "./threaded_step.js";
 import { epochFile, HISTORY_FILE, LAST_CHECKPOINT, readHistory, RunDir } from "./rundir.js";
 import { argmax, countCorrect } from "./metrics.js";
 
@@ -374,8 +375,10 @@ async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult
   const compileStart = performance.now();
   if (sink) note(`compiling the ${optimizer} training step of ${modelName}…`);
   const base = cIdent(modelBaseName(model.name));
-  const split = opts.world && compileSplit(model, c, optimizer, base);
-  const step = split ? undefined : programs.training.compile({ dtype: "f32", name: `${base}_${optimizer}_step` });
+  const split = compileSplit(model, c, optimizer, base);
+  // One process: the gradient over slices of the batch on the machine's cores, the mode measured
+  // (threaded_step.ts); under MPI, one rank a process (data_parallel.ts).
+  const step = opts.world ? undefined : new ThreadedStep(split, c.batchSize);
   const infer = programs.inference.compile({ dtype: "f32", name: `${base}_infer` });
   const compileSeconds = (performance.now() - compileStart) / 1000;
 
@@ -413,7 +416,7 @@ async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult
       swaps.push([s, nm.stateNext[i]!]);
     });
   }
-  const dp = split && new DataParallelStep({ world: opts.world!, contract: c, optimizer, compiled: split, batch, lr, values, train: trainSet });
+  const dp = opts.world && new DataParallelStep({ world: opts.world!, contract: c, optimizer, compiled: split, batch, lr, values, train: trainSet });
   held.dp = dp || undefined;
   const stateNames = c.params.flatMap((p) => [p.name, ...STATE_SUFFIXES[optimizer].map((s) => `${p.name}.${s}`)]);
   const current = () => dp?.values() ?? Object.fromEntries(stateNames.map((n) => [n, bufs[n]!]));
