@@ -118,13 +118,16 @@ const log = (s: string) => process.stderr.write(`[${elapsed()}] ${s}\n`);
 // Children
 
 /**
- * The environment of every child: 2 threads everywhere, and LiFT's OpenMP defaults for every
- * system alike (src/runtime/threads.ts: threads pinned one per core, bounded spinning), so
- * PyTorch's libgomp threads are pinned as LiFT's are. (OpenBLAS's and onnxruntime's own pools
- * do not read them.)
+ * The environment of every child: 2 threads everywhere, and every system's OpenMP threads pinned
+ * alike: `OMP_PROC_BIND=true OMP_PLACES=cores` (each figure's process runs alone, so libgomp's
+ * binding of the initial thread harms nothing here) with LiFT's bounded spinning
+ * (src/runtime/threads.ts), unless the caller's environment sets them. (OpenBLAS's and
+ * onnxruntime's own pools do not read them.)
  */
 function childEnv(peer: boolean): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(THREADS), MKL_NUM_THREADS: String(THREADS), OPENBLAS_NUM_THREADS: String(THREADS) };
+  env.OMP_PROC_BIND ||= "true";
+  env.OMP_PLACES ||= "cores";
   applyThreadDefaults(env);
   if (peer) {
     // Set on some machines to steer OpenBLAS's kernel choice; the peers get OpenBLAS's own
