@@ -7,6 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { pinThreads } from "../../src/runtime/threads.js";
 import { join } from "node:path";
 import { initParams } from "../../src/train/init.js";
 import { loadModel } from "../../src/train/program.js";
@@ -77,6 +78,19 @@ for (const n of [7, 1]) {
     }
   });
 }
+
+/** The CPUs the main thread may run on (Linux: /proc/self/status is the main thread's). */
+const allowed = () => /^Cpus_allowed_list:\s*(.*)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+
+test("the split pins its threads for its region only: the main thread gets its own CPUs back", () => {
+  assert.equal(pinThreads({}), true);
+  assert.equal(pinThreads({ LIFT_PIN: "0" }), false);
+  assert.equal(pinThreads({ OMP_PROC_BIND: "spread" }), false, "the user's placement is libgomp's to apply");
+  const before = allowed();
+  assert.ok(before);
+  new ThreadedStep(split, c.batchSize, "split").call(buffers(4), { [c.batchSize]: 4 });
+  assert.equal(allowed(), before);
+});
 
 test("the first call measures each mode and keeps the fastest; a size keeps its choice", () => {
   const step = new ThreadedStep(split, c.batchSize, undefined);
