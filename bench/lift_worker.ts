@@ -12,7 +12,8 @@ import { compileGraph, type CompileOptions } from "../src/compiler/compile.js";
 import type { NativeModule } from "../src/runtime/module.js";
 import { buildShared, DEFAULT_CFLAGS } from "../src/runtime/native.js";
 import { CHECK, CLASSES, PIXELS, readData, uniform } from "./data.js";
-import { INFER_OPTS, lenet, matmul, matmulOpts, TRAIN_OPTS } from "./programs.js";
+import { ThreadedStep } from "../src/train/threaded_step.js";
+import { GRAD_OPTS, INFER_OPTS, lenet, matmul, matmulOpts, UPDATE_OPTS } from "./programs.js";
 import { emit, measure, peakRss, type TimingOptions } from "./timing.js";
 
 interface WorkerConfig extends TimingOptions {
@@ -43,8 +44,9 @@ function batchOf(images: Float32Array, labels: Int32Array, n: number) {
 function train(batch: number): void {
   const data = readData(cfg.dir);
   const programs = lenet();
-  const [step, loadMs] = timed(() => programs.training.compile(TRAIN_OPTS));
   const c = programs.contract;
+  // As lift train runs it: the gradient over slices of the batch, then the update (threaded_step.ts).
+  const [step, loadMs] = timed(() => new ThreadedStep({ gradient: programs.gradient.compile(GRAD_OPTS), update: programs.update.compile(UPDATE_OPTS) }, c.batchSize));
   const bufs: Record<string, Float32Array> = {
     ...batchOf(data.images, data.labels, batch),
     Logits: new Float32Array(batch * CLASSES),
@@ -75,10 +77,12 @@ function train(batch: number): void {
   };
   const m = measure(call, batch, timing);
   const lastLoss = bufs.Loss![0]!;
+  const choice = step.chosen.get(batch)!;
   emit({
     system: "lift", workload: "train", batch, images_per_s: m.rate, reps: m.reps, calls: m.calls,
     ms_per_call: (batch / m.rate) * 1e3, ...peakRss(), first_loss: firstLoss,
     loss_finite: Number.isFinite(lastLoss), module_load_ms: loadMs,
+    step_mode: choice.mode, step_mode_ms: choice.ms,
   });
 }
 
@@ -164,7 +168,10 @@ function compileStats(label: string, program: LiftProgram, opts: CompileOptions)
 function compileAll(which: string[], n: number): void {
   if (which.includes("train") || which.includes("infer")) {
     const p = lenet();
-    if (which.includes("train")) compileStats("training step (Adam)", p.training, TRAIN_OPTS);
+    if (which.includes("train")) {
+      compileStats("train: gradient", p.gradient, GRAD_OPTS);
+      compileStats("train: Adam update", p.update, UPDATE_OPTS);
+    }
     if (which.includes("infer")) compileStats("inference", p.inference, INFER_OPTS);
   }
   if (which.includes("matmul")) compileStats(`matmul n=${n}`, matmul(n), matmulOpts(n));

@@ -18,6 +18,7 @@ import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 import { ensureData } from "./data.js";
 import { ROOT } from "./programs.js";
+import { applyThreadDefaults } from "../src/runtime/threads.js";
 
 type System = "lift" | "pytorch" | "onnxruntime" | "numpy";
 type Workload = "train" | "infer" | "matmul";
@@ -116,9 +117,18 @@ const log = (s: string) => process.stderr.write(`[${elapsed()}] ${s}\n`);
 // ---------------------------------------------------------------------------------------------
 // Children
 
-/** The environment of every child: 2 threads everywhere. */
+/**
+ * The environment of every child: 2 threads everywhere, and every system's OpenMP threads pinned
+ * alike: `OMP_PROC_BIND=true OMP_PLACES=cores` (each figure's process runs alone, so libgomp's
+ * binding of the initial thread harms nothing here) with LiFT's bounded spinning
+ * (src/runtime/threads.ts), unless the caller's environment sets them. (OpenBLAS's and
+ * onnxruntime's own pools do not read them.)
+ */
 function childEnv(peer: boolean): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(THREADS), MKL_NUM_THREADS: String(THREADS), OPENBLAS_NUM_THREADS: String(THREADS) };
+  env.OMP_PROC_BIND ||= "true";
+  env.OMP_PLACES ||= "cores";
+  applyThreadDefaults(env);
   if (peer) {
     // Set on some machines to steer OpenBLAS's kernel choice; the peers get OpenBLAS's own
     // detection (threadpoolctl's report of the loaded BLAS shows what it chose).
@@ -305,6 +315,11 @@ function report(figs: Figure[], compiles: CompileRecord[], notes: string[], star
   for (const b of TRAIN_BATCHES) {
     const l = get("lift", "train", b), p = get("pytorch", "train", b);
     if (l || p) out.push(`  loss of the first training step, batch ${b}: LiFT ${fmt(l?.first_loss as number | undefined, 6)}, PyTorch ${fmt(p?.first_loss as number | undefined, 6)}`);
+  }
+  for (const b of TRAIN_BATCHES) {
+    const l = get("lift", "train", b);
+    const ms = l?.step_mode_ms as Record<string, number> | undefined;
+    if (l && ms) out.push(`  LiFT's training step at batch ${b} ran ${String(l.step_mode)} (best of 5 calls at the start: ${Object.entries(ms).map(([m, t]) => `${m} ${t.toFixed(3)} ms`).join(", ") || "one mode"})`);
   }
   const mm = get("lift", "matmul", MATMUL_N);
   if (mm) out.push(`  LiFT matmul: max relative error of 16 entries against a float64 dot product ${(mm.max_rel_err as number).toExponential(2)}`);

@@ -2,17 +2,23 @@
  * CPU time of one LeNet training step (Adam, batch 64 by default), for before/after comparisons
  * on a shared machine: process CPU time (user + system, process.cpuUsage) per call is far less
  * sensitive to other processes than wall-clock rates. Run with OMP_NUM_THREADS=1:
- *   OMP_NUM_THREADS=1 node dist/bench/step_cpu.js [--batch 64] [--calls 20] [--reps 5]
+ *   OMP_NUM_THREADS=1 node dist/bench/step_cpu.js [--batch 64] [--calls 20] [--reps 5] [--step fused|threaded]
+ * `--step threaded` times the step as lift train runs it (src/train/threaded_step.ts: the gradient
+ * program, then the update; the mode from LIFT_STEP_MODE, else measured); `fused` (the default)
+ * the single program of src/train/program.ts.
  * Prints one JSON line: the median over reps of the CPU ms per call, and every rep.
  */
 import { parseArgs } from "node:util";
 import { initParams } from "../src/train/init.js";
-import { lenet, TRAIN_OPTS } from "./programs.js";
+import { ThreadedStep } from "../src/train/threaded_step.js";
+import { GRAD_OPTS, lenet, TRAIN_OPTS, UPDATE_OPTS } from "./programs.js";
 
-const { values: opt } = parseArgs({ options: { batch: { type: "string", default: "64" }, calls: { type: "string", default: "20" }, reps: { type: "string", default: "5" } } });
+const { values: opt } = parseArgs({ options: { batch: { type: "string", default: "64" }, calls: { type: "string", default: "20" }, reps: { type: "string", default: "5" }, step: { type: "string", default: "fused" } } });
 const batch = Number(opt.batch), calls = Number(opt.calls), reps = Number(opt.reps);
 const programs = lenet();
-const step = programs.training.compile(TRAIN_OPTS);
+const step = opt.step === "threaded"
+  ? new ThreadedStep({ gradient: programs.gradient.compile(GRAD_OPTS), update: programs.update.compile(UPDATE_OPTS) }, programs.contract.batchSize)
+  : programs.training.compile(TRAIN_OPTS);
 const c = programs.contract;
 let seed = 12345;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);

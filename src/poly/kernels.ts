@@ -66,16 +66,16 @@ export function recognizeKernels(p: PolyProgram, elem: number): KernelStats {
   const lanes = kernelTargets(elem);
   const stats: KernelStats = { kernels: 0, padded: 0, names: [] };
   const known = knownContext(p);
-  const pads = new Map<string, { array: string; lo: number[] }>();
+  const pads: Pads = new Map();
   const sorted = [...p.stmts].sort((a, b) => a.order - b.order);
   // First the ranges each kernel reads outside an intermediate array; those arrays are laid out
   // once with a zero border covering them all, so their producers write straight into it.
   // Only the statements that got that far are analysed again.
-  const need = new Map<string, { lo: number[]; hi: number[] }>(), candidates: PStmt[] = [];
-  for (const s of sorted) planFor(p, s, known, lanes, { pads, stats, need, candidates });
+  const need: Needs = new Map();
+  const candidates = sorted.filter((s) => collectNeeds(p, s, known, lanes, need));
   for (const [array, range] of need) relayout(p, array, range);
   for (const s of candidates) {
-    const plan = planFor(p, s, known, lanes, { pads, stats });
+    const plan = planFor(p, s, known, lanes, pads, stats);
     if (plan) { stats.kernels++; stats.names.push(s.name); planGemm(p, plan, elem); }
   }
   return stats;
@@ -99,13 +99,8 @@ function relayout(p: PolyProgram, array: string, range: { lo: number[]; hi: numb
   arr.shape = shape;
 }
 
-interface Phase {
-  pads: Map<string, { array: string; lo: number[] }>;
-  stats: KernelStats;
-  /** Set while collecting: the ranges read outside intermediates, and the statements that reached padding. */
-  need?: Map<string, { lo: number[]; hi: number[] }>;
-  candidates?: PStmt[];
-}
+type Pads = Map<string, { array: string; lo: number[] }>;
+type Needs = Map<string, { lo: number[]; hi: number[] }>;
 
 /** The access's index with every size known; null when it is not affine in those terms. */
 function parseIndex(m: IslMap, n: number, p: PolyProgram): Affine[] | null {
@@ -130,18 +125,40 @@ function strides(shape: Dim[]): number[] | undefined {
   return out;
 }
 
-/** The kernel for a statement, or undefined; while collecting (`need` set) it only records ranges. */
-function planFor(p: PolyProgram, s: PStmt, known: IslSet, tg: ReturnType<typeof kernelTargets>, ph: Phase): KernelPlan | undefined {
+/** A contraction `z[w] += a[·] * b[·]` in gather form over its exact bounding box (steps 1 and 2). */
+interface Match {
+  s: PStmt;
+  ra: Read;
+  rb: Read;
+  /** the iterators, `i0, …` */
+  its: string;
+  w: Affine[];
+  a: Affine[];
+  b: Affine[];
+  extents: (number | string)[];
+  /** `0 <= i_k < extent` per iterator */
+  boxCons: string[];
+}
+
+/** The statement as a contraction over a box, or undefined (both phases start here). */
+function matchContraction(p: PolyProgram, s: PStmt, known: IslSet): Match | undefined {
   if (s.kind !== "update" || s.op !== "+" || s.expr.k !== "call" || s.expr.op !== "*") return undefined;
-  let [ra, rb] = s.expr.args;
+  const [ra, rb] = s.expr.args;
   if (ra?.k !== "read" || rb?.k !== "read" || ra.array === s.array || rb.array === s.array) return undefined;
-  const zArr = p.arrays.get(s.array)!, aArr = p.arrays.get(ra.array)!, bArr = p.arrays.get(rb.array)!;
+  const g = gatherForm(p, s, ra, rb, known);
+  if (!g) return undefined;
+  const extents = boundingBox(p, s, g.its, g.dom, known);
+  if (!extents) return undefined;
+  const m: Match = { s, ra, rb, its: g.its, w: g.w, a: g.a, b: g.b, extents, boxCons: extents.map((e, k) => `0 <= i${k} < ${e}`) };
+  return boxIsExact(p, m, g.dom, known) ? m : undefined;
+}
+
+/** Step 1: new iterators, z's index expressions first, then the iterators no pivot eliminated; checked injective. */
+function gatherForm(p: PolyProgram, s: PStmt, ra: Read, rb: Read, known: IslSet): { its: string; dom: IslSet; w: Affine[]; a: Affine[]; b: Affine[] } | undefined {
   const n = s.domain.dim("set");
   if (n < 2) return undefined;
   const w0 = parseIndex(s.write, n, p), a0 = parseIndex(ra.access, n, p), b0 = parseIndex(rb.access, n, p);
   if (!w0 || !a0 || !b0 || !w0.length) return undefined;
-
-  // 1. New iterators: z's index expressions first, then the iterators no pivot eliminated.
   const pivots: number[] = [];
   for (const e of w0) {
     const piv = e.coef.findIndex((c, i) => Math.abs(c) === 1 && !pivots.includes(i));
@@ -151,24 +168,25 @@ function planFor(p: PolyProgram, s: PStmt, known: IslSet, tg: ReturnType<typeof 
   const rest = Array.from({ length: n }, (_, i) => i).filter((i) => !pivots.includes(i));
   const its = Array.from({ length: n }, (_, i) => `i${i}`).join(", ");
   const change = p.ctx.map(withParams(p, `{ ${s.name}[${its}] -> ${s.name}[${[...w0.map(affText), ...rest.map((i) => `i${i}`)].join(", ")}] }`));
-  const onDomain = change.intersectDomain(s.domain);
-  if (!onDomain.isInjective()) return undefined;
+  if (!change.intersectDomain(s.domain).isInjective()) return undefined;
   const dom = s.domain.apply(change).intersectParams(known);
   const w = parseIndex(s.write.applyDomain(change), n, p);
-  let a = parseIndex(ra.access.applyDomain(change), n, p);
-  let b = parseIndex(rb.access.applyDomain(change), n, p);
+  const a = parseIndex(ra.access.applyDomain(change), n, p);
+  const b = parseIndex(rb.access.applyDomain(change), n, p);
   if (!w || !a || !b) return undefined;
   if (!w.every((e, d) => e.c === 0 && e.coef.every((c, i) => c === (i === d ? 1 : 0)))) return undefined;
-  const Z = w.length;
+  return { its, dom, w, a, b };
+}
 
-  // 2. The bounding box: 0 ≤ i_k < the smallest known size or symbolic size that bounds it.
+/** Step 2: the bounding box, 0 ≤ i_k < the smallest known size or symbolic size that bounds it. */
+function boundingBox(p: PolyProgram, s: PStmt, its: string, dom: IslSet, known: IslSet): (number | string)[] | undefined {
   const numbers = new Set<number>();
   for (const arr of p.arrays.values()) for (const d of arr.shape) if (typeof d === "number") numbers.add(d);
   for (const v of p.params.values()) if (typeof v === "number") numbers.add(v);
   const sizes = [...numbers].sort((x, y) => x - y), symbolic = [...p.params].filter(([, v]) => typeof v === "string").map(([q]) => q);
   const setOf = (cond: string) => p.ctx.set(withParams(p, `{ ${s.name}[${its}] : ${cond} }`)).intersectParams(known);
   const extents: (number | string)[] = [];
-  for (let k = 0; k < n; k++) {
+  for (let k = 0; k < dom.dim("set"); k++) {
     if (!dom.isSubset(setOf(`i${k} >= 0`))) return undefined;
     // Bounded by a size is monotone in the size: bisect the known sizes, then try the symbolic ones.
     const bounded = (c: number | string) => dom.isSubset(setOf(`i${k} < ${c}`));
@@ -178,30 +196,44 @@ function planFor(p: PolyProgram, s: PStmt, known: IslSet, tg: ReturnType<typeof 
     if (e === undefined) return undefined;
     extents.push(e);
   }
+  return extents;
+}
+
+/** Step 2, checked: the domain is the box minus the points where an access leaves its array's values. */
+function boxIsExact(p: PolyProgram, m: Match, dom: IslSet, known: IslSet): boolean {
+  const { s, w, a, b, extents, boxCons } = m;
+  const zArr = p.arrays.get(s.array)!, aArr = p.arrays.get(m.ra.array)!, bArr = p.arrays.get(m.rb.array)!;
+  const setOf = (cond: string) => p.ctx.set(withParams(p, `{ ${s.name}[${m.its}] : ${cond} }`)).intersectParams(known);
   // In bounds: inside the values, not the zero border of an array laid out for another kernel.
   const inBounds = (idx: Affine[], arr: PArray) => idx.map((e, d) => arr.interior
     ? `${arr.interior.lo[d]} <= ${affText(e)} < ${arr.interior.lo[d]} + ${dimText(p, arr.interior.shape[d]!)}`
     : `0 <= ${affText(e)} < ${dimText(p, arr.shape[d]!)}`);
-  const boxCons = extents.map((e, k) => `0 <= i${k} < ${e}`);
   const clipped = setOf([...boxCons, ...inBounds(a, aArr), ...inBounds(b, bArr), ...inBounds(w, zArr)].join(" and "));
-  if (!clipped.isEqual(dom)) return undefined;
+  if (!clipped.isEqual(dom)) return false;
   // Every box point writes inside z's values: the extra points read a zero of a or b instead.
-  if (!setOf(boxCons.join(" and ")).isSubset(setOf(inBounds(w, zArr).join(" and ")))) return undefined;
-
+  if (!setOf(boxCons.join(" and ")).isSubset(setOf(inBounds(w, zArr).join(" and ")))) return false;
   // A symbolic extent is allowed only for an iterator that indexes an axis of that size alone.
-  const symbolicOk = (idx: Affine[], shape: Dim[]) => extents.every((e, k) => typeof e === "number" || idx.every((x, d) => x.coef[k] === 0 || (x.coef[k] === 1 && x.c === 0 && x.coef.every((c, j) => j === k || c === 0) && dimText(p, shape[d]!) === e)));
-  if (!symbolicOk(a, aArr.shape) || !symbolicOk(b, bArr.shape) || !symbolicOk(w, zArr.shape)) return undefined;
+  const alone = (x: Affine, k: number) => x.coef[k] === 1 && x.c === 0 && x.coef.every((c, j) => j === k || c === 0);
+  const symbolicOk = (idx: Affine[], shape: Dim[]) => extents.every((e, k) => typeof e === "number" || idx.every((x, d) => x.coef[k] === 0 || (alone(x, k) && dimText(p, shape[d]!) === e)));
+  return symbolicOk(a, aArr.shape) && symbolicOk(b, bArr.shape) && symbolicOk(w, zArr.shape);
+}
 
-  // 3. Roles, then padding.
-  // Padding covers whole vectors of the 32-byte width (and so of every narrower one); the wider
-  // width reads past v's extent only when it divides it, and otherwise loads its last vector partially.
-  const lanes = tg.roleLanes;
-  const roles = chooseRoles(w, a, b, extents, Z, lanes);
+/** Step 3's roles: the operands in the plan's order (b is the vector operand of axpy), the extents each is read over. */
+interface Layout { roles: Roles; ra: Read; rb: Read; a: Affine[]; b: Affine[]; aExt: (number | string)[]; bExt: (number | string)[]; overread: boolean }
+
+/**
+ * Roles, and how far each operand is read. Padding covers whole vectors of the 32-byte width
+ * (and so of every narrower one); the wider width reads past v's extent only when it divides
+ * it, and otherwise loads its last vector partially. Whole vectors are read past v's extent, up
+ * to the next multiple of the lanes: b in the axpy form (those lanes are never stored), both
+ * operands in the dot form, where the extra lanes are summed and so must read a zero of the
+ * padding in one of them.
+ */
+function layoutOf(p: PolyProgram, m: Match, lanes: number): Layout | undefined {
+  const { extents } = m;
+  const roles = chooseRoles(m.w, m.a, m.b, extents, m.w.length, lanes);
   if (!roles) return undefined;
-  if (roles.swap) { [ra, rb] = [rb, ra]; [a, b] = [b, a]; }
-  // Whole vectors are read past v's extent, up to the next multiple of the lanes: b in the axpy
-  // form (those lanes are never stored), both operands in the dot form, where the extra lanes
-  // are summed and so must read a zero of the padding in one of them.
+  const [ra, rb, a, b] = roles.swap ? [m.rb, m.ra, m.b, m.a] : [m.ra, m.rb, m.a, m.b];
   const vk = roles.role.indexOf("v"), ev = extents[vk] as number;
   const rounded = extents.map((e, k) => (k === vk ? Math.ceil(ev / lanes) * lanes : e));
   const zeroPast = (idx: Affine[], arr: PArray) => {
@@ -213,31 +245,57 @@ function planFor(p: PolyProgram, s: PStmt, known: IslSet, tg: ReturnType<typeof 
     return e.coef[vk] === 1 && least >= end;
   };
   const overread = roles.form === "axpy" || ev % lanes === 0 || zeroPast(a, p.arrays.get(ra.array)!) || zeroPast(b, p.arrays.get(rb.array)!);
-  const aPad = padded(p, s, ra, a, roles.form === "dot" && overread ? rounded : extents, ph);
-  const bPad = padded(p, s, rb, b, overread ? rounded : extents, ph);
-  if (ph.need) { ph.candidates!.push(s); return undefined; }
-  const zS = strides(zArr.shape);
+  return { roles, ra, rb, a, b, aExt: roles.form === "dot" && overread ? rounded : extents, bExt: overread ? rounded : extents, overread };
+}
+
+/**
+ * Collecting phase: records the ranges the statement's kernel would read outside intermediate
+ * arrays (laid out afterwards with a zero border); true when the statement got that far.
+ */
+function collectNeeds(p: PolyProgram, s: PStmt, known: IslSet, tg: ReturnType<typeof kernelTargets>, need: Needs): boolean {
+  const m = matchContraction(p, s, known);
+  const lay = m && layoutOf(p, m, tg.roleLanes);
+  if (!lay) return false;
+  recordNeed(p, lay.ra, lay.a, lay.aExt, need);
+  recordNeed(p, lay.rb, lay.b, lay.bExt, need);
+  return true;
+}
+
+/** The kernel for a statement (after the layouts), or undefined; the statement is rewritten as its one instance. */
+function planFor(p: PolyProgram, s: PStmt, known: IslSet, tg: ReturnType<typeof kernelTargets>, pads: Pads, stats: KernelStats): KernelPlan | undefined {
+  const m = matchContraction(p, s, known);
+  const lay = m && layoutOf(p, m, tg.roleLanes);
+  if (!m || !lay) return undefined;
+  const aPad = padded(p, s, lay.ra, lay.a, lay.aExt, pads, stats);
+  const bPad = padded(p, s, lay.rb, lay.b, lay.bExt, pads, stats);
+  const zS = strides(p.arrays.get(s.array)!.shape);
   if (!zS || !aPad || !bPad) return undefined;
+  const n = m.extents.length, lanes = tg.roleLanes, { roles, overread } = lay;
+  const ev = m.extents[roles.role.indexOf("v")] as number;
   const operand = (array: string, idx: Affine[], st: number[]): KernelOperand => ({
     array, offset: idx.reduce((o, e, d) => o + e.c * st[d]!, 0),
     stride: Array.from({ length: n }, (_, k) => idx.reduce((o, e, d) => o + e.coef[k]! * st[d]!, 0)),
   });
-  const iters = extents.map((e, k) => ({ name: `i${k}`, extent: e, role: roles.role[k]! }));
+  const iters = m.extents.map((e, k) => ({ name: `i${k}`, extent: e, role: roles.role[k]! }));
   const plan: KernelPlan = {
     form: roles.form, iters,
-    z: operand(s.array, w, zS), a: operand(aPad.array, aPad.idx, aPad.strides), b: operand(bPad.array, bPad.idx, bPad.strides),
+    z: operand(s.array, m.w, zS), a: operand(aPad.array, aPad.idx, aPad.strides), b: operand(bPad.array, bPad.idx, bPad.strides),
     variants: tg.variants.map((t) => ({ bytes: t.bytes, lanes: t.lanes, ...tileBlocks(roles.form, iters, t.lanes, t.accumulators), overread: (overread && t.lanes <= lanes) || ev % t.lanes === 0 })),
     ...chunkOf(iters),
   };
-
-  // 4. One instance touching whole regions.
-  const box = boxCons.join(" and ");
-  const region = (array: string, idx: Affine[]) => p.ctx.map(withParams(p, `{ ${s.name}[${its}] -> ${array}[${idx.map(affText).join(", ")}] : ${box} }`)).applyDomain(p.ctx.map(`{ ${s.name}[${its}] -> ${s.name}[] }`));
-  s.domain = p.ctx.set(`{ ${s.name}[] }`);
-  s.write = region(s.array, w);
-  s.expr = { k: "call", op: "*", args: [{ k: "read", array: aPad.array, access: region(aPad.array, aPad.idx) }, { k: "read", array: bPad.array, access: region(bPad.array, bPad.idx) }] };
+  asOneInstance(p, m, aPad, bPad);
   s.kernel = plan;
   return plan;
+}
+
+/** Step 4: one instance touching whole regions, so dependences and scheduling treat it as one step. */
+function asOneInstance(p: PolyProgram, m: Match, aPad: { array: string; idx: Affine[] }, bPad: { array: string; idx: Affine[] }): void {
+  const { s, its } = m;
+  const box = m.boxCons.join(" and ");
+  const region = (array: string, idx: Affine[]) => p.ctx.map(withParams(p, `{ ${s.name}[${its}] -> ${array}[${idx.map(affText).join(", ")}] : ${box} }`)).applyDomain(p.ctx.map(`{ ${s.name}[${its}] -> ${s.name}[] }`));
+  s.domain = p.ctx.set(`{ ${s.name}[] }`);
+  s.write = region(s.array, m.w);
+  s.expr = { k: "call", op: "*", args: [{ k: "read", array: aPad.array, access: region(aPad.array, aPad.idx) }, { k: "read", array: bPad.array, access: region(bPad.array, bPad.idx) }] };
 }
 
 /** A size in isl text: the number itself, or its symbolic parameter. */
@@ -320,15 +378,10 @@ function blockSize(extent: number, cap: number): number {
   return cap;
 }
 
-/**
- * The operand as the kernel reads it: itself when every box point reads inside it, else a
- * zero-padded copy covering the range the box reads (shared by kernels reading the same range).
- */
-function padded(p: PolyProgram, s: PStmt, r: Read, idx: Affine[], ext: (number | string)[], ph: Phase): { array: string; idx: Affine[]; strides: number[] } | undefined {
-  const { pads, stats, need } = ph;
-  const arr = p.arrays.get(r.array)!;
+/** The index range an access reads over the box; hi is NaN on an axis a symbolic extent reaches. */
+function readRange(idx: Affine[], ext: (number | string)[]): { lo: number[]; hi: number[] } {
   const lo: number[] = [], hi: number[] = [];
-  idx.forEach((e, d) => {
+  for (const e of idx) {
     let l = e.c, h = e.c;
     e.coef.forEach((c, k) => {
       if (c === 0) return;
@@ -336,45 +389,68 @@ function padded(p: PolyProgram, s: PStmt, r: Read, idx: Affine[], ext: (number |
       if (c > 0) h += c * top; else l += c * top;
     });
     lo.push(l); hi.push(h);
-  });
-  const inside = idx.every((_, d) => Number.isNaN(hi[d]!) || (lo[d]! >= 0 && hi[d]! < (arr.shape[d] as number)));
-  if (inside) { const st = strides(arr.shape); return st ? { array: r.array, idx, strides: st } : undefined; }
-  if (idx.some((_, d) => Number.isNaN(hi[d]!) && d !== 0)) return undefined;
-  if (arr.role === "temp" && !arr.interior) {
-    if (need) {
-      const u = need.get(r.array);
-      const lo1 = lo.map((l, d) => (Number.isNaN(hi[d]!) ? 0 : l)), hi1 = hi.map((h) => (Number.isNaN(h) ? 0 : h));
-      need.set(r.array, u ? { lo: u.lo.map((l, d) => Math.min(l, lo1[d]!)), hi: u.hi.map((h, d) => Math.max(h, hi1[d]!)) } : { lo: lo1, hi: hi1 });
-    }
-    return undefined;
   }
-  if (need) return undefined;
+  return { lo, hi };
+}
+
+/** Whether every box point reads inside the array; else whether a padded copy can cover it (symbolic only on axis 0). */
+function placement(arr: PArray, lo: number[], hi: number[]): "inside" | "pad" | "no" {
+  if (hi.every((h, d) => Number.isNaN(h) || (lo[d]! >= 0 && h < (arr.shape[d] as number)))) return "inside";
+  return hi.some((h, d) => Number.isNaN(h) && d !== 0) ? "no" : "pad";
+}
+
+/** Collecting: an intermediate read outside its bounds gets the range added to its zero border. */
+function recordNeed(p: PolyProgram, r: Read, idx: Affine[], ext: (number | string)[], need: Needs): void {
+  const arr = p.arrays.get(r.array)!;
+  const { lo, hi } = readRange(idx, ext);
+  if (placement(arr, lo, hi) !== "pad" || arr.role !== "temp" || arr.interior) return;
+  const u = need.get(r.array);
+  const lo1 = lo.map((l, d) => (Number.isNaN(hi[d]!) ? 0 : l)), hi1 = hi.map((h) => (Number.isNaN(h) ? 0 : h));
+  need.set(r.array, u ? { lo: u.lo.map((l, d) => Math.min(l, lo1[d]!)), hi: u.hi.map((h, d) => Math.max(h, hi1[d]!)) } : { lo: lo1, hi: hi1 });
+}
+
+/**
+ * The operand as the kernel reads it: itself when every box point reads inside it, else a
+ * zero-padded copy covering the range the box reads (shared by kernels reading the same range).
+ * An intermediate without a border here was not laid out for it: no kernel.
+ */
+function padded(p: PolyProgram, s: PStmt, r: Read, idx: Affine[], ext: (number | string)[], pads: Pads, stats: KernelStats): { array: string; idx: Affine[]; strides: number[] } | undefined {
+  const arr = p.arrays.get(r.array)!;
+  const { lo, hi } = readRange(idx, ext);
+  const where = placement(arr, lo, hi);
+  if (where === "inside") { const st = strides(arr.shape); return st ? { array: r.array, idx, strides: st } : undefined; }
+  if (where === "no" || (arr.role === "temp" && !arr.interior)) return undefined;
   const shape: Dim[] = arr.shape.map((d, k) => (Number.isNaN(hi[k]!) ? d : hi[k]! - lo[k]! + 1));
   const lo0 = lo.map((l, d) => (Number.isNaN(hi[d]!) ? 0 : l));
   const key = `${r.array}|${lo0.join(",")}|${shape.join(",")}`;
   let pad = pads.get(key);
   if (!pad) {
-    const name = `${r.array}p${pads.size}`;
-    const parr: PArray = { name, shape, role: "temp", labels: [`${arr.labels[0] ?? r.array} padded`] };
-    p.arrays.set(name, parr);
-    const dims = shape.map((_, d) => `i${d}`).join(", ");
-    const S1 = `S${p.nextStmt++}`, S2 = `S${p.nextStmt++}`;
-    const full = shape.map((d, k) => `0 <= i${k} < ${dimText(p, d)}`).join(" and ");
-    const copy = arr.shape.map((d, k) => Number.isNaN(hi[k]!) ? `0 <= i${k} < ${dimText(p, d)}` : `${Math.max(0, lo0[k]!)} <= i${k} <= ${Math.min(hi[k]!, (d as number) - 1)}`).join(" and ");
-    const shifted = arr.shape.map((_, k) => `i${k} - (${lo0[k]})`).join(", ");
-    const t = (x: string) => p.ctx.set(withParams(p, x)), m = (x: string) => p.ctx.map(withParams(p, x));
-    const order = s.order - 0.5;
-    p.stmts.push({ name: S1, kind: "init", order, domain: t(`{ ${S1}[${dims}] : ${full} }`), array: name, write: m(`{ ${S1}[${dims}] -> ${name}[${dims}] : ${full} }`), expr: { k: "const", v: 0 } });
-    p.stmts.push({
-      name: S2, kind: "update", op: "+", order, domain: t(`{ ${S2}[${dims}] : ${copy} }`), array: name,
-      write: m(`{ ${S2}[${dims}] -> ${name}[${shifted}] : ${copy} }`),
-      expr: { k: "read", array: r.array, access: m(`{ ${S2}[${dims}] -> ${r.array}[${dims}] : ${copy} }`) },
-    });
-    pad = { array: name, lo: lo0 };
+    pad = { array: paddedCopy(p, s, r.array, shape, lo0, hi, pads.size), lo: lo0 };
     pads.set(key, pad);
     stats.padded++;
   }
   const st = strides(shape);
   if (!st) return undefined;
   return { array: pad.array, idx: idx.map((e, d) => ({ coef: e.coef, c: e.c - pad!.lo[d]! })), strides: st };
+}
+
+/** A zero-padded copy of `array` (an init and a copy statement just before `s`); returns its name. */
+function paddedCopy(p: PolyProgram, s: PStmt, array: string, shape: Dim[], lo0: number[], hi: number[], k: number): string {
+  const arr = p.arrays.get(array)!;
+  const name = `${array}p${k}`;
+  p.arrays.set(name, { name, shape, role: "temp", labels: [`${arr.labels[0] ?? array} padded`] });
+  const dims = shape.map((_, d) => `i${d}`).join(", ");
+  const S1 = `S${p.nextStmt++}`, S2 = `S${p.nextStmt++}`;
+  const full = shape.map((d, j) => `0 <= i${j} < ${dimText(p, d)}`).join(" and ");
+  const copy = arr.shape.map((d, j) => Number.isNaN(hi[j]!) ? `0 <= i${j} < ${dimText(p, d)}` : `${Math.max(0, lo0[j]!)} <= i${j} <= ${Math.min(hi[j]!, (d as number) - 1)}`).join(" and ");
+  const shifted = arr.shape.map((_, j) => `i${j} - (${lo0[j]})`).join(", ");
+  const t = (x: string) => p.ctx.set(withParams(p, x)), m = (x: string) => p.ctx.map(withParams(p, x));
+  const order = s.order - 0.5;
+  p.stmts.push({ name: S1, kind: "init", order, domain: t(`{ ${S1}[${dims}] : ${full} }`), array: name, write: m(`{ ${S1}[${dims}] -> ${name}[${dims}] : ${full} }`), expr: { k: "const", v: 0 } });
+  p.stmts.push({
+    name: S2, kind: "update", op: "+", order, domain: t(`{ ${S2}[${dims}] : ${copy} }`), array: name,
+    write: m(`{ ${S2}[${dims}] -> ${name}[${shifted}] : ${copy} }`),
+    expr: { k: "read", array, access: m(`{ ${S2}[${dims}] -> ${array}[${dims}] : ${copy} }`) },
+  });
+  return name;
 }

@@ -30,24 +30,58 @@ export class NativeModule {
    * `sizes` gives each symbolic size. Nothing is allocated (after the first call) or copied.
    */
   call(buffers: Record<string, Float32Array | Float64Array>, sizes: Record<string, number> = {}): void {
-    const sz = new Map(Object.entries(sizes));
-    for (const s of this.unit.entry.sizes) {
-      const v = sz.get(s);
-      if (v === undefined || !Number.isInteger(v) || v < 1) throw new LiftError(`size ${s} needs a whole value ≥ 1, got ${v}`);
-    }
-    const args = this.unit.entry.buffers.map((b, i) => {
-      const t = buffers[b.name];
-      if (!(t instanceof this.Ctor)) throw new LiftError(`buffer \`${b.name}\` must be a ${this.Ctor.name}`);
-      const n = product(resolveShape(this.shapes[i]!, sz));
-      if (t.length !== n) throw new LiftError(`buffer \`${b.name}\` has ${t.length} elements; its shape needs ${n}`);
-      return t;
-    });
-    this.checkAliasing(args);
-    const sizeValues = this.unit.entry.sizes.map((s) => sz.get(s)!);
-    const need = Number(this.scratchBytes(...sizeValues));
+    const { args, layout } = this.checked(buffers, sizes);
+    const need = layout.scratchBytes;
     if (this.scratch.byteLength < need) this.scratch = new ArrayBuffer(need);
     // koffi hands each typed array's own memory to C: nothing is copied either way.
-    this.fn(args, BigInt64Array.from(sizeValues.map(BigInt)), need ? this.scratch : null);
+    this.fn(args, layout.sizeArray, need ? this.scratch : null);
+  }
+
+  /**
+   * The checked arguments of one call (as `call` takes them): the buffers in the entry's order,
+   * the symbolic sizes' values, and the scratch bytes the call needs.
+   */
+  argsOf(buffers: Record<string, Float32Array | Float64Array>, sizes: Record<string, number> = {}): { args: (Float32Array | Float64Array)[]; sizeValues: number[]; scratchBytes: number } {
+    const { args, layout } = this.checked(buffers, sizes);
+    return { args, sizeValues: layout.sizeValues, scratchBytes: layout.scratchBytes };
+  }
+
+  /**
+   * What a call at given sizes needs, computed once per distinct sizes: a step called thousands
+   * of times a second spent a quarter of its time at batch 1 in this bookkeeping (perf, issue 15).
+   */
+  private layouts = new Map<string, { sizeValues: number[]; sizeArray: BigInt64Array; lengths: number[]; scratchBytes: number }>();
+
+  private checked(buffers: Record<string, Float32Array | Float64Array>, sizes: Record<string, number>) {
+    const entry = this.unit.entry;
+    const key = entry.sizes.map((s) => sizes[s]).join(",");
+    let layout = this.layouts.get(key);
+    if (!layout) {
+      const sz = new Map(Object.entries(sizes));
+      for (const s of entry.sizes) {
+        const v = sz.get(s);
+        if (v === undefined || !Number.isInteger(v) || v < 1) throw new LiftError(`size ${s} needs a whole value ≥ 1, got ${v}`);
+      }
+      const sizeValues = entry.sizes.map((s) => sz.get(s)!);
+      const lengths = this.shapes.map((sh) => product(resolveShape(sh, sz)));
+      layout = { sizeValues, sizeArray: BigInt64Array.from(sizeValues.map(BigInt)), lengths, scratchBytes: Number(this.scratchBytes(...sizeValues)) };
+      this.layouts.set(key, layout);
+    }
+    const args: (Float32Array | Float64Array)[] = new Array(entry.buffers.length);
+    for (let i = 0; i < args.length; i++) {
+      const b = entry.buffers[i]!, t = buffers[b.name];
+      if (!(t instanceof this.Ctor)) throw new LiftError(`buffer \`${b.name}\` must be a ${this.Ctor.name}`);
+      if (t.length !== layout.lengths[i]) throw new LiftError(`buffer \`${b.name}\` has ${t.length} elements; its shape needs ${layout.lengths[i]}`);
+      args[i] = t;
+    }
+    this.checkAliasing(args);
+    return { args, layout };
+  }
+
+  /** A buffer's declared shape (by its model name), in the entry's order of `unit.entry.buffers`. */
+  shapeOf(name: string): Shape | undefined {
+    const i = this.unit.entry.buffers.findIndex((b) => b.name === name);
+    return i < 0 ? undefined : this.shapes[i];
   }
 
   /**
@@ -56,13 +90,12 @@ export class NativeModule {
    */
   private checkAliasing(args: (Float32Array | Float64Array)[]): void {
     const bufs = this.unit.entry.buffers;
+    const mem = args.map((a) => a.buffer), lo = args.map((a) => a.byteOffset), hi = args.map((a) => a.byteOffset + a.byteLength);
     for (let i = 0; i < args.length; i++) {
-      if (bufs[i]!.role !== "output") continue;
-      const a = args[i]!;
+      if (bufs[i]!.role !== "output" || lo[i] === hi[i]) continue;
       for (let j = 0; j < args.length; j++) {
-        const b = args[j]!;
-        if (j === i || a.buffer !== b.buffer || !a.byteLength || !b.byteLength) continue;
-        if (a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength)
+        if (j === i || mem[i] !== mem[j] || lo[j] === hi[j]) continue;
+        if (lo[i]! < hi[j]! && lo[j]! < hi[i]!)
           throw new LiftError(`buffer \`${bufs[i]!.name}\` (an output) shares memory with \`${bufs[j]!.name}\``, undefined,
             "give every output its own array: the compiled code assumes outputs overlap nothing");
       }

@@ -22,6 +22,7 @@ import { renderReport } from "./report.js";
 import { DataParallelStep } from "./data_parallel.js";
 import type { World } from "../dist/mpi.js";
 import { compileSplit, type CompiledSplit } from "./split_step.js";
+import { ThreadedStep } from "./threaded_step.js";
 import { epochFile, HISTORY_FILE, LAST_CHECKPOINT, readHistory, RunDir } from "./rundir.js";
 import { argmax, countCorrect } from "./metrics.js";
 
@@ -327,7 +328,7 @@ interface DataSets { dataDir: string; trainSet: MnistSplit; testSet: MnistSplit;
 interface RunFiles { outDir: string; lastPath: string; writeCheckpoints: boolean; writeReport: boolean; runDir: RunDir | undefined; history: EpochRecord[] }
 
 /** The compiled programs: the fused step (or, under MPI, its two halves) and the inference. */
-interface Compiled { step: NativeModule | undefined; split: CompiledSplit | undefined; infer: NativeModule; seconds: number }
+interface Compiled { step: ThreadedStep | undefined; split: CompiledSplit | undefined; infer: NativeModule; seconds: number }
 
 function checkOptions(opts: TrainOptions, epochs: number): void {
   positiveInt("--epochs", epochs);
@@ -412,10 +413,12 @@ function compileRun(opts: TrainOptions, s: Settings, announce: boolean, note: (l
   const compileStart = performance.now();
   if (announce) note(`compiling the ${s.optimizer} training step of ${s.modelName}…`);
   const base = cIdent(modelBaseName(s.model.name));
-  const split = opts.world && compileSplit(s.model, s.c, s.optimizer, base);
-  const step = split ? undefined : s.programs.training.compile({ dtype: "f32", name: `${base}_${s.optimizer}_step` });
+  const split = compileSplit(s.model, s.c, s.optimizer, base);
+  // One process: the gradient over slices of the batch on the machine's cores, the mode measured
+  // (threaded_step.ts); under MPI, one rank a process (data_parallel.ts).
+  const step = opts.world ? undefined : new ThreadedStep(split, s.c.batchSize);
   const infer = s.programs.inference.compile({ dtype: "f32", name: `${base}_infer` });
-  return { step, split: split || undefined, infer, seconds: (performance.now() - compileStart) / 1000 };
+  return { step, split: opts.world ? split : undefined, infer, seconds: (performance.now() - compileStart) / 1000 };
 }
 
 /** Everything the fused step reads or writes, allocated once, and the pairs swapped after each call. */
