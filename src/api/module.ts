@@ -3,8 +3,8 @@
  * can chain compiled programs with its own (a CRF loss on a CNN, the two players of a GAN).
  * Both entry points are ordinary programs (module/vjp.ts) run by the interpreter or compiled
  * through the isl pipeline to C. Residuals are the forward inputs the backward reads (copies,
- * in the module's dtype); backward recomputes the forward values it needs from them, inside one
- * fused compiled program — see docs/modules.md for why.
+ * in the module's dtype) and the forward values stored for it — expensive contractions within a
+ * size bound (module/residuals.ts); backward recomputes the rest. See docs/modules.md for why.
  */
 import type { Graph } from "../core/graph.js";
 import { product, resolveShape, shapeText } from "../core/shape.js";
@@ -18,6 +18,7 @@ import { cachedUnit } from "../runtime/unit_cache.js";
 import { bindInputs, toTensor, type InputValue } from "./inputs.js";
 import { hasExterns, type ExternImpls } from "../core/externs.js";
 import { runStaged } from "../module/stages.js";
+import type { ResidualOptions } from "../module/residuals.js";
 
 export interface ModuleOptions {
   /** Named arrays of the program the module returns. */
@@ -29,6 +30,8 @@ export interface ModuleOptions {
   dtype?: DType;
   /** Options for the C backend's compiler (name, kernels, schedule, openmp). */
   compile?: Omit<CompileOptions, "dtype">;
+  /** Which forward values backward reads stored rather than recomputed (default: by cost). */
+  residuals?: ResidualOptions;
 }
 
 /** What one `forward` keeps for its `backward`. Several may be outstanding; `release` frees one early. */
@@ -57,7 +60,7 @@ export class LiftModule {
   private bwd?: Runner;
 
   constructor(private readonly program: Graph, private readonly opts: ModuleOptions, private readonly externs: ExternImpls = {}) {
-    this.graphs = moduleGraphs(program, opts.outputs, opts.wrt);
+    this.graphs = moduleGraphs(program, opts.outputs, opts.wrt, opts.residuals);
     this.dtype = opts.dtype ?? "f32";
     this.backend = opts.backend ?? "c";
     if (this.backend !== "c" && this.backend !== "interp") fail(`backend must be "c" or "interp", not ${JSON.stringify(this.backend)}`);
@@ -79,8 +82,11 @@ export class LiftModule {
     }
     const { sizes } = bindInputs(this.graphs.forward, given);
     this.fwd ??= this.runner(this.graphs.forward, "forward");
-    const outputs = this.fwd(given);
-    const kept = new Map(this.graphs.residuals.map((r) => [r, given.get(r)!]));
+    const raw = this.fwd(given);
+    // A stored value is the forward program's own output (fresh, so it is kept as it is).
+    const kept = new Map(this.graphs.residuals.map((r) => [r, given.get(r) ?? raw[r]!]));
+    const outputs: Record<string, Tensor> = {};
+    for (const o of this.opts.outputs) outputs[o] = raw[o]!;
     return { outputs, residuals: new Residuals(this, kept, sizes) };
   }
 
