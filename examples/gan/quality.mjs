@@ -24,7 +24,9 @@ export function classifierCheckpoint(path, data, epochs, log) {
   const out = dirname(path);
   log(`training the LeNet classifier (${epochs} epoch(s) of lift train on ${data}) into ${out}…`);
   const r = spawnSync(process.execPath, [join(ROOT, "bin", "lift.js"), "train", LENET, "--epochs", String(epochs),
-    "--data", data, "--out", out, "--overwrite", "--json"], { encoding: "utf8", env: process.env });
+    "--data", data, "--out", out, "--overwrite", "--json"],
+    // One thread unless asked: OpenMP's spinning threads on a shared machine cost more than they give.
+    { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? "1" } });
   if (r.status !== 0) throw new Error(`lift train failed (${r.status}):\n${r.stderr}`);
   const summary = JSON.parse(r.stdout.trim().split("\n").at(-1));
   if (summary.checkpoint !== path && !existsSync(path)) throw new Error(`lift train wrote ${summary.checkpoint}, not ${path}`);
