@@ -5,6 +5,7 @@
  * Prints both systems' figures and the ratios; `--json` adds one JSON line per system.
  *
  *   node dist/bench/gan.js [--data DIR] [--epochs 2] [--limit-train K] [--classifier CKPT] [--python PATH]
+ *                          [--report FILE (the LiFT run's HTML report)] [--json]
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -22,7 +23,8 @@ interface Figures {
 
 const { values: o } = parseArgs({ options: {
   data: { type: "string", default: "/usr/share/datasets/fashion-mnist" }, epochs: { type: "string", default: "2" },
-  "limit-train": { type: "string" }, classifier: { type: "string" }, python: { type: "string" }, json: { type: "boolean" } } });
+  "limit-train": { type: "string" }, classifier: { type: "string" }, python: { type: "string" }, report: { type: "string" },
+  json: { type: "boolean" } } });
 
 /** Runs one system's command, which prints its JSON figures last; notes how busy the machine was meanwhile. */
 function run(cmd: string, args: string[]): Figures {
@@ -39,7 +41,7 @@ const classifier = resolve(o.classifier ?? join(ROOT, "runs", `gan-classifier-${
 const common = ["--data", o.data, "--epochs", o.epochs, "--classifier", classifier, ...(o["limit-train"] ? ["--limit-train", o["limit-train"]] : [])];
 const python = o.python ?? process.env.LIFT_BENCH_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
 // LiFT first: it trains the classifier when the checkpoint is missing.
-const lift = run(process.execPath, [join(ROOT, "examples", "gan", "gan.mjs"), ...common, "--json"]);
+const lift = run(process.execPath, [join(ROOT, "examples", "gan", "gan.mjs"), ...common, "--json", ...(o.report ? ["--report", resolve(o.report)] : [])]);
 const torch = run(python, [join(ROOT, "bench", "peers", "torch_gan.py"), ...common, "--threads", "1"]);
 
 const minShare = (f: Figures) => { const m = Math.min(...f.class_shares); return `${(100 * m).toFixed(1)}% (${CLASSES[f.class_shares.indexOf(m)]})`; };

@@ -89,7 +89,7 @@ export const sigmoid = (x) => 1 / (1 + Math.exp(-x));
  * generated = 0), ∂L/∂l_real = −σ(−l)/n, ∂L/∂l_fake = σ(l)/n.
  */
 export function discriminatorLoss(logits, n) {
-  const d = new Float32Array(2 * n);
+  const d = new Float64Array(2 * n);
   let loss = 0;
   for (let i = 0; i < n; i++) { loss += softplus(-logits[i]); d[i] = -sigmoid(-logits[i]) / n; }
   for (let i = n; i < 2 * n; i++) { loss += softplus(logits[i]); d[i] = sigmoid(logits[i]) / n; }
@@ -98,7 +98,7 @@ export function discriminatorLoss(logits, n) {
 
 /** The generator's non-saturating loss L = mean softplus(−l_fake), ∂L/∂l = −σ(−l)/n. */
 export function generatorLoss(logits) {
-  const n = logits.length, d = new Float32Array(n);
+  const n = logits.length, d = new Float64Array(n);
   let loss = 0;
   for (let i = 0; i < n; i++) { loss += softplus(-logits[i]); d[i] = -sigmoid(-logits[i]) / n; }
   return { loss: loss / n, d };
