@@ -16,6 +16,7 @@
  */
 import type { Graph } from "../core/graph.js";
 import type { Shape } from "../core/shape.js";
+import { fail } from "../lang/diagnostics.js";
 
 export interface ResidualOptions {
   /** "cost" (default): store by the rule above; "inputs": recompute every forward value. */
@@ -55,8 +56,10 @@ function neededForward(g: Graph, roots: readonly number[], forward: ReadonlySet<
  * backward's gradients. Outputs themselves are never stored (the caller has them).
  */
 export function chooseStored(g: Graph, outputs: readonly number[], roots: readonly number[], opts: ResidualOptions = {}): number[] {
-  if ((opts.policy ?? "cost") === "inputs") return [];
-  const bound = opts.maxElements ?? DEFAULT_MAX_ELEMENTS;
+  const policy = opts.policy ?? "cost", bound = opts.maxElements ?? DEFAULT_MAX_ELEMENTS;
+  if (policy !== "cost" && policy !== "inputs") fail(`residuals.policy must be "cost" or "inputs", not ${JSON.stringify(policy)}`);
+  if (!(bound >= 0)) fail(`residuals.maxElements must be a number ≥ 0, not ${JSON.stringify(bound)}`);
+  if (policy === "inputs") return [];
   const forward = new Set(g.ancestors(outputs));
   const outs = new Set(outputs);
   const stored = new Set<number>();

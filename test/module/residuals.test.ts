@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { load, type Tensor } from "../../src/api/index.js";
+import { load, LiftError, type Tensor } from "../../src/api/index.js";
 import { MIN_RATIO } from "../../src/module/residuals.js";
 import { Mulberry32 } from "../../src/train/init.js";
 import { assertClose } from "../helpers.js";
@@ -62,6 +62,8 @@ test("the bound: with maxElements below the sum's 4 elements an example nothing 
   const p = load(MLP);
   assert.deepEqual(p.module({ outputs: ["Y"], wrt: WRT, backend: "interp", residuals: { maxElements: 3 } }).graphs.stored, []);
   assert.deepEqual(p.module({ outputs: ["Y"], wrt: WRT, backend: "interp", residuals: { maxElements: 4 } }).graphs.stored, ["stored 0"]);
+  assert.throws(() => p.module({ outputs: ["Y"], wrt: WRT, residuals: { policy: "store" as "cost" } }),
+    (e: unknown) => e instanceof LiftError && e.message === `residuals.policy must be "cost" or "inputs", not "store"`);
 });
 
 test("the LeNet: the two convolutions' sums are stored (not the products under them), K1 is no longer kept; gradients equal (grad Loss W) with both choices (f64, interpreter)", () => {
