@@ -17,7 +17,7 @@ import { ROOT } from "./programs.js";
 const CLASSES = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"];
 
 interface Figures {
-  seconds_per_epoch: number; d_loss: number; g_loss: number; mean_top_probability: number;
+  seconds_per_epoch: number; cpu_seconds_per_epoch: number; d_loss: number; g_loss: number; mean_top_probability: number;
   class_shares: number[]; real_quality: { mean_top_probability: number }; cpu_others?: number;
 }
 
@@ -45,14 +45,15 @@ const lift = run(process.execPath, [join(ROOT, "examples", "gan", "gan.mjs"), ..
 const torch = run(python, [join(ROOT, "bench", "peers", "torch_gan.py"), ...common, "--threads", "1"]);
 
 const minShare = (f: Figures) => { const m = Math.min(...f.class_shares); return `${(100 * m).toFixed(1)}% (${CLASSES[f.class_shares.indexOf(m)]})`; };
-const row = (name: string, f: Figures) => [name, f.seconds_per_epoch.toFixed(1), f.d_loss.toFixed(4), f.g_loss.toFixed(4),
+const row = (name: string, f: Figures) => [name, f.seconds_per_epoch.toFixed(1), f.cpu_seconds_per_epoch.toFixed(1), f.d_loss.toFixed(4), f.g_loss.toFixed(4),
   f.mean_top_probability.toFixed(3), minShare(f), f.real_quality.mean_top_probability.toFixed(4),
   f.cpu_others === undefined ? "—" : `${(100 * f.cpu_others).toFixed(0)}%`];
-const table = [["system", "s/epoch", "D loss", "G loss", "top prob", "rarest class", "real top prob", "others' CPU"], row("LiFT", lift), row("PyTorch", torch)];
+const table = [["system", "s/epoch", "CPU s/epoch", "D loss", "G loss", "top prob", "rarest class", "real top prob", "others' CPU"], row("LiFT", lift), row("PyTorch", torch)];
 const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
 console.log(`GAN on ${o.data}${o["limit-train"] ? ` (first ${o["limit-train"]} images)` : ""}, ${o.epochs} epoch(s), batch 64, one thread each; s/epoch excludes epoch 1 when there are more`);
 for (const r of table) console.log(r.map((c, i) => c.padStart(widths[i]!)).join("  "));
-console.log(`time per epoch LiFT / PyTorch: ${(lift.seconds_per_epoch / torch.seconds_per_epoch).toFixed(2)}; ` +
+console.log(`time per epoch LiFT / PyTorch: ${(lift.seconds_per_epoch / torch.seconds_per_epoch).toFixed(2)} (wall), ` +
+  `${(lift.cpu_seconds_per_epoch / torch.cpu_seconds_per_epoch).toFixed(2)} (CPU); ` +
   `mean top-class probability LiFT / PyTorch: ${(lift.mean_top_probability / torch.mean_top_probability).toFixed(3)}`);
 console.log(`class shares (LiFT):    ${lift.class_shares.map((s) => `${(100 * s).toFixed(1)}`).join(" ")}`);
 console.log(`class shares (PyTorch): ${torch.class_shares.map((s) => `${(100 * s).toFixed(1)}`).join(" ")}`);

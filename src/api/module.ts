@@ -132,7 +132,7 @@ export class LiftModule {
       const { unit } = cachedUnit(sg, { ...this.opts.compile, dtype: this.dtype, name: `${name}${suffix}` });
       return loadNative(sg, unit, this.dtype, cflags(this.opts.compile?.openmp));
     };
-    if (!hasExterns(g)) { const whole = native(g); return (inputs) => whole.run(Object.fromEntries(inputs)); }
+    if (!hasExterns(g)) { const whole = native(g); return (inputs) => callNative(whole, g, inputs, this.dtype); }
     // Externs: the stages between them are compiled programs of their own (module/stages.ts).
     const stages = new Map<Graph, NativeModule>(), graphs = new Map<string, Graph>();
     const runStage = (sg: Graph, inputs: Map<string, Tensor>) => {
@@ -142,4 +142,22 @@ export class LiftModule {
     };
     return (inputs) => runStaged(g, results, inputs, bindInputs(g, inputs).sizes, this.dtype, this.externs, runStage, graphs);
   }
+}
+
+/**
+ * One call of a compiled program on tensors already of its dtype (copies made by `forward` or kept
+ * in residuals): handed to C as they are, where `NativeModule.run` would convert them again.
+ */
+function callNative(nm: NativeModule, g: Graph, inputs: Map<string, Tensor>, dtype: DType): Record<string, Tensor> {
+  const { sizes } = bindInputs(g, inputs);
+  const Ctor = dtype === "f32" ? Float32Array : Float64Array;
+  const buffers: Record<string, Float32Array | Float64Array> = {};
+  for (const [k, t] of inputs) buffers[k] = t.data as Float32Array | Float64Array;
+  const out: Record<string, Tensor> = {};
+  for (const d of [...g.outputs, ...g.grads]) {
+    const shape = resolveShape(d.shape, sizes);
+    out[d.name] = { shape, data: (buffers[d.name] = new Ctor(product(shape))) };
+  }
+  nm.call(buffers, Object.fromEntries(sizes));
+  return out;
 }
