@@ -20,7 +20,7 @@ export const LENET_PARAMS = ["K1", "B1", "K2", "B2", "W", "B"];
  * `lift train examples/fashion-lenet.lift` (Adam, batch 64, `epochs` epochs) on `data`.
  */
 export function classifierCheckpoint(path, data, epochs, log) {
-  if (existsSync(path)) return { path, trained: false };
+  if (existsSync(path)) return { path, trained: false, test_accuracy: recordedAccuracy(path) };
   const out = dirname(path);
   log(`training the LeNet classifier (${epochs} epoch(s) of lift train on ${data}) into ${out}…`);
   const r = spawnSync(process.execPath, [join(ROOT, "bin", "lift.js"), "train", LENET, "--epochs", String(epochs),
@@ -31,6 +31,14 @@ export function classifierCheckpoint(path, data, epochs, log) {
   const summary = JSON.parse(r.stdout.trim().split("\n").at(-1));
   if (summary.checkpoint !== path && !existsSync(path)) throw new Error(`lift train wrote ${summary.checkpoint}, not ${path}`);
   return { path, trained: true, test_accuracy: summary.test_accuracy };
+}
+
+/** The test accuracy `lift train` recorded beside a checkpoint (its run's history.jsonl), if any. */
+function recordedAccuracy(path) {
+  const history = join(dirname(path), "history.jsonl");
+  if (!existsSync(history)) return undefined;
+  const last = readFileSync(history, "utf8").trim().split("\n").at(-1);
+  return last ? JSON.parse(last).test_accuracy : undefined;
 }
 
 /** The classifier as a LiFT module (forward only: Logits from Images) with the checkpoint's weights. */

@@ -26,7 +26,7 @@ function sharesRow(label, q) {
 
 export function writeReport(file, r, grids) {
   const epochs = r.epochs_detail.map((e, i) => `<h3>Epoch ${e.epoch}</h3>
-<p>discriminator loss ${e.d_loss.toFixed(4)}, generator loss ${e.g_loss.toFixed(4)}, ${e.seconds.toFixed(1)} s;
+<p>discriminator loss ${e.d_loss.toFixed(4)}, generator loss ${e.g_loss.toFixed(4)}, ${e.seconds.toFixed(1)} s (${e.cpu_seconds.toFixed(1)} s CPU);
 mean top-class probability ${e.quality.mean_top_probability.toFixed(3)}${e.collapsed.length ? `; classes under ${pct(COLLAPSED)}: ${e.collapsed.join(", ")}` : ""}</p>
 <img src="${grids[i]}" width="480" height="480" style="image-rendering:pixelated" alt="generated samples, epoch ${e.epoch}">`);
   const head = `<tr><th>images</th><th>mean top-class probability</th>${CLASSES.map((c) => `<th>${c}</th>`).join("")}</tr>`;
@@ -38,7 +38,7 @@ mean top-class probability ${e.quality.mean_top_probability.toFixed(3)}${e.colla
 (discriminator.lift: 28×28 → 256 leaky relu → 1 logit) are compiled LiFT modules; the loop in gan.mjs alternates
 their Adam updates (lr ${r.lr}, β1 0.5) and carries the discriminator's gradient with respect to its input image
 into the generator's backward. ${r.train_images} training images, batch ${r.batch}, ${r.epochs} epoch(s),
-${r.seconds_per_epoch.toFixed(1)} s per epoch (training only).</p>
+${r.seconds_per_epoch.toFixed(1)} s per epoch (${r.cpu_seconds_per_epoch.toFixed(1)} s CPU; training only).</p>
 <h2>Quality</h2>
 <p>A LeNet classifier (examples/fashion-lenet.lift, trained by <code>lift train</code>${r.classifier.test_accuracy !== undefined ? `, test accuracy ${pct(r.classifier.test_accuracy)}` : ""};
 checkpoint ${r.classifier.path}) labels ${r.quality_samples} generated images from fixed noise after each epoch:
