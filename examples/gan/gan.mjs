@@ -80,7 +80,7 @@ const samples = Number(opt["quality-samples"]);
 const real_quality = quality(lenet, data.test.images, Math.min(samples, data.test.count));
 
 const t0 = performance.now();
-const mods = modules({ residuals: opt.residuals === "inputs" ? { policy: "inputs" } : undefined, openmp: opt.openmp });
+const mods = modules({ residuals: { policy: opt.residuals }, openmp: opt.openmp });
 const P = initParams(new Mulberry32(seed + 7));
 const optim = { G: new Adam(P.G, { lr }), D: new Adam(P.D, { lr }) };
 const fixed = noise(new Mulberry32(seed + 99), samples);
