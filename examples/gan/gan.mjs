@@ -85,7 +85,8 @@ const P = initParams(new Mulberry32(seed + 7));
 const optim = { G: new Adam(P.G, { lr }), D: new Adam(P.D, { lr }) };
 const fixed = noise(new Mulberry32(seed + 99), samples);
 const rng = new Mulberry32(seed), grids = [], detail = [];
-// The first step compiles the three modules (cached by content); its time is reported apart.
+// The first epoch includes compiling the three modules (unless cached): with more than one epoch,
+// the per-epoch figures leave it out.
 for (let e = 1; e <= epochs; e++) {
   const te = performance.now(), ce = process.cpuUsage();
   const r = trainEpoch(mods, P, optim, data.train, count, rng);
@@ -103,7 +104,6 @@ const r = {
   quality_samples: samples, real_quality, epochs_detail: detail,
   d_loss: last.d_loss, g_loss: last.g_loss, mean_top_probability: last.quality.mean_top_probability,
   class_shares: last.quality.class_shares, collapsed: last.collapsed,
-  // Epochs after the first: the first includes compiling the modules (when not cached).
   seconds_per_epoch: timed.reduce((s, e) => s + e.seconds, 0) / timed.length,
   // CPU time of this process: on a busy machine, closer to what the epoch costs than the wall clock.
   cpu_seconds_per_epoch: timed.reduce((s, e) => s + e.cpu_seconds, 0) / timed.length,
