@@ -3,8 +3,8 @@
  * can chain compiled programs with its own (a CRF loss on a CNN, the two players of a GAN).
  * Both entry points are ordinary programs (module/vjp.ts) run by the interpreter or compiled
  * through the isl pipeline to C. Residuals are the forward inputs the backward reads (copies,
- * in the module's dtype); backward recomputes the forward values it needs from them, inside one
- * fused compiled program — see docs/modules.md for why.
+ * in the module's dtype) and the forward values stored for it — expensive contractions within a
+ * size bound (module/residuals.ts); backward recomputes the rest. See docs/modules.md for why.
  */
 import type { Graph } from "../core/graph.js";
 import { product, resolveShape, shapeText } from "../core/shape.js";
@@ -19,6 +19,7 @@ import { cachedUnit } from "../runtime/unit_cache.js";
 import { bindInputs, toTensor, type InputValue } from "../core/inputs.js";
 import { hasExterns, type ExternImpls } from "../core/externs.js";
 import { runStaged } from "../module/stages.js";
+import type { ResidualOptions } from "../module/residuals.js";
 
 export interface ModuleOptions {
   /** Named arrays of the program the module returns. */
@@ -30,6 +31,8 @@ export interface ModuleOptions {
   dtype?: DType;
   /** Options for the C backend's compiler (name, kernels, schedule, openmp). */
   compile?: Omit<CompileOptions, "dtype">;
+  /** Which forward values backward reads stored rather than recomputed (default: by cost). */
+  residuals?: ResidualOptions;
 }
 
 /** What one `forward` keeps for its `backward`. Several may be outstanding; `release` frees one early. */
@@ -58,7 +61,7 @@ export class LiftModule {
   private bwd?: Runner;
 
   constructor(private readonly program: Graph, private readonly opts: ModuleOptions, private readonly externs: ExternImpls = {}) {
-    this.graphs = moduleGraphs(program, opts.outputs, opts.wrt);
+    this.graphs = moduleGraphs(program, opts.outputs, opts.wrt, opts.residuals);
     this.dtype = opts.dtype ?? "f32";
     this.backend = opts.backend ?? "c";
     if (this.backend !== "c" && this.backend !== "interp") fail(`backend must be "c" or "interp", not ${JSON.stringify(this.backend)}`);
@@ -80,8 +83,11 @@ export class LiftModule {
     }
     const { sizes } = bindInputs(this.graphs.forward, given);
     this.fwd ??= this.runner(this.graphs.forward, "forward");
-    const outputs = this.fwd(given);
-    const kept = new Map(this.graphs.residuals.map((r) => [r, given.get(r)!]));
+    const raw = this.fwd(given);
+    // A stored value is the forward program's own output (fresh, so it is kept as it is).
+    const kept = new Map(this.graphs.residuals.map((r) => [r, given.get(r) ?? raw[r]!]));
+    const outputs: Record<string, Tensor> = {};
+    for (const o of this.opts.outputs) outputs[o] = raw[o]!;
     return { outputs, residuals: new Residuals(this, kept, sizes) };
   }
 
@@ -127,7 +133,7 @@ export class LiftModule {
       const { unit } = cachedUnit(sg, { ...this.opts.compile, dtype: this.dtype, name: `${name}${suffix}` });
       return loadNative(sg, unit, this.dtype, cflags(this.opts.compile?.openmp));
     };
-    if (!hasExterns(g)) { const whole = native(g); return (inputs) => whole.run(Object.fromEntries(inputs)); }
+    if (!hasExterns(g)) { const whole = native(g); return (inputs) => callNative(whole, g, inputs, this.dtype); }
     // Externs: the stages between them are compiled programs of their own (module/stages.ts).
     const stages = new Map<Graph, NativeModule>(), graphs = new Map<string, Graph>();
     const runStage = (sg: Graph, inputs: Map<string, Tensor>) => {
@@ -137,4 +143,22 @@ export class LiftModule {
     };
     return (inputs) => runStaged(g, results, inputs, bindInputs(g, inputs).sizes, this.dtype, this.externs, runStage, graphs);
   }
+}
+
+/**
+ * One call of a compiled program on tensors already of its dtype (copies made by `forward` or kept
+ * in residuals): handed to C as they are, where `NativeModule.run` would convert them again.
+ */
+function callNative(nm: NativeModule, g: Graph, inputs: Map<string, Tensor>, dtype: DType): Record<string, Tensor> {
+  const { sizes } = bindInputs(g, inputs);
+  const Ctor = dtype === "f32" ? Float32Array : Float64Array;
+  const buffers: Record<string, Float32Array | Float64Array> = {};
+  for (const [k, t] of inputs) buffers[k] = t.data as Float32Array | Float64Array;
+  const out: Record<string, Tensor> = {};
+  for (const d of [...g.outputs, ...g.grads]) {
+    const shape = resolveShape(d.shape, sizes);
+    out[d.name] = { shape, data: (buffers[d.name] = new Ctor(product(shape))) };
+  }
+  nm.call(buffers, Object.fromEntries(sizes));
+  return out;
 }

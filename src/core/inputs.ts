@@ -24,6 +24,11 @@ export function toTensor(name: string, v: unknown, dtype: DType): Tensor {
     const arr = data as ArrayLike<unknown>;
     if (arr.length !== n) fail(`input \`${printable(name)}\`: shape ${shapeText(shape)} needs ${n} numbers, but "data" has ${arr.length}`);
     const out = new Ctor(n);
+    // A typed array holds numbers only: one bulk copy (converting the element type if need be).
+    if (ArrayBuffer.isView(arr) && !(arr instanceof BigInt64Array || arr instanceof BigUint64Array)) {
+      out.set(arr as unknown as ArrayLike<number>);
+      return { shape: shape as number[], data: out };
+    }
     for (let i = 0; i < n; i++) {
       const x = arr[i];
       if (typeof x !== "number") fail(`input \`${printable(name)}\`: element ${i} of "data" is not a number`);

@@ -9,14 +9,36 @@ import { Graph, type Decl } from "../core/graph.js";
 
 export interface Wanted { name: string; node: number }
 
-/** A new graph holding the ancestors of `outputs` (ids renumbered), declaring them as outputs. */
-export function extract(g: Graph, outputs: readonly Wanted[], gradNames: ReadonlySet<string> = new Set()): Graph {
+/** The nodes `roots` depend on, in id order, not looking past the nodes of `cut`. */
+function ancestorsUpTo(g: Graph, roots: readonly number[], cut: ReadonlyMap<number, string>): number[] {
+  const seen = new Set<number>(), stack = [...roots];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const n = g.node(id);
+    if (n.kind === "prim" && !cut.has(id)) stack.push(...n.args);
+  }
+  return [...seen].sort((a, b) => a - b);
+}
+
+/**
+ * A new graph holding the ancestors of `outputs` (ids renumbered), declaring them as outputs.
+ * A node of `cut` becomes an input of that name (a stored residual): its ancestors are not copied.
+ */
+export function extract(g: Graph, outputs: readonly Wanted[], gradNames: ReadonlySet<string> = new Set(),
+  cut: ReadonlyMap<number, string> = new Map()): Graph {
   const h = new Graph();
   shareExterns(g, h);
   const map = new Map<number, number>();
-  for (const id of g.ancestors(outputs.map((o) => o.node))) {
+  for (const id of ancestorsUpTo(g, outputs.map((o) => o.node), cut)) {
     const n = g.node(id);
-    if (n.kind === "input") map.set(id, h.input(n.name, n.shape, n.span));
+    const as = cut.get(id);
+    if (as !== undefined) {
+      const node = h.input(as, n.shape);
+      map.set(id, node);
+      h.inputs.push({ name: as, node, shape: n.shape });
+    } else if (n.kind === "input") map.set(id, h.input(n.name, n.shape, n.span));
     else if (n.kind === "const") map.set(id, h.constant(n.value));
     else map.set(id, h.prim(n.prim, n.args.map((a) => map.get(a)!), n.params, [...n.levels], n.shape, n.span));
   }

@@ -2,13 +2,15 @@
  * A module's two programs, built from a checked program. The backward program is the
  * vector–Jacobian product as an ordinary gradient: with a cotangent input C_o for each output
  * O_o, the scalar S = Σ_o Σ_i C_o[i]·O_o[i] has ∂S/∂W = Σ_o J_o(W)ᵀ C_o, so `(grad S W)` built by
- * core/grad.ts (and compiled like any program) is the backward pass. It recomputes the forward
- * values it needs from the inputs, which are what the residuals hold (see docs/modules.md).
+ * core/grad.ts (and compiled like any program) is the backward pass. The forward values it needs
+ * are either stored by forward (extra outputs of the forward program, inputs of the backward) or
+ * recomputed from the residual inputs: module/residuals.ts chooses, by cost (docs/modules.md).
  */
 import type { Graph } from "../core/graph.js";
 import { gradOf } from "../core/grad.js";
 import type { Shape } from "../core/shape.js";
 import { fail } from "../lang/diagnostics.js";
+import { chooseStored, type ResidualOptions } from "./residuals.js";
 import { extract } from "./subgraph.js";
 
 export interface ModuleGraphs {
@@ -16,8 +18,10 @@ export interface ModuleGraphs {
   forward: Graph;
   /** Inputs: the residual inputs, then one cotangent per output. Gradients: one per wrt name. */
   backward: Graph;
-  /** Forward inputs the backward program reads: what `forward` keeps for `backward`. */
+  /** What `forward` keeps for `backward`: the forward inputs backward reads and the stored values. */
   residuals: string[];
+  /** The residuals forward computes (extra outputs of the forward program), in `residuals` order. */
+  stored: string[];
   /** Output name → the backward program's input holding its cotangent. */
   cotangent: Map<string, string>;
   /** wrt name → the backward program's gradient declaring ∂S/∂wrt. */
@@ -32,7 +36,7 @@ function freshName(g: Graph, base: string): string {
   return name;
 }
 
-export function moduleGraphs(g: Graph, outputs: readonly string[], wrt: readonly string[]): ModuleGraphs {
+export function moduleGraphs(g: Graph, outputs: readonly string[], wrt: readonly string[], store: ResidualOptions = {}): ModuleGraphs {
   if (!outputs.length) fail("a module needs at least one output");
   if (new Set(outputs).size !== outputs.length || new Set(wrt).size !== wrt.length) fail("a module's outputs and wrt names must each be distinct");
   const outs = outputs.map((name) => {
@@ -72,8 +76,11 @@ export function moduleGraphs(g: Graph, outputs: readonly string[], wrt: readonly
     gradient.set(w, name);
     return { name, node };
   });
-  const forward = extract(work, outs.map((o) => ({ name: o.name, node: work.names.get(o.name)! })));
-  const backward = extract(work, grads, new Set(grads.map((d) => d.name)));
+  const outNodes = outs.map((o) => ({ name: o.name, node: work.names.get(o.name)! }));
+  const kept = chooseStored(work, outNodes.map((o) => o.node), grads.map((d) => d.node), store)
+    .map((node, k) => ({ name: freshName(work, `stored ${k}`), node }));
+  const forward = extract(work, [...outNodes, ...kept]);
+  const backward = extract(work, grads, new Set(grads.map((d) => d.name)), new Map(kept.map((s) => [s.node, s.name])));
   // Every cotangent is an input of backward, even one no gradient reads (its output may not
   // depend on any wrt): the entry point then has the same buffers whatever the program.
   for (const [o, ctName] of cotangent) if (!backward.inputs.some((d) => d.name === ctName)) {
@@ -82,11 +89,13 @@ export function moduleGraphs(g: Graph, outputs: readonly string[], wrt: readonly
   }
   const cts = new Set(cotangent.values());
   const residuals = backward.inputs.filter((d) => !cts.has(d.name)).map((d) => d.name);
+  const storedNames = new Set(kept.map((s) => s.name));
   // Residual inputs first, cotangents after, in output order: the order the C entry takes them.
   const order = [...residuals, ...outputs.map((o) => cotangent.get(o)!)];
   backward.inputs.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   // A size may reach backward only through a cotangent (∂(X + W)/∂W reads no X).
   const used = new Set(backward.inputs.flatMap((d) => d.shape.filter((s): s is string => typeof s === "string")));
   backward.sizes.splice(0, backward.sizes.length, ...g.sizes.filter((s) => used.has(s)));
-  return { forward, backward, residuals, cotangent, gradient, outputShapes };
+  const stored = residuals.filter((r) => storedNames.has(r));
+  return { forward, backward, residuals, stored, cotangent, gradient, outputShapes };
 }

@@ -13,8 +13,10 @@ import { Mulberry32 } from "../../src/train/init.js";
 import { assertClose } from "../helpers.js";
 
 const BIN = join(process.cwd(), "bin", "lift.js");
-const MLP = `X :: (in N 3)
-W1 :: (param 4 3)
+// H's pre-activation sums 8 products an element: the module stores it (module/residuals.ts), so the
+// forward unit writes it into the residual buffer and the backward reads it from there.
+const MLP = `X :: (in N 8)
+W1 :: (param 4 8)
 B1 :: (param 4)
 W2 :: (param 2 4)
 dot"1 1 := ((reduce 1 +) (x * y))
@@ -46,7 +48,7 @@ int main(int argc, char **argv) {
   void *res[2];
   double *y[2];
   for (int k = 0; k < 2; k++) {
-    mlp_forward_args a = { load(argv[1], "X", k, n * 3), load(argv[1], "W1", k, 12), load(argv[1], "B1", k, 4), load(argv[1], "W2", k, 8), calloc(n * 2, sizeof(double)), n };
+    mlp_forward_args a = { load(argv[1], "X", k, n * 8), load(argv[1], "W1", k, 32), load(argv[1], "B1", k, 4), load(argv[1], "W2", k, 8), calloc(n * 2, sizeof(double)), n };
     res[k] = malloc(mlp_residual_bytes(n));
     void *scratch = malloc(mlp_forward_scratch_bytes(n) + 64);
     mlp_forward(&a, res[k], scratch);
@@ -56,10 +58,10 @@ int main(int argc, char **argv) {
     free((void *)a.X); free((void *)a.W1); free((void *)a.B1); free((void *)a.W2); free(scratch);
   }
   for (int k = 1; k >= 0; k--) {
-    mlp_backward_args b = { load(argv[1], "dY", k, n * 2), calloc(12, sizeof(double)), calloc(4, sizeof(double)), calloc(8, sizeof(double)), calloc(n * 3, sizeof(double)), n };
+    mlp_backward_args b = { load(argv[1], "dY", k, n * 2), calloc(32, sizeof(double)), calloc(4, sizeof(double)), calloc(8, sizeof(double)), calloc(n * 8, sizeof(double)), n };
     void *scratch = malloc(mlp_backward_scratch_bytes(n) + 64);
     mlp_backward(&b, res[k], scratch);
-    save(argv[2], "dW1", k, b.dW1, 12); save(argv[2], "dB1", k, b.dB1, 4); save(argv[2], "dW2", k, b.dW2, 8); save(argv[2], "dX", k, b.dX, n * 3);
+    save(argv[2], "dW1", k, b.dW1, 32); save(argv[2], "dB1", k, b.dB1, 4); save(argv[2], "dW2", k, b.dW2, 8); save(argv[2], "dX", k, b.dX, n * 8);
     free(scratch); free(res[k]); free(y[k]);
   }
   return 0;
@@ -83,10 +85,12 @@ test("emit c --module: NAME_forward/NAME_backward with two residual buffers outs
   execFileSync("cc", ["-std=c99", "-O2", "-march=native", "-Wall", "-Wextra", "-Werror", "-I", join(dir, "out"), "-o", join(dir, "prog"), join(dir, "main.c"), ...c, "-lm"]);
 
   const m = load(MLP).module({ outputs: ["Y"], wrt: ["W1", "B1", "W2", "X"], backend: "interp", dtype: "f64" });
+  assert.deepEqual(m.graphs.stored, ["stored 0"], "the pre-activation is stored");
+  assert.match(readFileSync(join(dir, "out", "mlp.c"), "utf8"), /\(void \*\)at\[0\]/, "the forward unit writes it into the residuals");
   const g = new Mulberry32(5);
   const rnd = (n: number) => Float64Array.from({ length: n }, () => g.next() * 2 - 1);
   const runs = [0, 1].map((k) => {
-    const inputs = { X: { shape: [5, 3], data: rnd(15) }, W1: { shape: [4, 3], data: rnd(12) }, B1: { shape: [4], data: rnd(4) }, W2: { shape: [2, 4], data: rnd(8) } };
+    const inputs = { X: { shape: [5, 8], data: rnd(40) }, W1: { shape: [4, 8], data: rnd(32) }, B1: { shape: [4], data: rnd(4) }, W2: { shape: [2, 4], data: rnd(8) } };
     const dY = { shape: [5, 2], data: rnd(10) };
     for (const [name, t] of Object.entries({ ...inputs, dY })) writeFileSync(join(dir, `${name}-${k}.bin`), Buffer.from(t.data.buffer));
     const { outputs, residuals } = m.forward(inputs);
