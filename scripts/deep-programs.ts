@@ -5,6 +5,7 @@
  *     (DEEP_NO_COMPILE=1: parse, check and grad only)
  * Prints per pass milliseconds, the C size and the statement count, one line per size.
  */
+import { pathToFileURL } from "node:url";
 import { check } from "../src/core/checker.js";
 import { evaluate } from "../src/interp/eval.js";
 import { parse } from "../src/lang/parser.js";
@@ -53,10 +54,14 @@ function measure(label: string, text: string, compile: boolean): void {
   console.log(JSON.stringify(fig));
 }
 
-const [kind, ...sizes] = process.argv.slice(2);
-const noCompile = process.env.DEEP_NO_COMPILE === "1";
-for (const s of sizes.map(Number)) {
-  if (kind === "squaring") measure(`squaring${s}`, squaring(s), true);
-  else if (kind === "chain") measure(`chain${s}`, chain(s, true), !noCompile);
-  else throw new Error("usage: deep-programs.js squaring|chain N…");
+function main(): void {
+  const [kind, ...sizes] = process.argv.slice(2);
+  const noCompile = process.env.DEEP_NO_COMPILE === "1";
+  for (const s of sizes.map(Number)) {
+    if (kind === "squaring") measure(`squaring${s}`, squaring(s), true);
+    else if (kind === "chain") measure(`chain${s}`, chain(s, true), !noCompile);
+    else throw new Error("usage: deep-programs.js squaring|chain N…");
+  }
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) main();

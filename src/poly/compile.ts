@@ -42,7 +42,8 @@ export interface CompileOptions {
 }
 
 export interface CompileStats {
-  passes: { name: string; ms: number }[];
+  /** Wall-clock and process CPU milliseconds per pass (CPU time is what a loaded machine does not inflate). */
+  passes: { name: string; ms: number; cpuMs: number }[];
   /** Arrays kept after contraction (not inputs or outputs), with their element counts. */
   intermediates: { name: string; labels: string[]; shape: (number | string)[]; elements: number | string }[];
   intermediateBytes: number;
@@ -73,9 +74,10 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
   const ctx = new Ctx();
   try {
     const timed = <T>(name: string, f: () => T, show?: (r: T) => string): T => {
-      const t0 = performance.now();
+      const t0 = performance.now(), c0 = process.cpuUsage();
       const r = f();
-      passes.push({ name, ms: performance.now() - t0 });
+      const c = process.cpuUsage(c0);
+      passes.push({ name, ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000 });
       if (show && want.has(name)) process.stderr.write(`--- ${name}\n${show(r)}\n`);
       return r;
     };
