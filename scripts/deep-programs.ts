@@ -3,7 +3,7 @@
  *   node dist/scripts/deep-programs.js squaring 16 20 24   repeated squaring V0 := (A + 1), Vi := (V{i-1} * V{i-1})
  *   node dist/scripts/deep-programs.js chain 1000 10000    a chain Vi := (V{i-1} + (A * W)) with two gradients
  *     (DEEP_NO_COMPILE=1: parse, check and grad only)
- * Prints per pass milliseconds, the C size and the statement count, one line per size.
+ * Prints per pass milliseconds (wall `_ms`, process CPU `_cpu`), the C size and the statement count, one line per size.
  */
 import { pathToFileURL } from "node:url";
 import { check } from "../src/core/checker.js";
@@ -47,6 +47,7 @@ function measure(label: string, text: string, compile: boolean): void {
   if (compile) {
     const c = compileGraph(g, { dtype: "f32", name: "deep" });
     for (const p of c.stats.passes) fig[`${p.name}_ms`] = Math.round(p.ms);
+    for (const p of c.stats.passes) fig[`${p.name}_cpu`] = Math.round(p.cpuMs);
     fig.c_bytes = c.unit.source.length;
     fig.poly_statements = c.stats.statements;
     fig.scheduler = c.stats.scheduler;

@@ -87,9 +87,13 @@ class Contractor {
     return u;
   }
 
-  private renamed(s: PStmt, domain: IslSet, patch: Partial<PStmt>): PStmt {
+  /**
+   * `s` (with `patch`) over `domain` under a fresh name. With `whole` the domain holds all of the
+   * maps' domains, so they are only renamed: intersecting them was most of contraction's isl work.
+   */
+  private renamed(s: PStmt, domain: IslSet, patch: Partial<PStmt>, whole = false): PStmt {
     const name = this.fresh();
-    const rn = (m: IslMap) => m.intersectDomain(domain).setTupleName("in", name);
+    const rn = (m: IslMap) => (whole ? m : m.intersectDomain(domain)).setTupleName("in", name);
     const mapExpr = (e: PExpr): PExpr => e.k === "read" ? { ...e, access: rn(e.access) } : e.k === "call" ? { ...e, args: e.args.map(mapExpr) } : e;
     return { ...s, name, domain: domain.setTupleName(name), write: rn(s.write), expr: mapExpr(s.expr), ...patch,
       ...(patch.write ? { write: rn(patch.write) } : {}), ...(patch.expr ? { expr: mapExpr(patch.expr) } : {}) };
@@ -218,11 +222,14 @@ class Contractor {
       const m = leaf.access.applyRange(d.write.reverse()); // reader instance → def instance
       const dom = m.domain();
       if (this.emptyReal(dom)) continue;
+      // One definition covering the whole reader (a chain's case): no intersections, nothing left.
+      const whole = !covered && r.domain.isSubset(dom);
       covered = covered ? covered.union(dom) : dom;
       const inlined = composeInto(d.expr, m);
-      const piece = this.renamed(r, dom, { expr: replaceLeaf(r.expr, leaf, inlined) });
+      const piece = this.renamed(r, dom, { expr: replaceLeaf(r.expr, leaf, inlined) }, whole);
       const rest = this.substitute(piece, a, defs);
       if (!rest) return null;
+      if (whole) return rest;
       pieces.push(...rest);
     }
     // A part of the reader that no definition covers must not exist for the real sizes.
