@@ -2,9 +2,10 @@
  * Compile-time figures for programs that stress the compiler's traversals (issue 10):
  *   node dist/scripts/deep-programs.js squaring 16 20 24   repeated squaring V0 := (A + 1), Vi := (V{i-1} * V{i-1})
  *   node dist/scripts/deep-programs.js chain 1000 10000    a chain Vi := (V{i-1} + (A * W)) with two gradients
- *     (DEEP_NO_COMPILE=1: parse, check and grad only)
+ *     (DEEP_NO_COMPILE=1: parse, check and grad only; DEEP_C_OUT=DIR writes each program's C there)
  * Prints per pass milliseconds (wall `_ms`, process CPU `_cpu`), the C size and the statement count, one line per size.
  */
+import { writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { check } from "../src/core/checker.js";
 import { evaluate } from "../src/interp/eval.js";
@@ -49,6 +50,7 @@ function measure(label: string, text: string, compile: boolean): void {
     for (const p of c.stats.passes) fig[`${p.name}_ms`] = Math.round(p.ms);
     for (const p of c.stats.passes) fig[`${p.name}_cpu`] = Math.round(p.cpuMs);
     fig.c_bytes = c.unit.source.length;
+    if (process.env.DEEP_C_OUT) writeFileSync(`${process.env.DEEP_C_OUT}/${label}.c`, c.unit.source);
     fig.poly_statements = c.stats.statements;
     fig.scheduler = c.stats.scheduler;
   }

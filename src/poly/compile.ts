@@ -31,6 +31,8 @@ export interface CompileOptions {
   reorder?: boolean;
   /** Scales isl's bounds on scheduler work (1 by default); past them a cheaper schedule is used. */
   scheduleEffort?: number;
+  /** Past this many statements isl schedules pieces of this many in sequence (CHUNK_STATEMENTS by default). */
+  scheduleChunk?: number;
   /** Recognise contractions and print them as register-blocked kernels (default on). */
   kernels?: boolean;
   /** Mark parallel loops (LIFT_PARALLEL_FOR, an OpenMP pragma under -fopenmp); default on. */
@@ -42,8 +44,11 @@ export interface CompileOptions {
 }
 
 export interface CompileStats {
-  /** Wall-clock and process CPU milliseconds per pass (CPU time is what a loaded machine does not inflate). */
-  passes: { name: string; ms: number; cpuMs: number }[];
+  /**
+   * Wall-clock and process CPU milliseconds per pass (CPU time is what a loaded machine does not
+   * inflate), and the isl functions it called (a work count, the same on any machine).
+   */
+  passes: { name: string; ms: number; cpuMs: number; islCalls: number }[];
   /** Arrays kept after contraction (not inputs or outputs), with their element counts. */
   intermediates: { name: string; labels: string[]; shape: (number | string)[]; elements: number | string }[];
   intermediateBytes: number;
@@ -74,10 +79,10 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
   const ctx = new Ctx();
   try {
     const timed = <T>(name: string, f: () => T, show?: (r: T) => string): T => {
-      const t0 = performance.now(), c0 = process.cpuUsage();
+      const t0 = performance.now(), c0 = process.cpuUsage(), calls = ctx.calls;
       const r = f();
       const c = process.cpuUsage(c0);
-      passes.push({ name, ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000 });
+      passes.push({ name, ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000, islCalls: ctx.calls - calls });
       if (show && want.has(name)) process.stderr.write(`--- ${name}\n${show(r)}\n`);
       return r;
     };
@@ -87,7 +92,7 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
     if (opts.reorder !== false) timed("order", () => orderIterators(p), () => printPoly(p));
     const poly = printPoly(p);
     const deps = timed("dependences", () => dependences(p), (d) => `validity ${d.validity}\nreductions ${d.reductions}`);
-    const sched = timed("schedule", () => schedule(p, deps, opts.schedule ?? "isl", opts.scheduleEffort),
+    const sched = timed("schedule", () => schedule(p, deps, opts.schedule ?? "isl", opts.scheduleEffort, opts.scheduleChunk),
       (s) => (s.schedule ? s.schedule.toString() : `sequential: ${s.map}`));
     const context = knownContext(p);
     const loops = timed("ast", () => generateLoops(p, sched, context, opts.openmp !== false ? deps.validity.union(deps.reductions) : undefined), (l) => JSON.stringify(l.body));

@@ -48,17 +48,17 @@ export const MAX_ISL_STATEMENTS = 3000;
  */
 export const CHUNK_STATEMENTS = 200;
 
-export function schedule(p: PolyProgram, c: Constraints, mode: ScheduleMode, scale = 1): Scheduled {
+export function schedule(p: PolyProgram, c: Constraints, mode: ScheduleMode, scale = 1, chunk = CHUNK_STATEMENTS): Scheduled {
   if (mode === "grouped" && p.stmts.length > 0) {
     const g = scheduleGroups(p, c, scale / 10, fusionGroups(p));
-    if (g) return { method: "grouped", map: padGroups(p, g), ...(p.stmts.length > CHUNK_STATEMENTS ? { pieces: g.parts } : {}), note: g.note };
+    if (g) return { method: "grouped", map: padGroups(p, g), ...(p.stmts.length > chunk ? { pieces: g.parts } : {}), note: g.note };
     mode = "isl";
   }
   if (mode === "isl" && p.stmts.length > MAX_ISL_STATEMENTS)
-    return { ...sequentialPieces(p), method: "sequential", note: `${p.stmts.length} statements: isl's scheduler is not tried above ${MAX_ISL_STATEMENTS}` };
-  if (mode === "isl" && p.stmts.length > CHUNK_STATEMENTS) {
-    const g = scheduleGroups(p, c, scale, chunks(p))!;
-    const note = `${g.parts.length} pieces of at most ${CHUNK_STATEMENTS} statements in sequence${g.note ? `: ${g.note}` : ""}`;
+    return { ...sequentialPieces(p, chunk), method: "sequential", note: `${p.stmts.length} statements: isl's scheduler is not tried above ${MAX_ISL_STATEMENTS}` };
+  if (mode === "isl" && p.stmts.length > chunk) {
+    const g = scheduleGroups(p, c, scale, chunks(p, chunk))!;
+    const note = `${g.parts.length} pieces of at most ${chunk} statements in sequence${g.note ? `: ${g.note}` : ""}`;
     // The whole map only for a dump: the AST pass builds the pieces one by one.
     return { method: "isl", pieces: g.parts, note, get map() { return padGroups(p, g); } };
   }
@@ -67,7 +67,7 @@ export function schedule(p: PolyProgram, c: Constraints, mode: ScheduleMode, sca
     if (r.schedule) return { method: "isl", schedule: r.schedule, note: r.notes.join("; ") };
     return { method: "sequential", map: sequential(p), note: r.notes.join("; ") };
   }
-  return { ...sequentialPieces(p), method: "sequential" };
+  return { ...sequentialPieces(p, chunk), method: "sequential" };
 }
 
 /**
@@ -106,10 +106,10 @@ function fusionGroups(p: PolyProgram): Stmts[] {
   return [...byArray.values()].sort((a, b) => Math.min(...a.map((s) => s.order)) - Math.min(...b.map((s) => s.order)));
 }
 
-/** Consecutive pieces of the sequential order, CHUNK_STATEMENTS each (the last may be shorter). */
-function chunks(p: PolyProgram): Stmts[] {
+/** Consecutive pieces of the sequential order, `chunk` statements each (the last may be shorter). */
+function chunks(p: PolyProgram, chunk: number): Stmts[] {
   const sorted = sequentialOrder(p.stmts), out: Stmts[] = [];
-  for (let i = 0; i < sorted.length; i += CHUNK_STATEMENTS) out.push(sorted.slice(i, i + CHUNK_STATEMENTS));
+  for (let i = 0; i < sorted.length; i += chunk) out.push(sorted.slice(i, i + chunk));
   return out;
 }
 
@@ -166,11 +166,11 @@ export function sequential(p: PolyProgram): UnionMap {
   return sequentialOf(p, p.stmts);
 }
 
-/** The sequential schedule, and for a long program its pieces of CHUNK_STATEMENTS statements. */
-function sequentialPieces(p: PolyProgram): { map: UnionMap; pieces?: UnionMap[] } {
-  if (p.stmts.length <= CHUNK_STATEMENTS) return { map: sequential(p) };
+/** The sequential schedule, and for a long program its pieces of `chunk` statements. */
+function sequentialPieces(p: PolyProgram, chunk: number): { map: UnionMap; pieces?: UnionMap[] } {
+  if (p.stmts.length <= chunk) return { map: sequential(p) };
   const maps = sequentialMaps(p, p.stmts), pieces: UnionMap[] = [];
-  for (let i = 0; i < maps.length; i += CHUNK_STATEMENTS) pieces.push(unionAll(maps.slice(i, i + CHUNK_STATEMENTS), p.ctx.emptyUnionMap()));
+  for (let i = 0; i < maps.length; i += chunk) pieces.push(unionAll(maps.slice(i, i + chunk), p.ctx.emptyUnionMap()));
   return { map: unionAll(pieces, p.ctx.emptyUnionMap()), pieces };
 }
 
