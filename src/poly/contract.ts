@@ -71,7 +71,7 @@ class Contractor {
   }
   private temp(a: string): boolean { return this.p.arrays.get(a)?.role === "temp"; }
   /** Empty for the sizes this program will run with (symbolic ones: any ≥ 1). */
-  private emptyReal(s: IslSet): boolean { return s.intersectParams(this.known).isEmpty(); }
+  private emptyReal(s: IslSet): boolean { return freed(s.intersectParams(this.known), (x) => x.isEmpty()); }
 
   /**
    * Reader instance → element of `a`, over every read. With `apart`, each read of an expression
@@ -93,10 +93,10 @@ class Contractor {
    */
   private renamed(s: PStmt, domain: IslSet, patch: Partial<PStmt>, whole = false): PStmt {
     const name = this.fresh();
-    const rn = (m: IslMap) => (whole ? m : m.intersectDomain(domain)).setTupleName("in", name);
+    const rn = (m: IslMap) => (whole ? m.setTupleName("in", name) : freed(m.intersectDomain(domain), (x) => x.setTupleName("in", name)));
     const mapExpr = (e: PExpr): PExpr => e.k === "read" ? { ...e, access: rn(e.access) } : e.k === "call" ? { ...e, args: e.args.map(mapExpr) } : e;
-    return { ...s, name, domain: domain.setTupleName(name), write: rn(s.write), expr: mapExpr(s.expr), ...patch,
-      ...(patch.write ? { write: rn(patch.write) } : {}), ...(patch.expr ? { expr: mapExpr(patch.expr) } : {}) };
+    // Only the maps the result keeps are renamed (the patch's write and expression replace s's).
+    return { ...s, ...patch, name, domain: domain.setTupleName(name), write: rn(patch.write ?? s.write), expr: mapExpr(patch.expr ?? s.expr) };
   }
 
   convertSingleUpdates(): number {
@@ -219,7 +219,7 @@ class Contractor {
     let covered: IslSet | undefined;
     const pieces: PStmt[] = [];
     for (const d of defs) {
-      const m = leaf.access.applyRange(d.write.reverse()); // reader instance → def instance
+      const m = freed(d.write.reverse(), (w) => leaf.access.applyRange(w)); // reader instance → def instance
       const dom = m.domain();
       if (this.emptyReal(dom)) continue;
       // One definition covering the whole reader (a chain's case): no intersections, nothing left.
@@ -227,6 +227,9 @@ class Contractor {
       covered = covered ? covered.union(dom) : dom;
       const inlined = composeInto(d.expr, m);
       const piece = this.renamed(r, dom, { expr: replaceLeaf(r.expr, leaf, inlined) }, whole);
+      // The composed maps were copied into the piece: a deep program's isl heap is otherwise gigabytes.
+      for (const x of reads(inlined)) x.access.free();
+      m.free();
       const rest = this.substitute(piece, a, defs);
       if (!rest) return null;
       if (whole) return rest;
@@ -265,6 +268,11 @@ class Contractor {
     }
     return n;
   }
+}
+
+/** f(x), then x freed (x is a temporary no statement holds). */
+function freed<T extends { free(): void }, R>(x: T, f: (x: T) => R): R {
+  try { return f(x); } finally { x.free(); }
 }
 
 /** Operations in an expression: calls and reads (constants are free). */
