@@ -24,7 +24,12 @@ export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet, dep
   // The dependences by source statement: a loop composes only its own statements' pairs with its
   // schedule, not the whole program's (which made this pass quadratic in the program's length).
   const bySource = new Map<string, UnionMap[]>();
-  for (const m of deps?.maps() ?? []) { const k = m.tupleName("in")!; let l = bySource.get(k); if (!l) bySource.set(k, (l = [])); l.push(m.toUnion()); }
+  for (const m of deps?.maps() ?? []) {
+    const k = m.tupleName("in")!;
+    let l = bySource.get(k);
+    if (!l) bySource.set(k, (l = []));
+    l.push(m.toUnion());
+  }
   const tree = (part: Schedule | UnionMap): AstNodeData => {
     let build = AstBuild.fromContext(context.copy());
     if (deps) build = swap(build, parallelHooks(build, p, bySource));
@@ -50,7 +55,8 @@ export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet, dep
   // statements of one build pairwise, so a whole 4,400-statement program would be quadratic.
   const parts = s.pieces ?? [s.schedule ?? s.map!];
   const trees = parts.map(tree);
-  const body = trees.length === 1 ? loopNode(trees[0]!, instances) : { k: "block" as const, items: trees.map((t) => loopNode(t, instances)) };
+  const body: LNode = trees.length === 1 ? loopNode(trees[0]!, instances)
+    : { k: "block", items: trees.map((t) => loopNode(t, instances)) };
   return {
     arrays: [...p.arrays.values()].map((a) => {
       const origin = originOf(p, a.name);
@@ -81,7 +87,8 @@ function parallelHooks(build: AstBuild, p: PolyProgram, bySource: Map<string, Un
     const depth = open++;
     if (parallelDepth >= 0) return undefined;
     const sched = b.schedule();
-    const own = unionAll(sched.domain().sets().flatMap((d) => bySource.get(d.tupleName()!) ?? []), p.ctx.emptyUnionMap());
+    const mine = sched.domain().sets().flatMap((d) => bySource.get(d.tupleName()!) ?? []);
+    const own = unionAll(mine, p.ctx.emptyUnionMap());
     const pairs = own.applyDomain(sched).applyRange(sched);
     for (const d of pairs.deltas().sets()) {
       const n = d.dim("set");

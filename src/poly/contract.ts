@@ -93,10 +93,12 @@ class Contractor {
    */
   private renamed(s: PStmt, domain: IslSet, patch: Partial<PStmt>, whole = false): PStmt {
     const name = this.fresh();
-    const rn = (m: IslMap) => (whole ? m.setTupleName("in", name) : freed(m.intersectDomain(domain), (x) => x.setTupleName("in", name)));
+    const rn = (m: IslMap) =>
+      whole ? m.setTupleName("in", name) : freed(m.intersectDomain(domain), (x) => x.setTupleName("in", name));
     const mapExpr = (e: PExpr): PExpr => e.k === "read" ? { ...e, access: rn(e.access) } : e.k === "call" ? { ...e, args: e.args.map(mapExpr) } : e;
     // Only the maps the result keeps are renamed (the patch's write and expression replace s's).
-    return { ...s, ...patch, name, domain: domain.setTupleName(name), write: rn(patch.write ?? s.write), expr: mapExpr(patch.expr ?? s.expr) };
+    const write = rn(patch.write ?? s.write), expr = mapExpr(patch.expr ?? s.expr);
+    return { ...s, ...patch, name, domain: domain.setTupleName(name), write, expr };
   }
 
   convertSingleUpdates(): number {

@@ -94,7 +94,8 @@ class Lowerer {
   read(id: number, axes: number[], stmt: string, extents?: Dim[], index?: string[]): PExpr {
     const n = this.g.node(id);
     if (n.kind === "const") return { k: "const", v: n.value };
-    return { k: "read", array: `v${id}`, access: this.access(stmt, extents ?? [], `v${id}`, index ?? axes.map((a) => `i${a}`)) };
+    const at = index ?? axes.map((a) => `i${a}`);
+    return { k: "read", array: `v${id}`, access: this.access(stmt, extents ?? [], `v${id}`, at) };
   }
 
   /** Adds a statement over `extents` writing `array` at the iterators `axes` (or `index`). */

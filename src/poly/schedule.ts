@@ -19,7 +19,13 @@ export type ScheduleMode = "isl" | "grouped" | "sequential";
  * schedule trees or maps) of at most that many statements, in execution order, for the AST pass
  * to build one at a time.
  */
-export interface Scheduled { method: "isl" | "grouped" | "sequential"; schedule?: Schedule; map?: UnionMap; pieces?: (Schedule | UnionMap)[]; note?: string }
+export interface Scheduled {
+  method: "isl" | "grouped" | "sequential";
+  schedule?: Schedule;
+  map?: UnionMap;
+  pieces?: (Schedule | UnionMap)[];
+  note?: string;
+}
 
 /**
  * Attempts, in order: isl's scheduler with fusion (outer coincidence, as isl-notes.md measured),
@@ -48,14 +54,18 @@ export const MAX_ISL_STATEMENTS = 3000;
  */
 export const CHUNK_STATEMENTS = 200;
 
-export function schedule(p: PolyProgram, c: Constraints, mode: ScheduleMode, scale = 1, chunk = CHUNK_STATEMENTS): Scheduled {
+export function schedule(
+  p: PolyProgram, c: Constraints, mode: ScheduleMode, scale = 1, chunk = CHUNK_STATEMENTS,
+): Scheduled {
   if (mode === "grouped" && p.stmts.length > 0) {
     const g = scheduleGroups(p, c, scale / 10, fusionGroups(p));
     if (g) return { method: "grouped", map: padGroups(p, g), ...(p.stmts.length > chunk ? { pieces: g.parts } : {}), note: g.note };
     mode = "isl";
   }
-  if (mode === "isl" && p.stmts.length > MAX_ISL_STATEMENTS)
-    return { ...sequentialPieces(p, chunk), method: "sequential", note: `${p.stmts.length} statements: isl's scheduler is not tried above ${MAX_ISL_STATEMENTS}` };
+  if (mode === "isl" && p.stmts.length > MAX_ISL_STATEMENTS) {
+    const note = `${p.stmts.length} statements: isl's scheduler is not tried above ${MAX_ISL_STATEMENTS}`;
+    return { ...sequentialPieces(p, chunk), method: "sequential", note };
+  }
   if (mode === "isl" && p.stmts.length > chunk) {
     const g = scheduleGroups(p, c, scale, chunks(p, chunk))!;
     const note = `${g.parts.length} pieces of at most ${chunk} statements in sequence${g.note ? `: ${g.note}` : ""}`;
@@ -178,7 +188,8 @@ const RANK = { init: 0, def: 1, update: 2 } as const;
 
 /** Topological order, inits before updates, then by name. */
 function sequentialOrder(stmts: Stmts): Stmts {
-  return [...stmts].sort((a, b) => a.order - b.order || RANK[a.kind] - RANK[b.kind] || a.name.localeCompare(b.name, "en", { numeric: true }));
+  const byName = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
+  return [...stmts].sort((a, b) => a.order - b.order || RANK[a.kind] - RANK[b.kind] || byName(a.name, b.name));
 }
 
 function sequentialOf(p: PolyProgram, stmts: Stmts): UnionMap {
