@@ -25,6 +25,8 @@ export interface CompileOptions {
   reorder?: boolean;
   /** Scales isl's bounds on scheduler work (1 by default); past them a cheaper schedule is used. */
   scheduleEffort?: number;
+  /** Past this many statements isl schedules pieces of this many in sequence (CHUNK_STATEMENTS by default). */
+  scheduleChunk?: number;
   /** Recognise contractions and print them as register-blocked kernels (default on). */
   kernels?: boolean;
   /** Mark parallel loops (LIFT_PARALLEL_FOR, an OpenMP pragma under -fopenmp); default on. */
@@ -36,7 +38,11 @@ export interface CompileOptions {
 }
 
 export interface CompileStats {
-  passes: { name: string; ms: number }[];
+  /**
+   * Wall-clock and process CPU milliseconds per pass (CPU time is what a loaded machine does not
+   * inflate), and the isl functions it called (a work count, the same on any machine).
+   */
+  passes: { name: string; ms: number; cpuMs: number; islCalls: number }[];
   /** Arrays kept after contraction (not inputs or outputs), with their element counts. */
   intermediates: { name: string; labels: string[]; shape: (number | string)[]; elements: number | string }[];
   intermediateBytes: number;

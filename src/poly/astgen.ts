@@ -6,7 +6,7 @@
 import { basename } from "node:path";
 import type { Span } from "../lang/source.js";
 import type { Access, IntOp, LExpr, LNode, LoopProgram, VExpr } from "../loop/ast.js";
-import { AstBuild, type AstExprData, type AstNode, type AstNodeData, type IslMap, type IslSet, type UnionMap } from "./isl/index.js";
+import { AstBuild, UnionMap, type AstExprData, type AstNode, type AstNodeData, type IslMap, type IslSet, type Schedule } from "./isl/index.js";
 import type { Scheduled } from "./schedule.js";
 import { unionAll } from "./deps.js";
 import type { PExpr, PolyProgram, PStmt } from "./program.js";
@@ -21,63 +21,42 @@ type Instance = { stmt: PStmt; target: Access; value: VExpr } | { stmt: PStmt; k
 export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet, deps?: UnionMap): LoopProgram {
   const byName = new Map(p.stmts.map((x) => [x.name, x]));
   const instances: Instance[] = [];
-  let build = AstBuild.fromContext(context.copy());
-  let open = 0, parallelDepth = -1;
-  if (deps) {
-    // The dependences by source statement: a loop composes only its own statements' pairs with its
-    // schedule, not the whole program's (which made this pass quadratic in the program's length).
-    const bySource = new Map<string, UnionMap[]>();
-    for (const m of deps.maps()) { const k = m.tupleName("in")!; let l = bySource.get(k); if (!l) bySource.set(k, (l = [])); l.push(m.toUnion()); }
-    const withFor = build.setBeforeEachFor((b) => {
-      const depth = open++;
-      if (parallelDepth >= 0) return undefined; // inside a parallel loop: one level of threads is enough
-      const sched = b.schedule();
-      const own = unionAll(sched.domain().sets().flatMap((d) => bySource.get(d.tupleName()!) ?? []), p.ctx.emptyUnionMap());
-      const pairs = own.applyDomain(sched).applyRange(sched);
-      let carried = false;
-      for (const d of pairs.deltas().sets()) {
-        const n = d.dim("set");
-        // Differences whose enclosing iterators agree; the loop carries one if its own differs.
-        let same = d;
-        for (let i = 0; i < n - 1; i++) same = same.fix("set", i, 0);
-        if (!same.isSubset(same.fix("set", n - 1, 0))) { carried = true; break; }
-      }
-      if (carried) return undefined;
-      parallelDepth = depth;
-      return "parallel";
-    });
-    build.free();
-    build = withFor.setAfterEachFor(() => { if (--open === parallelDepth) parallelDepth = -1; });
-    withFor.free();
+  // The dependences by source statement: a loop composes only its own statements' pairs with its
+  // schedule, not the whole program's (which made this pass quadratic in the program's length).
+  const bySource = new Map<string, UnionMap[]>();
+  for (const m of deps?.maps() ?? []) {
+    const k = m.tupleName("in")!;
+    let l = bySource.get(k);
+    if (!l) bySource.set(k, (l = []));
+    l.push(m.toUnion());
   }
-  const hooked = build.setAtEachDomain((node, b) => {
-    const data = node.toData();
-    if (data.kind !== "user" || !data.call) return;
-    const stmt = byName.get(data.call.name);
-    if (!stmt) throw new Error(`internal: AST names unknown statement ${data.call.name}`);
-    if (stmt.kernel) { instances.push({ stmt, kernel: true }); return node.setAnnotation(instances.length - 1); }
-    const inverse = b.schedule().reverse();
-    const access = (m: IslMap): Access => {
-      const pma = inverse.applyRange(m.toUnion()).toMap().toPwMultiAff();
-      const e = b.accessFromPwMultiAff(pma).toData();
-      if (e.kind !== "op" || e.op !== "access") throw new Error("internal: not an access expression");
-      const [arr, ...idx] = e.args;
-      return { array: arr!.kind === "id" ? arr!.name : "?", index: idx.map(intExpr) };
-    };
-    const value = (x: PExpr): VExpr => x.k === "read" ? { k: "read", at: access(x.access) } : x.k === "const" ? x : { k: "call", op: x.op, args: x.args.map(value) };
-    instances.push({ stmt, target: access(stmt.write), value: value(stmt.expr) });
-    return node.setAnnotation(instances.length - 1);
-  });
-  build.free();
-  build = hooked;
-  let root: AstNode;
-  try {
-    root = s.schedule ? build.nodeFromSchedule(s.schedule) : build.nodeFromScheduleMap(s.map!);
-  } finally {
-    build.free();
-  }
-  const tree = root.toData();
-  root.free();
+  const tree = (part: Schedule | UnionMap): AstNodeData => {
+    let build = AstBuild.fromContext(context.copy());
+    if (deps) build = swap(build, parallelHooks(build, p, bySource));
+    build = swap(build, build.setAtEachDomain((node, b) => {
+      const data = node.toData();
+      if (data.kind !== "user" || !data.call) return;
+      const stmt = byName.get(data.call.name);
+      if (!stmt) throw new Error(`internal: AST names unknown statement ${data.call.name}`);
+      instances.push(stmt.kernel ? { stmt, kernel: true } : instanceAt(stmt, b));
+      return node.setAnnotation(instances.length - 1);
+    }));
+    let root: AstNode;
+    try {
+      root = part instanceof UnionMap ? build.nodeFromScheduleMap(part) : build.nodeFromSchedule(part);
+    } finally {
+      build.free();
+    }
+    const data = root.toData();
+    root.free();
+    return data;
+  };
+  // A long program's schedule comes in pieces, each built alone: isl's AST generator sorts the
+  // statements of one build pairwise, so a whole 4,400-statement program would be quadratic.
+  const parts = s.pieces ?? [s.schedule ?? s.map!];
+  const trees = parts.map(tree);
+  const body: LNode = trees.length === 1 ? loopNode(trees[0]!, instances)
+    : { k: "block", items: trees.map((t) => loopNode(t, instances)) };
   return {
     arrays: [...p.arrays.values()].map((a) => {
       const origin = originOf(p, a.name);
@@ -87,9 +66,57 @@ export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet, dep
     sizes: p.graph.sizes,
     inputs: p.inputs,
     outputs: p.outputs,
-    body: loopNode(tree, instances),
+    body,
     functions: [],
   };
+}
+
+/** The build `next` made from `old`, which is freed (each hook gives a new build). */
+function swap(old: AstBuild, next: AstBuild): AstBuild {
+  if (next !== old) old.free();
+  return next;
+}
+
+/**
+ * Marks a loop parallel when no pair in `deps` has equal enclosing iterators and different values
+ * of this one; loops inside a parallel loop are left sequential (one level of threads is enough).
+ */
+function parallelHooks(build: AstBuild, p: PolyProgram, bySource: Map<string, UnionMap[]>): AstBuild {
+  let open = 0, parallelDepth = -1;
+  const withFor = build.setBeforeEachFor((b) => {
+    const depth = open++;
+    if (parallelDepth >= 0) return undefined;
+    const sched = b.schedule();
+    const mine = sched.domain().sets().flatMap((d) => bySource.get(d.tupleName()!) ?? []);
+    const own = unionAll(mine, p.ctx.emptyUnionMap());
+    const pairs = own.applyDomain(sched).applyRange(sched);
+    for (const d of pairs.deltas().sets()) {
+      const n = d.dim("set");
+      // Differences whose enclosing iterators agree; the loop carries one if its own differs.
+      let same = d;
+      for (let i = 0; i < n - 1; i++) same = same.fix("set", i, 0);
+      if (!same.isSubset(same.fix("set", n - 1, 0))) return undefined;
+    }
+    parallelDepth = depth;
+    return "parallel";
+  });
+  const hooked = withFor.setAfterEachFor(() => { if (--open === parallelDepth) parallelDepth = -1; });
+  withFor.free();
+  return hooked;
+}
+
+/** The statement's write and reads as array indexes in the loop iterators (inverse schedule ∘ access). */
+function instanceAt(stmt: PStmt, b: AstBuild): Instance {
+  const inverse = b.schedule().reverse();
+  const access = (m: IslMap): Access => {
+    const pma = inverse.applyRange(m.toUnion()).toMap().toPwMultiAff();
+    const e = b.accessFromPwMultiAff(pma).toData();
+    if (e.kind !== "op" || e.op !== "access") throw new Error("internal: not an access expression");
+    const [arr, ...idx] = e.args;
+    return { array: arr!.kind === "id" ? arr!.name : "?", index: idx.map(intExpr) };
+  };
+  const value = (x: PExpr): VExpr => x.k === "read" ? { k: "read", at: access(x.access) } : x.k === "const" ? x : { k: "call", op: x.op, args: x.args.map(value) };
+  return { stmt, target: access(stmt.write), value: value(stmt.expr) };
 }
 
 function loopNode(n: AstNodeData, inst: Instance[]): LNode {

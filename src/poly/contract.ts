@@ -71,7 +71,7 @@ class Contractor {
   }
   private temp(a: string): boolean { return this.p.arrays.get(a)?.role === "temp"; }
   /** Empty for the sizes this program will run with (symbolic ones: any ≥ 1). */
-  private emptyReal(s: IslSet): boolean { return s.intersectParams(this.known).isEmpty(); }
+  private emptyReal(s: IslSet): boolean { return freed(s.intersectParams(this.known), (x) => x.isEmpty()); }
 
   /**
    * Reader instance → element of `a`, over every read. With `apart`, each read of an expression
@@ -87,12 +87,18 @@ class Contractor {
     return u;
   }
 
-  private renamed(s: PStmt, domain: IslSet, patch: Partial<PStmt>): PStmt {
+  /**
+   * `s` (with `patch`) over `domain` under a fresh name. With `whole` the domain holds all of the
+   * maps' domains, so they are only renamed: intersecting them was most of contraction's isl work.
+   */
+  private renamed(s: PStmt, domain: IslSet, patch: Partial<PStmt>, whole = false): PStmt {
     const name = this.fresh();
-    const rn = (m: IslMap) => m.intersectDomain(domain).setTupleName("in", name);
+    const rn = (m: IslMap) =>
+      whole ? m.setTupleName("in", name) : freed(m.intersectDomain(domain), (x) => x.setTupleName("in", name));
     const mapExpr = (e: PExpr): PExpr => e.k === "read" ? { ...e, access: rn(e.access) } : e.k === "call" ? { ...e, args: e.args.map(mapExpr) } : e;
-    return { ...s, name, domain: domain.setTupleName(name), write: rn(s.write), expr: mapExpr(s.expr), ...patch,
-      ...(patch.write ? { write: rn(patch.write) } : {}), ...(patch.expr ? { expr: mapExpr(patch.expr) } : {}) };
+    // Only the maps the result keeps are renamed (the patch's write and expression replace s's).
+    const write = rn(patch.write ?? s.write), expr = mapExpr(patch.expr ?? s.expr);
+    return { ...s, ...patch, name, domain: domain.setTupleName(name), write, expr };
   }
 
   convertSingleUpdates(): number {
@@ -215,14 +221,20 @@ class Contractor {
     let covered: IslSet | undefined;
     const pieces: PStmt[] = [];
     for (const d of defs) {
-      const m = leaf.access.applyRange(d.write.reverse()); // reader instance → def instance
+      const m = freed(d.write.reverse(), (w) => leaf.access.applyRange(w)); // reader instance → def instance
       const dom = m.domain();
       if (this.emptyReal(dom)) continue;
+      // One definition covering the whole reader (a chain's case): no intersections, nothing left.
+      const whole = !covered && r.domain.isSubset(dom);
       covered = covered ? covered.union(dom) : dom;
       const inlined = composeInto(d.expr, m);
-      const piece = this.renamed(r, dom, { expr: replaceLeaf(r.expr, leaf, inlined) });
+      const piece = this.renamed(r, dom, { expr: replaceLeaf(r.expr, leaf, inlined) }, whole);
+      // The composed maps were copied into the piece: a deep program's isl heap is otherwise gigabytes.
+      for (const x of reads(inlined)) x.access.free();
+      m.free();
       const rest = this.substitute(piece, a, defs);
       if (!rest) return null;
+      if (whole) return rest;
       pieces.push(...rest);
     }
     // A part of the reader that no definition covers must not exist for the real sizes.
@@ -258,6 +270,11 @@ class Contractor {
     }
     return n;
   }
+}
+
+/** f(x), then x freed (x is a temporary no statement holds). */
+function freed<T extends { free(): void }, R>(x: T, f: (x: T) => R): R {
+  try { return f(x); } finally { x.free(); }
 }
 
 /** Operations in an expression: calls and reads (constants are free). */

@@ -6,8 +6,9 @@
 import { frameOf, operandAxes, type Graph, type PrimNode } from "../core/graph.js";
 import { PRIMS } from "../core/prims.js";
 import type { Dim } from "../core/shape.js";
-import type { Ctx } from "./isl/index.js";
+import type { Ctx, IslMap, IslSet } from "./isl/index.js";
 import { CELL_LOWERINGS } from "./lower_cells.js";
+import { LiftError } from "../lang/diagnostics.js";
 import { paramOf, withParams, type PArray, type PExpr, type PolyProgram, type PStmt, type StmtKind } from "./program.js";
 
 export function lower(ctx: Ctx, g: Graph): PolyProgram {
@@ -65,21 +66,41 @@ class Lowerer {
     return `{ ${stmt}[${its.join(", ")}]${target ? ` -> ${target}` : ""}${cons.length ? ` : ${cons.join(" and ")}` : ""} }`;
   }
 
+  /**
+   * isl objects parsed once per distinct text with placeholder tuple names, then renamed: a parse
+   * costs ~0.1 ms and a rename ~2 µs, and a deep program has few shapes but many statements.
+   */
+  private readonly parsed = new Map<string, IslSet | IslMap>();
+  private template<T extends IslSet | IslMap>(text: string, parse: (t: string) => T): T {
+    let t = this.parsed.get(text) as T | undefined;
+    if (!t) this.parsed.set(text, (t = parse(withParams(this.p, text))));
+    return t;
+  }
+  private domain(stmt: string, extents: Dim[]): IslSet {
+    return this.template(this.islText("S", extents), (t) => this.p.ctx.set(t)).setTupleName(stmt);
+  }
+  /** `{ stmt[i…] -> array[index] }` over the statement's domain. */
+  private access(stmt: string, extents: Dim[], array: string, index: string[]): IslMap {
+    const t = this.template(this.islText("S", extents, `A[${index.join(", ")}]`), (x) => this.p.ctx.map(x));
+    const named = t.setTupleName("in", stmt);
+    const r = named.setTupleName("out", array);
+    named.free();
+    return r;
+  }
 
   /** A read of node `id` (an array, or a constant leaf) at the given iterator positions. */
   read(id: number, axes: number[], stmt: string, extents?: Dim[], index?: string[]): PExpr {
     const n = this.g.node(id);
     if (n.kind === "const") return { k: "const", v: n.value };
-    const ext = extents ?? [];
-    const idx = index ?? axes.map((a) => `i${a}`);
-    return { k: "read", array: `v${id}`, access: this.p.ctx.map(withParams(this.p, this.islText(stmt, ext, `v${id}[${idx.join(", ")}]`))) };
+    const at = index ?? axes.map((a) => `i${a}`);
+    return { k: "read", array: `v${id}`, access: this.access(stmt, extents ?? [], `v${id}`, at) };
   }
 
   /** Adds a statement over `extents` writing `array` at the iterators `axes` (or `index`). */
   stmt(kind: StmtKind, order: number, array: string, extents: Dim[], axes: number[], expr: PExpr | ((stmt: string) => PExpr), op?: PStmt["op"], index?: string[]): PStmt {
     const name = `S${this.p.nextStmt++}`;
-    const domain = this.p.ctx.set(withParams(this.p, this.islText(name, extents)));
-    const write = this.p.ctx.map(withParams(this.p, this.islText(name, extents, `${array}[${(index ?? axes.map((a) => `i${a}`)).join(", ")}]`)));
+    const domain = this.domain(name, extents);
+    const write = this.access(name, extents, array, index ?? axes.map((a) => `i${a}`));
     const s: PStmt = { name, kind, order, domain, array, write, expr: typeof expr === "function" ? expr(name) : expr, ...(op ? { op } : {}) };
     this.p.stmts.push(s);
     return s;

@@ -202,6 +202,8 @@ export class CtxCore {
   readonly #live = new Set<IslObject>();
   #pending: { error: unknown } | null = null;
   readonly strict: boolean;
+  /** isl functions called through this ctx: a measure of work that does not depend on the machine's speed. */
+  calls = 0;
 
   constructor(opts: CtxOptions = {}) {
     const p = islFn("isl_ctx_alloc").call() as bigint | null;
@@ -293,6 +295,7 @@ export class CtxCore {
   invoke(name: IslFnName, args: readonly Arg[], allowNull = false): unknown {
     const f = islFn(name);
     const ctxPtr = this.ptr;
+    this.calls++;
     if (args.length !== f.params.length) {
       throw new IslUsageError(`${name}: expected ${f.params.length} arguments, got ${args.length}`);
     }
