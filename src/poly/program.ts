@@ -97,7 +97,7 @@ export function indexTerms(m: IslMap, iters: number, params: Map<string, number 
       if (m2[3] === "i") {
         const it = Number(m2[4]);
         if (!(it < iters)) return null;
-        a.coef[it] += k;
+        a.coef[it] = (a.coef[it] ?? 0) + k;
         continue;
       }
       const v = params.get(`${m2[3]}${m2[4]}`);

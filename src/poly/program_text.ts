@@ -78,9 +78,26 @@ function exprText(c: AccessCtx, e: PExpr): string {
  */
 function accessText(c: AccessCtx, m: IslMap): string {
   const s = canonical(m, (t) => c.p.ctx.map(t));
-  if (!s.startsWith(c.before) || !s.endsWith(c.after)) return s;
-  const range = s.slice(c.before.length, s.length - c.after.length);
-  return /^[A-Za-z_][A-Za-z0-9_]*\[[^\]]*\]$/.test(range) ? range : s;
+  if (s.startsWith(c.before) && s.endsWith(c.after)) {
+    const range = s.slice(c.before.length, s.length - c.after.length);
+    return /^[A-Za-z_][A-Za-z0-9_]*\[[^\]]*\]$/.test(range) ? range : s;
+  }
+  // The texts can differ where the maps do not (isl lists a map's parameters in the order it
+  // met them): read the short form back on the domain and ask isl whether it is the same map.
+  const range = /\{ [^{}]*?\] -> ([A-Za-z_][A-Za-z0-9_]*\[[^\]]*\])( :| \})/.exec(s)?.[1];
+  return range !== undefined && sameMap(c, m, range) ? range : s;
+}
+
+function sameMap(c: AccessCtx, m: IslMap, range: string): boolean {
+  let short: IslMap | undefined;
+  try {
+    short = c.p.ctx.map(`${c.before}${range}${c.after}`);
+    return short.isEqual(m);
+  } catch {
+    return false; // a name the domain does not have: keep the map's own text
+  } finally {
+    short?.free();
+  }
 }
 
 /** The domain's text split after its tuple: an access `array[…]` is the map `before array[…] after`. */

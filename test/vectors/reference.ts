@@ -50,7 +50,7 @@ function t15Expected(): Nested {
         const zb: number[][] = [];
         for (let c = 0; c < 2; c++) {
           const zc: number[] = [];
-          for (let d = 0; d < 2; d++) zc.push(I[a][b] * K[f][c][d]);
+          for (let d = 0; d < 2; d++) zc.push(I[a]![b]! * K[f]![c]![d]!);
           zb.push(zc);
         }
         za.push(zb);

@@ -300,8 +300,8 @@ export class CtxCore {
       throw new IslUsageError(`${name}: expected ${f.params.length} arguments, got ${args.length}`);
     }
     // Validate everything before copying anything, so a bad argument leaks nothing.
-    for (let i = 0; i < args.length; i++) {
-      const want = f.params[i].islType;
+    f.params.forEach((param, i) => {
+      const want = param.islType;
       const a = args[i];
       if (want === null) {
         if (a instanceof IslObject || a instanceof CtxCore) {
@@ -315,12 +315,11 @@ export class CtxCore {
         if (a.ctx !== this) throw new IslUsageError(`${name}: argument ${i} belongs to another ctx`);
         void a.ptr; // throws if freed
       }
-    }
+    });
     const raw: unknown[] = new Array(args.length);
     const copies: { obj: IslObject; ptr: bigint }[] = [];
     try {
-      for (let i = 0; i < args.length; i++) {
-        const p = f.params[i];
+      for (const [i, p] of f.params.entries()) {
         const a = args[i];
         if (p.islType === "isl_ctx") raw[i] = ctxPtr;
         else if (p.islType === null) raw[i] = a;
