@@ -19,7 +19,16 @@ for (const n of process.argv.slice(2).map(Number)) {
   }
   times.sort((a, b) => a - b);
   if (w.isRoot) {
-    process.stdout.write(JSON.stringify({ figure: "allreduce", ranks: w.size, floats: n, bytes: 4 * n, median_us: Math.round(1000 * times[reps >> 1]!), p90_us: Math.round(1000 * times[Math.floor(reps * 0.9)]!) }) + "\n");
+    process.stdout.write(
+      JSON.stringify({
+        figure: "allreduce",
+        ranks: w.size,
+        floats: n,
+        bytes: 4 * n,
+        median_us: Math.round(1000 * times[reps >> 1]!),
+        p90_us: Math.round(1000 * times[Math.floor(reps * 0.9)]!),
+      }) + "\n",
+    );
   }
 }
 w.finalize();

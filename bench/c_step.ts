@@ -18,8 +18,12 @@ const FLAGS: Record<string, string[]> = {
   "-march=native": ["-O3", "-march=native"],
 };
 
-const arg = (flag: string, dflt: number) => { const i = process.argv.indexOf(flag); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
-const reps = arg("--reps", 30), batch = arg("--batch", 64);
+const arg = (flag: string, dflt: number) => {
+  const i = process.argv.indexOf(flag);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const reps = arg("--reps", 30),
+  batch = arg("--batch", 64);
 
 /** A driver that fills every buffer with small values and times `reps` calls of NAME_ptrs. */
 function driver(name: string, counts: string[], sizes: number): string {
@@ -46,7 +50,10 @@ int main(void) {
 `;
 }
 
-const model = loadModel({ name: "examples/fashion-lenet.lift", text: readFileSync("examples/fashion-lenet.lift", "utf8") }, "adam");
+const model = loadModel(
+  { name: "examples/fashion-lenet.lift", text: readFileSync("examples/fashion-lenet.lift", "utf8") },
+  "adam",
+);
 const g = model.training.graph;
 const decl = (n: string) => [...g.inputs, ...g.outputs, ...g.grads].find((d) => d.name === n)!;
 const rows: string[] = [`| build | kernels on (images/s) | --no-kernels (images/s) |`, `|---|---|---|`];
@@ -56,7 +63,11 @@ for (const kernels of [true, false]) {
   const { unit } = compileGraph(g, { name: "lenet_step", kernels });
   writeFileSync(join(dir, "lenet_step.h"), unit.header);
   writeFileSync(join(dir, "lenet_step.c"), unit.source);
-  const counts = unit.entry.buffers.map((b) => decl(b.name).shape.map((d) => (typeof d === "number" ? d : batch)).reduce((a, x) => a * x, 1));
+  const counts = unit.entry.buffers.map((b) =>
+    decl(b.name)
+      .shape.map((d) => (typeof d === "number" ? d : batch))
+      .reduce((a, x) => a * x, 1),
+  );
   writeFileSync(join(dir, "bench.c"), driver("lenet_step", counts.map(String), unit.entry.sizes.length));
   for (const [label, flags] of Object.entries(FLAGS)) {
     const exe = join(dir, `bench-${Object.keys(FLAGS).indexOf(label)}`);
@@ -65,5 +76,6 @@ for (const kernels of [true, false]) {
     (results[label] ??= []).push(best);
   }
 }
-for (const [label, [on, off]] of Object.entries(results)) rows.push(`| ${label} | ${on!.toFixed(0)} | ${off!.toFixed(0)} |`);
+for (const [label, [on, off]] of Object.entries(results))
+  rows.push(`| ${label} | ${on!.toFixed(0)} | ${off!.toFixed(0)} |`);
 process.stdout.write(rows.join("\n") + "\n");

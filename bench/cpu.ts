@@ -9,9 +9,14 @@ export function cpuTicks(): { busy: number; total: number; children: number } | 
     const total = f.reduce((a, b) => a + b, 0);
     // Fields after the command name ")": cutime and cstime are the 14th and 15th.
     const stat = readFileSync("/proc/self/stat", "utf8");
-    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    const rest = stat
+      .slice(stat.lastIndexOf(")") + 2)
+      .split(" ")
+      .map(Number);
     return { busy: total - idle, total, children: rest[13]! + rest[14]! };
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
 /**

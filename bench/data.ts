@@ -14,7 +14,12 @@ export const CHECK = 8;
 
 /** The LeNet params in LiFT's layout, as the model declares them. */
 export const PARAM_SHAPES: Record<string, number[]> = {
-  K1: [8, 5, 5], B1: [8], K2: [16, 8, 5, 5], B2: [16], W: [10, 16, 7, 7], B: [10],
+  K1: [8, 5, 5],
+  B1: [8],
+  K2: [16, 8, 5, 5],
+  B2: [16],
+  W: [10, 16, 7, 7],
+  B: [10],
 };
 
 const f32 = (path: string) => {
@@ -64,11 +69,17 @@ export function ensureData(dir: string): void {
   const rnd = uniform(1);
   mkdirSync(join(dir, "weights"), { recursive: true });
   writeFileSync(join(dir, "images.bin"), Float32Array.from({ length: COUNT * PIXELS }, rnd));
-  writeFileSync(join(dir, "labels.bin"), Int32Array.from({ length: COUNT }, () => Math.floor(rnd() * CLASSES)));
+  writeFileSync(
+    join(dir, "labels.bin"),
+    Int32Array.from({ length: COUNT }, () => Math.floor(rnd() * CLASSES)),
+  );
   const fanIn: Record<string, number> = { K1: 25, B1: 25, K2: 200, B2: 200, W: 784, B: 784 };
   for (const [name, shape] of Object.entries(PARAM_SHAPES)) {
     const bound = 1 / Math.sqrt(fanIn[name]!);
     const n = shape.reduce((a, d) => a * d, 1);
-    writeFileSync(join(dir, "weights", `${name}.bin`), Float32Array.from({ length: n }, () => (2 * rnd() - 1) * bound));
+    writeFileSync(
+      join(dir, "weights", `${name}.bin`),
+      Float32Array.from({ length: n }, () => (2 * rnd() - 1) * bound),
+    );
   }
 }

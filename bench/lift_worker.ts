@@ -46,7 +46,13 @@ function train(batch: number): void {
   const programs = lenet();
   const c = programs.contract;
   // As lift train runs it: the gradient over slices of the batch, then the update (threaded_step.ts).
-  const [step, loadMs] = timed(() => new ThreadedStep({ gradient: programs.gradient.compile(GRAD_OPTS), update: programs.update.compile(UPDATE_OPTS) }, c.batchSize));
+  const [step, loadMs] = timed(
+    () =>
+      new ThreadedStep(
+        { gradient: programs.gradient.compile(GRAD_OPTS), update: programs.update.compile(UPDATE_OPTS) },
+        c.batchSize,
+      ),
+  );
   const bufs: Record<string, Float32Array> = {
     ...batchOf(data.images, data.labels, batch),
     Logits: new Float32Array(batch * CLASSES),
@@ -79,10 +85,19 @@ function train(batch: number): void {
   const lastLoss = bufs.Loss![0]!;
   const choice = step.chosen.get(batch)!;
   emit({
-    system: "lift", workload: "train", batch, images_per_s: m.rate, reps: m.reps, calls: m.calls,
-    ms_per_call: (batch / m.rate) * 1e3, ...peakRss(), first_loss: firstLoss,
-    loss_finite: Number.isFinite(lastLoss), module_load_ms: loadMs,
-    step_mode: choice.mode, step_mode_ms: choice.ms,
+    system: "lift",
+    workload: "train",
+    batch,
+    images_per_s: m.rate,
+    reps: m.reps,
+    calls: m.calls,
+    ms_per_call: (batch / m.rate) * 1e3,
+    ...peakRss(),
+    first_loss: firstLoss,
+    loss_finite: Number.isFinite(lastLoss),
+    module_load_ms: loadMs,
+    step_mode: choice.mode,
+    step_mode_ms: choice.ms,
   });
 }
 
@@ -104,14 +119,22 @@ function infer(batch: number): void {
     const check = make(CHECK);
     mod.call(check, { [c.batchSize]: CHECK });
     maxAbsDiff = 0;
-    for (let i = 0; i < CHECK * CLASSES; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(check.Logits![i]! - data.refLogits[i]!));
+    for (let i = 0; i < CHECK * CLASSES; i++)
+      maxAbsDiff = Math.max(maxAbsDiff, Math.abs(check.Logits![i]! - data.refLogits[i]!));
   }
   const bufs = make(batch);
   const sizes = { [c.batchSize]: batch };
   const m = measure(() => mod.call(bufs, sizes), batch, timing);
   emit({
-    system: "lift", workload: "infer", batch, images_per_s: m.rate, reps: m.reps, calls: m.calls,
-    ms_per_call: (batch / m.rate) * 1e3, ...peakRss(), module_load_ms: loadMs,
+    system: "lift",
+    workload: "infer",
+    batch,
+    images_per_s: m.rate,
+    reps: m.reps,
+    calls: m.calls,
+    ms_per_call: (batch / m.rate) * 1e3,
+    ...peakRss(),
+    module_load_ms: loadMs,
     ...(maxAbsDiff !== undefined ? { max_abs_diff_vs_pytorch: maxAbsDiff } : {}),
   });
 }
@@ -128,14 +151,23 @@ function matrixProduct(n: number): void {
   // A few entries against a double-precision dot product.
   let maxRelErr = 0;
   for (let t = 0; t < 16; t++) {
-    const i = Math.floor(rnd() * n), j = Math.floor(rnd() * n);
+    const i = Math.floor(rnd() * n),
+      j = Math.floor(rnd() * n);
     let s = 0;
     for (let k = 0; k < n; k++) s += A[i * n + k]! * B[k * n + j]!;
     maxRelErr = Math.max(maxRelErr, Math.abs(C[i * n + j]! - s) / Math.abs(s));
   }
   emit({
-    system: "lift", workload: "matmul", n, gflops: m.rate, reps: m.reps, calls: m.calls,
-    ms_per_call: (gflop / m.rate) * 1e3, ...peakRss(), module_load_ms: loadMs, max_rel_err: maxRelErr,
+    system: "lift",
+    workload: "matmul",
+    n,
+    gflops: m.rate,
+    reps: m.reps,
+    calls: m.calls,
+    ms_per_call: (gflop / m.rate) * 1e3,
+    ...peakRss(),
+    module_load_ms: loadMs,
+    max_rel_err: maxRelErr,
   });
 }
 
@@ -162,7 +194,13 @@ function compileStats(label: string, program: LiftProgram, opts: CompileOptions)
   passes.total = isl + passes.cc;
   for (const k of Object.keys(passes)) passes[k] = Math.round(passes[k]! * 10) / 10;
   program.compile(opts);
-  emit({ kind: "compile", program: label, passes, scheduler: compiled.stats.scheduler, intermediate_bytes: compiled.stats.intermediateBytes });
+  emit({
+    kind: "compile",
+    program: label,
+    passes,
+    scheduler: compiled.stats.scheduler,
+    intermediate_bytes: compiled.stats.intermediateBytes,
+  });
 }
 
 function compileAll(which: string[], n: number): void {

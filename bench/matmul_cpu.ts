@@ -14,8 +14,16 @@ import { matmul } from "./programs.js";
 // One thread: libgomp reads this when the first module is loaded, below.
 process.env.OMP_NUM_THREADS = "1";
 
-const { values: opt } = parseArgs({ options: { n: { type: "string", default: "1024" }, calls: { type: "string", default: "5" }, reps: { type: "string", default: "7" } } });
-const sizes = opt.n.split(",").map(Number), calls = Number(opt.calls), reps = Number(opt.reps);
+const { values: opt } = parseArgs({
+  options: {
+    n: { type: "string", default: "1024" },
+    calls: { type: "string", default: "5" },
+    reps: { type: "string", default: "7" },
+  },
+});
+const sizes = opt.n.split(",").map(Number),
+  calls = Number(opt.calls),
+  reps = Number(opt.reps);
 
 /** numpy's CPU ms per call for each rep, from a child running `reps` reps of `calls` calls. */
 const NUMPY = `
@@ -33,7 +41,11 @@ for r in range(reps):
 
 function numpyRep(n: number): number | undefined {
   const env = { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
-  const r = spawnSync(process.env.LIFT_BENCH_PYTHON ?? "/usr/bin/python3", ["-c", NUMPY, String(n), String(calls), "1"], { encoding: "utf8", env });
+  const r = spawnSync(
+    process.env.LIFT_BENCH_PYTHON ?? "/usr/bin/python3",
+    ["-c", NUMPY, String(n), String(calls), "1"],
+    { encoding: "utf8", env },
+  );
   return r.status === 0 ? Number(r.stdout.trim()) : undefined;
 }
 
@@ -43,12 +55,20 @@ for (const n of sizes) {
   const build = (packed: boolean) => {
     const saved = GEMM_POLICY.minWork;
     if (!packed) GEMM_POLICY.minWork = Infinity;
-    try { return matmul(n).compile({ dtype: "f32", name: `bench_matmul_cpu_${n}_${packed ? "packed" : "unpacked"}` }); } finally { GEMM_POLICY.minWork = saved; }
+    try {
+      return matmul(n).compile({ dtype: "f32", name: `bench_matmul_cpu_${n}_${packed ? "packed" : "unpacked"}` });
+    } finally {
+      GEMM_POLICY.minWork = saved;
+    }
   };
   const mods = { packed: build(true), unpacked: build(false) };
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  const bufs = { A: Float32Array.from({ length: n * n }, rnd), B: Float32Array.from({ length: n * n }, rnd), C: new Float32Array(n * n) };
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const bufs = {
+    A: Float32Array.from({ length: n * n }, rnd),
+    B: Float32Array.from({ length: n * n }, rnd),
+    C: new Float32Array(n * n),
+  };
   const ms: Record<string, number[]> = { packed: [], unpacked: [], numpy: [] };
   for (const m of Object.values(mods)) m.call(bufs);
   for (let r = 0; r < reps; r++) {
@@ -64,10 +84,21 @@ for (const n of sizes) {
   }
   const gf = (x: number[]) => (x.length ? (2 * n ** 3) / (median(x) * 1e6) : NaN);
   for (const [system, x] of Object.entries(ms)) {
-    console.log(JSON.stringify({ system: system === "numpy" ? "numpy" : `lift_${system}`, n, threads: 1, cpu_ms_per_call: x.length ? median(x) : null, gflops_cpu: gf(x), reps: x.map((v) => +v.toFixed(3)) }));
+    console.log(
+      JSON.stringify({
+        system: system === "numpy" ? "numpy" : `lift_${system}`,
+        n,
+        threads: 1,
+        cpu_ms_per_call: x.length ? median(x) : null,
+        gflops_cpu: gf(x),
+        reps: x.map((v) => +v.toFixed(3)),
+      }),
+    );
   }
   const [p, u, np] = [gf(ms.packed!), gf(ms.unpacked!), gf(ms.numpy!)];
-  rows.push(`${String(n).padStart(5)}  ${p.toFixed(1).padStart(6)}  ${u.toFixed(1).padStart(8)}  ${np.toFixed(1).padStart(5)}  ${(p / np).toFixed(2).padStart(12)}  ${(p / u).toFixed(2).padStart(17)}`);
+  rows.push(
+    `${String(n).padStart(5)}  ${p.toFixed(1).padStart(6)}  ${u.toFixed(1).padStart(8)}  ${np.toFixed(1).padStart(5)}  ${(p / np).toFixed(2).padStart(12)}  ${(p / u).toFixed(2).padStart(17)}`,
+  );
 }
 console.log(`\n    n  packed  unpacked  numpy  packed/numpy  packed/unpacked   (GFLOP/s from CPU time, 1 thread)`);
 for (const r of rows) console.log(r);

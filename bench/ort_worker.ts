@@ -7,10 +7,16 @@ import { join } from "node:path";
 import { CHECK, CLASSES, PIXELS, readData } from "./data.js";
 import { emit, measureAsync, peakRss, type TimingOptions } from "./timing.js";
 
-interface OrtConfig extends TimingOptions { dir: string; batch: number; threads?: number }
+interface OrtConfig extends TimingOptions {
+  dir: string;
+  batch: number;
+  threads?: number;
+}
 // The package is loaded at run time, so the project typechecks without it (it is only a
 // devDependency of the benchmark); these are the few parts of its API used here.
-interface OrtTensor { data: unknown }
+interface OrtTensor {
+  data: unknown;
+}
 interface OrtSession {
   run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
   release(): Promise<void>;
@@ -41,13 +47,25 @@ if (data.refLogits) {
   const out = await session.run(input(CHECK));
   const logits = out.logits!.data as Float32Array;
   maxAbsDiff = 0;
-  for (let i = 0; i < CHECK * CLASSES; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(logits[i]! - data.refLogits[i]!));
+  for (let i = 0; i < CHECK * CLASSES; i++)
+    maxAbsDiff = Math.max(maxAbsDiff, Math.abs(logits[i]! - data.refLogits[i]!));
 }
 const feeds = input(cfg.batch);
-const m = await measureAsync(() => session.run(feeds), cfg.batch, { warmupS: cfg.warmupS, reps: cfg.reps, repS: cfg.repS });
+const m = await measureAsync(() => session.run(feeds), cfg.batch, {
+  warmupS: cfg.warmupS,
+  reps: cfg.reps,
+  repS: cfg.repS,
+});
 emit({
-  system: "onnxruntime", workload: "infer", batch: cfg.batch, images_per_s: m.rate, reps: m.reps, calls: m.calls,
-  ms_per_call: (cfg.batch / m.rate) * 1e3, ...peakRss(), threads,
+  system: "onnxruntime",
+  workload: "infer",
+  batch: cfg.batch,
+  images_per_s: m.rate,
+  reps: m.reps,
+  calls: m.calls,
+  ms_per_call: (cfg.batch / m.rate) * 1e3,
+  ...peakRss(),
+  threads,
   version: ort.env.versions.node ?? ort.env.versions.common,
   ...(maxAbsDiff !== undefined ? { max_abs_diff_vs_pytorch: maxAbsDiff } : {}),
 });

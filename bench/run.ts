@@ -88,7 +88,10 @@ const num = (v: string | undefined, dflt: number, what: string): number => {
 };
 const list = <T extends string>(v: string | undefined, all: readonly T[], what: string): Set<T> => {
   if (v === undefined) return new Set(all);
-  const items = v.split(",").map((s) => s.trim()).filter(Boolean);
+  const items = v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const s of items) {
     if (!(all as readonly string[]).includes(s)) {
       process.stderr.write(`bench: unknown ${what} \`${s}\` (one of ${all.join(", ")})\n`);
@@ -126,7 +129,12 @@ const log = (s: string) => process.stderr.write(`[${elapsed()}] ${s}\n`);
  * onnxruntime's own pools do not read them.)
  */
 function childEnv(peer: boolean): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(THREADS), MKL_NUM_THREADS: String(THREADS), OPENBLAS_NUM_THREADS: String(THREADS) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    OMP_NUM_THREADS: String(THREADS),
+    MKL_NUM_THREADS: String(THREADS),
+    OPENBLAS_NUM_THREADS: String(THREADS),
+  };
   env.OMP_PROC_BIND ||= "true";
   env.OMP_PLACES ||= "cores";
   applyThreadDefaults(env);
@@ -140,7 +148,11 @@ function childEnv(peer: boolean): NodeJS.ProcessEnv {
   return env;
 }
 
-interface ChildResult { code: number | null; lines: object[]; stderr: string }
+interface ChildResult {
+  code: number | null;
+  lines: object[];
+  stderr: string;
+}
 
 /** The child running now, so that an interrupted bench stops it too. */
 let current: ReturnType<typeof spawn> | undefined;
@@ -163,11 +175,18 @@ function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutS 
       const lines: object[] = [];
       for (const l of out.split("\n")) {
         if (!l.startsWith("{")) continue;
-        try { lines.push(JSON.parse(l) as object); } catch { /* not a result line */ }
+        try {
+          lines.push(JSON.parse(l) as object);
+        } catch {
+          /* not a result line */
+        }
       }
       resolve({ code, lines, stderr: err });
     };
-    child.on("error", (e) => { err += String(e); done(null); });
+    child.on("error", (e) => {
+      err += String(e);
+      done(null);
+    });
     child.on("close", done);
   });
 }
@@ -180,7 +199,10 @@ async function waitQuiet(maxS: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
     const share = othersShare(a, cpuTicks());
     if (share === undefined || share < 0.1) return;
-    if (performance.now() - start > maxS * 1000) { log(`other processes still use ${(share * 100).toFixed(0)}% of the CPUs; going on`); return; }
+    if (performance.now() - start > maxS * 1000) {
+      log(`other processes still use ${(share * 100).toFixed(0)}% of the CPUs; going on`);
+      return;
+    }
     if (!said) log(`waiting for other processes to leave the CPUs (${(share * 100).toFixed(0)}% busy)…`);
   }
 }
@@ -190,18 +212,27 @@ const peerPath = (f: string) => join(ROOT, "bench", "peers", f);
 
 /** The first Python that imports torch and numpy, else the first that imports numpy. */
 function findPython(): { python?: string; torch: boolean; why: string } {
-  const candidates = [...new Set([opt.python, process.env.LIFT_BENCH_PYTHON, "/usr/bin/python3", "python3"].filter((x): x is string => !!x))];
+  const candidates = [
+    ...new Set(
+      [opt.python, process.env.LIFT_BENCH_PYTHON, "/usr/bin/python3", "python3"].filter((x): x is string => !!x),
+    ),
+  ];
   const probe = "import importlib.util as u\nprint(' '.join(m for m in ('numpy', 'torch') if u.find_spec(m)))";
   const found: { py: string; mods: string[] }[] = [];
   let why = "";
   for (const py of candidates) {
     const r = spawnSync(py, ["-c", probe], { env: childEnv(true), encoding: "utf8" });
-    if (r.status !== 0) { why += `${py}: ${r.error ? (r.error as NodeJS.ErrnoException).code : `exit ${r.status}`}; `; continue; }
+    if (r.status !== 0) {
+      why += `${py}: ${r.error ? (r.error as NodeJS.ErrnoException).code : `exit ${r.status}`}; `;
+      continue;
+    }
     const mods = r.stdout.trim().split(/\s+/);
     if (!mods.includes("torch")) why += `${py}: no torch; `;
     found.push({ py, mods });
   }
-  const best = found.find((f) => f.mods.includes("torch") && f.mods.includes("numpy")) ?? found.find((f) => f.mods.includes("numpy"));
+  const best =
+    found.find((f) => f.mods.includes("torch") && f.mods.includes("numpy")) ??
+    found.find((f) => f.mods.includes("numpy"));
   return best ? { python: best.py, torch: best.mods.includes("torch"), why } : { torch: false, why };
 }
 
@@ -209,7 +240,10 @@ function findPython(): { python?: string; torch: boolean; why: string } {
 // Compile statistics (measured by lift_worker.ts mode "compile", in a child of its own so that this
 // driver stays small: children inherit getrusage's maxRSS through fork)
 
-interface CompileRecord { program: string; passes: Record<string, number> }
+interface CompileRecord {
+  program: string;
+  passes: Record<string, number>;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Output
@@ -218,27 +252,43 @@ const fmt = (x: number | undefined, digits = 0): string =>
   x === undefined ? "—" : x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ratio = (a: number | undefined, b: number | undefined): string =>
   a === undefined || b === undefined ? "—" : `${(a / b).toFixed(a / b < 0.1 ? 3 : 2)}×`;
-const value = (f: Figure | undefined) => (f ? f.images_per_s ?? f.gflops : undefined);
+const value = (f: Figure | undefined) => (f ? (f.images_per_s ?? f.gflops) : undefined);
 
 function table(rows: string[][], right: boolean[]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r, i) => {
-    const line = r.map((cell, c) => (right[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ").trimEnd();
-    return i === 0 ? `${line}\n${widths.map((w) => "-".repeat(w)).join("  ")}` : line;
-  }).join("\n");
+  return rows
+    .map((r, i) => {
+      const line = r
+        .map((cell, c) => (right[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+        .join("  ")
+        .trimEnd();
+      return i === 0 ? `${line}\n${widths.map((w) => "-".repeat(w)).join("  ")}` : line;
+    })
+    .join("\n");
 }
 
 function report(figs: Figure[], compiles: CompileRecord[], notes: string[], startLoad: number): string {
-  const get = (s: System, w: Workload, size: number) => figs.find((f) => f.system === s && f.workload === w && (f.batch ?? f.n) === size);
+  const get = (s: System, w: Workload, size: number) =>
+    figs.find((f) => f.system === s && f.workload === w && (f.batch ?? f.n) === size);
   const out: string[] = [];
-  out.push(`LiFT benchmark — ${cpus()[0]?.model.trim() ?? "?"}, ${cpus().length} cores, node ${process.version}, ` +
-    `${new Date().toISOString()}; load average ${startLoad.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end`);
-  out.push(`each figure: median of ${timing.reps} repetitions of ${timing.repS} s after ${timing.warmupS} s of warm-up; every system with ${THREADS} threads\n`);
+  out.push(
+    `LiFT benchmark — ${cpus()[0]?.model.trim() ?? "?"}, ${cpus().length} cores, node ${process.version}, ` +
+      `${new Date().toISOString()}; load average ${startLoad.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end`,
+  );
+  out.push(
+    `each figure: median of ${timing.reps} repetitions of ${timing.repS} s after ${timing.warmupS} s of warm-up; every system with ${THREADS} threads\n`,
+  );
 
   const TARGETS: Record<string, string> = {
-    "train 64": "≥ 3× PyTorch", "train 1": "≥ 5× PyTorch", "infer 1": "≥ 2× ORT", "infer 256": "≥ 2× ORT", "matmul 1024": "≥ 0.8× numpy",
+    "train 64": "≥ 3× PyTorch",
+    "train 1": "≥ 5× PyTorch",
+    "infer 1": "≥ 2× ORT",
+    "infer 256": "≥ 2× ORT",
+    "matmul 1024": "≥ 0.8× numpy",
   };
-  const rows: string[][] = [["figure", "unit", "LiFT", "PyTorch", "ORT", "numpy", "LiFT/PyTorch", "LiFT/ORT", "LiFT/numpy", "target (issue 6)"]];
+  const rows: string[][] = [
+    ["figure", "unit", "LiFT", "PyTorch", "ORT", "numpy", "LiFT/PyTorch", "LiFT/ORT", "LiFT/numpy", "target (issue 6)"],
+  ];
   const sizes: [Workload, number][] = [
     ...TRAIN_BATCHES.map((b) => ["train", b] as [Workload, number]),
     ...INFER_BATCHES.map((b) => ["infer", b] as [Workload, number]),
@@ -249,62 +299,109 @@ function report(figs: Figure[], compiles: CompileRecord[], notes: string[], star
     const [l, p, o, n] = (["lift", "pytorch", "onnxruntime", "numpy"] as System[]).map((s) => value(get(s, w, size)));
     const digits = w === "matmul" ? 1 : 0;
     rows.push([
-      w === "matmul" ? `matmul n=${size}` : `${w} batch ${size}`, w === "matmul" ? "GFLOP/s" : "images/s",
-      fmt(l, digits), fmt(p, digits), fmt(o, digits), fmt(n, digits), ratio(l, p), ratio(l, o), ratio(l, n), TARGETS[`${w} ${size}`] ?? "",
+      w === "matmul" ? `matmul n=${size}` : `${w} batch ${size}`,
+      w === "matmul" ? "GFLOP/s" : "images/s",
+      fmt(l, digits),
+      fmt(p, digits),
+      fmt(o, digits),
+      fmt(n, digits),
+      ratio(l, p),
+      ratio(l, o),
+      ratio(l, n),
+      TARGETS[`${w} ${size}`] ?? "",
     ]);
   }
   out.push(table(rows, [false, false, true, true, true, true, true, true, true, false]));
 
-  out.push("\nspread of the repetitions (min–max), time per call, and the share of the CPUs other processes used meanwhile");
+  out.push(
+    "\nspread of the repetitions (min–max), time per call, and the share of the CPUs other processes used meanwhile",
+  );
   const spread: string[][] = [["figure", "system", "min", "max", "ms/call", "others' CPU"]];
   for (const f of figs) {
     const r = f.reps ?? [];
     const d = f.workload === "matmul" ? 1 : 0;
-    spread.push([f.workload === "matmul" ? `matmul n=${f.n}` : `${f.workload} batch ${f.batch}`, f.system,
-      fmt(Math.min(...r), d), fmt(Math.max(...r), d), fmt(f.ms_per_call as number | undefined, 3),
-      f.cpu_others === undefined ? "—" : `${((f.cpu_others as number) * 100).toFixed(0)}%`]);
+    spread.push([
+      f.workload === "matmul" ? `matmul n=${f.n}` : `${f.workload} batch ${f.batch}`,
+      f.system,
+      fmt(Math.min(...r), d),
+      fmt(Math.max(...r), d),
+      fmt(f.ms_per_call as number | undefined, 3),
+      f.cpu_others === undefined ? "—" : `${((f.cpu_others as number) * 100).toFixed(0)}%`,
+    ]);
   }
   out.push(table(spread, [false, false, true, true, true, true]));
-  const busy = figs.filter((f) => (f.cpu_others as number | undefined ?? 0) > 0.05);
-  if (busy.length) out.push(`warning: other processes used more than 5% of the CPUs during ${busy.length} figure(s) ` +
-    `(${busy.map((f) => `${f.system} ${f.workload} ${f.batch ?? f.n}`).join(", ")}): those figures are low and noisy; rerun on a quiet machine (--wait-quiet helps)`);
+  const busy = figs.filter((f) => ((f.cpu_others as number | undefined) ?? 0) > 0.05);
+  if (busy.length)
+    out.push(
+      `warning: other processes used more than 5% of the CPUs during ${busy.length} figure(s) ` +
+        `(${busy.map((f) => `${f.system} ${f.workload} ${f.batch ?? f.n}`).join(", ")}): those figures are low and noisy; rerun on a quiet machine (--wait-quiet helps)`,
+    );
 
   const rss = figs.filter((f) => f.peak_rss_mib !== undefined);
   if (rss.length) {
-    out.push("\npeak RSS of each figure's process, MiB (VmHWM of /proc/self/status: the process's own high-water mark;\n" +
-      "getrusage's maxrss, also in the JSON as maxrss_mib, carries the parent's over through fork and exec)");
-    const t: string[][] = [["figure", ...(["lift", "pytorch", "onnxruntime", "numpy"] as System[]).filter((s) => rss.some((f) => f.system === s))]];
+    out.push(
+      "\npeak RSS of each figure's process, MiB (VmHWM of /proc/self/status: the process's own high-water mark;\n" +
+        "getrusage's maxrss, also in the JSON as maxrss_mib, carries the parent's over through fork and exec)",
+    );
+    const t: string[][] = [
+      [
+        "figure",
+        ...(["lift", "pytorch", "onnxruntime", "numpy"] as System[]).filter((s) => rss.some((f) => f.system === s)),
+      ],
+    ];
     const cols = t[0]!.slice(1) as System[];
     for (const [w, size] of sizes) {
       if (!rss.some((f) => f.workload === w && (f.batch ?? f.n) === size)) continue;
-      t.push([w === "matmul" ? `matmul n=${size}` : `${w} batch ${size}`, ...cols.map((s) => fmt(get(s, w, size)?.peak_rss_mib, 1))]);
+      t.push([
+        w === "matmul" ? `matmul n=${size}` : `${w} batch ${size}`,
+        ...cols.map((s) => fmt(get(s, w, size)?.peak_rss_mib, 1)),
+      ]);
     }
     out.push(table(t, [false, ...cols.map(() => true)]));
   }
 
   out.push("\nchecks (same network, same data, same weights)");
   for (const b of INFER_BATCHES) {
-    const l = get("lift", "infer", b), o = get("onnxruntime", "infer", b);
+    const l = get("lift", "infer", b),
+      o = get("onnxruntime", "infer", b);
     if (l?.max_abs_diff_vs_pytorch !== undefined || o?.max_abs_diff_vs_pytorch !== undefined) {
-      out.push(`  logits of 8 images, max |x − PyTorch|: LiFT ${fmt(l?.max_abs_diff_vs_pytorch as number | undefined, 9)}, ` +
-        `onnxruntime ${fmt(o?.max_abs_diff_vs_pytorch as number | undefined, 9)}`);
+      out.push(
+        `  logits of 8 images, max |x − PyTorch|: LiFT ${fmt(l?.max_abs_diff_vs_pytorch as number | undefined, 9)}, ` +
+          `onnxruntime ${fmt(o?.max_abs_diff_vs_pytorch as number | undefined, 9)}`,
+      );
       break;
     }
   }
   for (const b of TRAIN_BATCHES) {
-    const l = get("lift", "train", b), p = get("pytorch", "train", b);
-    if (l || p) out.push(`  loss of the first training step, batch ${b}: LiFT ${fmt(l?.first_loss as number | undefined, 6)}, PyTorch ${fmt(p?.first_loss as number | undefined, 6)}`);
+    const l = get("lift", "train", b),
+      p = get("pytorch", "train", b);
+    if (l || p)
+      out.push(
+        `  loss of the first training step, batch ${b}: LiFT ${fmt(l?.first_loss as number | undefined, 6)}, PyTorch ${fmt(p?.first_loss as number | undefined, 6)}`,
+      );
   }
   for (const b of TRAIN_BATCHES) {
     const l = get("lift", "train", b);
     const ms = l?.step_mode_ms as Record<string, number> | undefined;
-    if (l && ms) out.push(`  LiFT's training step at batch ${b} ran ${String(l.step_mode)} (best of 5 calls at the start: ${Object.entries(ms).map(([m, t]) => `${m} ${t.toFixed(3)} ms`).join(", ") || "one mode"})`);
+    if (l && ms)
+      out.push(
+        `  LiFT's training step at batch ${b} ran ${String(l.step_mode)} (best of 5 calls at the start: ${
+          Object.entries(ms)
+            .map(([m, t]) => `${m} ${t.toFixed(3)} ms`)
+            .join(", ") || "one mode"
+        })`,
+      );
   }
   const mm = get("lift", "matmul", MATMUL_N);
-  if (mm) out.push(`  LiFT matmul: max relative error of 16 entries against a float64 dot product ${(mm.max_rel_err as number).toExponential(2)}`);
+  if (mm)
+    out.push(
+      `  LiFT matmul: max relative error of 16 entries against a float64 dot product ${(mm.max_rel_err as number).toExponential(2)}`,
+    );
 
   if (compiles.length) {
-    out.push("\nLiFT compile time per pass, ms (compileGraph on a fresh isl context; cc: a cold build with -O3 -march=native)");
+    out.push(
+      "\nLiFT compile time per pass, ms (compileGraph on a fresh isl context; cc: a cold build with -O3 -march=native)",
+    );
     const names = [...new Set(compiles.flatMap((c) => Object.keys(c.passes)))];
     const t: string[][] = [["program", ...names]];
     for (const c of compiles) t.push([c.program, ...names.map((n) => fmt(c.passes[n], 0))]);
@@ -315,7 +412,9 @@ function report(figs: Figure[], compiles: CompileRecord[], notes: string[], star
   const torch = figs.find((f) => f.system === "pytorch");
   const blasLine = (b: unknown) => {
     const x = b as Record<string, unknown> | undefined;
-    return x ? `${x.library} ${x.version ?? ""} (${x.threading ?? "?"}, ${x.architecture ?? "?"} kernels, ${x.threads} threads) ${x.path ?? ""}` : "—";
+    return x
+      ? `${x.library} ${x.version ?? ""} (${x.threading ?? "?"}, ${x.architecture ?? "?"} kernels, ${x.threads} threads) ${x.path ?? ""}`
+      : "—";
   };
   if (np || torch) {
     out.push("\nBLAS loaded by the peers (threadpoolctl)");
@@ -336,7 +435,8 @@ async function main(): Promise<number> {
   const notes: string[] = [];
   const startLoad = loadavg()[0]!;
   for (const v of ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"]) {
-    if (process.env[v] !== undefined) notes.push(`${v}=${process.env[v]} in the environment: unset for the Python peers`);
+    if (process.env[v] !== undefined)
+      notes.push(`${v}=${process.env[v]} in the environment: unset for the Python peers`);
   }
   if (opt["jsonl-file"]) writeFileSync(opt["jsonl-file"], "");
   const dir = mkdtempSync(join(tmpdir(), "lift-bench-"));
@@ -355,14 +455,22 @@ async function main(): Promise<number> {
   try {
     const py = findPython();
     const peerEnv = childEnv(true);
-    const wantTorch = (systems.has("pytorch") || systems.has("onnxruntime")) && (workloads.has("train") || workloads.has("infer"));
+    const wantTorch =
+      (systems.has("pytorch") || systems.has("onnxruntime")) && (workloads.has("train") || workloads.has("infer"));
     let exported = false;
     const wantData = workloads.has("train") || workloads.has("infer");
     if (py.python && py.torch && wantData && (wantTorch || systems.has("lift"))) {
       log(`PyTorch peer: ${py.python}; exporting the network (weights, data, ONNX)`);
-      const r = await runChild(py.python, [peerPath("torch_peer.py"), JSON.stringify({ mode: "export", dir, threads: THREADS })], peerEnv);
+      const r = await runChild(
+        py.python,
+        [peerPath("torch_peer.py"), JSON.stringify({ mode: "export", dir, threads: THREADS })],
+        peerEnv,
+      );
       exported = r.code === 0;
-      if (!exported) { failed++; log(`export failed:\n${r.stderr}`); }
+      if (!exported) {
+        failed++;
+        log(`export failed:\n${r.stderr}`);
+      }
     } else if (wantTorch) {
       const msg = `no Python with torch (${py.why}): PyTorch and onnxruntime figures skipped; apt-get install python3-torch python3-numpy libopenblas0-pthread`;
       notes.push(msg);
@@ -372,46 +480,96 @@ async function main(): Promise<number> {
 
     if (systems.has("lift")) {
       const programs = [...workloads];
-      log(`compiling LiFT's programs (${programs.join(", ")}): each isl pass timed, a cold cc build, then the cache warmed`);
-      const r = await runChild(process.execPath, [workerPath("./lift_worker.js"), JSON.stringify({ mode: "compile", programs, n: MATMUL_N })], childEnv(false), 600);
-      for (const l of r.lines as Record<string, unknown>[]) if (l.kind === "compile") compiles.push(l as unknown as CompileRecord);
-      if (r.code !== 0) { failed++; log(`compiling failed (exit ${r.code}):\n${r.stderr.trim()}`); notes.push(`LiFT's compile failed: ${r.stderr.trim().split("\n").pop()}`); }
+      log(
+        `compiling LiFT's programs (${programs.join(", ")}): each isl pass timed, a cold cc build, then the cache warmed`,
+      );
+      const r = await runChild(
+        process.execPath,
+        [workerPath("./lift_worker.js"), JSON.stringify({ mode: "compile", programs, n: MATMUL_N })],
+        childEnv(false),
+        600,
+      );
+      for (const l of r.lines as Record<string, unknown>[])
+        if (l.kind === "compile") compiles.push(l as unknown as CompileRecord);
+      if (r.code !== 0) {
+        failed++;
+        log(`compiling failed (exit ${r.code}):\n${r.stderr.trim()}`);
+        notes.push(`LiFT's compile failed: ${r.stderr.trim().split("\n").pop()}`);
+      }
       for (const c of compiles) log(`compiled ${c.program} in ${fmt(c.passes.total)} ms`);
     }
 
-    const ortOk = (() => { try { createRequire(import.meta.url).resolve("onnxruntime-node"); return true; } catch { return false; } })();
-    if (!ortOk && systems.has("onnxruntime") && workloads.has("infer")) notes.push("onnxruntime-node is not installed (npm ci): its figures are skipped");
+    const ortOk = (() => {
+      try {
+        createRequire(import.meta.url).resolve("onnxruntime-node");
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    if (!ortOk && systems.has("onnxruntime") && workloads.has("infer"))
+      notes.push("onnxruntime-node is not installed (npm ci): its figures are skipped");
     const common = { dir, threads: THREADS, ...timing };
     const pyTiming = { warmup_s: timing.warmupS, reps: timing.reps, rep_s: timing.repS };
-    type Job = { system: System; workload: Workload; size: number; cmd: string; args: string[]; env: NodeJS.ProcessEnv };
+    type Job = {
+      system: System;
+      workload: Workload;
+      size: number;
+      cmd: string;
+      args: string[];
+      env: NodeJS.ProcessEnv;
+    };
     const jobs: Job[] = [];
     const liftJob = (workload: Workload, size: number): Job => ({
-      system: "lift", workload, size, cmd: process.execPath, env: childEnv(false),
-      args: [workerPath("./lift_worker.js"), JSON.stringify({ mode: workload, ...(workload === "matmul" ? { n: size } : { batch: size }), ...common })],
+      system: "lift",
+      workload,
+      size,
+      cmd: process.execPath,
+      env: childEnv(false),
+      args: [
+        workerPath("./lift_worker.js"),
+        JSON.stringify({ mode: workload, ...(workload === "matmul" ? { n: size } : { batch: size }), ...common }),
+      ],
     });
     const torchJob = (workload: Workload, batch: number): Job => ({
-      system: "pytorch", workload, size: batch, cmd: py.python!, env: peerEnv,
+      system: "pytorch",
+      workload,
+      size: batch,
+      cmd: py.python!,
+      env: peerEnv,
       args: [peerPath("torch_peer.py"), JSON.stringify({ mode: workload, batch, dir, threads: THREADS, ...pyTiming })],
     });
-    if (workloads.has("train")) for (const b of TRAIN_BATCHES) {
-      if (systems.has("lift")) jobs.push(liftJob("train", b));
-      if (systems.has("pytorch") && exported) jobs.push(torchJob("train", b));
-    }
-    if (workloads.has("infer")) for (const b of INFER_BATCHES) {
-      if (systems.has("lift")) jobs.push(liftJob("infer", b));
-      if (systems.has("pytorch") && exported) jobs.push(torchJob("infer", b));
-      if (systems.has("onnxruntime") && exported && ortOk) jobs.push({
-        system: "onnxruntime", workload: "infer", size: b, cmd: process.execPath, env: childEnv(false),
-        args: [workerPath("./ort_worker.js"), JSON.stringify({ batch: b, ...common })],
-      });
-    }
+    if (workloads.has("train"))
+      for (const b of TRAIN_BATCHES) {
+        if (systems.has("lift")) jobs.push(liftJob("train", b));
+        if (systems.has("pytorch") && exported) jobs.push(torchJob("train", b));
+      }
+    if (workloads.has("infer"))
+      for (const b of INFER_BATCHES) {
+        if (systems.has("lift")) jobs.push(liftJob("infer", b));
+        if (systems.has("pytorch") && exported) jobs.push(torchJob("infer", b));
+        if (systems.has("onnxruntime") && exported && ortOk)
+          jobs.push({
+            system: "onnxruntime",
+            workload: "infer",
+            size: b,
+            cmd: process.execPath,
+            env: childEnv(false),
+            args: [workerPath("./ort_worker.js"), JSON.stringify({ batch: b, ...common })],
+          });
+      }
     if (workloads.has("matmul")) {
       if (systems.has("lift")) jobs.push(liftJob("matmul", MATMUL_N));
       if (systems.has("numpy")) {
-        if (py.python) jobs.push({
-          system: "numpy", workload: "matmul", size: MATMUL_N, cmd: py.python, env: peerEnv,
-          args: [peerPath("numpy_matmul.py"), JSON.stringify({ n: MATMUL_N, ...pyTiming })],
-        });
+        if (py.python)
+          jobs.push({
+            system: "numpy",
+            workload: "matmul",
+            size: MATMUL_N,
+            cmd: py.python,
+            env: peerEnv,
+            args: [peerPath("numpy_matmul.py"), JSON.stringify({ n: MATMUL_N, ...pyTiming })],
+          });
         else notes.push("no Python with numpy: the numpy figure is skipped");
       }
     }
@@ -441,12 +599,16 @@ async function main(): Promise<number> {
         if (c) fig.compile_ms = c.passes;
       } else {
         // The ratio LiFT/peer, on the peer's line (LiFT's figure of the same size ran just before).
-        const l = figs.find((f) => f.system === "lift" && f.workload === fig.workload && (f.batch ?? f.n) === (fig.batch ?? fig.n));
+        const l = figs.find(
+          (f) => f.system === "lift" && f.workload === fig.workload && (f.batch ?? f.n) === (fig.batch ?? fig.n),
+        );
         if (l) fig.lift_over_peer = (value(l) ?? NaN) / (value(fig) ?? NaN);
       }
       figs.push(fig);
       const v = value(fig);
-      log(`${what}: ${fmt(v, fig.workload === "matmul" ? 1 : 0)} ${fig.workload === "matmul" ? "GFLOP/s" : "images/s"}`);
+      log(
+        `${what}: ${fmt(v, fig.workload === "matmul" ? 1 : 0)} ${fig.workload === "matmul" ? "GFLOP/s" : "images/s"}`,
+      );
       if (opt.json) process.stdout.write(JSON.stringify(fig) + "\n");
       if (opt["jsonl-file"]) appendFileSync(opt["jsonl-file"], JSON.stringify(fig) + "\n");
     }

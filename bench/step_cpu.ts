@@ -13,20 +13,36 @@ import { initParams } from "../src/train/init.js";
 import { ThreadedStep } from "../src/train/threaded_step.js";
 import { GRAD_OPTS, lenet, TRAIN_OPTS, UPDATE_OPTS } from "./programs.js";
 
-const { values: opt } = parseArgs({ options: { batch: { type: "string", default: "64" }, calls: { type: "string", default: "20" }, reps: { type: "string", default: "5" }, step: { type: "string", default: "fused" } } });
-const batch = Number(opt.batch), calls = Number(opt.calls), reps = Number(opt.reps);
+const { values: opt } = parseArgs({
+  options: {
+    batch: { type: "string", default: "64" },
+    calls: { type: "string", default: "20" },
+    reps: { type: "string", default: "5" },
+    step: { type: "string", default: "fused" },
+  },
+});
+const batch = Number(opt.batch),
+  calls = Number(opt.calls),
+  reps = Number(opt.reps);
 const programs = lenet();
-const step = opt.step === "threaded"
-  ? new ThreadedStep({ gradient: programs.gradient.compile(GRAD_OPTS), update: programs.update.compile(UPDATE_OPTS) }, programs.contract.batchSize)
-  : programs.training.compile(TRAIN_OPTS);
+const step =
+  opt.step === "threaded"
+    ? new ThreadedStep(
+        { gradient: programs.gradient.compile(GRAD_OPTS), update: programs.update.compile(UPDATE_OPTS) },
+        programs.contract.batchSize,
+      )
+    : programs.training.compile(TRAIN_OPTS);
 const c = programs.contract;
 let seed = 12345;
-const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
 const bufs: Record<string, Float32Array> = {
   Images: Float32Array.from({ length: batch * 784 }, rnd),
   Labels: Float32Array.from({ length: batch * 10 }, (_, i) => (i % 10 === (Math.floor(i / 10) * 7) % 10 ? 1 : 0)),
-  Logits: new Float32Array(batch * 10), Scale: Float32Array.of(1 / batch), Loss: new Float32Array(1),
-  Lr: Float32Array.of(1e-3), Step: new Float32Array(1),
+  Logits: new Float32Array(batch * 10),
+  Scale: Float32Array.of(1 / batch),
+  Loss: new Float32Array(1),
+  Lr: Float32Array.of(1e-3),
+  Step: new Float32Array(1),
 };
 const init = initParams(c.params, 1);
 const swaps: [string, string][] = [];
@@ -40,7 +56,11 @@ let t = 0;
 const call = () => {
   bufs.Step![0] = ++t;
   step.call(bufs, { [c.batchSize]: batch });
-  for (const [a, b] of swaps) { const x = bufs[a]!; bufs[a] = bufs[b]!; bufs[b] = x; }
+  for (const [a, b] of swaps) {
+    const x = bufs[a]!;
+    bufs[a] = bufs[b]!;
+    bufs[b] = x;
+  }
 };
 for (let i = 0; i < 3; i++) call();
 const per: number[] = [];
@@ -51,4 +71,12 @@ for (let r = 0; r < reps; r++) {
   per.push((u.user + u.system) / 1e3 / calls);
 }
 const sorted = [...per].sort((a, b) => a - b);
-console.log(JSON.stringify({ batch, calls, cpu_ms_per_call: sorted[Math.floor(reps / 2)], reps: per.map((x) => +x.toFixed(3)), loss: bufs.Loss![0] }));
+console.log(
+  JSON.stringify({
+    batch,
+    calls,
+    cpu_ms_per_call: sorted[Math.floor(reps / 2)],
+    reps: per.map((x) => +x.toFixed(3)),
+    loss: bufs.Loss![0],
+  }),
+);

@@ -50,7 +50,11 @@ export function measure(call: () => void, itemsPerCall: number, o: TimingOptions
 }
 
 /** The same for a call that returns a promise (onnxruntime-node's session.run). */
-export async function measureAsync(call: () => Promise<unknown>, itemsPerCall: number, o: TimingOptions): Promise<Measured> {
+export async function measureAsync(
+  call: () => Promise<unknown>,
+  itemsPerCall: number,
+  o: TimingOptions,
+): Promise<Measured> {
   const t0 = now();
   for (let n = 0; n < 2 || now() - t0 < o.warmupS; n++) await call();
   const reps: number[] = [];
@@ -82,7 +86,9 @@ export function peakRss(): { peak_rss_mib: number; maxrss_mib: number } {
   try {
     const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"));
     if (m) hwm = Number(m[1]) / 1024;
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return { peak_rss_mib: Number.isFinite(hwm) ? hwm : maxrss, maxrss_mib: maxrss };
 }
 

@@ -35,12 +35,33 @@ const epochs = Number(opt.epochs);
 const work = mkdtempSync(join(tmpdir(), "lift-seeds-"));
 const env = { ...process.env, OMP_NUM_THREADS: opt.threads! };
 
-interface Run { system: string; seed: number; history: number[]; seconds: number }
+interface Run {
+  system: string;
+  seed: number;
+  history: number[];
+  seconds: number;
+}
 
 function liftRun(seed: number): Run {
   const out = join(work, `lift-${seed}`);
-  const args = [join(ROOT, "bin", "lift.js"), "train", MODEL_PATH, "--seed", `${seed}`, "--epochs", `${epochs}`,
-    "--batch", `${BATCH}`, "--lr", `${LR}`, "--data", DATA, "--out", out, "--json"];
+  const args = [
+    join(ROOT, "bin", "lift.js"),
+    "train",
+    MODEL_PATH,
+    "--seed",
+    `${seed}`,
+    "--epochs",
+    `${epochs}`,
+    "--batch",
+    `${BATCH}`,
+    "--lr",
+    `${LR}`,
+    "--data",
+    DATA,
+    "--out",
+    out,
+    "--json",
+  ];
   const r = spawnSync(process.execPath, args, { encoding: "utf8", env, maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`lift train failed:\n${r.stderr}`);
   const s = JSON.parse(r.stdout) as { train_seconds: number };
@@ -66,9 +87,17 @@ function torchRun(seed: number, init: "lift" | "torch"): Run {
   const script = join(ROOT, "bench", "peers", "torch_train.py");
   const r = spawnSync(opt.python!, [script, JSON.stringify(cfg)], { encoding: "utf8", env });
   if (r.status !== 0) throw new Error(`torch_train.py failed:\n${r.stderr}`);
-  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { seconds?: number; history?: number[] });
+  const lines = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { seconds?: number; history?: number[] });
   const seconds = lines.reduce((a, l) => a + (l.seconds ?? 0), 0);
-  return { system: init === "lift" ? "pytorch, same start" : "pytorch, own init", seed, history: lines.at(-1)!.history!, seconds };
+  return {
+    system: init === "lift" ? "pytorch, same start" : "pytorch, own init",
+    seed,
+    history: lines.at(-1)!.history!,
+    seconds,
+  };
 }
 
 const pct = (x: number) => (100 * x).toFixed(2);

@@ -30,14 +30,27 @@ export function chain(n: number, withGrad: boolean): string {
 }
 
 function measure(label: string, text: string, compile: boolean): void {
-  const cpu = (c0: NodeJS.CpuUsage) => { const c = process.cpuUsage(c0); return Math.round((c.user + c.system) / 1000); };
-  const t0 = performance.now(), c0 = process.cpuUsage();
+  const cpu = (c0: NodeJS.CpuUsage) => {
+    const c = process.cpuUsage(c0);
+    return Math.round((c.user + c.system) / 1000);
+  };
+  const t0 = performance.now(),
+    c0 = process.cpuUsage();
   const program = parse(new SourceFile(`${label}.lift`, text));
-  const t1 = performance.now(), c1 = process.cpuUsage();
+  const t1 = performance.now(),
+    c1 = process.cpuUsage();
   const parseCpu = cpu(c0);
   const g = check(program);
   const t2 = performance.now();
-  const fig: Record<string, number | string> = { program: label, statements: program.stmts.length, nodes: g.nodes.length, parse_ms: Math.round(t1 - t0), check_grad_ms: Math.round(t2 - t1), parse_cpu: parseCpu, check_grad_cpu: cpu(c1) };
+  const fig: Record<string, number | string> = {
+    program: label,
+    statements: program.stmts.length,
+    nodes: g.nodes.length,
+    parse_ms: Math.round(t1 - t0),
+    check_grad_ms: Math.round(t2 - t1),
+    parse_cpu: parseCpu,
+    check_grad_cpu: cpu(c1),
+  };
   if (label.startsWith("chain")) {
     // The interpreter on A = W = 1: dA = (n − 1)·W + 1 = n.
     const one = { shape: [4], data: Float64Array.of(1, 1, 1, 1) };

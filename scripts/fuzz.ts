@@ -18,7 +18,9 @@ function parseArgs(argv: string[]): Map<string, string> {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith("--")) throw new Error(`unexpected argument ${a}`);
-    const [k, v] = a.includes("=") ? [a.slice(2, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a.slice(2), undefined];
+    const [k, v] = a.includes("=")
+      ? [a.slice(2, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
+      : [a.slice(2), undefined];
     if (v !== undefined) out.set(k, v);
     else if (k === "no-shrink" || k === "help") out.set(k, "1");
     else out.set(k, argv[++i] ?? "");
@@ -37,17 +39,26 @@ function int(args: Map<string, string>, key: string, dflt: number): number {
 function main(): number {
   const args = parseArgs(process.argv.slice(2));
   if (args.has("help")) {
-    console.log("usage: node dist/scripts/fuzz.js [--count N] [--seed S] [--start K] [--only grammar|mutant] [--max-failures F] [--shrink-budget B] [--no-shrink] [--progress P] [--show I]");
+    console.log(
+      "usage: node dist/scripts/fuzz.js [--count N] [--seed S] [--start K] [--only grammar|mutant] [--max-failures F] [--shrink-budget B] [--no-shrink] [--progress P] [--show I]",
+    );
     return 0;
   }
   const seed = int(args, "seed", Date.now() % 2147483647);
   if (args.has("show")) {
     const i = int(args, "show", 0);
     const { c, o } = runCase(seed, i);
-    console.log(`seed ${seed} index ${i} (${c.origin})${c.expect ? `, model: ${c.expect.valid ? "valid" : "invalid"}` : ""}`);
+    console.log(
+      `seed ${seed} index ${i} (${c.origin})${c.expect ? `, model: ${c.expect.valid ? "valid" : "invalid"}` : ""}`,
+    );
     console.log(c.source);
-    console.log(`-> loaded ${o.loaded}, ran ${o.ran}, run rejected ${o.runRejected}, load ${o.loadMs.toFixed(1)} ms, run ${o.runMs.toFixed(1)} ms`);
-    if (o.failure) { console.log(explainFailure(seed, c, o)); return 1; }
+    console.log(
+      `-> loaded ${o.loaded}, ran ${o.ran}, run rejected ${o.runRejected}, load ${o.loadMs.toFixed(1)} ms, run ${o.runMs.toFixed(1)} ms`,
+    );
+    if (o.failure) {
+      console.log(explainFailure(seed, c, o));
+      return 1;
+    }
     return 0;
   }
   const count = int(args, "count", 100_000);
@@ -61,7 +72,10 @@ function main(): number {
   console.log(`fuzz: seed ${seed}, sources ${start}…${start + count - 1}${only ? ` (${only} only)` : ""}`);
   const t0 = performance.now();
   const tally = { checked: 0, loaded: 0, ran: 0, runRejected: 0, rejected: 0 };
-  let maxLoad = 0, maxRun = 0, maxTotal = -1, slowest = -1;
+  let maxLoad = 0,
+    maxRun = 0,
+    maxTotal = -1,
+    slowest = -1;
   const failures: { c: Case; o: Outcome }[] = [];
   const kinds = new Map<string, number>();
   for (let i = start; i < start + count; i++) {
@@ -69,26 +83,38 @@ function main(): number {
     if (only === "mutant" && i % 2 === 0) continue;
     const { c, o } = runCase(seed, i);
     tally.checked++;
-    if (o.loaded) tally.loaded++; else tally.rejected++;
+    if (o.loaded) tally.loaded++;
+    else tally.rejected++;
     if (o.ran) tally.ran++;
     if (o.runRejected) tally.runRejected++;
-    if (o.loadMs + o.runMs > maxTotal) { maxTotal = o.loadMs + o.runMs; slowest = i; }
-    maxLoad = Math.max(maxLoad, o.loadMs); maxRun = Math.max(maxRun, o.runMs);
+    if (o.loadMs + o.runMs > maxTotal) {
+      maxTotal = o.loadMs + o.runMs;
+      slowest = i;
+    }
+    maxLoad = Math.max(maxLoad, o.loadMs);
+    maxRun = Math.max(maxRun, o.runMs);
     if (o.failure) {
       failures.push({ c, o });
       kinds.set(o.failure.kind, (kinds.get(o.failure.kind) ?? 0) + 1);
       console.log(`\nFAIL ${explainFailure(seed, c, o, shrinkBudget)}\n`);
-      if (failures.length >= maxFailures) { console.log(`stopping after ${failures.length} failures`); break; }
+      if (failures.length >= maxFailures) {
+        console.log(`stopping after ${failures.length} failures`);
+        break;
+      }
     }
     if ((i - start + 1) % progress === 0) {
       const s = (performance.now() - t0) / 1000;
-      console.log(`  ${i - start + 1}/${count}  loaded ${tally.loaded}  ran ${tally.ran}  rejected ${tally.rejected}  failures ${failures.length}  ` +
-        `max load ${maxLoad.toFixed(1)} ms  max run ${maxRun.toFixed(1)} ms  ${(tally.checked / s).toFixed(0)}/s  ${s.toFixed(1)} s`);
+      console.log(
+        `  ${i - start + 1}/${count}  loaded ${tally.loaded}  ran ${tally.ran}  rejected ${tally.rejected}  failures ${failures.length}  ` +
+          `max load ${maxLoad.toFixed(1)} ms  max run ${maxRun.toFixed(1)} ms  ${(tally.checked / s).toFixed(0)}/s  ${s.toFixed(1)} s`,
+      );
     }
   }
   const s = (performance.now() - t0) / 1000;
-  console.log(`done: ${tally.checked} sources in ${s.toFixed(1)} s; loaded ${tally.loaded} (ran ${tally.ran}, run rejected ${tally.runRejected}), ` +
-    `rejected ${tally.rejected}; max load ${maxLoad.toFixed(1)} ms, max run ${maxRun.toFixed(1)} ms (slowest: --show ${slowest})`);
+  console.log(
+    `done: ${tally.checked} sources in ${s.toFixed(1)} s; loaded ${tally.loaded} (ran ${tally.ran}, run rejected ${tally.runRejected}), ` +
+      `rejected ${tally.rejected}; max load ${maxLoad.toFixed(1)} ms, max run ${maxRun.toFixed(1)} ms (slowest: --show ${slowest})`,
+  );
   if (failures.length) {
     console.log(`${failures.length} FAILURES: ${[...kinds].map(([k, n]) => `${k} ×${n}`).join(", ")}`);
     return 1;

@@ -56,7 +56,10 @@ function splitTop(s: string, sep: string): string[] {
 
 /** One C type (no parameter name) in the compact notation decls.ts documents. */
 export function compactType(c: string): string {
-  const words = c.replace(/\*/g, " * ").split(/\s+/).filter((w) => w && w !== "struct" && w !== "extern");
+  const words = c
+    .replace(/\*/g, " * ")
+    .split(/\s+/)
+    .filter((w) => w && w !== "struct" && w !== "extern");
   const ann = words.filter((w) => w.startsWith("__isl_")).map((w) => w.slice(6));
   const rest = words.filter((w) => !w.startsWith("__isl_"));
   const t = rest.join(" ");
@@ -93,7 +96,7 @@ function compactParams(ps: string): string {
 export function headerDecls(text = preprocessedHeaders()): Map<string, string> {
   let flat = text.replace(/\s+/g, " ");
   // Bodies of struct / enum definitions and inline functions hold no prototypes we want.
-  for (let prev = ""; prev !== flat; ) [prev, flat] = [flat, flat.replace(/\{[^{}]*\}/g, " ")];
+  for (let prev = ""; prev !== flat;) [prev, flat] = [flat, flat.replace(/\{[^{}]*\}/g, " ")];
   const out = new Map<string, string>();
   for (const d of flat.split(";").map((x) => x.trim())) {
     if (d.startsWith("typedef")) continue;
@@ -109,9 +112,12 @@ export function headerEnums(text = preprocessedHeaders()): Map<string, number> {
   const out = new Map<string, number>();
   for (const body of text.replace(/\s+/g, " ").matchAll(/\benum \w+ \{([^}]*)\}/g)) {
     let next = 0;
-    for (const item of body[1]!.split(",").map((x) => x.trim()).filter(Boolean)) {
+    for (const item of body[1]!
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean)) {
       const [name, value] = item.split("=").map((x) => x.trim());
-      const v = value === undefined ? next : out.get(value) ?? Number(value);
+      const v = value === undefined ? next : (out.get(value) ?? Number(value));
       out.set(name!, v);
       next = v + 1;
     }

@@ -20,14 +20,23 @@ export function balancedIndices(labels: Uint8Array, perClass: number, classes = 
   const out: number[] = [];
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i]!;
-    if (taken[l]! < perClass) { taken[l]!++; out.push(i); }
+    if (taken[l]! < perClass) {
+      taken[l]!++;
+      out.push(i);
+    }
   }
   const short = taken.findIndex((t) => t < perClass);
   if (short >= 0) throw new Error(`class ${short} has only ${taken[short]} examples, fewer than ${perClass}`);
   return out;
 }
 
-async function writeSplit(split: MnistSplit, indices: number[], dir: string, images: string, labels: string): Promise<void> {
+async function writeSplit(
+  split: MnistSplit,
+  indices: number[],
+  dir: string,
+  images: string,
+  labels: string,
+): Promise<void> {
   const px = split.rows * split.cols;
   const pixels = new Uint8Array(indices.length * px);
   indices.forEach((idx, k) => {
@@ -39,7 +48,8 @@ async function writeSplit(split: MnistSplit, indices: number[], dir: string, ima
 }
 
 async function main(): Promise<void> {
-  const [src = DEFAULT_FASHION_MNIST_DIR, out = "test/data/fashion-small", trainPer = "200", testPer = "50"] = process.argv.slice(2);
+  const [src = DEFAULT_FASHION_MNIST_DIR, out = "test/data/fashion-small", trainPer = "200", testPer = "50"] =
+    process.argv.slice(2);
   const data = await loadMnistLike(src);
   await mkdir(out, { recursive: true });
   const trainIdx = balancedIndices(data.train.labels, Number(trainPer));

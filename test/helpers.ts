@@ -5,7 +5,10 @@ import type { Nested } from "./vectors/reference.js";
 export function flatten(v: Nested): { shape: number[]; data: number[] } {
   const shape: number[] = [];
   let p: Nested = v;
-  while (Array.isArray(p)) { shape.push(p.length); p = p[0]!; }
+  while (Array.isArray(p)) {
+    shape.push(p.length);
+    p = p[0]!;
+  }
   const data: number[] = [];
   const walk = (a: Nested) => (Array.isArray(a) ? a.forEach(walk) : data.push(a));
   walk(v);
@@ -21,7 +24,8 @@ export function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, rel
   let scale = 0;
   for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]!));
   for (let i = 0; i < want.length; i++) {
-    const g = got[i]!, w = want[i]!;
+    const g = got[i]!,
+      w = want[i]!;
     if (Number.isNaN(w) && Number.isNaN(g)) continue;
     const tol = rel * Math.max(Math.abs(w), scale * 1e-3, 1e-300);
     assert.ok(Math.abs(g - w) <= tol, `${what}[${i}]: got ${g}, want ${w} (tolerance ${tol})`);

@@ -38,12 +38,26 @@ export interface ModuleOptions {
 /** What one `forward` keeps for its `backward`. Several may be outstanding; `release` frees one early. */
 export class Residuals {
   private values: Map<string, Tensor> | null;
-  constructor(readonly owner: LiftModule, values: Map<string, Tensor>, readonly sizes: Map<string, number>) { this.values = values; }
+  constructor(
+    readonly owner: LiftModule,
+    values: Map<string, Tensor>,
+    readonly sizes: Map<string, number>,
+  ) {
+    this.values = values;
+  }
   /** Drops the kept arrays; a later `backward` with these residuals is an error. */
-  release(): void { this.values = null; }
-  get released(): boolean { return this.values === null; }
+  release(): void {
+    this.values = null;
+  }
+  get released(): boolean {
+    return this.values === null;
+  }
   /** Bytes held (0 once released). */
-  get bytes(): number { let b = 0; for (const t of this.values?.values() ?? []) b += t.data.byteLength; return b; }
+  get bytes(): number {
+    let b = 0;
+    for (const t of this.values?.values() ?? []) b += t.data.byteLength;
+    return b;
+  }
   /** @internal */ take(): Map<string, Tensor> {
     if (!this.values) fail("these residuals were released; run forward again to get new ones");
     return this.values;
@@ -60,17 +74,28 @@ export class LiftModule {
   private fwd?: Runner;
   private bwd?: Runner;
 
-  constructor(private readonly program: Graph, private readonly opts: ModuleOptions, private readonly externs: ExternImpls = {}) {
+  constructor(
+    private readonly program: Graph,
+    private readonly opts: ModuleOptions,
+    private readonly externs: ExternImpls = {},
+  ) {
     this.graphs = moduleGraphs(program, opts.outputs, opts.wrt, opts.residuals);
     this.dtype = opts.dtype ?? "f32";
     this.backend = opts.backend ?? "c";
-    if (this.backend !== "c" && this.backend !== "interp") fail(`backend must be "c" or "interp", not ${JSON.stringify(this.backend)}`);
+    if (this.backend !== "c" && this.backend !== "interp")
+      fail(`backend must be "c" or "interp", not ${JSON.stringify(this.backend)}`);
   }
 
-  get outputs(): string[] { return [...this.opts.outputs]; }
-  get wrt(): string[] { return [...this.opts.wrt]; }
+  get outputs(): string[] {
+    return [...this.opts.outputs];
+  }
+  get wrt(): string[] {
+    return [...this.opts.wrt];
+  }
   /** Names of the inputs `forward` needs. */
-  get inputs(): string[] { return this.graphs.forward.inputs.map((d) => d.name); }
+  get inputs(): string[] {
+    return this.graphs.forward.inputs.map((d) => d.name);
+  }
 
   /** Computes the outputs from the inputs they depend on (other inputs of the program are ignored). */
   forward(inputs: Record<string, InputValue>): { outputs: Record<string, Tensor>; residuals: Residuals } {
@@ -78,7 +103,12 @@ export class LiftModule {
     const need = new Set(this.inputs);
     const given = new Map<string, Tensor>();
     for (const [k, v] of Object.entries(inputs)) {
-      if (!known.has(k)) fail(`a value is given for \`${k}\`, which is not an input of the program`, undefined, `the module's inputs are: ${this.inputs.join(", ")}`);
+      if (!known.has(k))
+        fail(
+          `a value is given for \`${k}\`, which is not an input of the program`,
+          undefined,
+          `the module's inputs are: ${this.inputs.join(", ")}`,
+        );
       if (need.has(k)) given.set(k, toTensor(k, v, this.dtype));
     }
     const { sizes } = bindInputs(this.graphs.forward, given);
@@ -96,12 +126,18 @@ export class LiftModule {
    * zero), the gradient of Σ cotangent·output with respect to every wrt name.
    */
   backward(residuals: Residuals, cotangents: Record<string, InputValue>): Record<string, Tensor> {
-    if (!(residuals instanceof Residuals) || residuals.owner !== this) fail("backward needs residuals returned by this module's forward");
+    if (!(residuals instanceof Residuals) || residuals.owner !== this)
+      fail("backward needs residuals returned by this module's forward");
     const kept = residuals.take();
     const given = new Map(kept);
     const outs = new Set(this.opts.outputs);
     for (const [k, v] of Object.entries(cotangents)) {
-      if (!outs.has(k)) fail(`a cotangent is given for \`${k}\`, which is not an output of the module`, undefined, `the outputs are: ${this.opts.outputs.join(", ")}`);
+      if (!outs.has(k))
+        fail(
+          `a cotangent is given for \`${k}\`, which is not an output of the module`,
+          undefined,
+          `the outputs are: ${this.opts.outputs.join(", ")}`,
+        );
       const t = toTensor(k, v, this.dtype);
       const want = resolveShape(this.graphs.outputShapes.get(k)!, residuals.sizes);
       if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i]))
@@ -123,25 +159,39 @@ export class LiftModule {
 
   private runner(g: Graph, part: string): Runner {
     const results = [...g.outputs, ...g.grads];
-    if (this.backend === "interp") return (inputs) => {
-      const { byNode, sizes } = bindInputs(g, inputs);
-      const values = evaluate(g, byNode, sizes, this.dtype, results.map((d) => d.node), undefined, this.externs);
-      return Object.fromEntries(results.map((d) => [d.name, values.get(d.node)!]));
-    };
+    if (this.backend === "interp")
+      return (inputs) => {
+        const { byNode, sizes } = bindInputs(g, inputs);
+        const values = evaluate(
+          g,
+          byNode,
+          sizes,
+          this.dtype,
+          results.map((d) => d.node),
+          undefined,
+          this.externs,
+        );
+        return Object.fromEntries(results.map((d) => [d.name, values.get(d.node)!]));
+      };
     const name = `${this.opts.compile?.name ?? "lift_module"}_${part}`;
     const native = (sg: Graph, suffix = ""): NativeModule => {
       const { unit } = cachedUnit(sg, { ...this.opts.compile, dtype: this.dtype, name: `${name}${suffix}` });
       return loadNative(sg, unit, this.dtype, cflags(this.opts.compile?.openmp));
     };
-    if (!hasExterns(g)) { const whole = native(g); return (inputs) => callNative(whole, g, inputs, this.dtype); }
+    if (!hasExterns(g)) {
+      const whole = native(g);
+      return (inputs) => callNative(whole, g, inputs, this.dtype);
+    }
     // Externs: the stages between them are compiled programs of their own (module/stages.ts).
-    const stages = new Map<Graph, NativeModule>(), graphs = new Map<string, Graph>();
+    const stages = new Map<Graph, NativeModule>(),
+      graphs = new Map<string, Graph>();
     const runStage = (sg: Graph, inputs: Map<string, Tensor>) => {
       let nm = stages.get(sg);
       if (!nm) stages.set(sg, (nm = native(sg, `_s${stages.size}`)));
       return nm.run(Object.fromEntries(inputs));
     };
-    return (inputs) => runStaged(g, results, inputs, bindInputs(g, inputs).sizes, this.dtype, this.externs, runStage, graphs);
+    return (inputs) =>
+      runStaged(g, results, inputs, bindInputs(g, inputs).sizes, this.dtype, this.externs, runStage, graphs);
   }
 }
 

@@ -19,17 +19,27 @@ import { loadWasm, type WasmModule } from "../runtime/wasm.js";
 export type Backend = "c" | "wasm";
 export type BackendOptions = CompileOptions & { backend?: Backend };
 
-export interface SourceText { name: string; text: string }
+export interface SourceText {
+  name: string;
+  text: string;
+}
 
 export class LiftProgram {
   /** `externs`: the host implementations of the program's extern verbs (docs/externs.md). */
-  constructor(readonly graph: Graph, readonly files: SourceFile[], readonly externs: ExternImpls = {}) {}
+  constructor(
+    readonly graph: Graph,
+    readonly files: SourceFile[],
+    readonly externs: ExternImpls = {},
+  ) {}
 
   /**
    * Evaluates with the reference interpreter every output and gradient declaration, or the
    * arrays named in `opts.names`.
    */
-  run(inputs: Record<string, InputValue>, opts: { dtype?: DType; stats?: EvalStats; names?: string[] } = {}): Record<string, Tensor> {
+  run(
+    inputs: Record<string, InputValue>,
+    opts: { dtype?: DType; stats?: EvalStats; names?: string[] } = {},
+  ): Record<string, Tensor> {
     const dtype = opts.dtype ?? "f32";
     const given = new Map(Object.entries(inputs).map(([k, v]) => [k, toTensor(k, v, dtype)]));
     const { byNode, sizes } = bindInputs(this.graph, given);
@@ -41,7 +51,9 @@ export class LiftProgram {
     });
     const values = evaluate(this.graph, byNode, sizes, dtype, nodes, opts.stats, this.externs);
     const out: Record<string, Tensor> = {};
-    wanted.forEach((name, i) => { out[name] = values.get(nodes[i]!)!; });
+    wanted.forEach((name, i) => {
+      out[name] = values.get(nodes[i]!)!;
+    });
     return out;
   }
 
@@ -55,7 +67,11 @@ export class LiftProgram {
   compile({ backend, ...opts }: BackendOptions = {}): NativeModule | WasmModule {
     const dtype = opts.dtype ?? "f32";
     if (hasExterns(this.graph))
-      throw new LiftError("a program with extern verbs is compiled only as a module: load(text).module({ outputs, wrt }) runs its stages around the externs", undefined, "docs/externs.md");
+      throw new LiftError(
+        "a program with extern verbs is compiled only as a module: load(text).module({ outputs, wrt }) runs its stages around the externs",
+        undefined,
+        "docs/externs.md",
+      );
     if (backend === "wasm") {
       // The wasm dialect of the C printer (src/codegen/wasm.ts): 16-byte vectors, no OpenMP.
       const { unit } = cachedUnit(this.graph, { ...opts, target: "wasm", dtype, name: opts.name ?? "lift_program" });
@@ -83,14 +99,24 @@ export class LiftProgram {
 
 /** Parses and checks one or more sources, concatenated into one program. Throws LiftError. */
 export function load(sources: string | SourceText | SourceText[], opts: { externs?: ExternImpls } = {}): LiftProgram {
-  const list = typeof sources === "string" ? [{ name: "<input>", text: sources }] : Array.isArray(sources) ? sources : [sources];
+  const list =
+    typeof sources === "string" ? [{ name: "<input>", text: sources }] : Array.isArray(sources) ? sources : [sources];
   const { program, files } = resolveUses(list.map((s) => new SourceFile(s.name, s.text)));
   return new LiftProgram(check(program), files, opts.externs);
 }
 
 /** `load(sources).compile(options)`: the compiled module of a program. */
-export function compile(sources: string | SourceText | SourceText[], opts: CompileOptions & { backend: "wasm" }): WasmModule;
-export function compile(sources: string | SourceText | SourceText[], opts?: CompileOptions & { backend?: "c" }): NativeModule;
-export function compile(sources: string | SourceText | SourceText[], opts: BackendOptions = {}): NativeModule | WasmModule {
+export function compile(
+  sources: string | SourceText | SourceText[],
+  opts: CompileOptions & { backend: "wasm" },
+): WasmModule;
+export function compile(
+  sources: string | SourceText | SourceText[],
+  opts?: CompileOptions & { backend?: "c" },
+): NativeModule;
+export function compile(
+  sources: string | SourceText | SourceText[],
+  opts: BackendOptions = {},
+): NativeModule | WasmModule {
   return load(sources).compile(opts);
 }

@@ -23,41 +23,80 @@ export type Rank = number | "_";
 type ReduceOp = "+" | "<." | ">.";
 
 /** A verb of one argument, applied as `f(y)`; `.rank(r)` is `(f"r)`. */
-export interface Monad { (y: Val): Arr; readonly verb: Expr; rank(r: Rank): Monad }
+export interface Monad {
+  (y: Val): Arr;
+  readonly verb: Expr;
+  rank(r: Rank): Monad;
+}
 /** A verb of two arguments, applied as `f(x, y)`; `.rank(rx, ry)` is `(f"rx ry)`. */
-export interface Dyad { (x: Val, y: Val): Arr; readonly verb: Expr; rank(rx: Rank, ry: Rank): Dyad }
+export interface Dyad {
+  (x: Val, y: Val): Arr;
+  readonly verb: Expr;
+  rank(rx: Rank, ry: Rank): Dyad;
+}
 
 const numbers = (vs: RankNum[], span: Span): Expr => ({
-  kind: "numbers", values: vs, texts: vs.map((v) => (v === "inf" ? "_" : String(v))), integer: vs.map((v) => v === "inf" || Number.isInteger(v)), span,
+  kind: "numbers",
+  values: vs,
+  texts: vs.map((v) => (v === "inf" ? "_" : String(v))),
+  integer: vs.map((v) => v === "inf" || Number.isInteger(v)),
+  span,
 });
 const value = (v: Val, span: Span): Expr => (v instanceof Arr ? v.expr : numbers([v], span));
 const rankNum = (r: Rank): RankNum => (r === "_" ? "inf" : r);
-const ranked = (verb: Expr, rs: Rank[], span: Span): Expr => ({ kind: "list", items: [verb, { kind: "rank", span }, numbers(rs.map(rankNum), span)], span });
+const ranked = (verb: Expr, rs: Rank[], span: Span): Expr => ({
+  kind: "list",
+  items: [verb, { kind: "rank", span }, numbers(rs.map(rankNum), span)],
+  span,
+});
 
 function monad(verb: Expr): Monad {
-  const f = ((y: Val) => { const span = callSite(); return new Arr({ kind: "list", items: [verb, value(y, span)], span }); }) as Monad;
+  const f = ((y: Val) => {
+    const span = callSite();
+    return new Arr({ kind: "list", items: [verb, value(y, span)], span });
+  }) as Monad;
   return Object.assign(f, { verb, rank: (r: Rank) => monad(ranked(verb, [r], callSite())) });
 }
 function dyad(verb: Expr): Dyad {
-  const f = ((x: Val, y: Val) => { const span = callSite(); return new Arr({ kind: "list", items: [value(x, span), verb, value(y, span)], span }); }) as Dyad;
+  const f = ((x: Val, y: Val) => {
+    const span = callSite();
+    return new Arr({ kind: "list", items: [value(x, span), verb, value(y, span)], span });
+  }) as Dyad;
   return Object.assign(f, { verb, rank: (rx: Rank, ry: Rank) => dyad(ranked(verb, [rx, ry], callSite())) });
 }
 const named = (name: string): Expr => ({ kind: "name", name, span: callSite() });
 
 // ---- the surface builtins (reference §4; src/core/prims.ts) ----
-export const add = dyad(named("+")), sub = dyad(named("-")), mul = dyad(named("*")), div = dyad(named("/"));
-export const pow = dyad(named("**")), min = dyad(named("<.")), max = dyad(named(">."));
-export const exp = monad(named("exp")), log = monad(named("log")), sin = monad(named("sin"));
+export const add = dyad(named("+")),
+  sub = dyad(named("-")),
+  mul = dyad(named("*")),
+  div = dyad(named("/"));
+export const pow = dyad(named("**")),
+  min = dyad(named("<.")),
+  max = dyad(named(">."));
+export const exp = monad(named("exp")),
+  log = monad(named("log")),
+  sin = monad(named("sin"));
 const opName = (op: ReduceOp | Dyad): string => {
   const name = typeof op === "string" ? op : op.verb.kind === "name" ? op.verb.name : "";
-  if (name !== "+" && name !== "<." && name !== ">.") fail(`reduce and oblique take +, <. or >. (add, min, max), not ${name || "a ranked verb"}`, callSite());
+  if (name !== "+" && name !== "<." && name !== ">.")
+    fail(`reduce and oblique take +, <. or >. (add, min, max), not ${name || "a ranked verb"}`, callSite());
   return name;
 };
-const adverb = (name: string, params: Expr[]): Monad => { const span = callSite(); return monad({ kind: "list", items: [{ kind: "name", name, span }, ...params], span }); };
+const adverb = (name: string, params: Expr[]): Monad => {
+  const span = callSite();
+  return monad({ kind: "list", items: [{ kind: "name", name, span }, ...params], span });
+};
 /** `(reduce n op)`: folds the leading n axes of each cell. */
-export const reduce = (n: number, op: ReduceOp | Dyad): Monad => { const s = callSite(); return adverb("reduce", [numbers([n], s), { kind: "name", name: opName(op), span: s }]); };
+export const reduce = (n: number, op: ReduceOp | Dyad): Monad => {
+  const s = callSite();
+  return adverb("reduce", [numbers([n], s), { kind: "name", name: opName(op), span: s }]);
+};
 /** `(oblique n op)`: folds along the diagonals of 2n axes. */
-export const oblique = (n: number, op: ReduceOp | Dyad): Monad => { const s = callSite(); return adverb("oblique", [numbers([n], s), { kind: "name", name: opName(op), span: s }]); };
+export const oblique = (n: number, op: ReduceOp | Dyad): Monad => {
+  const s = callSite();
+  return adverb("oblique", [numbers([n], s), { kind: "name", name: opName(op), span: s }]);
+};
 export const trim = (...t: number[]): Monad => adverb("trim", [numbers(t, callSite())]);
 export const stride = (...s: number[]): Monad => adverb("stride", [numbers(s, callSite())]);
 export const duplicate = (...d: number[]): Monad => adverb("duplicate", [numbers(d, callSite())]);
@@ -96,9 +135,17 @@ export class Builder {
   }
 
   /** `name :: (in d…)`; a string dimension is a symbolic size. */
-  input(name: string, ...dims: Dim[]): Arr { const s = callSite(); this.declare(name, "in", this.dims(dims, s), s); return new Arr({ kind: "name", name, span: s }); }
+  input(name: string, ...dims: Dim[]): Arr {
+    const s = callSite();
+    this.declare(name, "in", this.dims(dims, s), s);
+    return new Arr({ kind: "name", name, span: s });
+  }
   /** `name :: (param d…)`: a trainable input. */
-  param(name: string, ...dims: Dim[]): Arr { const s = callSite(); this.declare(name, "param", this.dims(dims, s), s); return new Arr({ kind: "name", name, span: s }); }
+  param(name: string, ...dims: Dim[]): Arr {
+    const s = callSite();
+    this.declare(name, "param", this.dims(dims, s), s);
+    return new Arr({ kind: "name", name, span: s });
+  }
   /** `name := value`. */
   let(name: string, v: Val): Arr {
     const s = callSite();
@@ -119,7 +166,8 @@ export class Builder {
   /** `name :: (grad loss wrt)`: loss and wrt are named arrays (from let, input or param). */
   grad(name: string, loss: Arr, wrt: Arr): Arr {
     const s = callSite();
-    for (const a of [loss, wrt]) if (a.expr.kind !== "name") fail("grad takes named arrays: bind the loss with let first", s);
+    for (const a of [loss, wrt])
+      if (a.expr.kind !== "name") fail("grad takes named arrays: bind the loss with let first", s);
     this.declare(name, "grad", [loss.expr, wrt.expr], s);
     return new Arr({ kind: "name", name, span: s });
   }
@@ -134,7 +182,15 @@ export class Builder {
   dyad(name: string, rx: Rank, ry: Rank, body: (x: Arr, y: Arr) => Arr | number): Dyad {
     const s = callSite();
     const e = value(body(ARG_X(s), ARG_Y(s)), s);
-    this.stmt({ kind: "verb", name, nameSpan: s, ranks: [rankNum(rx), rankNum(ry)], rankSpan: s, body: e, span: extent(e, s) });
+    this.stmt({
+      kind: "verb",
+      name,
+      nameSpan: s,
+      ranks: [rankNum(rx), rankNum(ry)],
+      rankSpan: s,
+      body: e,
+      span: extent(e, s),
+    });
     return dyad({ kind: "name", name, span: s });
   }
   /** `name :: (extern r [derivative])` (docs/externs.md); implementations go to `build`. */
@@ -156,5 +212,7 @@ export class Builder {
     }
     return this.finished;
   }
-  get graph(): Graph { return this.build().graph; }
+  get graph(): Graph {
+    return this.build().graph;
+  }
 }

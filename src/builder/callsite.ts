@@ -8,7 +8,6 @@ import { fileURLToPath } from "node:url";
 import { SourceFile, type Span } from "../lang/source.js";
 import { original } from "./sourcemap.js";
 
-
 const files = new Map<string, SourceFile>();
 const FRAME = /\(?((?:file:\/\/)?\/[^\s()]+?):(\d+):(\d+)\)?$/;
 const INSIDE = /[\\/]src[\\/]builder[\\/]/;
@@ -17,7 +16,11 @@ function fileFor(path: string, line: number, col: number): SourceFile {
   let f = files.get(path);
   if (!f) {
     let text: string;
-    try { text = readFileSync(path, "utf8"); } catch { text = `${"\n".repeat(line - 1)}${" ".repeat(col - 1)}?`; }
+    try {
+      text = readFileSync(path, "utf8");
+    } catch {
+      text = `${"\n".repeat(line - 1)}${" ".repeat(col - 1)}?`;
+    }
     files.set(path, (f = new SourceFile(path, text)));
   }
   return f;

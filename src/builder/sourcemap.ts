@@ -10,18 +10,28 @@ const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 /** Decodes one segment's base64 VLQ fields. */
 function vlq(seg: string): number[] {
   const out: number[] = [];
-  let value = 0, shift = 0;
+  let value = 0,
+    shift = 0;
   for (const ch of seg) {
     const d = B64.indexOf(ch);
     value += (d & 31) << shift;
-    if (d & 32) { shift += 5; continue; }
+    if (d & 32) {
+      shift += 5;
+      continue;
+    }
     out.push(value & 1 ? -(value >>> 1) : value >>> 1);
-    value = 0; shift = 0;
+    value = 0;
+    shift = 0;
   }
   return out;
 }
 
-interface Segment { col: number; src: number; line: number; srcCol: number }
+interface Segment {
+  col: number;
+  src: number;
+  line: number;
+  srcCol: number;
+}
 const maps = new Map<string, { sources: string[]; lines: Segment[][] } | null>();
 
 function mapOf(js: string): { sources: string[]; lines: Segment[][] } | null {
@@ -31,15 +41,24 @@ function mapOf(js: string): { sources: string[]; lines: Segment[][] } | null {
   if (existsSync(file)) {
     const raw = JSON.parse(readFileSync(file, "utf8")) as { sources: string[]; sourceRoot?: string; mappings: string };
     const base = resolve(dirname(js), raw.sourceRoot ?? "");
-    let src = 0, line = 0, srcCol = 0;
+    let src = 0,
+      line = 0,
+      srcCol = 0;
     const lines = raw.mappings.split(";").map((l) => {
       let col = 0;
-      return l.split(",").filter(Boolean).map((s) => {
-        const f = vlq(s);
-        col += f[0]!;
-        if (f.length >= 4) { src += f[1]!; line += f[2]!; srcCol += f[3]!; }
-        return { col, src, line, srcCol };
-      });
+      return l
+        .split(",")
+        .filter(Boolean)
+        .map((s) => {
+          const f = vlq(s);
+          col += f[0]!;
+          if (f.length >= 4) {
+            src += f[1]!;
+            line += f[2]!;
+            srcCol += f[3]!;
+          }
+          return { col, src, line, srcCol };
+        });
     });
     m = { sources: raw.sources.map((s) => resolve(base, s)), lines };
   }

@@ -35,11 +35,18 @@ repeated) and the node D denotes.`,
   async run(_v, files) {
     if (files.length === 0) throw new UsageError("no program file given");
     const { graph } = load(readSources(files));
-    if (graph.grads.length === 0) { process.stdout.write("no grad declarations\n"); return 0; }
+    if (graph.grads.length === 0) {
+      process.stdout.write("no grad declarations\n");
+      return 0;
+    }
     const out: string[] = [];
     graph.grads.forEach((d, i) => {
       const end = graph.grads[i + 1]?.firstNode ?? graph.nodes.length;
-      const own = graph.print(d.firstNode).split("\n").slice(0, end - d.firstNode).filter(Boolean);
+      const own = graph
+        .print(d.firstNode)
+        .split("\n")
+        .slice(0, end - d.firstNode)
+        .filter(Boolean);
       out.push(`${d.name} :: (grad %${d.loss} %${d.wrt}) = %${d.node} ${shapeText(d.shape)}`);
       out.push(...(own.length ? own.map((l) => `  ${l}`) : ["  (shares nodes built earlier)"]));
     });

@@ -18,10 +18,21 @@ export function compileOptions(v: Record<string, string | boolean | undefined>):
   const dtype = (v.dtype ?? "f32") as string;
   if (dtype !== "f32" && dtype !== "f64") throw new UsageError(`--dtype must be f32 or f64, not ${dtype}`);
   const sched = (v.schedule ?? "isl") as string;
-  if (sched !== "isl" && sched !== "grouped" && sched !== "sequential") throw new UsageError(`--schedule must be isl, grouped or sequential, not ${sched}`);
+  if (sched !== "isl" && sched !== "grouped" && sched !== "sequential")
+    throw new UsageError(`--schedule must be isl, grouped or sequential, not ${sched}`);
   const name = (v.name ?? "lift_program") as string;
-  if (!C_NAME.test(name) || isReservedWord(name)) throw new UsageError(`--name must be a C identifier (letters, digits, _) that C does not reserve, not ${JSON.stringify(name)}`);
-  return { dtype, schedule: sched, name, ...(v["no-contract"] ? { contract: false } : {}), ...(v["no-openmp"] ? { openmp: false } : {}), ...(v["no-kernels"] ? { kernels: false } : {}) };
+  if (!C_NAME.test(name) || isReservedWord(name))
+    throw new UsageError(
+      `--name must be a C identifier (letters, digits, _) that C does not reserve, not ${JSON.stringify(name)}`,
+    );
+  return {
+    dtype,
+    schedule: sched,
+    name,
+    ...(v["no-contract"] ? { contract: false } : {}),
+    ...(v["no-openmp"] ? { openmp: false } : {}),
+    ...(v["no-kernels"] ? { kernels: false } : {}),
+  };
 }
 
 const COMMON = `  --name NAME        C name of the program (default lift_program)
@@ -33,7 +44,14 @@ const COMMON = `  --name NAME        C name of the program (default lift_program
                      parallel for, under #ifdef _OPENMP, with its body a function of its own)
   --no-kernels       print recognised contractions (convolutions, matrix products) as
                      ordinary loop nests instead of register-blocked kernels`;
-const COMMON_OPTS = { name: { type: "string" }, dtype: { type: "string" }, schedule: { type: "string" }, "no-contract": { type: "boolean" }, "no-openmp": { type: "boolean" }, "no-kernels": { type: "boolean" } } as const;
+const COMMON_OPTS = {
+  name: { type: "string" },
+  dtype: { type: "string" },
+  schedule: { type: "string" },
+  "no-contract": { type: "boolean" },
+  "no-openmp": { type: "boolean" },
+  "no-kernels": { type: "boolean" },
+} as const;
 
 export const emitCommand: Command = {
   summary: "write the generated C (NAME.h, NAME.c, main.c) or WebAssembly (NAME.wasm, NAME.js)",
@@ -63,20 +81,43 @@ trainable model (docs/training.md), and DIR/train_main.c a driver that trains it
 
 ${EMIT_WASM_HELP}
 ${COMMON}`,
-  options: { o: { type: "string", short: "o" }, train: { type: "string" }, lr: { type: "string" }, epochs: { type: "string" }, batch: { type: "string" }, seed: { type: "string" }, module: { type: "boolean" }, outputs: { type: "string" }, wrt: { type: "string" }, ...COMMON_OPTS },
+  options: {
+    o: { type: "string", short: "o" },
+    train: { type: "string" },
+    lr: { type: "string" },
+    epochs: { type: "string" },
+    batch: { type: "string" },
+    seed: { type: "string" },
+    module: { type: "boolean" },
+    outputs: { type: "string" },
+    wrt: { type: "string" },
+    ...COMMON_OPTS,
+  },
   async run(v, pos) {
     const [target, ...files] = pos;
-    if (target !== "c" && target !== "wasm") throw new UsageError(target ? `unknown target \`${target}\` (available: c, wasm)` : "missing target: lift emit c FILE -o DIR");
+    if (target !== "c" && target !== "wasm")
+      throw new UsageError(
+        target ? `unknown target \`${target}\` (available: c, wasm)` : "missing target: lift emit c FILE -o DIR",
+      );
     if (!files.length) throw new UsageError("no program file given");
     if (typeof v.o !== "string") throw new UsageError("missing -o DIR");
     const opts = compileOptions(v);
     if (target === "wasm") return emitWasm(files, v.o, opts);
     if (v.train !== undefined) return emitTraining(v, files, opts, v.o);
     const program = load(readSources(files));
-    if (v.module) { process.stderr.write(`wrote ${emitModule(program, v, opts, v.o).join(", ")}\n`); return 0; }
+    if (v.module) {
+      process.stderr.write(`wrote ${emitModule(program, v, opts, v.o).join(", ")}\n`);
+      return 0;
+    }
     const { unit } = compileGraph(program.graph, opts);
-    writeOutputs(v.o, [[`${unit.name}.h`, unit.header], [`${unit.name}.c`, unit.source], ["main.c", emitMain(program.graph, unit, opts.dtype ?? "f32")]]);
-    process.stderr.write(`wrote ${join(v.o, `${unit.name}.h`)}, ${join(v.o, `${unit.name}.c`)}, ${join(v.o, "main.c")}\n`);
+    writeOutputs(v.o, [
+      [`${unit.name}.h`, unit.header],
+      [`${unit.name}.c`, unit.source],
+      ["main.c", emitMain(program.graph, unit, opts.dtype ?? "f32")],
+    ]);
+    process.stderr.write(
+      `wrote ${join(v.o, `${unit.name}.h`)}, ${join(v.o, `${unit.name}.c`)}, ${join(v.o, "main.c")}\n`,
+    );
     return 0;
   },
 };
@@ -90,9 +131,19 @@ function writeOutputs(dir: string, files: [string, string][]): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (!code) throw e;
-    const why: Record<string, string> = { ENOTDIR: "is a file (or lies under one), not a directory", EEXIST: "is a file, not a directory",
-      EACCES: "is not writable", EPERM: "is not writable", EROFS: "is on a read-only file system", ENOSPC: "is on a full disk" };
-    throw new LiftError(`-o ${dir}: ${why[code] ?? `cannot be written (${code})`}`, undefined, "give -o a directory to write NAME.h, NAME.c and main.c into");
+    const why: Record<string, string> = {
+      ENOTDIR: "is a file (or lies under one), not a directory",
+      EEXIST: "is a file, not a directory",
+      EACCES: "is not writable",
+      EPERM: "is not writable",
+      EROFS: "is on a read-only file system",
+      ENOSPC: "is on a full disk",
+    };
+    throw new LiftError(
+      `-o ${dir}: ${why[code] ?? `cannot be written (${code})`}`,
+      undefined,
+      "give -o a directory to write NAME.h, NAME.c and main.c into",
+    );
   }
 }
 
@@ -114,17 +165,28 @@ ${COMMON}`,
     const compiled = compileGraph(program.graph, opts);
     const build = buildShared(compiled.unit.name, compiled.unit.header, compiled.unit.source, cflags(opts.openmp));
     const s = compiled.stats;
-    if (!v.stats) { process.stdout.write(`${build.path}\n`); return 0; }
+    if (!v.stats) {
+      process.stdout.write(`${build.path}\n`);
+      return 0;
+    }
     const lines: string[] = [];
     const elemBytes = opts.dtype === "f64" ? 8 : 4;
     lines.push(`intermediate arrays kept after contraction: ${s.intermediates.length}`);
     for (const a of s.intermediates) {
-      const bytes = typeof a.elements === "number" ? `${a.elements * elemBytes} bytes` : `${a.elements}·${elemBytes} bytes`;
-      lines.push(`  ${a.name.padEnd(8)} (${a.shape.join(" ")})  ${bytes}${a.labels.length ? `  ${a.labels.join(" ")}` : ""}`);
+      const bytes =
+        typeof a.elements === "number" ? `${a.elements * elemBytes} bytes` : `${a.elements}·${elemBytes} bytes`;
+      lines.push(
+        `  ${a.name.padEnd(8)} (${a.shape.join(" ")})  ${bytes}${a.labels.length ? `  ${a.labels.join(" ")}` : ""}`,
+      );
     }
     const scratch = scratchBytes(s.intermediates, elemBytes, sizesGiven(v.sizes));
     lines.push(`scratch bytes: ${scratch.formula}${scratch.at ? `; at ${scratch.at}` : ""}`);
-    lines.push(`statements: ${s.statements}`, `loop nests: ${s.loopNests}`, `loops: ${s.loops}`, `scheduler: ${s.scheduler}`);
+    lines.push(
+      `statements: ${s.statements}`,
+      `loop nests: ${s.loopNests}`,
+      `loops: ${s.loops}`,
+      `scheduler: ${s.scheduler}`,
+    );
     lines.push("pass times (ms):");
     for (const p of s.passes) lines.push(`  ${p.name.padEnd(12)} ${p.ms.toFixed(1)}`);
     lines.push(`  ${"cc".padEnd(12)} ${build.ms.toFixed(1)}${build.cached ? " (cached)" : ""}`);
@@ -134,19 +196,36 @@ ${COMMON}`,
 };
 
 /** `emit c MODEL --train OPT`: the whole training step and its driver. */
-function emitTraining(v: Record<string, string | boolean | undefined>, files: string[], opts: CompileOptions, dir: string): number {
+function emitTraining(
+  v: Record<string, string | boolean | undefined>,
+  files: string[],
+  opts: CompileOptions,
+  dir: string,
+): number {
   const opt = String(v.train);
-  if (!isOptimizer(opt)) throw new UsageError(`--train must be one of ${OPTIMIZERS.join(", ")}, not ${JSON.stringify(opt)}`);
+  if (!isOptimizer(opt))
+    throw new UsageError(`--train must be one of ${OPTIMIZERS.join(", ")}, not ${JSON.stringify(opt)}`);
   if (files.length !== 1) throw new UsageError("--train takes one model file");
   if ((opts.dtype ?? "f32") !== "f32") throw new UsageError("--train emits f32 (the driver and lift predict use f32)");
   const num = (flag: string, dflt: number, integer: boolean): number => {
     const x = v[flag];
     if (x === undefined) return dflt;
     const n = Number(String(x).trim());
-    if (String(x).trim() === "" || !Number.isFinite(n) || (integer && (!Number.isSafeInteger(n) || n < 1 || n > 2 ** 31))) throw new UsageError(`--${flag} needs ${integer ? "a whole number ≥ 1" : "a number"}, not \`${x}\``);
+    if (
+      String(x).trim() === "" ||
+      !Number.isFinite(n) ||
+      (integer && (!Number.isSafeInteger(n) || n < 1 || n > 2 ** 31))
+    )
+      throw new UsageError(`--${flag} needs ${integer ? "a whole number ≥ 1" : "a number"}, not \`${x}\``);
     return n;
   };
-  const d = { optimizer: opt, lr: num("lr", DEFAULT_LR[opt], false), epochs: num("epochs", 5, true), batch: num("batch", 64, true), seed: num("seed", 1, true) };
+  const d = {
+    optimizer: opt,
+    lr: num("lr", DEFAULT_LR[opt], false),
+    epochs: num("epochs", 5, true),
+    batch: num("batch", 64, true),
+    seed: num("seed", 1, true),
+  };
   const [src] = readSources(files);
   const model = loadModel(src!, opt);
   const notes = { about: trainingNotes(model.contract, opt, cIdent) };
@@ -155,7 +234,9 @@ function emitTraining(v: Record<string, string | boolean | undefined>, files: st
   writeFileSync(join(dir, `${unit.name}.h`), unit.header);
   writeFileSync(join(dir, `${unit.name}.c`), unit.source);
   writeFileSync(join(dir, "train_main.c"), emitTrainMain(unit, model.contract, d));
-  process.stderr.write(`wrote ${join(dir, `${unit.name}.h`)}, ${join(dir, `${unit.name}.c`)}, ${join(dir, "train_main.c")}\n`);
+  process.stderr.write(
+    `wrote ${join(dir, `${unit.name}.h`)}, ${join(dir, `${unit.name}.c`)}, ${join(dir, "train_main.c")}\n`,
+  );
   return 0;
 }
 
@@ -165,7 +246,8 @@ function sizesGiven(text: string | boolean | undefined): Map<string, number> {
   for (const part of text.split(",")) {
     const [k, x] = part.split("=");
     const n = Number(x);
-    if (!k || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--sizes takes NAME=VALUE,… with whole values ≥ 1, not ${JSON.stringify(part)}`);
+    if (!k || !Number.isSafeInteger(n) || n < 1)
+      throw new UsageError(`--sizes takes NAME=VALUE,… with whole values ≥ 1, not ${JSON.stringify(part)}`);
     m.set(k.trim(), n);
   }
   return m;
@@ -176,20 +258,34 @@ function sizesGiven(text: string | boolean | undefined): Map<string, number> {
  * rounded up to 16 elements): as a formula of the symbolic sizes, exact when every size is
  * known, and its value at the sizes given (exact, rounding included) when they cover them all.
  */
-export function scratchBytes(arrays: { shape: (number | string)[] }[], elem: number, given: Map<string, number>): { formula: string; at?: string } {
+export function scratchBytes(
+  arrays: { shape: (number | string)[] }[],
+  elem: number,
+  given: Map<string, number>,
+): { formula: string; at?: string } {
   const round = (n: number) => Math.ceil(n / 16) * 16;
   const terms = new Map<string, number>();
-  let grows = 0, exact = 0, covered = true;
+  let grows = 0,
+    exact = 0,
+    covered = true;
   for (const a of arrays) {
     const known = a.shape.filter((d): d is number => typeof d === "number").reduce((x, y) => x * y, 1);
     const sym = a.shape.filter((d): d is string => typeof d === "string").sort();
     const key = sym.join("·");
     if (!sym.length) terms.set("", (terms.get("") ?? 0) + round(known) * elem);
-    else { terms.set(key, (terms.get(key) ?? 0) + known * elem); grows++; }
+    else {
+      terms.set(key, (terms.get(key) ?? 0) + known * elem);
+      grows++;
+    }
     if (sym.every((d) => given.has(d))) exact += round(known * sym.reduce((x, d) => x * given.get(d)!, 1)) * elem;
     else covered = false;
   }
-  const parts = [...terms].sort(([a], [b]) => a.length - b.length || (a < b ? -1 : 1)).map(([k, c]) => (k ? `${c}·${k}` : String(c)));
+  const parts = [...terms]
+    .sort(([a], [b]) => a.length - b.length || (a < b ? -1 : 1))
+    .map(([k, c]) => (k ? `${c}·${k}` : String(c)));
   const formula = `${parts.join(" + ") || "0"}${grows ? ` (+ under ${16 * elem} per array that grows, ${grows} of them: alignment)` : ""}`;
-  return { formula, ...(covered && given.size ? { at: `${[...given].map(([k, x]) => `${k}=${x}`).join(", ")}: ${exact} bytes` } : {}) };
+  return {
+    formula,
+    ...(covered && given.size ? { at: `${[...given].map(([k, x]) => `${k}=${x}`).join(", ")}: ${exact} bytes` } : {}),
+  };
 }

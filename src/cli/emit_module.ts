@@ -9,15 +9,27 @@ import { UsageError } from "./main.js";
 
 const list = (v: string | boolean | undefined, flag: string): string[] => {
   if (typeof v !== "string" || !v.trim()) throw new UsageError(`--module needs ${flag} NAME[,NAME...]`);
-  return v.split(",").map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 };
 
-export function emitModule(program: LiftProgram, v: Record<string, string | boolean | undefined>, opts: CompileOptions, dir: string): string[] {
-  const outputs = list(v.outputs, "--outputs"), wrt = list(v.wrt, "--wrt");
+export function emitModule(
+  program: LiftProgram,
+  v: Record<string, string | boolean | undefined>,
+  opts: CompileOptions,
+  dir: string,
+): string[] {
+  const outputs = list(v.outputs, "--outputs"),
+    wrt = list(v.wrt, "--wrt");
   const m = moduleGraphs(program.graph, outputs, wrt);
   const { files } = emitModuleC(m, outputs, wrt, { ...opts, name: opts.name ?? "lift_program" });
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
-  for (const [file, text] of Object.entries(files)) { writeFileSync(join(dir, file), text); written.push(join(dir, file)); }
+  for (const [file, text] of Object.entries(files)) {
+    writeFileSync(join(dir, file), text);
+    written.push(join(dir, file));
+  }
   return written;
 }

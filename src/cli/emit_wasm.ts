@@ -25,6 +25,8 @@ export async function emitWasm(files: string[], dir: string, opts: CompileOption
   writeFileSync(join(dir, wasmFile), build.bytes);
   writeFileSync(join(dir, `${unit.name}.js`), loaderSource(wasmMeta(program.graph, unit, dtype), wasmFile));
   writeFileSync(join(dir, HOST_FILE), hostSource());
-  process.stderr.write(`wrote ${join(dir, wasmFile)} (${build.bytes.length} bytes), ${join(dir, `${unit.name}.js`)}, ${join(dir, HOST_FILE)}\n`);
+  process.stderr.write(
+    `wrote ${join(dir, wasmFile)} (${build.bytes.length} bytes), ${join(dir, `${unit.name}.js`)}, ${join(dir, HOST_FILE)}\n`,
+  );
   return 0;
 }

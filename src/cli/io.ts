@@ -21,12 +21,21 @@ export function parseInputs(text: string, path: string): Record<string, InputVal
     v = JSON.parse(text);
   } catch (e) {
     // Node quotes the text around the error: the caret shows the place, and the quote may hold raw bytes.
-    const msg = printable((e as Error).message.replace(/, (\.\.\.)?".*$/s, "").replace(/ in JSON at position \d+.*$/s, "").replace(/ after JSON at position \d+.*$/s, " after the JSON value"));
+    const msg = printable(
+      (e as Error).message
+        .replace(/, (\.\.\.)?".*$/s, "")
+        .replace(/ in JSON at position \d+.*$/s, "")
+        .replace(/ after JSON at position \d+.*$/s, " after the JSON value"),
+    );
     const at = jsonErrorOffset(text);
     throw new LiftError(`malformed JSON: ${msg}`, { file: new SourceFile(path, text), start: at, end: at + 1 });
   }
   if (!v || typeof v !== "object" || Array.isArray(v))
-    throw new LiftError(`${path}: expected a JSON object mapping input names to values`, undefined, `e.g. {"A": [[1, 2], [3, 4]], "b": 0.5}`);
+    throw new LiftError(
+      `${path}: expected a JSON object mapping input names to values`,
+      undefined,
+      `e.g. {"A": [[1, 2], [3, 4]], "b": 0.5}`,
+    );
   return v as Record<string, InputValue>;
 }
 
@@ -37,9 +46,19 @@ export function parseInputs(text: string, path: string): Record<string, InputVal
  */
 function jsonErrorOffset(text: string): number {
   const broken = (n: number) => {
-    try { JSON.parse(text.slice(0, n)); return false; } catch (e) { return !/end of (JSON )?input/i.test((e as Error).message); }
+    try {
+      JSON.parse(text.slice(0, n));
+      return false;
+    } catch (e) {
+      return !/end of (JSON )?input/i.test((e as Error).message);
+    }
   };
-  let lo = 0, hi = text.length;
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (broken(mid + 1)) hi = mid; else lo = mid + 1; }
+  let lo = 0,
+    hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (broken(mid + 1)) hi = mid;
+    else lo = mid + 1;
+  }
   return Math.min(lo, Math.max(0, text.length - 1));
 }

@@ -24,23 +24,40 @@ class SessionHost {
   private readonly log: string[] = [];
   private pending: ((r: Response) => void) | undefined;
 
-  constructor(private dtype: "f32" | "f64") { this.start(); }
-
-  get busy(): boolean { return this.pending !== undefined; }
-
-  private start(): void {
-    const w = new Worker(new URL("./repl_worker.js", import.meta.url), { workerData: { dtype: this.dtype, replay: this.log } });
-    this.worker = w;
-    // A reply from a worker already replaced (it answered as it was being ended) is not this entry's.
-    w.on("message", (r: Response) => { if (w === this.worker) this.settle(r); });
-    w.on("error", (e) => { if (w === this.worker) this.settle({ error: e.message, internal: true, dirty: true }); });
+  constructor(private dtype: "f32" | "f64") {
+    this.start();
   }
 
-  private settle(r: Response): void { const p = this.pending; this.pending = undefined; p?.(r); }
+  get busy(): boolean {
+    return this.pending !== undefined;
+  }
+
+  private start(): void {
+    const w = new Worker(new URL("./repl_worker.js", import.meta.url), {
+      workerData: { dtype: this.dtype, replay: this.log },
+    });
+    this.worker = w;
+    // A reply from a worker already replaced (it answered as it was being ended) is not this entry's.
+    w.on("message", (r: Response) => {
+      if (w === this.worker) this.settle(r);
+    });
+    w.on("error", (e) => {
+      if (w === this.worker) this.settle({ error: e.message, internal: true, dirty: true });
+    });
+  }
+
+  private settle(r: Response): void {
+    const p = this.pending;
+    this.pending = undefined;
+    p?.(r);
+  }
 
   /** Runs one entry; on an error after part of it was applied, the session is rebuilt without it. */
   async handle(entry: string): Promise<Response> {
-    const r = await new Promise<Response>((resolve) => { this.pending = resolve; this.worker.postMessage({ entry }); });
+    const r = await new Promise<Response>((resolve) => {
+      this.pending = resolve;
+      this.worker.postMessage({ entry });
+    });
     if ("text" in r && r.mutated) this.log.push(entry);
     if ("error" in r && r.dirty) this.restart();
     return r;
@@ -53,11 +70,39 @@ class SessionHost {
     this.settle({ error: "interrupted", internal: false, dirty: false });
   }
 
-  private restart(): void { void this.worker.terminate(); this.start(); }
-  close(): Promise<number> { return this.worker.terminate(); }
+  private restart(): void {
+    void this.worker.terminate();
+    this.start();
+  }
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
 }
 
-const depth = (s: string) => { let d = 0; for (const c of s.replace(/;.*$/gm, "")) d += c === "(" ? 1 : c === ")" ? -1 : 0; return d; };
+const depth = (s: string) => {
+  let d = 0;
+  for (const c of s.replace(/;.*$/gm, "")) d += c === "(" ? 1 : c === ")" ? -1 : 0;
+  return d;
+};
+
+/** The last 500 entries of the history file, newest first (none when it does not exist yet). */
+function readHistory(histFile: string): string[] {
+  try {
+    return readFileSync(histFile, "utf8").split("\n").filter(Boolean).reverse().slice(0, 500);
+  } catch {
+    return [];
+  }
+}
+
+function printResult(r: Awaited<ReturnType<SessionHost["handle"]>>): void {
+  if ("text" in r) {
+    if (r.text) process.stdout.write(r.text + "\n");
+  } else if (r.internal)
+    process.stdout.write(
+      `internal error: ${r.error}\n  this is a bug in LiFT: please report it (the session goes on)\n`,
+    );
+  else process.stdout.write((r.error === "interrupted" ? "interrupted" : r.error) + "\n");
+}
 
 export const replCommand: Command = {
   summary: "an interactive session: declare, define, evaluate",
@@ -66,36 +111,61 @@ export const replCommand: Command = {
   async run(v) {
     const host = new SessionHost(v.dtype === "f64" ? "f64" : "f32");
     const histFile = join(homedir(), ".lift_history");
-    let history: string[] = [];
-    try { history = readFileSync(histFile, "utf8").split("\n").filter(Boolean).reverse().slice(0, 500); } catch { /* no history yet */ }
+    const history = readHistory(histFile);
     const interactive = process.stdin.isTTY === true;
-    const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: interactive, history, historySize: 500, prompt: "   " });
+    const rl = readline.createInterface({
+      input: process.stdin,
+      output: process.stdout,
+      terminal: interactive,
+      history,
+      historySize: 500,
+      prompt: "   ",
+    });
     if (interactive) process.stdout.write(`LiFT repl — :help for help, :quit to leave\n`);
-    let pending = "", counter = 0, status = 0;
-    const prompt = () => { if (interactive) rl.prompt(); };
+    let pending = "",
+      counter = 0,
+      status = 0;
+    const prompt = () => {
+      if (interactive) rl.prompt();
+    };
     // Ctrl-C: a keypress in a terminal (readline's SIGINT), a signal when input is piped.
     const cancel = () => {
-      if (host.busy) { host.interrupt(); return; }
+      if (host.busy) {
+        host.interrupt();
+        return;
+      }
       pending = "";
-      if (interactive) { rl.write(null, { ctrl: true, name: "e" }); rl.write(null, { ctrl: true, name: "u" }); process.stdout.write("^C\n"); rl.setPrompt("   "); prompt(); }
-      else process.stdout.write("(cancelled)\n");
+      if (interactive) {
+        rl.write(null, { ctrl: true, name: "e" });
+        rl.write(null, { ctrl: true, name: "u" });
+        process.stdout.write("^C\n");
+        rl.setPrompt("   ");
+        prompt();
+      } else process.stdout.write("(cancelled)\n");
     };
     rl.on("SIGINT", cancel);
     process.on("SIGINT", cancel);
     prompt();
     for await (const line of rl) {
       pending = pending ? `${pending}\n${line}` : line;
-      if (depth(pending) > 0) { rl.setPrompt("...  "); prompt(); continue; }
+      if (depth(pending) > 0) {
+        rl.setPrompt("...  ");
+        prompt();
+        continue;
+      }
       const entry = pending;
       pending = "";
       counter++;
       rl.setPrompt("   ");
       if (entry.trim() === ":quit" || entry.trim() === ":q") break;
-      if (interactive && entry.trim()) { try { appendFileSync(histFile, entry.replace(/\n/g, " ") + "\n"); } catch { /* history is best effort */ } }
-      const r = await host.handle(entry);
-      if ("text" in r) { if (r.text) process.stdout.write(r.text + "\n"); }
-      else if (r.internal) process.stdout.write(`internal error: ${r.error}\n  this is a bug in LiFT: please report it (the session goes on)\n`);
-      else process.stdout.write((r.error === "interrupted" ? "interrupted" : r.error) + "\n");
+      if (interactive && entry.trim()) {
+        try {
+          appendFileSync(histFile, entry.replace(/\n/g, " ") + "\n");
+        } catch {
+          /* history is best effort */
+        }
+      }
+      printResult(await host.handle(entry));
       prompt();
     }
     process.off("SIGINT", cancel);
@@ -122,5 +192,9 @@ function unbalanced(name: string, text: string): LiftError {
     else if (c === ")") open.pop();
   }
   const at = open[open.length - 1] ?? 0;
-  return new LiftError(`the input ends inside this \`(\`: ${open.length} \`)\` missing`, { file: new SourceFile(name, text), start: at, end: at + 1 });
+  return new LiftError(`the input ends inside this \`(\`: ${open.length} \`)\` missing`, {
+    file: new SourceFile(name, text),
+    start: at,
+    end: at + 1,
+  });
 }

@@ -32,7 +32,10 @@ A line with unbalanced parentheses continues on the next one. Comments start wit
 Ctrl-C cancels the entry being typed, or the evaluation that is running.`;
 
 /** What an entry did: the text to show, and whether it changed the session (then it is replayed on a restart). */
-export interface Reply { text: string; mutated: boolean }
+export interface Reply {
+  text: string;
+  mutated: boolean;
+}
 
 export class ReplSession {
   private checker = new Checker();
@@ -60,7 +63,14 @@ export class ReplSession {
         this.checker.statement(s);
         this.applied++;
         if (replay) continue;
-        if (s.kind === "assign" || (s.kind === "declare" && this.checker.bindings.get(s.name)?.kind === "array" && s.expr.kind === "list" && s.expr.items[0]?.kind === "name" && s.expr.items[0].name === "grad")) {
+        if (
+          s.kind === "assign" ||
+          (s.kind === "declare" &&
+            this.checker.bindings.get(s.name)?.kind === "array" &&
+            s.expr.kind === "list" &&
+            s.expr.items[0]?.kind === "name" &&
+            s.expr.items[0].name === "grad")
+        ) {
           const node = this.checker.graph.names.get(s.name)!;
           const v = this.tryValue(node);
           shown.push(v ? this.show(s.name, v) : `${s.name} ${shapeText(this.checker.graph.node(node).shape)}`);
@@ -82,8 +92,15 @@ export class ReplSession {
     const use = parse(file).stmts.find((s) => s.kind === "use")!;
     for (const s of program.stmts)
       if (s.kind !== "use" && s.kind !== "ties" && this.checker.bindings.has(s.name))
-        fail(`the library defines \`${s.name}\`, which this session already defines`, use.span, "nothing was loaded: rename yours, or load the library first");
-    for (const s of program.stmts) { this.checker.statement(s); this.applied++; }
+        fail(
+          `the library defines \`${s.name}\`, which this session already defines`,
+          use.span,
+          "nothing was loaded: rename yours, or load the library first",
+        );
+    for (const s of program.stmts) {
+      this.checker.statement(s);
+      this.applied++;
+    }
     this.libraries = libs;
     return "";
   }
@@ -92,12 +109,27 @@ export class ReplSession {
     const [cmd, ...rest] = t.split(/\s+/);
     const said = (text: string, mutated = false): Reply => ({ text, mutated });
     switch (cmd) {
-      case ":help": case ":h": case ":?": return said(HELP);
-      case ":names": return said([...this.checker.bindings].map(([k, b]) =>
-        b.kind === "array" ? `${k} ${shapeText(this.checker.graph.node(b.node).shape)}${this.values.has(k) ? " = given" : ""}` : `${k} (${b.kind})`).join("\n") || "(nothing defined)");
-      case ":graph": return said(this.checker.graph.print() || "(empty)");
+      case ":help":
+      case ":h":
+      case ":?":
+        return said(HELP);
+      case ":names":
+        return said(
+          [...this.checker.bindings]
+            .map(([k, b]) =>
+              b.kind === "array"
+                ? `${k} ${shapeText(this.checker.graph.node(b.node).shape)}${this.values.has(k) ? " = given" : ""}`
+                : `${k} (${b.kind})`,
+            )
+            .join("\n") || "(nothing defined)",
+        );
+      case ":graph":
+        return said(this.checker.graph.print() || "(empty)");
       case ":full": {
-        if (rest[0] === "on" || rest[0] === "off") { this.full = rest[0] === "on"; return said(`large values are shown ${this.full ? "in full" : "summarised"}`, true); }
+        if (rest[0] === "on" || rest[0] === "off") {
+          this.full = rest[0] === "on";
+          return said(`large values are shown ${this.full ? "in full" : "summarised"}`, true);
+        }
         if (rest.length) throw new LiftError("usage: :full (the last value in full), :full on, :full off");
         if (!this.last) throw new LiftError("no value shown yet");
         return said(this.show(this.last.name, this.last.t, true));
@@ -105,12 +137,21 @@ export class ReplSession {
       case ":dtype": {
         if (rest[0] !== "f32" && rest[0] !== "f64") throw new LiftError("usage: :dtype f32|f64");
         this.dtype = rest[0];
-        this.values = new Map([...this.values].map(([k, v]) => [k, { shape: v.shape, data: (rest[0] === "f32" ? Float32Array : Float64Array).from(v.data) }]));
+        this.values = new Map(
+          [...this.values].map(([k, v]) => [
+            k,
+            { shape: v.shape, data: (rest[0] === "f32" ? Float32Array : Float64Array).from(v.data) },
+          ]),
+        );
         return said(`element type ${this.dtype}`, true);
       }
-      case ":set": return said(this.set(t), true);
-      case ":quit": case ":q": return said("");
-      default: throw new LiftError(`unknown command ${cmd}; type :help`);
+      case ":set":
+        return said(this.set(t), true);
+      case ":quit":
+      case ":q":
+        return said("");
+      default:
+        throw new LiftError(`unknown command ${cmd}; type :help`);
     }
   }
 
@@ -119,23 +160,41 @@ export class ReplSession {
     if (!m) throw new LiftError("usage: :set NAME JSON   e.g. :set A [[1,2],[3,4]]");
     const [, name, json] = m as unknown as [string, string, string];
     let v: unknown;
-    try { v = JSON.parse(json); } catch (e) { throw new LiftError(`:set ${name}: malformed JSON: ${(e as Error).message}`); }
+    try {
+      v = JSON.parse(json);
+    } catch (e) {
+      throw new LiftError(`:set ${name}: malformed JSON: ${(e as Error).message}`);
+    }
     const tensor = toTensor(name, v, this.dtype);
     const b = this.checker.bindings.get(name);
     if (!b) {
-      this.checker.statement(parse(new SourceFile(`<repl:${++this.counter}>`, `${name} :: (in ${tensor.shape.join(" ")})`)).stmts[0]!);
+      this.checker.statement(
+        parse(new SourceFile(`<repl:${++this.counter}>`, `${name} :: (in ${tensor.shape.join(" ")})`)).stmts[0]!,
+      );
     } else {
       const node = b.kind === "array" ? this.checker.graph.node(b.node) : undefined;
       if (node?.kind !== "input") throw new LiftError(`\`${name}\` is not an input, so it cannot be given a value`);
-      if (!shapeEq(node.shape.map((d) => (typeof d === "number" ? d : -1)).map((d, i) => (d === -1 ? tensor.shape[i]! : d)), tensor.shape))
-        throw new LiftError(`\`${name}\` is declared ${shapeText(node.shape)} but the value has shape ${shapeText(tensor.shape)}`);
+      if (
+        !shapeEq(
+          node.shape.map((d) => (typeof d === "number" ? d : -1)).map((d, i) => (d === -1 ? tensor.shape[i]! : d)),
+          tensor.shape,
+        )
+      )
+        throw new LiftError(
+          `\`${name}\` is declared ${shapeText(node.shape)} but the value has shape ${shapeText(tensor.shape)}`,
+        );
     }
     this.values.set(name, tensor);
     return this.show(name, tensor);
   }
 
   private tryValue(node: number): Tensor | undefined {
-    try { return this.value(node); } catch (e) { if (e instanceof LiftError) return undefined; throw e; }
+    try {
+      return this.value(node);
+    } catch (e) {
+      if (e instanceof LiftError) return undefined;
+      throw e;
+    }
   }
 
   private value(node: number): Tensor {
@@ -150,7 +209,8 @@ export class ReplSession {
       n.shape.forEach((d, i) => {
         if (typeof d !== "string") return;
         const old = sizes.get(d);
-        if (old !== undefined && old !== v.shape[i]) throw new LiftError(`size ${d} is ${old} in one input and ${v.shape[i]} in \`${n.name}\``);
+        if (old !== undefined && old !== v.shape[i])
+          throw new LiftError(`size ${d} is ${old} in one input and ${v.shape[i]} in \`${n.name}\``);
         sizes.set(d, v.shape[i]!);
       });
       inputs.set(id, v);

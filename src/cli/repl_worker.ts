@@ -16,9 +16,15 @@ for (const entry of replay) session.handle(entry, true);
 
 parentPort!.on("message", ({ entry }: Request) => {
   let r: Response;
-  try { r = session.handle(entry); } catch (e) {
+  try {
+    r = session.handle(entry);
+  } catch (e) {
     const internal = !(e instanceof LiftError);
-    r = { error: internal ? ((e as Error).message ?? String(e)).split("\n")[0]! : e.format(), internal, dirty: session.applied > 0 };
+    r = {
+      error: internal ? ((e as Error).message ?? String(e)).split("\n")[0]! : e.format(),
+      internal,
+      dirty: session.applied > 0,
+    };
     if (internal && process.env.LIFT_DEBUG) r.error += `\n${(e as Error).stack}`;
   }
   parentPort!.postMessage(r);

@@ -21,13 +21,19 @@ Evaluates the program (several files are concatenated) and prints every \`out\` 
   --json             print one JSON object {"name": {"shape": [...], "data": [...]}} on
                      stdout and nothing else; NaN and infinities are the strings
                      "NaN", "Infinity", "-Infinity"`,
-  options: { inputs: { type: "string" }, backend: { type: "string" }, dtype: { type: "string" }, json: { type: "boolean" } },
+  options: {
+    inputs: { type: "string" },
+    backend: { type: "string" },
+    dtype: { type: "string" },
+    json: { type: "boolean" },
+  },
   async run(v, files) {
     if (files.length === 0) throw new UsageError("no program file given");
     const dtype = (v.dtype ?? "f32") as string;
     if (dtype !== "f32" && dtype !== "f64") throw new UsageError(`--dtype must be f32 or f64, not ${dtype}`);
     const backend = (v.backend ?? "interp") as string;
-    if (backend !== "interp" && backend !== "c" && backend !== "wasm") throw new UsageError(`unknown backend \`${backend}\` (available: interp, c, wasm)`);
+    if (backend !== "interp" && backend !== "c" && backend !== "wasm")
+      throw new UsageError(`unknown backend \`${backend}\` (available: interp, c, wasm)`);
     const program = load(readSources(files));
     const inputs = typeof v.inputs === "string" ? readInputs(v.inputs) : {};
     const out = backend === "interp" ? program.run(inputs, { dtype }) : program.compile({ dtype, backend }).run(inputs);
@@ -37,14 +43,24 @@ Evaluates the program (several files are concatenated) and prints every \`out\` 
 };
 
 export function jsonOutputs(out: Record<string, Tensor>, dtype: DType): string {
-  return `{${Object.entries(out).map(([k, t]) => `${JSON.stringify(k)}:${jsonValue(t, dtype)}`).join(",")}}`;
+  return `{${Object.entries(out)
+    .map(([k, t]) => `${JSON.stringify(k)}:${jsonValue(t, dtype)}`)
+    .join(",")}}`;
 }
 
 export function textOutputs(out: Record<string, Tensor>): string {
-  return Object.entries(out).map(([k, t]) => {
-    const body = formatArray(t);
-    return t.shape.length <= 1 ? `${k} ${shapeLabel(t.shape)}: ${body}\n` : `${k} ${shapeLabel(t.shape)}:\n${indent(body)}\n`;
-  }).join("");
+  return Object.entries(out)
+    .map(([k, t]) => {
+      const body = formatArray(t);
+      return t.shape.length <= 1
+        ? `${k} ${shapeLabel(t.shape)}: ${body}\n`
+        : `${k} ${shapeLabel(t.shape)}:\n${indent(body)}\n`;
+    })
+    .join("");
 }
 
-const indent = (s: string) => s.split("\n").map((l) => (l ? `  ${l}` : l)).join("\n");
+const indent = (s: string) =>
+  s
+    .split("\n")
+    .map((l) => (l ? `  ${l}` : l))
+    .join("\n");

@@ -48,9 +48,16 @@ function num(v: string | boolean | undefined, flag: string, integer: boolean, mi
   if (v === undefined) return undefined;
   const text = String(v);
   const n = Number(text);
-  const what = integer ? `a whole number${min === undefined ? "" : ` ≥ ${min}`}` : `a decimal number${min === 0 ? " > 0" : ""}`;
+  const what = integer
+    ? `a whole number${min === undefined ? "" : ` ≥ ${min}`}`
+    : `a decimal number${min === 0 ? " > 0" : ""}`;
   const below = min !== undefined && (integer ? n < min : n <= min);
-  if (!(integer ? INTEGER : DECIMAL).test(text) || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n)) || below) {
+  if (
+    !(integer ? INTEGER : DECIMAL).test(text) ||
+    !Number.isFinite(n) ||
+    (integer && !Number.isSafeInteger(n)) ||
+    below
+  ) {
     throw new UsageError(`${flag} needs ${what}, not \`${text}\``);
   }
   return n;
@@ -94,7 +101,9 @@ function summary(r: TrainResult): Record<string, unknown> {
     resumed_from: r.resumed_from,
     interrupted: r.interrupted,
     world_size: r.world_size,
-    ...(r.allreduce_ms_per_step === null ? {} : { allreduce_ms_per_step: Math.round(r.allreduce_ms_per_step * 1000) / 1000 }),
+    ...(r.allreduce_ms_per_step === null
+      ? {}
+      : { allreduce_ms_per_step: Math.round(r.allreduce_ms_per_step * 1000) / 1000 }),
   };
 }
 
@@ -126,7 +135,8 @@ export const trainCommand: Command = {
       optimizer = o;
     }
     const mode = String(v.distributed ?? "auto") as DistributedMode;
-    if (!DISTRIBUTED_MODES.includes(mode)) throw new UsageError(`--distributed is ${DISTRIBUTED_MODES.join(", ")}, not \`${mode}\``);
+    if (!DISTRIBUTED_MODES.includes(mode))
+      throw new UsageError(`--distributed is ${DISTRIBUTED_MODES.join(", ")}, not \`${mode}\``);
     const model = files[0]!;
     const opts = {
       model,
@@ -158,10 +168,13 @@ export const trainCommand: Command = {
       }
       const stop = r.interrupted;
       if (stop && root) {
-        const where = stop.step_in_epoch < stop.steps_per_epoch
-          ? `at step ${stop.step_in_epoch}/${stop.steps_per_epoch} of epoch ${stop.epoch} (global step ${stop.global_step})`
-          : `after epoch ${stop.epoch}`;
-        io.stderr.write(`stopped by ${stop.reason} ${where}; saved ${stop.checkpoint}\nresume with:\n  ${resumeCommand(model, v, r)}\n`);
+        const where =
+          stop.step_in_epoch < stop.steps_per_epoch
+            ? `at step ${stop.step_in_epoch}/${stop.steps_per_epoch} of epoch ${stop.epoch} (global step ${stop.global_step})`
+            : `after epoch ${stop.epoch}`;
+        io.stderr.write(
+          `stopped by ${stop.reason} ${where}; saved ${stop.checkpoint}\nresume with:\n  ${resumeCommand(model, v, r)}\n`,
+        );
       }
       if (v.json && root) io.stdout(JSON.stringify(summary(r)) + "\n");
       return stop ? exitCodeFor(stop.reason) : 0;

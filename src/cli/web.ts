@@ -34,13 +34,20 @@ const count = (what: string, v: string | boolean | undefined): number | undefine
 export const webCommand: Command = {
   summary: "build (or --serve) a page that trains a model in the browser, as WebAssembly",
   help: HELP,
-  options: { o: { type: "string", short: "o" }, data: { type: "string" }, "train-images": { type: "string" }, "test-images": { type: "string" },
-    serve: { type: "string" }, port: { type: "string" } },
+  options: {
+    o: { type: "string", short: "o" },
+    data: { type: "string" },
+    "train-images": { type: "string" },
+    "test-images": { type: "string" },
+    serve: { type: "string" },
+    port: { type: "string" },
+  },
   async run(v, pos) {
     if (typeof v.serve === "string") {
       if (pos.length) throw new UsageError("--serve DIR takes no model");
       const port = v.port === undefined ? 8000 : Number(v.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0…65535, not ${String(v.port)}`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError(`--port must be 0…65535, not ${String(v.port)}`);
       const { url } = await serveDir(v.serve, port);
       process.stderr.write(`serving ${v.serve} on ${url} (Ctrl-C stops)\n`);
       await new Promise(() => {}); // until the process is stopped
@@ -51,12 +58,16 @@ export const webCommand: Command = {
     if (typeof v.o !== "string") throw new UsageError("missing -o DIR");
     const t0 = performance.now();
     const r = await buildWeb({
-      model: { name: model, text: readText(model) }, outDir: v.o,
+      model: { name: model, text: readText(model) },
+      outDir: v.o,
       ...(typeof v.data === "string" ? { dataDir: v.data } : {}),
-      trainImages: count("--train-images", v["train-images"]), testImages: count("--test-images", v["test-images"]),
+      trainImages: count("--train-images", v["train-images"]),
+      testImages: count("--test-images", v["test-images"]),
     });
-    process.stderr.write(`wrote ${v.o}: ${r.files.length} files, ${r.trainImages} training and ${r.testImages} test images from ${r.dataDir}, ` +
-      `${r.wasmBytes} bytes of wasm, in ${((performance.now() - t0) / 1000).toFixed(1)} s\nserve it: lift web --serve ${v.o}\n`);
+    process.stderr.write(
+      `wrote ${v.o}: ${r.files.length} files, ${r.trainImages} training and ${r.testImages} test images from ${r.dataDir}, ` +
+        `${r.wasmBytes} bytes of wasm, in ${((performance.now() - t0) / 1000).toFixed(1)} s\nserve it: lift web --serve ${v.o}\n`,
+    );
     return 0;
   },
 };

@@ -12,21 +12,36 @@ import { C_DIALECT, type Dialect } from "./dialect.js";
 import type { LNode, LoopArray, LoopProgram } from "../loop/ast.js";
 import { cIdents, commentText } from "./names.js";
 
-export interface CUnit { header: string; source: string; name: string; entry: FlatEntry; fields: Record<string, string> }
+export interface CUnit {
+  header: string;
+  source: string;
+  name: string;
+  entry: FlatEntry;
+  fields: Record<string, string>;
+}
 /** The FFI entry: an array of buffers (inputs, then outputs), an array of the symbolic sizes, scratch. */
-export interface FlatEntry { symbol: string; buffers: { name: string; role: "input" | "output"; array: string }[]; sizes: string[]; scratchSymbol: string }
+export interface FlatEntry {
+  symbol: string;
+  buffers: { name: string; role: "input" | "output"; array: string }[];
+  sizes: string[];
+  scratchSymbol: string;
+}
 
 const ALIGN = 16; // floats: intermediates start on 64-byte boundaries
 /** min/max with the table's semantics (the second operand wins only when strictly smaller/larger), integer helpers. */
 const HELPERS = [
-  `#define lift_max(a, b) ((b) > (a) ? (b) : (a))`, `#define lift_min(a, b) ((b) < (a) ? (b) : (a))`,
-  `#define lift_imax(a, b) ((a) > (b) ? (a) : (b))`, `#define lift_imin(a, b) ((a) < (b) ? (a) : (b))`,
+  `#define lift_max(a, b) ((b) > (a) ? (b) : (a))`,
+  `#define lift_min(a, b) ((b) < (a) ? (b) : (a))`,
+  `#define lift_imax(a, b) ((a) > (b) ? (a) : (b))`,
+  `#define lift_imin(a, b) ((a) < (b) ? (a) : (b))`,
   `#define lift_floord(n, d) (((n) < 0) ? -((-(n) + (d) - 1) / (d)) : (n) / (d))`,
   `#define lift_round_up(n) ((((size_t)(n)) + ${ALIGN - 1}) / ${ALIGN} * ${ALIGN})`,
 ];
 
 /** Extra header text: a protocol paragraph (the training step's), as comment lines; model text in them already passed through commentText. */
-export interface HeaderNotes { about?: string[] }
+export interface HeaderNotes {
+  about?: string[];
+}
 
 /** What the header and the source both print from: names, buffers, the body printer and the scratch layout. */
 interface UnitLayout {
@@ -53,25 +68,53 @@ function layout(lp: LoopProgram, name: string, dtype: DType, d: Dialect): UnitLa
   const ext = [...lp.inputs.map((x) => x.name), ...lp.outputs.map((x) => x.name)];
   // Model names first, so sizes yield to them (a size is named alone, `N`).
   const fieldOf = cIdents([...ext, ...lp.sizes.map((s): [string, string] => [`size ${s}`, s])]);
-  const buffers = [...lp.inputs.map((x) => ({ ...x, kind: x.role, role: "input" as const })), ...lp.outputs.map((x) => ({ ...x, kind: x.role, role: "output" as const }))];
+  const buffers = [
+    ...lp.inputs.map((x) => ({ ...x, kind: x.role, role: "input" as const })),
+    ...lp.outputs.map((x) => ({ ...x, kind: x.role, role: "output" as const })),
+  ];
   const inputArrays = new Set(buffers.filter((b) => b.role === "input").map((b) => b.array));
   const body = bodyPrinter(lp, dtype, d, name, (a) => inputArrays.has(a));
-  const count = (shape: Dim[]) => (shape.length ? shape.map((x) => (typeof x === "number" ? `${x}L` : body.dimC(x))).join(" * ") : "1L");
+  const count = (shape: Dim[]) =>
+    shape.length ? shape.map((x) => (typeof x === "number" ? `${x}L` : body.dimC(x))).join(" * ") : "1L";
   // Intermediates, laid out one after another in the scratch buffer: each starts where the
   // previous one ends, rounded up to 64 bytes.
   const temps = lp.arrays.filter((a) => a.role === "temp");
   return {
-    name, lp, d, dtype, T: d.scalar(dtype), R: d.restrict, ext, fieldOf, sizeField: (s) => fieldOf.get(`size ${s}`)!, buffers, body, temps,
-    sizes: temps.map((t) => `lift_round_up(${count(t.shape)})`), arrays: new Map(lp.arrays.map((a) => [a.name, a])),
+    name,
+    lp,
+    d,
+    dtype,
+    T: d.scalar(dtype),
+    R: d.restrict,
+    ext,
+    fieldOf,
+    sizeField: (s) => fieldOf.get(`size ${s}`)!,
+    buffers,
+    body,
+    temps,
+    sizes: temps.map((t) => `lift_round_up(${count(t.shape)})`),
+    arrays: new Map(lp.arrays.map((a) => [a.name, a])),
   };
 }
 
-export function printC(lp: LoopProgram, opts: { name: string; dtype: DType; notes?: HeaderNotes }, d: Dialect = C_DIALECT): CUnit {
+export function printC(
+  lp: LoopProgram,
+  opts: { name: string; dtype: DType; notes?: HeaderNotes },
+  d: Dialect = C_DIALECT,
+): CUnit {
   const u = layout(lp, opts.name, opts.dtype, d);
   const { name, ext, fieldOf, sizeField, buffers } = u;
   return {
-    name, header: printHeader(u, opts.notes), source: printSource(u), fields: Object.fromEntries([...ext.map((e) => [e, fieldOf.get(e)!]), ...lp.sizes.map((s) => [s, sizeField(s)])]),
-    entry: { symbol: `${name}_ptrs`, buffers: buffers.map((b) => ({ name: b.name, role: b.role, array: b.array })), sizes: lp.sizes, scratchSymbol: `${name}_scratch_bytes` },
+    name,
+    header: printHeader(u, opts.notes),
+    source: printSource(u),
+    fields: Object.fromEntries([...ext.map((e) => [e, fieldOf.get(e)!]), ...lp.sizes.map((s) => [s, sizeField(s)])]),
+    entry: {
+      symbol: `${name}_ptrs`,
+      buffers: buffers.map((b) => ({ name: b.name, role: b.role, array: b.array })),
+      sizes: lp.sizes,
+      scratchSymbol: `${name}_scratch_bytes`,
+    },
   };
 }
 
@@ -91,7 +134,9 @@ function printHeader(u: UnitLayout, notes: HeaderNotes | undefined): string {
   h.push(`typedef struct ${name}_args {`);
   for (const b of buffers) {
     const a = arrays.get(b.array)!;
-    h.push(`  ${b.role === "input" ? "const " : ""}${T} *${R} ${fieldOf.get(b.name)}; /* ${b.kind} ${shapeDoc(a)} ${commentText(b.name)} */`);
+    h.push(
+      `  ${b.role === "input" ? "const " : ""}${T} *${R} ${fieldOf.get(b.name)}; /* ${b.kind} ${shapeDoc(a)} ${commentText(b.name)} */`,
+    );
   }
   lp.sizes.forEach((s) => h.push(`  long ${sizeField(s)}; /* symbolic size ${commentText(s)} */`));
   if (!buffers.length && !lp.sizes.length) h.push(`  int unused;`);
@@ -102,7 +147,14 @@ function printHeader(u: UnitLayout, notes: HeaderNotes | undefined): string {
   h.push(` * Reentrant: calls on distinct args and scratch may run at once, from any threads. */`);
   h.push(`void ${name}(const ${name}_args *args, void *scratch);`);
   h.push(`/* The same for FFI callers: buffers[] in the struct's order (inputs, then outputs), sizes[] likewise. */`);
-  h.push(`void ${name}_ptrs(void *const *buffers, const long *sizes, void *scratch);`, "", ...d.linkage.close, "", "#endif", "");
+  h.push(
+    `void ${name}_ptrs(void *const *buffers, const long *sizes, void *scratch);`,
+    "",
+    ...d.linkage.close,
+    "",
+    "#endif",
+    "",
+  );
   return h.join("\n");
 }
 
@@ -111,7 +163,14 @@ function printSource(u: UnitLayout): string {
   const { name, lp, d, T, R, fieldOf, sizeField, buffers, arrays, temps, sizes, body } = u;
   const scratchFloats = sizes.join(" + ") || "0";
   const c: string[] = [];
-  c.push(`/* ${name}.c: generated by LiFT. */`, `#include <math.h>`, `#include <stddef.h>`, `#include <string.h>`, `#include "${name}.h"`, "");
+  c.push(
+    `/* ${name}.c: generated by LiFT. */`,
+    `#include <math.h>`,
+    `#include <stddef.h>`,
+    `#include <string.h>`,
+    `#include "${name}.h"`,
+    "",
+  );
   c.push(...HELPERS, "");
   if (hasKernel(lp)) c.push(...d.vectorPrelude(u.dtype));
   const known = [...lp.params].filter(([, v]) => typeof v === "number");
@@ -122,8 +181,13 @@ function printSource(u: UnitLayout): string {
   c.push(...wrap(`  return (${scratchFloats}) * sizeof(${T});`, "      "), `}`, "");
   c.push(`void ${name}(const ${name}_args *args, void *scratch) {`);
   lp.sizes.forEach((s, k) => c.push(`  const long s${k} = args->${sizeField(s)};`));
-  for (const b of buffers) c.push(`  ${b.role === "input" ? "const " : ""}${T} *${R} ${b.array} = args->${fieldOf.get(b.name)};`);
-  temps.forEach((t, i) => c.push(`  ${T} *${R} ${t.name} = ${i === 0 ? `(${T} *)scratch` : `${temps[i - 1]!.name} + ${sizes[i - 1]}`};${t.labels.length ? ` /* ${commentText(t.labels.join(" "))} */` : ""}`));
+  for (const b of buffers)
+    c.push(`  ${b.role === "input" ? "const " : ""}${T} *${R} ${b.array} = args->${fieldOf.get(b.name)};`);
+  temps.forEach((t, i) =>
+    c.push(
+      `  ${T} *${R} ${t.name} = ${i === 0 ? `(${T} *)scratch` : `${temps[i - 1]!.name} + ${sizes[i - 1]}`};${t.labels.length ? ` /* ${commentText(t.labels.join(" "))} */` : ""}`,
+    ),
+  );
   if (!temps.length) c.push(`  (void)scratch;`);
   for (const t of temps) if (t.interior) c.push(...zeroBorder(t, T, body.dimC));
   lp.sizes.forEach((_, k) => c.push(`  (void)s${k};`));
@@ -139,8 +203,17 @@ function printSource(u: UnitLayout): string {
   c.push(...kept);
   c.push(`}`, "");
   c.push(`void ${name}_ptrs(void *const *buffers, const long *sizes, void *scratch) {`);
-  const init = [...buffers.map((b, i) => `(${b.role === "input" ? "const " : ""}${T} *)buffers[${i}]`), ...lp.sizes.map((_, k) => `sizes[${k}]`)];
-  c.push(...wrap(`  const ${name}_args a = { ${init.join(", ") || "0"} };`, "      "), `  (void)buffers; (void)sizes;`, `  ${name}(&a, scratch);`, `}`, "");
+  const init = [
+    ...buffers.map((b, i) => `(${b.role === "input" ? "const " : ""}${T} *)buffers[${i}]`),
+    ...lp.sizes.map((_, k) => `sizes[${k}]`),
+  ];
+  c.push(
+    ...wrap(`  const ${name}_args a = { ${init.join(", ") || "0"} };`, "      "),
+    `  (void)buffers; (void)sizes;`,
+    `  ${name}(&a, scratch);`,
+    `}`,
+    "",
+  );
   return c.join("\n");
 }
 
@@ -149,18 +222,27 @@ function printSource(u: UnitLayout): string {
  * calls, repeated until none is left: clang warns of unused static inline functions and macros.
  */
 function withoutUnusedHelpers(lines: string[]): string[] {
-  const def = (l: string) => { const m = /^#define (lift_\w+)\(|^(?:static inline|LIFT_HELPER) [\w ]+? \*?(lift_\w+)\(/.exec(l); return m ? (m[1] ?? m[2])! : undefined; };
+  const def = (l: string) => {
+    const m = /^#define (lift_\w+)\(|^(?:static inline|LIFT_HELPER) [\w ]+? \*?(lift_\w+)\(/.exec(l);
+    return m ? (m[1] ?? m[2])! : undefined;
+  };
   for (;;) {
     const text = lines.join("\n");
     const defs = new Map<string, number>();
-    for (const l of lines) { const n = def(l); if (n) defs.set(n, (defs.get(n) ?? 0) + 1); }
+    for (const l of lines) {
+      const n = def(l);
+      if (n) defs.set(n, (defs.get(n) ?? 0) + 1);
+    }
     const unused = new Set([...defs].filter(([n, k]) => text.split(`${n}(`).length - 1 === k).map(([n]) => n));
     if (!unused.size) return lines;
     // A definition spans its line, or up to the `}` that closes it.
     const out: string[] = [];
     for (let i = 0; i < lines.length; i++) {
       const n = def(lines[i]!);
-      if (!n || !unused.has(n)) { out.push(lines[i]!); continue; }
+      if (!n || !unused.has(n)) {
+        out.push(lines[i]!);
+        continue;
+      }
       if (!lines[i]!.startsWith("#") && !lines[i]!.endsWith("}")) while (lines[i] !== "}") i++;
     }
     lines = out;
@@ -168,7 +250,11 @@ function withoutUnusedHelpers(lines: string[]): string[] {
 }
 
 function hasKernel(lp: LoopProgram): boolean {
-  const walk = (n: LNode): boolean => n.k === "kernel" || (n.k === "block" && n.items.some(walk)) || (n.k === "for" && walk(n.body)) || (n.k === "if" && (walk(n.then) || (!!n.else && walk(n.else))));
+  const walk = (n: LNode): boolean =>
+    n.k === "kernel" ||
+    (n.k === "block" && n.items.some(walk)) ||
+    (n.k === "for" && walk(n.body)) ||
+    (n.k === "if" && (walk(n.then) || (!!n.else && walk(n.else))));
   return walk(lp.body) || lp.functions.some((f) => walk(f.body));
 }
 
@@ -176,13 +262,19 @@ function hasKernel(lp: LoopProgram): boolean {
 function writes(n: LNode, arrays: Map<string, LoopArray>, lp: LoopProgram): string[] {
   const out = new Set<string>();
   const walk = (x: LNode): void => {
-    const add = (a: string) => { const arr = arrays.get(a); out.add(`${arr?.labels[0] ?? "an intermediate"}${arr?.origin ? ` (${arr.origin})` : ""}`); };
+    const add = (a: string) => {
+      const arr = arrays.get(a);
+      out.add(`${arr?.labels[0] ?? "an intermediate"}${arr?.origin ? ` (${arr.origin})` : ""}`);
+    };
     if (x.k === "stmt" || x.k === "accumulate") add(x.target.array);
     else if (x.k === "kernel") add(x.plan.z.array);
     else if (x.k === "block") x.items.forEach(walk);
     else if (x.k === "for") walk(x.body);
     else if (x.k === "call") walk(lp.functions[x.fn]!.body);
-    else if (x.k === "if") { walk(x.then); if (x.else) walk(x.else); }
+    else if (x.k === "if") {
+      walk(x.then);
+      if (x.else) walk(x.else);
+    }
   };
   walk(n);
   return [...out];
@@ -195,14 +287,29 @@ function writes(n: LNode, arrays: Map<string, LoopArray>, lp: LoopProgram): stri
 function zeroBorder(a: LoopArray, T: string, dimC: (d: Dim) => string): string[] {
   const { lo, shape: inner } = a.interior!;
   const out: string[] = [];
-  const stride = (d: number) => a.shape.slice(d + 1).map((x) => (typeof x === "number" ? `${x}L` : dimC(x))).join(" * ") || "1L";
+  const stride = (d: number) =>
+    a.shape
+      .slice(d + 1)
+      .map((x) => (typeof x === "number" ? `${x}L` : dimC(x)))
+      .join(" * ") || "1L";
   const before = (d: number) => lo[d]!;
-  const after = (d: number) => (typeof a.shape[d] === "number" ? (a.shape[d] as number) - lo[d]! - (inner[d] as number) : 0);
+  const after = (d: number) =>
+    typeof a.shape[d] === "number" ? (a.shape[d] as number) - lo[d]! - (inner[d] as number) : 0;
   const bordered = (from: number) => a.shape.slice(from).some((_, k) => before(from + k) > 0 || after(from + k) > 0);
   const walk = (d: number, base: string, ind: string): void => {
-    const st = stride(d), end = `${lo[d]}L + ${dimC(inner[d]!)}`;
-    if (before(d)) out.push(...wrap(`${ind}memset(${a.name} + ${base}, 0, (size_t)(${before(d)}L * ${st}) * sizeof(${T}));`, ind + "    "));
-    if (after(d)) out.push(...wrap(`${ind}memset(${a.name} + ${base} + (${end}) * ${st}, 0, (size_t)(${after(d)}L * ${st}) * sizeof(${T}));`, ind + "    "));
+    const st = stride(d),
+      end = `${lo[d]}L + ${dimC(inner[d]!)}`;
+    if (before(d))
+      out.push(
+        ...wrap(`${ind}memset(${a.name} + ${base}, 0, (size_t)(${before(d)}L * ${st}) * sizeof(${T}));`, ind + "    "),
+      );
+    if (after(d))
+      out.push(
+        ...wrap(
+          `${ind}memset(${a.name} + ${base} + (${end}) * ${st}, 0, (size_t)(${after(d)}L * ${st}) * sizeof(${T}));`,
+          ind + "    ",
+        ),
+      );
     if (d + 1 < a.shape.length && bordered(d + 1)) {
       const it = `z${d}`;
       out.push(`${ind}for (long ${it} = ${lo[d]}; ${it} < ${end}; ${it}++) {`);

@@ -29,30 +29,57 @@ export interface BodyPrinter {
  * A printer for one program's body. `fn`: the prefix of the functions it creates; `isInput`: an
  * array the program only reads (a `const` pointer in outlined functions).
  */
-export function bodyPrinter(lp: LoopProgram, dtype: DType, d: Dialect, fn: string, isInput: (array: string) => boolean): BodyPrinter {
+// long: the printer's closures share the program, the dialect and the local names; each closure is short.
+export function bodyPrinter(
+  lp: LoopProgram,
+  dtype: DType,
+  d: Dialect,
+  fn: string,
+  isInput: (array: string) => boolean,
+): BodyPrinter {
   const T = d.scalar(dtype);
   const { dimC, flat, val, stmt } = exprPrinter(lp, dtype, d);
-  const head = (it: string, init: LExpr, cond: LExpr, inc: LExpr) => `for (long ${it} = ${int(init)}; ${int(cond)}; ${it} += ${int(inc)})`;
+  const head = (it: string, init: LExpr, cond: LExpr, inc: LExpr) =>
+    `for (long ${it} = ${int(init)}; ${int(cond)}; ${it} += ${int(inc)})`;
   const support: string[] = [];
   const fnName = (k: number) => `${fn}_nest${k}`;
-  const callArgs = (k: number) => { const f = lp.functions[k]!; return [...f.longs, ...f.arrays]; };
+  const callArgs = (k: number) => {
+    const f = lp.functions[k]!;
+    return [...f.longs, ...f.arrays];
+  };
   let kernels = 0;
   const node = (n: LNode, ind: string, out: string[]): void => {
     const push = (line: string) => out.push(...wrap(ind + line, ind + "    "));
     switch (n.k) {
-      case "block": n.items.forEach((x) => node(x, ind, out)); return;
-      case "stmt": push(stmt(n)); return;
-      case "call": push(`${fnName(n.fn)}(${callArgs(n.fn).join(", ")});`); return;
+      case "block":
+        n.items.forEach((x) => node(x, ind, out));
+        return;
+      case "stmt":
+        push(stmt(n));
+        return;
+      case "call":
+        push(`${fnName(n.fn)}(${callArgs(n.fn).join(", ")});`);
+        return;
       case "kernel": {
         const kc = printKernel(n.plan, `${fn}_kernel${kernels++}`, T, PARALLEL_WORK, d);
-        support.push(kc.source.split("\n").flatMap((l) => wrap(l, `${/^ */.exec(l)![0]}    `)).join("\n"));
+        support.push(
+          kc.source
+            .split("\n")
+            .flatMap((l) => wrap(l, `${/^ */.exec(l)![0]}    `))
+            .join("\n"),
+        );
         push(kc.call);
         return;
       }
       case "if":
-        push(`if (${int(n.cond)}) {`); node(n.then, ind + "  ", out);
-        if (n.else) { out.push(`${ind}} else {`); node(n.else, ind + "  ", out); }
-        out.push(`${ind}}`); return;
+        push(`if (${int(n.cond)}) {`);
+        node(n.then, ind + "  ", out);
+        if (n.else) {
+          out.push(`${ind}} else {`);
+          node(n.else, ind + "  ", out);
+        }
+        out.push(`${ind}}`);
+        return;
       case "accumulate": {
         // One local accumulator (the dialect's, a double for f32) over the nest, rounded once into the target.
         const target = flat(n.target);
@@ -67,16 +94,24 @@ export function bodyPrinter(lp: LoopProgram, dtype: DType, d: Dialect, fn: strin
       }
       case "for": {
         if (n.parallel) out.push(...d.parallelFor(n.when && int(n.when)).map((l) => (l.startsWith("#") ? l : ind + l)));
-        if (n.body.k === "call") { push(head(n.it, n.init, n.cond, n.inc)); node(n.body, ind + "  ", out); return; }
+        if (n.body.k === "call") {
+          push(head(n.it, n.init, n.cond, n.inc));
+          node(n.body, ind + "  ", out);
+          return;
+        }
         push(`${head(n.it, n.init, n.cond, n.inc)} {`);
         node(n.body, ind + "  ", out);
-        out.push(`${ind}}`); return;
+        out.push(`${ind}}`);
+        return;
       }
     }
   };
   // Outlined functions first (they may hold kernels, whose functions then precede them).
   lp.functions.forEach((f, k) => {
-    const params = [...f.longs.map((x) => `long ${x}`), ...f.arrays.map((a) => `${isInput(a) ? "const " : ""}${T} *${d.restrict} ${a}`)];
+    const params = [
+      ...f.longs.map((x) => `long ${x}`),
+      ...f.arrays.map((a) => `${isInput(a) ? "const " : ""}${T} *${d.restrict} ${a}`),
+    ];
     const body: string[] = [];
     node(f.body, "  ", body);
     support.push([...wrap(`static void ${fnName(k)}(${params.join(", ")}) {`, "    "), ...body, `}`, ""].join("\n"));
@@ -90,20 +125,29 @@ function exprPrinter(lp: LoopProgram, dtype: DType, d: Dialect) {
   const arrays = new Map(lp.arrays.map((a) => [a.name, a]));
   const dimC = (x: Dim): string => (typeof x === "number" ? String(x) : `s${lp.sizes.indexOf(x)}`);
   const spellBase = {
-    type: T, math: (f: MathFn) => d.math(f, dtype), lit: (v: number) => constant(v, dtype), min: "lift_min", max: "lift_max",
+    type: T,
+    math: (f: MathFn) => d.math(f, dtype),
+    lit: (v: number) => constant(v, dtype),
+    min: "lift_min",
+    max: "lift_max",
   };
   const flat = (a: Access): string => {
     const arr = arrays.get(a.array);
     if (!arr) throw new Error(`internal: unknown array ${a.array}`);
-    if (a.index.length !== arr.shape.length) throw new Error(`internal: ${a.array} indexed with ${a.index.length} of ${arr.shape.length}`);
+    if (a.index.length !== arr.shape.length)
+      throw new Error(`internal: ${a.array} indexed with ${a.index.length} of ${arr.shape.length}`);
     let e = "";
-    a.index.forEach((ix, i) => { e = i === 0 ? int(ix) : `(${e}) * ${dimC(arr.shape[i]!)} + ${int(ix)}`; });
+    a.index.forEach((ix, i) => {
+      e = i === 0 ? int(ix) : `(${e}) * ${dimC(arr.shape[i]!)} + ${int(ix)}`;
+    });
     return `${a.array}[${e || "0"}]`;
   };
   const val = (v: VExpr): string => {
     switch (v.k) {
-      case "read": return flat(v.at);
-      case "const": return constant(v.v, dtype);
+      case "read":
+        return flat(v.at);
+      case "const":
+        return constant(v.v, dtype);
       case "call": {
         const consts = v.args.map((a) => (a.k === "const" ? a.v : undefined));
         const entry = PRIMS[v.op];
@@ -135,7 +179,13 @@ export function constant(v: number, dtype: DType): string {
   let s = String(v);
   if (dtype === "f32") {
     const f = Math.fround(v);
-    for (let p = 1; p <= 9; p++) { const t = Number(f.toPrecision(p)); if (Math.fround(t) === f) { s = String(t); break; } }
+    for (let p = 1; p <= 9; p++) {
+      const t = Number(f.toPrecision(p));
+      if (Math.fround(t) === f) {
+        s = String(t);
+        break;
+      }
+    }
   }
   if (!/[.e]/.test(s)) s += ".0";
   return `(${s}${dtype === "f32" ? "f" : ""})`;
@@ -144,28 +194,52 @@ export function constant(v: number, dtype: DType): string {
 /** Integer index expressions with isl's semantics (fdiv_q rounds toward −∞). */
 export function int(e: LExpr): string {
   switch (e.k) {
-    case "int": return e.v < 0 ? `(${e.v})` : String(e.v);
-    case "id": return e.name;
+    case "int":
+      return e.v < 0 ? `(${e.v})` : String(e.v);
+    case "id":
+      return e.name;
     case "op": {
       const a = e.args.map(int);
       switch (e.op) {
-        case "add": return `(${a[0]} + ${a[1]})`;
-        case "sub": return `(${a[0]} - ${a[1]})`;
-        case "mul": return `(${a[0]} * ${a[1]})`;
-        case "minus": return `(-${a[0]})`;
-        case "div": case "pdiv_q": return `(${a[0]} / ${a[1]})`;
-        case "fdiv_q": return `lift_floord(${a[0]}, ${a[1]})`;
-        case "pdiv_r": case "zdiv_r": return `(${a[0]} % ${a[1]})`;
-        case "max": return a.slice(1).reduce((x, y) => `lift_imax(${x}, ${y})`, a[0]!);
-        case "min": return a.slice(1).reduce((x, y) => `lift_imin(${x}, ${y})`, a[0]!);
-        case "cond": case "select": return `(${a[0]} ? ${a[1]} : ${a[2]})`;
-        case "and": case "and_then": return `(${a[0]} && ${a[1]})`;
-        case "or": case "or_else": return `(${a[0]} || ${a[1]})`;
-        case "eq": return `${a[0]} == ${a[1]}`;
-        case "le": return `${a[0]} <= ${a[1]}`;
-        case "lt": return `${a[0]} < ${a[1]}`;
-        case "ge": return `${a[0]} >= ${a[1]}`;
-        case "gt": return `${a[0]} > ${a[1]}`;
+        case "add":
+          return `(${a[0]} + ${a[1]})`;
+        case "sub":
+          return `(${a[0]} - ${a[1]})`;
+        case "mul":
+          return `(${a[0]} * ${a[1]})`;
+        case "minus":
+          return `(-${a[0]})`;
+        case "div":
+        case "pdiv_q":
+          return `(${a[0]} / ${a[1]})`;
+        case "fdiv_q":
+          return `lift_floord(${a[0]}, ${a[1]})`;
+        case "pdiv_r":
+        case "zdiv_r":
+          return `(${a[0]} % ${a[1]})`;
+        case "max":
+          return a.slice(1).reduce((x, y) => `lift_imax(${x}, ${y})`, a[0]!);
+        case "min":
+          return a.slice(1).reduce((x, y) => `lift_imin(${x}, ${y})`, a[0]!);
+        case "cond":
+        case "select":
+          return `(${a[0]} ? ${a[1]} : ${a[2]})`;
+        case "and":
+        case "and_then":
+          return `(${a[0]} && ${a[1]})`;
+        case "or":
+        case "or_else":
+          return `(${a[0]} || ${a[1]})`;
+        case "eq":
+          return `${a[0]} == ${a[1]}`;
+        case "le":
+          return `${a[0]} <= ${a[1]}`;
+        case "lt":
+          return `${a[0]} < ${a[1]}`;
+        case "ge":
+          return `${a[0]} >= ${a[1]}`;
+        case "gt":
+          return `${a[0]} > ${a[1]}`;
       }
     }
   }

@@ -23,12 +23,20 @@ export function printGemm(k: KernelPlan, fn: string, T: string, parallelWork: nu
   const [rowOp, colOp] = g.swap ? [k.b, k.a] : [k.a, k.b];
   const arrays = [...new Set([k.z.array, rowOp.array, colOp.array])];
   const src: string[] = [
-    `#ifndef LIFT_CONTRACT`, `#if defined(__GNUC__) && !defined(__clang__)`,
+    `#ifndef LIFT_CONTRACT`,
+    `#if defined(__GNUC__) && !defined(__clang__)`,
     `#define LIFT_CONTRACT __attribute__((optimize("fp-contract=fast")))`,
-    `#else`, `#define LIFT_CONTRACT`, `#endif`, `#endif`,
-    `#ifndef LIFT_PREFETCH`, `#if defined(__GNUC__) || defined(__clang__)`,
+    `#else`,
+    `#define LIFT_CONTRACT`,
+    `#endif`,
+    `#endif`,
+    `#ifndef LIFT_PREFETCH`,
+    `#if defined(__GNUC__) || defined(__clang__)`,
     `#define LIFT_PREFETCH(p) __builtin_prefetch((p), 1)`,
-    `#else`, `#define LIFT_PREFETCH(p) ((void)(p))`, `#endif`, `#endif`,
+    `#else`,
+    `#define LIFT_PREFETCH(p) ((void)(p))`,
+    `#endif`,
+    `#endif`,
   ];
   g.tiles.forEach((t, i) => {
     src.push(`#${i ? "elif" : "if"} LIFT_VBYTES == ${t.bytes}`);
@@ -38,15 +46,33 @@ export function printGemm(k: KernelPlan, fn: string, T: string, parallelWork: nu
   return { source: src.join("\n"), call: `${fn}(${[...arrays, g.pack].join(", ")});` };
 }
 
-interface Shape { M: number; N: number; K: number; MP: number; NP: number }
+interface Shape {
+  M: number;
+  N: number;
+  K: number;
+  MP: number;
+  NP: number;
+}
 
 /** One width: the packing functions, the micro-kernel and the driver. */
-function printWidth(k: KernelPlan, g: GemmPlan, t: GemmTile, fn: string, T: string, parallelWork: number, d: Dialect,
-  arrays: string[], rowOp: KernelOperand, colOp: KernelOperand): string[] {
+function printWidth(
+  k: KernelPlan,
+  g: GemmPlan,
+  t: GemmTile,
+  fn: string,
+  T: string,
+  parallelWork: number,
+  d: Dialect,
+  arrays: string[],
+  rowOp: KernelOperand,
+  colOp: KernelOperand,
+): string[] {
   const pos = (name: string) => k.iters.findIndex((x) => x.name === name);
   const [im, inn, ik] = [pos(g.m), pos(g.n), pos(g.k)];
   const ext = (i: number) => k.iters[i]!.extent as number;
-  const M = ext(im), N = ext(inn), K = ext(ik);
+  const M = ext(im),
+    N = ext(inn),
+    K = ext(ik);
   const s: Shape = { M, N, K, MP: Math.ceil(M / t.mr) * t.mr, NP: Math.ceil(N / t.nr) * t.nr };
   const R = d.restrict;
   const ptr = (a: string) => `${a !== k.z.array ? "const " : ""}${T} *${R} ${a}`;
@@ -61,22 +87,26 @@ function printWidth(k: KernelPlan, g: GemmPlan, t: GemmTile, fn: string, T: stri
     `  ${T} *${R} bp = ap + ${s.MP * K}L;`,
     ...omp(`parallel if(${M}L * ${N}L * ${K}L >= ${parallelWork}L)`),
     `  {`,
-    ...omp(`for schedule(static)`, ),
+    ...omp(`for schedule(static)`),
     `    for (long q = 0; q < ${packA.perK ? K : s.MP / t.mr}; q++) ${fn}_packa(${rowOp.array}, ap, q);`,
-    ...omp(`for schedule(static)`, ),
+    ...omp(`for schedule(static)`),
     `    for (long q = 0; q < ${packB.perK ? K : s.NP / t.nr}; q++) ${fn}_packb(${colOp.array}, bp, q);`,
     `    for (long pc = 0; pc < ${K}; pc += ${t.kc}) {`,
     `      const long kc = lift_imin(${t.kc}L, ${K}L - pc);`,
     `      for (long ic = 0; ic < ${M}; ic += ${t.mc}) {`,
     `        const long mc = lift_imin(${t.mc}L, ${M}L - ic);`,
     // The same iteration count and static schedule in every block: each thread keeps its columns.
-    ...omp(`for schedule(static) nowait`, ),
+    ...omp(`for schedule(static) nowait`),
     `        for (long jr = 0; jr < ${N}; jr += ${t.nr})`,
     `          for (long ir = ic; ir < ic + mc; ir += ${t.mr})`,
     `            ${fn}_ukr(kc, ap + pc * ${s.MP}L + ir * kc, bp + pc * ${s.NP}L + jr * kc,`,
     `                ${k.z.array} + ${k.z.offset}L + ir * ${ldc}L + jr,`,
     `                lift_imin(${t.mr}L, ${M}L - ir), lift_imin(${t.nr}L, ${N}L - jr));`,
-    `      }`, `    }`, `  }`, `}`, "",
+    `      }`,
+    `    }`,
+    `  }`,
+    `}`,
+    "",
   ];
   return [...packA.lines, ...packB.lines, ...microKernel(`${fn}_ukr`, T, R, t, ldc, d), ...drv];
 }
@@ -88,14 +118,27 @@ function printWidth(k: KernelPlan, g: GemmPlan, t: GemmTile, fn: string, T: stri
  * its rows. Dense along x (a row-major B): one call per k, reading that row across all panels, so
  * the reads walk memory in order instead of jumping a row per element.
  */
-function packFn(name: string, T: string, R: string, op: KernelOperand, ix: number, ik: number, w: number,
-  extent: number, span: number, s: Shape, KC: number): { lines: string[]; perK: boolean } {
-  const sx = op.stride[ix]!, sk = op.stride[ik]!;
+function packFn(
+  name: string,
+  T: string,
+  R: string,
+  op: KernelOperand,
+  ix: number,
+  ik: number,
+  w: number,
+  extent: number,
+  span: number,
+  s: Shape,
+  KC: number,
+): { lines: string[]; perK: boolean } {
+  const sx = op.stride[ix]!,
+    sk = op.stride[ik]!;
   const src = (x: string, k: string) => `${op.array}[${op.offset}L + (${x}) * ${sx}L + (${k}) * ${sk}L]`;
   const head = `static LIFT_NOINLINE void ${name}(const ${T} *${R} ${op.array}, ${T} *${R} pk, long q) {`;
   if (Math.abs(sx) < Math.abs(sk)) {
     return {
-      perK: true, lines: [
+      perK: true,
+      lines: [
         head,
         `  const long pc = q / ${KC}L * ${KC}L, kc = lift_imin(${KC}L, ${s.K}L - pc), kk = q - pc;`,
         `  ${T} *${R} dst = pk + pc * ${span}L + kk * ${w}L;`,
@@ -104,12 +147,14 @@ function packFn(name: string, T: string, R: string, op: KernelOperand, ix: numbe
         `    for (long x = 0; x < w; x++) dst[x] = ${src("x0 + x", "q")};`,
         `    for (long x = w; x < ${w}; x++) dst[x] = 0;`,
         `  }`,
-        `}`, "",
+        `}`,
+        "",
       ],
     };
   }
   return {
-    perK: false, lines: [
+    perK: false,
+    lines: [
       head,
       `  const long x0 = q * ${w}L, w = lift_imin(${w}L, ${extent}L - x0);`,
       `  for (long pc = 0; pc < ${s.K}; pc += ${KC}) {`,
@@ -119,19 +164,21 @@ function packFn(name: string, T: string, R: string, op: KernelOperand, ix: numbe
       `      for (long kk = 0; kk < kc; kk++) dst[kk * ${w}L + x] = ${src("x0 + x", "pc + kk")};`,
       `    if (w < ${w}) for (long kk = 0; kk < kc; kk++) for (long x = w; x < ${w}; x++) dst[kk * ${w}L + x] = 0;`,
       `  }`,
-      `}`, "",
+      `}`,
+      "",
     ],
   };
 }
 
 /** The mr × nr register tile over one panel pair, added into z (row stride ldc); rows × cols of it are stored. */
 function microKernel(name: string, T: string, R: string, t: GemmTile, ldc: number, d: Dialect): string[] {
-  const nv = t.nr / t.lanes, L = t.lanes;
+  const nv = t.nr / t.lanes,
+    L = t.lanes;
   const acc = (i: number, j: number) => `c${i}_${j}`;
   const rowsOf = <X>(f: (i: number) => X) => Array.from({ length: t.mr }, (_, i) => f(i));
   const each = (f: (i: number, j: number) => string) => rowsOf((i) => Array.from({ length: nv }, (_, j) => f(i, j)));
-  const fmas = (i: number) => Array.from({ length: nv }, (_, j) => ` ${acc(i, j)} = ${acc(i, j)} + x * b${j};`)
-    .join("");
+  const fmas = (i: number) =>
+    Array.from({ length: nv }, (_, j) => ` ${acc(i, j)} = ${acc(i, j)} + x * b${j};`).join("");
   const addTo = (i: number, j: number) => {
     const at = `z + ${i * ldc + j * L}`;
     return `{ lift_vec u = lift_vload(${at}); u = u + ${acc(i, j)}; lift_vstore(${at}, u); }`;
@@ -147,14 +194,17 @@ function microKernel(name: string, T: string, R: string, t: GemmTile, ldc: numbe
     ...rowsOf((i) => `    { const ${T} x = a[${i}];${fmas(i)} }`),
     `  }`,
     `  if (rows == ${t.mr} && cols == ${t.nr}) {`,
-    ...each(addTo).flat().map((l) => `    ${l}`),
+    ...each(addTo)
+      .flat()
+      .map((l) => `    ${l}`),
     `  } else {`,
     `    ${T} u[${t.mr * t.nr}];`,
     ...each((i, j) => `lift_vstore(u + ${i * t.nr + j * L}, ${acc(i, j)});`).map((r) => `    ${r.join(" ")}`),
     `    for (long i = 0; i < rows; i++)`,
     `      for (long j = 0; j < cols; j++) z[i * ${ldc}L + j] += u[i * ${t.nr} + j];`,
     `  }`,
-    `}`, "",
+    `}`,
+    "",
   ];
   return lines;
 }

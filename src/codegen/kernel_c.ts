@@ -13,7 +13,10 @@ import type { Dialect } from "./dialect.js";
 import { printGemm } from "./gemm_c.js";
 import type { KernelPlan, KernelVariant } from "../loop/ast.js";
 
-export interface KernelC { source: string; call: string }
+export interface KernelC {
+  source: string;
+  call: string;
+}
 
 /** Every width's functions, each under its `#if`, and the one call they share. */
 export function printKernel(k: KernelPlan, fn: string, T: string, parallelWork: number, d: Dialect): KernelC {
@@ -64,17 +67,45 @@ function lin(terms: [string, number][], base = 0): string {
 
 function variantOf(k: KernelPlan, va: KernelVariant, fn: string, T: string, d: Dialect): Variant {
   const idx = (role: string) => k.iters.map((it, i) => ({ ...it, i })).filter((x) => x.role === role);
-  const plain = idx("plain"), red = idx("red");
-  const [v] = idx("v"), [r] = idx("r"), [r2] = idx("r2");
+  const plain = idx("plain"),
+    red = idx("red");
+  const [v] = idx("v"),
+    [r] = idx("r"),
+    [r2] = idx("r2");
   if (!v) throw new Error("internal: kernel without a vector axis");
   const weight = (x: Iter) => Math.abs(k.b.stride[x.i]!) + Math.abs(k.a.stride[x.i]!);
   const redOrder = [...red].sort((x, y) => weight(y) - weight(x));
   const chunked = k.chunk ? red.find((x) => x.name === k.chunk!.iter) : undefined;
-  const symbolic = (xs: Iter[]) => [...new Set(xs.map((x) => x.extent).filter((e): e is string => typeof e === "string"))].sort();
+  const symbolic = (xs: Iter[]) =>
+    [...new Set(xs.map((x) => x.extent).filter((e): e is string => typeof e === "string"))].sort();
   const tileSizes = symbolic(red.filter((x) => x !== chunked));
   const R = d.restrict;
-  const tileParams = [`${T} *${R} z`, `const ${T} *${R} a`, `const ${T} *${R} b`, ...tileSizes.map((x) => `long ${x}`), ...(chunked ? ["long kn"] : [])].join(", ");
-  return { k, va, fn, T, d, L: va.lanes, plain, red, v, r, r2, redOrder, chunked, CH: k.chunk?.size ?? 0, tileSizes, tileParams, tiles: new Map() };
+  const tileParams = [
+    `${T} *${R} z`,
+    `const ${T} *${R} a`,
+    `const ${T} *${R} b`,
+    ...tileSizes.map((x) => `long ${x}`),
+    ...(chunked ? ["long kn"] : []),
+  ].join(", ");
+  return {
+    k,
+    va,
+    fn,
+    T,
+    d,
+    L: va.lanes,
+    plain,
+    red,
+    v,
+    r,
+    r2,
+    redOrder,
+    chunked,
+    CH: k.chunk?.size ?? 0,
+    tileSizes,
+    tileParams,
+    tiles: new Map(),
+  };
 }
 
 /** The reduction loops of a tile around `body`, with `ao`/`bo` the operands' offsets inside. */
@@ -82,9 +113,14 @@ function redLoops(x: Variant, body: (ind: string) => string[], ind: string): str
   const { k } = x;
   const lines: string[] = [];
   let d = ind;
-  for (const it of x.redOrder) { lines.push(`${d}for (long ${it.name} = 0; ${it.name} < ${it === x.chunked ? "kn" : ext(it.extent)}; ${it.name}++)`); d += "  "; }
+  for (const it of x.redOrder) {
+    lines.push(`${d}for (long ${it.name} = 0; ${it.name} < ${it === x.chunked ? "kn" : ext(it.extent)}; ${it.name}++)`);
+    d += "  ";
+  }
   lines.push(`${d}{`);
-  lines.push(`${d}  const long ao = ${lin(x.redOrder.map((it) => [it.name, k.a.stride[it.i]!]))}, bo = ${lin(x.redOrder.map((it) => [it.name, k.b.stride[it.i]!]))};`);
+  lines.push(
+    `${d}  const long ao = ${lin(x.redOrder.map((it) => [it.name, k.a.stride[it.i]!]))}, bo = ${lin(x.redOrder.map((it) => [it.name, k.b.stride[it.i]!]))};`,
+  );
   lines.push(...body(d + "  "));
   lines.push(`${d}}`);
   return lines;
@@ -93,26 +129,41 @@ function redLoops(x: Variant, body: (ind: string) => string[], ind: string): str
 /** An axpy tile: `rows` of r by `width` lanes of v; returns its function's name. */
 function axpyTile(x: Variant, rows: number, width: number): string {
   const { k, va, L, r, T } = x;
-  const key = `t${rows}_${width}`, name = `${x.fn}_${key}`;
+  const key = `t${rows}_${width}`,
+    name = `${x.fn}_${key}`;
   if (x.tiles.has(key)) return name;
-  const nv = Math.ceil(width / L), last = width - (nv - 1) * L;
-  const zr = r ? k.z.stride[r.i]! : 0, ar = r ? k.a.stride[r.i]! : 0;
+  const nv = Math.ceil(width / L),
+    last = width - (nv - 1) * L;
+  const zr = r ? k.z.stride[r.i]! : 0,
+    ar = r ? k.a.stride[r.i]! : 0;
   const partial = (j: number) => j === nv - 1 && last < L;
-  const load = (p: string, j: number) => (partial(j) ? `lift_vloadn(${p} + ${j * L}, ${last})` : `lift_vload(${p} + ${j * L})`);
+  const load = (p: string, j: number) =>
+    partial(j) ? `lift_vloadn(${p} + ${j * L}, ${last})` : `lift_vload(${p} + ${j * L})`;
   const lines = [`static ${x.d.noinline} void ${name}(${x.tileParams}) {`];
-  for (let i = 0; i < rows; i++) for (let j = 0; j < nv; j++) lines.push(`  lift_vec c${i}_${j} = ${load(`z + ${i * zr}`, j)};`);
-  lines.push(...redLoops(x, (d) => {
-    const body: string[] = [];
-    for (let j = 0; j < nv; j++) body.push(`${d}const lift_vec x${j} = ${va.overread ? `lift_vload(b + bo + ${j * L})` : load("b + bo", j)};`);
-    for (let i = 0; i < rows; i++) {
-      body.push(`${d}{ const ${T} y = a[ao + ${i * ar}];${Array.from({ length: nv }, (_, j) => ` c${i}_${j} = lift_vfma(c${i}_${j}, y, x${j});`).join("")} }`);
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < nv; j++) lines.push(`  lift_vec c${i}_${j} = ${load(`z + ${i * zr}`, j)};`);
+  lines.push(
+    ...redLoops(
+      x,
+      (d) => {
+        const body: string[] = [];
+        for (let j = 0; j < nv; j++)
+          body.push(`${d}const lift_vec x${j} = ${va.overread ? `lift_vload(b + bo + ${j * L})` : load("b + bo", j)};`);
+        for (let i = 0; i < rows; i++) {
+          body.push(
+            `${d}{ const ${T} y = a[ao + ${i * ar}];${Array.from({ length: nv }, (_, j) => ` c${i}_${j} = lift_vfma(c${i}_${j}, y, x${j});`).join("")} }`,
+          );
+        }
+        return body;
+      },
+      "  ",
+    ),
+  );
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < nv; j++) {
+      const at = `z + ${i * zr} + ${j * L}`;
+      lines.push(partial(j) ? `  lift_vstoren(${at}, c${i}_${j}, ${last});` : `  lift_vstore(${at}, c${i}_${j});`);
     }
-    return body;
-  }, "  "));
-  for (let i = 0; i < rows; i++) for (let j = 0; j < nv; j++) {
-    const at = `z + ${i * zr} + ${j * L}`;
-    lines.push(partial(j) ? `  lift_vstoren(${at}, c${i}_${j}, ${last});` : `  lift_vstore(${at}, c${i}_${j});`);
-  }
   lines.push(`}`, "");
   x.tiles.set(key, lines.join("\n"));
   return name;
@@ -121,11 +172,16 @@ function axpyTile(x: Variant, rows: number, width: number): string {
 /** A dot tile: `rows` of r by `cols` of r2, each a dot product along v; returns its function's name. */
 function dotTile(x: Variant, rows: number, cols: number): string {
   const { k, va, L, v, r, r2 } = x;
-  const key = `d${rows}_${cols}`, name = `${x.fn}_${key}`;
+  const key = `d${rows}_${cols}`,
+    name = `${x.fn}_${key}`;
   if (x.tiles.has(key)) return name;
-  const ev = v.extent as number, full = va.overread ? Math.ceil(ev / L) * L : Math.floor(ev / L) * L, rem = va.overread ? 0 : ev - full;
-  const ar = r ? k.a.stride[r.i]! : 0, br = r2 ? k.b.stride[r2.i]! : 0;
-  const zr = r ? k.z.stride[r.i]! : 0, zc = r2 ? k.z.stride[r2.i]! : 0;
+  const ev = v.extent as number,
+    full = va.overread ? Math.ceil(ev / L) * L : Math.floor(ev / L) * L,
+    rem = va.overread ? 0 : ev - full;
+  const ar = r ? k.a.stride[r.i]! : 0,
+    br = r2 ? k.b.stride[r2.i]! : 0;
+  const zr = r ? k.z.stride[r.i]! : 0,
+    zc = r2 ? k.z.stride[r2.i]! : 0;
   const lines = [`static ${x.d.noinline} void ${name}(${x.tileParams}) {`];
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) lines.push(`  lift_vec c${i}_${j} = lift_vzero();`);
   const step = (d: string, at: string, n?: number) => {
@@ -133,16 +189,26 @@ function dotTile(x: Variant, rows: number, cols: number): string {
     const body: string[] = [];
     for (let i = 0; i < rows; i++) body.push(`${d}const lift_vec x${i} = ${ld(`a + ao + ${i * ar}`)};`);
     for (let j = 0; j < cols; j++) body.push(`${d}const lift_vec y${j} = ${ld(`b + bo + ${j * br}`)};`);
-    for (let i = 0; i < rows; i++) body.push(`${d}${Array.from({ length: cols }, (_, j) => `c${i}_${j} = lift_vfmav(c${i}_${j}, x${i}, y${j});`).join(" ")}`);
+    for (let i = 0; i < rows; i++)
+      body.push(
+        `${d}${Array.from({ length: cols }, (_, j) => `c${i}_${j} = lift_vfmav(c${i}_${j}, x${i}, y${j});`).join(" ")}`,
+      );
     return body;
   };
-  lines.push(...redLoops(x, (d) => {
-    const body: string[] = [];
-    if (full) body.push(`${d}for (long lv = 0; lv < ${full}; lv += ${L}) {`, ...step(d + "  ", "lv"), `${d}}`);
-    if (rem) body.push(`${d}{`, ...step(d + "  ", String(full), rem), `${d}}`);
-    return body;
-  }, "  "));
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) lines.push(`  z[${i * zr + j * zc}] += lift_vsum(c${i}_${j});`);
+  lines.push(
+    ...redLoops(
+      x,
+      (d) => {
+        const body: string[] = [];
+        if (full) body.push(`${d}for (long lv = 0; lv < ${full}; lv += ${L}) {`, ...step(d + "  ", "lv"), `${d}}`);
+        if (rem) body.push(`${d}{`, ...step(d + "  ", String(full), rem), `${d}}`);
+        return body;
+      },
+      "  ",
+    ),
+  );
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) lines.push(`  z[${i * zr + j * zc}] += lift_vsum(c${i}_${j});`);
   lines.push(`}`, "");
   x.tiles.set(key, lines.join("\n"));
   return name;
@@ -165,16 +231,27 @@ function axpyBlocks(x: Variant): string[] {
   const { va, L } = x;
   const ev = x.v.extent as number;
   const W = Math.min(Math.ceil(ev / L), 4) * L;
-  const vb = blocks(ev, W), rb = blocks(x.r ? (x.r.extent as number) : 1, va.block);
+  const vb = blocks(ev, W),
+    rb = blocks(x.r ? (x.r.extent as number) : 1, va.block);
   const rows = (n: number, start: string) => {
     const lines: string[] = [];
-    const zoff = (vx: string) => `${start} * ${rStride(x, "z")}L + ${vx}`, aoff = `${start} * ${rStride(x, "a")}L`;
-    if (vb.full) lines.push(`for (long lv0 = 0; lv0 < ${vb.full}; lv0 += ${W}) ${tileCall(x, axpyTile(x, n, W), zoff("lv0"), aoff, "lv0")}`);
+    const zoff = (vx: string) => `${start} * ${rStride(x, "z")}L + ${vx}`,
+      aoff = `${start} * ${rStride(x, "a")}L`;
+    if (vb.full)
+      lines.push(
+        `for (long lv0 = 0; lv0 < ${vb.full}; lv0 += ${W}) ${tileCall(x, axpyTile(x, n, W), zoff("lv0"), aoff, "lv0")}`,
+      );
     if (vb.tail) lines.push(tileCall(x, axpyTile(x, n, vb.tail), zoff(String(vb.full)), aoff, String(vb.full)));
     return lines;
   };
   return [
-    ...(rb.full ? [`for (long lr0 = 0; lr0 < ${rb.full}; lr0 += ${va.block}) {`, ...rows(va.block, "lr0").map((l) => `  ${l}`), `}`] : []),
+    ...(rb.full
+      ? [
+          `for (long lr0 = 0; lr0 < ${rb.full}; lr0 += ${va.block}) {`,
+          ...rows(va.block, "lr0").map((l) => `  ${l}`),
+          `}`,
+        ]
+      : []),
     ...(rb.tail ? rows(rb.tail, String(rb.full)) : []),
   ];
 }
@@ -182,17 +259,29 @@ function axpyBlocks(x: Variant): string[] {
 /** The driver's tile calls over the r × r2 blocks of a dot kernel. */
 function dotBlocks(x: Variant): string[] {
   const { va, r2 } = x;
-  const rb = blocks(x.r ? (x.r.extent as number) : 1, va.block), cb = blocks(r2 ? (r2.extent as number) : 1, va.block2);
+  const rb = blocks(x.r ? (x.r.extent as number) : 1, va.block),
+    cb = blocks(r2 ? (r2.extent as number) : 1, va.block2);
   const cStride = (s: "z" | "b") => (r2 ? x.k[s].stride[r2.i]! : 0);
   const cols = (n: number, rs: string) => {
     const lines: string[] = [];
-    const z = (cs: string) => `${rs} * ${rStride(x, "z")}L + ${cs} * ${cStride("z")}L`, aoff = `${rs} * ${rStride(x, "a")}L`;
-    if (cb.full) lines.push(`for (long lc0 = 0; lc0 < ${cb.full}; lc0 += ${va.block2}) ${tileCall(x, dotTile(x, n, va.block2), z("lc0"), aoff, `lc0 * ${cStride("b")}L`)}`);
-    if (cb.tail) lines.push(tileCall(x, dotTile(x, n, cb.tail), z(String(cb.full)), aoff, `${cb.full} * ${cStride("b")}L`));
+    const z = (cs: string) => `${rs} * ${rStride(x, "z")}L + ${cs} * ${cStride("z")}L`,
+      aoff = `${rs} * ${rStride(x, "a")}L`;
+    if (cb.full)
+      lines.push(
+        `for (long lc0 = 0; lc0 < ${cb.full}; lc0 += ${va.block2}) ${tileCall(x, dotTile(x, n, va.block2), z("lc0"), aoff, `lc0 * ${cStride("b")}L`)}`,
+      );
+    if (cb.tail)
+      lines.push(tileCall(x, dotTile(x, n, cb.tail), z(String(cb.full)), aoff, `${cb.full} * ${cStride("b")}L`));
     return lines;
   };
   return [
-    ...(rb.full ? [`for (long lr0 = 0; lr0 < ${rb.full}; lr0 += ${va.block}) {`, ...cols(va.block, "lr0").map((l) => `  ${l}`), `}`] : []),
+    ...(rb.full
+      ? [
+          `for (long lr0 = 0; lr0 < ${rb.full}; lr0 += ${va.block}) {`,
+          ...cols(va.block, "lr0").map((l) => `  ${l}`),
+          `}`,
+        ]
+      : []),
     ...(rb.tail ? cols(rb.tail, String(rb.full)) : []),
   ];
 }
@@ -208,15 +297,27 @@ function driver(x: Variant, sizeParams: string[], ptrs: string[], parallelWork: 
   const pragma = (collapse: number) => d.parallelFor(`${work} >= ${parallelWork}L`, collapse);
   let ind = "  ";
   if (chunked) {
-    drv.push(`${ind}for (long lk = 0; lk < ${ext(chunked.extent)}; lk += ${CH}) {`, `${ind}  const long kn = lift_imin(${CH}L, ${ext(chunked.extent)} - lk);`);
+    drv.push(
+      `${ind}for (long lk = 0; lk < ${ext(chunked.extent)}; lk += ${CH}) {`,
+      `${ind}  const long kn = lift_imin(${CH}L, ${ext(chunked.extent)} - lk);`,
+    );
     ind += "  ";
   }
   const parLoops = plain.length ? Math.min(2, plain.length) : 0;
   if (parLoops) drv.push(...pragma(parLoops));
-  for (const it of plain) { drv.push(`${ind}for (long ${it.name} = 0; ${it.name} < ${ext(it.extent)}; ${it.name}++)`); ind += "  "; }
+  for (const it of plain) {
+    drv.push(`${ind}for (long ${it.name} = 0; ${it.name} < ${ext(it.extent)}; ${it.name}++)`);
+    ind += "  ";
+  }
   drv.push(`${ind}{`);
   ind += "  ";
-  const pl = (s: "z" | "a" | "b") => lin([...plain, ...(chunked && s !== "z" ? [{ ...chunked, name: "lk" }] : [])].map((it) => [it.name, k[s].stride[it.i]!] as [string, number]), k[s].offset);
+  const pl = (s: "z" | "a" | "b") =>
+    lin(
+      [...plain, ...(chunked && s !== "z" ? [{ ...chunked, name: "lk" }] : [])].map(
+        (it) => [it.name, k[s].stride[it.i]!] as [string, number],
+      ),
+      k[s].offset,
+    );
   drv.push(`${ind}const long zo = ${pl("z")}, ao = ${pl("a")}, bo = ${pl("b")};`);
   const body = k.form === "axpy" ? axpyBlocks(x) : dotBlocks(x);
   const rFull = blocks(x.r ? (x.r.extent as number) : 1, va.block).full;
@@ -230,12 +331,24 @@ function driver(x: Variant, sizeParams: string[], ptrs: string[], parallelWork: 
 }
 
 /** One width's kernel as C functions (a driver and its tiles) and the statement that calls it. */
-function printVariant(k: KernelPlan, va: KernelVariant, fn: string, T: string, parallelWork: number, d: Dialect): KernelC {
+function printVariant(
+  k: KernelPlan,
+  va: KernelVariant,
+  fn: string,
+  T: string,
+  parallelWork: number,
+  d: Dialect,
+): KernelC {
   const x = variantOf(k, va, fn, T, d);
   const sizes = [...new Set(k.iters.map((it) => it.extent).filter((e): e is string => typeof e === "string"))].sort();
   // One pointer per distinct array: z is written, a and b only read (they may be one array).
   const arrays = [...new Set([k.z.array, k.a.array, k.b.array])];
   const ptr = (a: string) => `${a !== k.z.array ? "const " : ""}${T} *${d.restrict} ${a}`;
-  const drv = driver(x, sizes.map((s) => `long ${s}`), arrays.map(ptr), parallelWork);
+  const drv = driver(
+    x,
+    sizes.map((s) => `long ${s}`),
+    arrays.map(ptr),
+    parallelWork,
+  );
   return { source: [...x.tiles.values(), drv].join("\n"), call: `${fn}(${[...sizes, ...arrays].join(", ")});` };
 }

@@ -25,7 +25,17 @@ import type { DyadName, MapName } from "../core/prims.js";
 import type { Dim } from "../core/shape.js";
 import { dataText, parseData, type Data } from "../core/data_text.js";
 import { numText, TextReader } from "../core/text_reader.js";
-import type { Access, BufferRole, IntOp, KernelPlan, LExpr, LNode, LoopArray, LoopProgram, VExpr } from "../loop/ast.js";
+import type {
+  Access,
+  BufferRole,
+  IntOp,
+  KernelPlan,
+  LExpr,
+  LNode,
+  LoopArray,
+  LoopProgram,
+  VExpr,
+} from "../loop/ast.js";
 
 export function printLoops(lp: LoopProgram): string {
   const lines: string[] = lp.arrays.map(arrayLine);

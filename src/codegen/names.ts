@@ -17,15 +17,18 @@
  *     get `_2`, `_3`, … in the order given.
  */
 const WORDS = {
-  c: "auto break case char const continue default do double else enum extern float for goto if inline int long register " +
+  c:
+    "auto break case char const continue default do double else enum extern float for goto if inline int long register " +
     "restrict return short signed sizeof static struct switch typedef union unsigned void volatile while " +
     "alignas alignof bool constexpr false nullptr static_assert thread_local true typeof typeof_unqual",
-  cxx: "and and_eq asm bitand bitor catch char8_t char16_t char32_t class compl concept consteval constinit const_cast co_await " +
+  cxx:
+    "and and_eq asm bitand bitor catch char8_t char16_t char32_t class compl concept consteval constinit const_cast co_await " +
     "co_return co_yield decltype delete dynamic_cast explicit export friend mutable namespace new noexcept not not_eq operator " +
     "or or_eq private protected public reinterpret_cast requires static_cast template this throw try typeid typename using " +
     "virtual wchar_t xor xor_eq",
   gnu: "asm typeof inline",
-  headers: "INFINITY NAN HUGE_VAL HUGE_VALF HUGE_VALL FP_NAN FP_INFINITE FP_ZERO FP_SUBNORMAL FP_NORMAL FP_FAST_FMA FP_FAST_FMAF " +
+  headers:
+    "INFINITY NAN HUGE_VAL HUGE_VALF HUGE_VALL FP_NAN FP_INFINITE FP_ZERO FP_SUBNORMAL FP_NORMAL FP_FAST_FMA FP_FAST_FMAF " +
     "FP_ILOGB0 FP_ILOGBNAN MATH_ERRNO MATH_ERREXCEPT math_errhandling M_E M_LOG2E M_LOG10E M_LN2 M_LN10 M_PI M_PI_2 M_PI_4 " +
     "M_1_PI M_2_PI M_2_SQRTPI M_SQRT2 M_SQRT1_2 fpclassify signbit " +
     "NULL offsetof EOF BUFSIZ FILENAME_MAX FOPEN_MAX TMP_MAX SEEK_SET SEEK_CUR SEEK_END stdin stdout stderr FILE " +
@@ -73,7 +76,9 @@ export function cIdents(names: (string | [key: string, name: string])[]): Map<st
 }
 
 /** The reserved classes, with members, for tests and documentation. */
-export const RESERVED_CLASSES: Record<string, string[]> = Object.fromEntries(Object.entries(WORDS).map(([k, v]) => [k, v.split(" ")]));
+export const RESERVED_CLASSES: Record<string, string[]> = Object.fromEntries(
+  Object.entries(WORDS).map(([k, v]) => [k, v.split(" ")]),
+);
 
 /** Text safe inside a C comment: printable ASCII without `*` `/` `\`; the rest as `?`. */
 export function commentText(s: string): string {

@@ -22,14 +22,23 @@ type For = Extract<LNode, { k: "for" }>;
 export function localAccumulators(lp: LoopProgram): void {
   const walk = (n: LNode): LNode => {
     switch (n.k) {
-      case "block": return { ...n, items: n.items.map(walk) };
-      case "if": return { ...n, then: walk(n.then), ...(n.else ? { else: walk(n.else) } : {}) };
+      case "block":
+        return { ...n, items: n.items.map(walk) };
+      case "if":
+        return { ...n, then: walk(n.then), ...(n.else ? { else: walk(n.else) } : {}) };
       case "for": {
         const nest = reductionNest(n);
-        if (nest) return { k: "accumulate", target: nest.stmt.target, loops: nest.loops.map((l) => ({ it: l.it, init: l.init, cond: l.cond, inc: l.inc })), value: nest.stmt.value };
+        if (nest)
+          return {
+            k: "accumulate",
+            target: nest.stmt.target,
+            loops: nest.loops.map((l) => ({ it: l.it, init: l.init, cond: l.cond, inc: l.inc })),
+            value: nest.stmt.value,
+          };
         return { ...n, body: walk(n.body) };
       }
-      default: return n;
+      default:
+        return n;
     }
   };
   lp.body = walk(lp.body);
@@ -42,10 +51,14 @@ const only = (n: LNode): LNode => (n.k === "block" && n.items.length === 1 ? n.i
 function reductionNest(n: For): { loops: For[]; stmt: Extract<LNode, { k: "stmt" }> } | undefined {
   const loops: For[] = [];
   let cur: LNode = n;
-  while (cur.k === "for" && !cur.parallel) { loops.push(cur); cur = only(cur.body); }
+  while (cur.k === "for" && !cur.parallel) {
+    loops.push(cur);
+    cur = only(cur.body);
+  }
   const stmt = cur;
   if (!loops.length || stmt.k !== "stmt" || stmt.kind !== "update" || stmt.op !== "+") return undefined;
-  if (loops.some((l) => stmt.target.index.some((e) => mentions(e, l.it))) || readsArray(stmt.value, stmt.target.array)) return undefined;
+  if (loops.some((l) => stmt.target.index.some((e) => mentions(e, l.it))) || readsArray(stmt.value, stmt.target.array))
+    return undefined;
   return { loops, stmt };
 }
 
@@ -53,11 +66,15 @@ export function outlineParallel(lp: LoopProgram): void {
   const known = (x: string) => typeof lp.params.get(x) === "number";
   const walk = (n: LNode): LNode => {
     switch (n.k) {
-      case "block": return { ...n, items: n.items.map(walk) };
-      case "if": return { ...n, then: walk(n.then), ...(n.else ? { else: walk(n.else) } : {}) };
+      case "block":
+        return { ...n, items: n.items.map(walk) };
+      case "if":
+        return { ...n, then: walk(n.then), ...(n.else ? { else: walk(n.else) } : {}) };
       case "for": {
         if (!n.parallel) return { ...n, body: walk(n.body) };
-        const ids = new Set<string>(), bound = new Set<string>(), used = new Set<string>();
+        const ids = new Set<string>(),
+          bound = new Set<string>(),
+          used = new Set<string>();
         collect(n.body, ids, bound, used);
         // Enclosing iterators and symbolic sizes are passed; known sizes are constants.
         const longs = [n.it, ...[...ids].filter((x) => !bound.has(x) && x !== n.it && !known(x)).sort()];
@@ -67,12 +84,22 @@ export function outlineParallel(lp: LoopProgram): void {
         // body (a batch of 1 would otherwise fork for a few hundred operations).
         // A condition known at compile time is decided here: always (no test) or never (no pragma).
         const trips = tripCount(n);
-        const when = trips && fold({ k: "op", op: "ge", args: [{ k: "op", op: "mul", args: [trips, { k: "int", v: estimate(n.body) }] }, { k: "int", v: PARALLEL_WORK }] });
+        const when =
+          trips &&
+          fold({
+            k: "op",
+            op: "ge",
+            args: [
+              { k: "op", op: "mul", args: [trips, { k: "int", v: estimate(n.body) }] },
+              { k: "int", v: PARALLEL_WORK },
+            ],
+          });
         const call: LNode = { k: "call", fn: lp.functions.length - 1 };
         if (when?.k === "int") return { ...n, body: call, parallel: when.v !== 0 };
         return { ...n, body: call, ...(when ? { when } : {}) };
       }
-      default: return n;
+      default:
+        return n;
     }
   };
   lp.body = walk(lp.body);
@@ -85,7 +112,16 @@ export function fold(e: LExpr): LExpr {
   const v = args.map((a) => (a.k === "int" ? a.v : undefined));
   if (v.length === 2 && v[0] !== undefined && v[1] !== undefined) {
     const [a, b] = v as [number, number];
-    const r = { add: a + b, sub: a - b, mul: a * b, ge: +(a >= b), gt: +(a > b), le: +(a <= b), lt: +(a < b), eq: +(a === b) }[e.op as string];
+    const r = {
+      add: a + b,
+      sub: a - b,
+      mul: a * b,
+      ge: +(a >= b),
+      gt: +(a > b),
+      le: +(a <= b),
+      lt: +(a < b),
+      eq: +(a === b),
+    }[e.op as string];
     if (r !== undefined) return { k: "int", v: r };
   }
   if (e.op === "sub" && v[1] === 0) return args[0]!;
@@ -102,16 +138,48 @@ function readsArray(v: VExpr, array: string): boolean {
 
 /** Identifiers an AST mentions, those its loops bind, and the arrays it touches. */
 function collect(n: LNode, ids: Set<string>, bound: Set<string>, arrays: Set<string>): void {
-  const ex = (e: LExpr): void => { if (e.k === "id") ids.add(e.name); else if (e.k === "op") e.args.forEach(ex); };
-  const val = (v: VExpr): void => { if (v.k === "read") { arrays.add(v.at.array); v.at.index.forEach(ex); } else if (v.k === "call") v.args.forEach(val); };
-  const loop = (it: string, init: LExpr, cond: LExpr, inc: LExpr) => { bound.add(it); ex(init); ex(cond); ex(inc); };
+  const ex = (e: LExpr): void => {
+    if (e.k === "id") ids.add(e.name);
+    else if (e.k === "op") e.args.forEach(ex);
+  };
+  const val = (v: VExpr): void => {
+    if (v.k === "read") {
+      arrays.add(v.at.array);
+      v.at.index.forEach(ex);
+    } else if (v.k === "call") v.args.forEach(val);
+  };
+  const loop = (it: string, init: LExpr, cond: LExpr, inc: LExpr) => {
+    bound.add(it);
+    ex(init);
+    ex(cond);
+    ex(inc);
+  };
   switch (n.k) {
-    case "block": n.items.forEach((x) => collect(x, ids, bound, arrays)); return;
-    case "if": ex(n.cond); collect(n.then, ids, bound, arrays); if (n.else) collect(n.else, ids, bound, arrays); return;
-    case "for": loop(n.it, n.init, n.cond, n.inc); collect(n.body, ids, bound, arrays); return;
-    case "stmt": arrays.add(n.target.array); n.target.index.forEach(ex); val(n.value); return;
-    case "accumulate": n.loops.forEach((l) => loop(l.it, l.init, l.cond, l.inc)); arrays.add(n.target.array); n.target.index.forEach(ex); val(n.value); return;
-    case "call": return;
+    case "block":
+      n.items.forEach((x) => collect(x, ids, bound, arrays));
+      return;
+    case "if":
+      ex(n.cond);
+      collect(n.then, ids, bound, arrays);
+      if (n.else) collect(n.else, ids, bound, arrays);
+      return;
+    case "for":
+      loop(n.it, n.init, n.cond, n.inc);
+      collect(n.body, ids, bound, arrays);
+      return;
+    case "stmt":
+      arrays.add(n.target.array);
+      n.target.index.forEach(ex);
+      val(n.value);
+      return;
+    case "accumulate":
+      n.loops.forEach((l) => loop(l.it, l.init, l.cond, l.inc));
+      arrays.add(n.target.array);
+      n.target.index.forEach(ex);
+      val(n.value);
+      return;
+    case "call":
+      return;
     case "kernel":
       for (const o of [n.plan.z, n.plan.a, n.plan.b]) arrays.add(o.array);
       for (const it of n.plan.iters) if (typeof it.extent === "string") ids.add(it.extent);
@@ -134,12 +202,19 @@ function tripCount(n: For): LExpr | undefined {
 /** A static estimate of the iterations a loop body runs: constant trip counts multiplied, 8 where not constant. */
 function estimate(n: LNode): number {
   switch (n.k) {
-    case "stmt": case "call": return 1;
-    case "kernel": return n.plan.iters.reduce((a, it) => a * (typeof it.extent === "number" ? it.extent : 8), 1);
-    case "block": return n.items.reduce((a, x) => a + estimate(x), 0);
-    case "if": return Math.max(estimate(n.then), n.else ? estimate(n.else) : 0);
-    case "accumulate": return n.loops.reduce((a, l) => a * trips(l.init, l.cond), 1);
-    case "for": return trips(n.init, n.cond) * estimate(n.body);
+    case "stmt":
+    case "call":
+      return 1;
+    case "kernel":
+      return n.plan.iters.reduce((a, it) => a * (typeof it.extent === "number" ? it.extent : 8), 1);
+    case "block":
+      return n.items.reduce((a, x) => a + estimate(x), 0);
+    case "if":
+      return Math.max(estimate(n.then), n.else ? estimate(n.else) : 0);
+    case "accumulate":
+      return n.loops.reduce((a, l) => a * trips(l.init, l.cond), 1);
+    case "for":
+      return trips(n.init, n.cond) * estimate(n.body);
   }
 }
 

@@ -30,7 +30,9 @@ export const WASM_DIALECT: Dialect = {
   name: "wasm",
   vectorPrelude: (dtype) => [
     `/* wasm32 with SIMD128: ${WASM_VECTOR_BYTES}-byte vectors. */`,
-    `#ifndef LIFT_VBYTES`, `#define LIFT_VBYTES ${WASM_VECTOR_BYTES}`, `#endif`,
+    `#ifndef LIFT_VBYTES`,
+    `#define LIFT_VBYTES ${WASM_VECTOR_BYTES}`,
+    `#endif`,
     ...C_DIALECT.vectorPrelude(dtype),
   ],
   parallelFor: () => [],
@@ -41,7 +43,13 @@ export const WASM_DIALECT: Dialect = {
  * clang builtin with its own wasm instruction, or an import of module `env` that the host fills
  * from JavaScript's Math (runtime/wasm_host.ts `MATH_IMPORTS`, typed by `WasmImportName`).
  */
-export const WASM_MATH = { exp: "import", log: "import", pow: "import", sqrt: "builtin", sin: "import" } as const satisfies {
+export const WASM_MATH = {
+  exp: "import",
+  log: "import",
+  pow: "import",
+  sqrt: "builtin",
+  sin: "import",
+} as const satisfies {
   [F in MathFn]: "builtin" | "import";
 };
 type Imported = { [F in MathFn]: (typeof WASM_MATH)[F] extends "import" ? F : never }[MathFn];
@@ -61,28 +69,52 @@ export function wasmHeaders(): Record<string, string> {
   return {
     "math.h": [
       "/* math.h for LiFT's wasm32 build: builtins where wasm has an instruction, imports otherwise. */",
-      "#ifndef LIFT_WASM_MATH_H", "#define LIFT_WASM_MATH_H",
-      "#define NAN __builtin_nanf(\"\")", "#define INFINITY __builtin_inff()",
+      "#ifndef LIFT_WASM_MATH_H",
+      "#define LIFT_WASM_MATH_H",
+      '#define NAN __builtin_nanf("")',
+      "#define INFINITY __builtin_inff()",
       ...builtins.flatMap((f) => [`#define ${f}f __builtin_${f}f`, `#define ${f} __builtin_${f}`]),
-      ...decls, "#endif", "",
+      ...decls,
+      "#endif",
+      "",
     ].join("\n"),
     "string.h": [
       "/* string.h for LiFT's wasm32 build: clang lowers these builtins to memory.copy / memory.fill. */",
-      "#ifndef LIFT_WASM_STRING_H", "#define LIFT_WASM_STRING_H", "#include <stddef.h>",
-      "#define memcpy __builtin_memcpy", "#define memset __builtin_memset", "#endif", "",
+      "#ifndef LIFT_WASM_STRING_H",
+      "#define LIFT_WASM_STRING_H",
+      "#include <stddef.h>",
+      "#define memcpy __builtin_memcpy",
+      "#define memset __builtin_memset",
+      "#endif",
+      "",
     ].join("\n"),
   };
 }
 
 /** The exports a module needs: the entry, its scratch size, and where free memory starts. */
-export const wasmExports = (entry: { symbol: string; scratchSymbol: string }) => [entry.symbol, entry.scratchSymbol, "__heap_base"];
+export const wasmExports = (entry: { symbol: string; scratchSymbol: string }) => [
+  entry.symbol,
+  entry.scratchSymbol,
+  "__heap_base",
+];
 
 /** clang's flags for one unit; `includeDir` holds `wasmHeaders()`, `importsFile` lists the maths imports. */
 export function wasmFlags(includeDir: string, importsFile: string, exports: string[]): string[] {
   return [
-    "--target=wasm32", "-nostdlib", "-std=c99", "-O3", "-msimd128", "-mbulk-memory", "-Wall", "-Wextra", "-Wno-unused-command-line-argument",
-    "-isystem", includeDir,
-    "-Wl,--no-entry", ...exports.map((e) => `-Wl,--export=${e}`), `-Wl,--allow-undefined-file=${importsFile}`,
+    "--target=wasm32",
+    "-nostdlib",
+    "-std=c99",
+    "-O3",
+    "-msimd128",
+    "-mbulk-memory",
+    "-Wall",
+    "-Wextra",
+    "-Wno-unused-command-line-argument",
+    "-isystem",
+    includeDir,
+    "-Wl,--no-entry",
+    ...exports.map((e) => `-Wl,--export=${e}`),
+    `-Wl,--allow-undefined-file=${importsFile}`,
     // The generated code keeps its arrays in the caller's memory; the C stack holds only locals.
     "-Wl,-z,stack-size=1048576",
   ];

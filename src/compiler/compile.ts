@@ -57,7 +57,12 @@ export interface CompileStats {
   islObjectsAtEnd: number;
 }
 
-export interface Compiled { unit: CUnit; loops: LoopProgram; poly: string; stats: CompileStats }
+export interface Compiled {
+  unit: CUnit;
+  loops: LoopProgram;
+  poly: string;
+  stats: CompileStats;
+}
 
 /** A program name: it reaches file names and the compiler's command line, so a plain C identifier. */
 export const C_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
@@ -65,29 +70,52 @@ export const C_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
   const dtype = opts.dtype ?? "f32";
   if (opts.name !== undefined && (!C_NAME.test(opts.name) || isReservedWord(opts.name)))
-    throw new LiftError(`the program name must be a C identifier (letters, digits, _) that C does not reserve, not ${JSON.stringify(opts.name)}`);
+    throw new LiftError(
+      `the program name must be a C identifier (letters, digits, _) that C does not reserve, not ${JSON.stringify(opts.name)}`,
+    );
   const dump = dumpedPasses(process.env.LIFT_DUMP);
   const ctx = new Ctx();
   try {
     const st: CompileState = { g, opts, ctx };
     const passes = runPasses(st, dump, process.env.LIFT_VERIFY === "1");
-    const p = st.poly!, loops = st.loops!, unit = st.unit!, sched = st.sched!;
+    const p = st.poly!,
+      loops = st.loops!,
+      unit = st.unit!,
+      sched = st.sched!;
     const poly = printPoly(p);
-    const contraction = st.contraction ?? {}, kernels = st.kernels;
+    const contraction = st.contraction ?? {},
+      kernels = st.kernels;
     const elemSize = dtype === "f32" ? 4 : 8;
-    const intermediates = [...p.arrays.values()].filter((a) => a.role === "temp").map((a) => {
-      const numeric = a.shape.every((d) => typeof d === "number");
-      return { name: a.name, labels: a.labels, shape: a.shape, elements: numeric ? (a.shape as number[]).reduce((x, y) => x * y, 1) : a.shape.join("·") };
-    });
+    const intermediates = [...p.arrays.values()]
+      .filter((a) => a.role === "temp")
+      .map((a) => {
+        const numeric = a.shape.every((d) => typeof d === "number");
+        return {
+          name: a.name,
+          labels: a.labels,
+          shape: a.shape,
+          elements: numeric ? (a.shape as number[]).reduce((x, y) => x * y, 1) : a.shape.join("·"),
+        };
+      });
     const counts = loopCounts(loops.body);
     return {
-      unit, loops, poly,
+      unit,
+      loops,
+      poly,
       stats: {
-        passes, intermediates,
-        intermediateBytes: intermediates.reduce((s, a) => s + (typeof a.elements === "number" ? a.elements * elemSize : 0), 0),
-        statements: p.stmts.length, loopNests: counts.nests, loops: counts.loops,
-        scheduler: sched.method + (sched.note ? ` (${sched.note})` : ""), contraction,
-        kernels: kernels ?? { kernels: 0, padded: 0, names: [] }, islObjectsAtEnd: ctx.liveObjects(),
+        passes,
+        intermediates,
+        intermediateBytes: intermediates.reduce(
+          (s, a) => s + (typeof a.elements === "number" ? a.elements * elemSize : 0),
+          0,
+        ),
+        statements: p.stmts.length,
+        loopNests: counts.nests,
+        loops: counts.loops,
+        scheduler: sched.method + (sched.note ? ` (${sched.note})` : ""),
+        contraction,
+        kernels: kernels ?? { kernels: 0, padded: 0, names: [] },
+        islObjectsAtEnd: ctx.liveObjects(),
       },
     };
   } finally {

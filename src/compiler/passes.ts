@@ -107,7 +107,13 @@ export const PASSES: readonly Pass[] = [
   {
     name: "schedule",
     run: (s) => {
-      s.sched = schedule(need(s, "poly"), need(s, "deps"), s.opts.schedule ?? "isl", s.opts.scheduleEffort, s.opts.scheduleChunk);
+      s.sched = schedule(
+        need(s, "poly"),
+        need(s, "deps"),
+        s.opts.schedule ?? "isl",
+        s.opts.scheduleEffort,
+        s.opts.scheduleChunk,
+      );
     },
     dump: (s) => {
       const x = need(s, "sched");
@@ -172,17 +178,29 @@ export function dumpedPasses(env: string | undefined): Set<string> {
  * Wall-clock and process CPU milliseconds of a pass (CPU time is what a loaded machine does not
  * inflate), and the isl functions it called (a work count, the same on any machine).
  */
-export interface PassTime { name: string; ms: number; cpuMs: number; islCalls: number }
+export interface PassTime {
+  name: string;
+  ms: number;
+  cpuMs: number;
+  islCalls: number;
+}
 
 /** Runs every enabled pass on `s`, timing each, dumping and verifying as asked. */
 export function runPasses(s: CompileState, dump: Set<string>, verify: boolean): PassTime[] {
   const times: PassTime[] = [];
   for (const pass of PASSES) {
     if (pass.enabled && !pass.enabled(s.opts)) continue;
-    const t0 = performance.now(), c0 = process.cpuUsage(), calls = s.ctx.calls;
+    const t0 = performance.now(),
+      c0 = process.cpuUsage(),
+      calls = s.ctx.calls;
     pass.run(s);
     const c = process.cpuUsage(c0);
-    times.push({ name: pass.name, ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000, islCalls: s.ctx.calls - calls });
+    times.push({
+      name: pass.name,
+      ms: performance.now() - t0,
+      cpuMs: (c.user + c.system) / 1000,
+      islCalls: s.ctx.calls - calls,
+    });
     if (dump.has(pass.name)) process.stderr.write(`--- ${pass.name}\n${pass.dump(s).replace(/\n$/, "")}\n`);
     const broken = verify && pass.verify ? pass.verify(s) : [];
     if (broken.length) throw new VerifyError(pass.name, broken);

@@ -54,5 +54,8 @@ export function shareExterns(from: Graph, to: Graph): void {
 }
 
 export function hasExterns(g: Graph, nodes?: readonly number[]): boolean {
-  return (nodes ?? g.nodes.map((n) => n.id)).some((id) => { const n = g.node(id); return n.kind === "prim" && n.prim === "extern"; });
+  return (nodes ?? g.nodes.map((n) => n.id)).some((id) => {
+    const n = g.node(id);
+    return n.kind === "prim" && n.prim === "extern";
+  });
 }

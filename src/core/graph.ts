@@ -12,28 +12,53 @@ import { paramsText, type Params } from "./params.js";
 import type { PrimName } from "./prims.js";
 import type { Dim, Shape } from "./shape.js";
 
-export interface Level { readonly frame: readonly Dim[]; readonly lens: readonly number[] }
+export interface Level {
+  readonly frame: readonly Dim[];
+  readonly lens: readonly number[];
+}
 
 export type Node =
   | { readonly id: number; readonly kind: "input"; readonly name: string; readonly shape: Shape; readonly span?: Span }
   | { readonly id: number; readonly kind: "const"; readonly value: number; readonly shape: Shape }
-  | { readonly id: number; readonly kind: "prim"; readonly prim: PrimName; readonly args: readonly number[];
-      readonly params: Params; readonly levels: readonly Level[]; readonly shape: Shape; readonly span?: Span };
+  | {
+      readonly id: number;
+      readonly kind: "prim";
+      readonly prim: PrimName;
+      readonly args: readonly number[];
+      readonly params: Params;
+      readonly levels: readonly Level[];
+      readonly shape: Shape;
+      readonly span?: Span;
+    };
 export type PrimNode = Extract<Node, { kind: "prim" }>;
 
 /** Result axes (of the node's frame) that index operand `k`, in order. */
 export function operandAxes(n: PrimNode, k: number): number[] {
   const axes: number[] = [];
   let off = 0;
-  for (const l of n.levels) { for (let i = 0; i < l.lens[k]!; i++) axes.push(off + i); off += l.frame.length; }
+  for (const l of n.levels) {
+    for (let i = 0; i < l.lens[k]!; i++) axes.push(off + i);
+    off += l.frame.length;
+  }
   return axes;
 }
 
-export function frameOf(n: PrimNode): Dim[] { return n.levels.flatMap((l) => [...l.frame]); }
+export function frameOf(n: PrimNode): Dim[] {
+  return n.levels.flatMap((l) => [...l.frame]);
+}
 
-export interface Decl { readonly name: string; readonly node: number; readonly shape: Shape; readonly span?: Span }
+export interface Decl {
+  readonly name: string;
+  readonly node: number;
+  readonly shape: Shape;
+  readonly span?: Span;
+}
 /** `firstNode` is where the nodes this declaration appended begin (`lift grad` prints from there). */
-export interface GradDecl extends Decl { readonly loss: number; readonly wrt: number; readonly firstNode: number }
+export interface GradDecl extends Decl {
+  readonly loss: number;
+  readonly wrt: number;
+  readonly firstNode: number;
+}
 
 export class Graph {
   readonly nodes: Node[] = [];
@@ -50,7 +75,9 @@ export class Graph {
   ties: TieRule = "split";
   private readonly interned = new Map<string, number>();
 
-  node(id: number): Node { return this.nodes[id]!; }
+  node(id: number): Node {
+    return this.nodes[id]!;
+  }
 
   /**
    * An independent copy that later appends to either graph do not reach (nodes are immutable, so
@@ -119,5 +146,7 @@ export class Graph {
   }
 
   /** One line per node: `%7 = * %3 %0 : (8 24 24 5 5)  levels (8)[1 0] (24 24)[0 2]  ; Conv` (graph_text.ts). */
-  print(from = 0): string { return nodeLines(this, from).join("\n"); }
+  print(from = 0): string {
+    return nodeLines(this, from).join("\n");
+  }
 }

@@ -22,7 +22,8 @@ export function toTensor(name: string, v: unknown, dtype: DType): Tensor {
     const isArrayLike = Array.isArray(data) || ArrayBuffer.isView(data);
     if (!isArrayLike) fail(`input \`${printable(name)}\`: "data" must be a flat list of numbers`);
     const arr = data as ArrayLike<unknown>;
-    if (arr.length !== n) fail(`input \`${printable(name)}\`: shape ${shapeText(shape)} needs ${n} numbers, but "data" has ${arr.length}`);
+    if (arr.length !== n)
+      fail(`input \`${printable(name)}\`: shape ${shapeText(shape)} needs ${n} numbers, but "data" has ${arr.length}`);
     const out = new Ctor(n);
     // A typed array holds numbers only: one bulk copy (converting the element type if need be).
     if (ArrayBuffer.isView(arr) && !(arr instanceof BigInt64Array || arr instanceof BigUint64Array)) {
@@ -41,18 +42,30 @@ export function toTensor(name: string, v: unknown, dtype: DType): Tensor {
     let probe: unknown = v;
     while (Array.isArray(probe)) {
       // The walk below recurses once per axis: a bound keeps absurd nesting a user error.
-      if (shape.length === MAX_RANK) fail(`input \`${printable(name)}\` is nested more than ${MAX_RANK} lists deep`, undefined, "an array has at most 64 axes");
-      shape.push(probe.length); probe = probe[0];
+      if (shape.length === MAX_RANK)
+        fail(
+          `input \`${printable(name)}\` is nested more than ${MAX_RANK} lists deep`,
+          undefined,
+          "an array has at most 64 axes",
+        );
+      shape.push(probe.length);
+      probe = probe[0];
     }
     const out = new Ctor(shape.reduce((a, b) => a * b, 1));
     let k = 0;
     const walk = (a: unknown, depth: number, path: string): void => {
       if (depth === shape.length) {
-        if (typeof a !== "number") fail(`input \`${printable(name)}\`: element ${path || "[]"} is ${Array.isArray(a) ? "a list (the array is ragged)" : "not a number"}`);
+        if (typeof a !== "number")
+          fail(
+            `input \`${printable(name)}\`: element ${path || "[]"} is ${Array.isArray(a) ? "a list (the array is ragged)" : "not a number"}`,
+          );
         out[k++] = a;
         return;
       }
-      if (!Array.isArray(a) || a.length !== shape[depth]) fail(`input \`${printable(name)}\`: the array is ragged at ${path || "the top"} (expected ${shape[depth]} items)`);
+      if (!Array.isArray(a) || a.length !== shape[depth])
+        fail(
+          `input \`${printable(name)}\`: the array is ragged at ${path || "the top"} (expected ${shape[depth]} items)`,
+        );
       a.forEach((b, i) => walk(b, depth + 1, `${path}[${i}]`));
     };
     walk(v, 0, "");
@@ -65,19 +78,31 @@ export function toTensor(name: string, v: unknown, dtype: DType): Tensor {
  * Why a value of shape `got` does not fit declaration `d` ("" when no hint helps), or undefined
  * when it fits; binds the symbolic sizes it fixes first.
  */
-function mismatch(d: Decl, got: readonly number[], sizes: Map<string, number>, from: Map<string, string>): string | undefined {
+function mismatch(
+  d: Decl,
+  got: readonly number[],
+  sizes: Map<string, number>,
+  from: Map<string, string>,
+): string | undefined {
   if (got.length !== d.shape.length) {
     const axes = (n: number) => `${n} ${n === 1 ? "axis" : "axes"}`;
-    return `the value has ${axes(got.length)}, the declaration ${axes(d.shape.length)}` +
-      (got.includes(0) ? " (an empty list has no inner axes: give at least one element)" : "");
+    return (
+      `the value has ${axes(got.length)}, the declaration ${axes(d.shape.length)}` +
+      (got.includes(0) ? " (an empty list has no inner axes: give at least one element)" : "")
+    );
   }
   for (let i = 0; i < got.length; i++) {
-    const dim = d.shape[i]!, n = got[i]!;
-    if (typeof dim === "number") { if (dim !== n) return ""; continue; }
+    const dim = d.shape[i]!,
+      n = got[i]!;
+    if (typeof dim === "number") {
+      if (dim !== n) return "";
+      continue;
+    }
     const bound = sizes.get(dim);
     if (bound === undefined) {
       if (n < 1) return `size ${dim} would be ${n}: every size is at least 1`;
-      sizes.set(dim, n); from.set(dim, d.name);
+      sizes.set(dim, n);
+      from.set(dim, d.name);
     } else if (bound !== n) return `size ${dim} is ${bound} from input \`${from.get(dim)}\``;
   }
   return undefined;
@@ -87,10 +112,18 @@ function mismatch(d: Decl, got: readonly number[], sizes: Map<string, number>, f
  * Matches given tensors to the program's inputs: every declared input present, no unknown
  * names, shapes equal to the declarations, and each symbolic size bound consistently.
  */
-export function bindInputs(g: Graph, given: ReadonlyMap<string, Tensor>): { byNode: Map<number, Tensor>; sizes: Map<string, number> } {
+export function bindInputs(
+  g: Graph,
+  given: ReadonlyMap<string, Tensor>,
+): { byNode: Map<number, Tensor>; sizes: Map<string, number> } {
   const declared = new Map(g.inputs.map((d) => [d.name, d] as [string, Decl]));
-  for (const name of given.keys()) if (!declared.has(name))
-    fail(`a value is given for \`${printable(name)}\`, which is not an input of the program`, undefined, `the inputs are: ${[...declared.keys()].join(", ") || "(none)"}`);
+  for (const name of given.keys())
+    if (!declared.has(name))
+      fail(
+        `a value is given for \`${printable(name)}\`, which is not an input of the program`,
+        undefined,
+        `the inputs are: ${[...declared.keys()].join(", ") || "(none)"}`,
+      );
   const sizes = new Map<string, number>();
   const from = new Map<string, string>();
   const byNode = new Map<number, Tensor>();
@@ -99,7 +132,11 @@ export function bindInputs(g: Graph, given: ReadonlyMap<string, Tensor>): { byNo
     if (!t) fail(`no value given for input \`${d.name}\` ${shapeText(d.shape)}`, d.span);
     const why = mismatch(d, t.shape, sizes, from);
     if (why !== undefined)
-      fail(`input \`${d.name}\` is declared ${shapeText(d.shape)} but the value given has shape ${shapeText(t.shape)}`, d.span, why || undefined);
+      fail(
+        `input \`${d.name}\` is declared ${shapeText(d.shape)} but the value given has shape ${shapeText(t.shape)}`,
+        d.span,
+        why || undefined,
+      );
     byNode.set(d.node, t);
   }
   return { byNode, sizes };

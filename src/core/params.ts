@@ -5,7 +5,12 @@ export type ReduceOp = "+" | "<." | ">.";
 
 /** Parameters of the adverb-like builtins: `(reduce n op)`, `(trim t…)`, … */
 /** `ext`: the name of an extern verb (core/externs.ts), on `extern` nodes only. */
-export interface Params { readonly n?: number; readonly op?: ReduceOp; readonly ints?: readonly Dim[]; readonly ext?: string }
+export interface Params {
+  readonly n?: number;
+  readonly op?: ReduceOp;
+  readonly ints?: readonly Dim[];
+  readonly ext?: string;
+}
 export const NO_PARAMS: Params = {};
 
 export function paramsText(p: Params): string {

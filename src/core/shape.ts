@@ -8,7 +8,9 @@ export const isPrefix = (p: Shape, s: Shape): boolean => p.length <= s.length &&
 export const isSymbolic = (s: Shape): boolean => s.some((d) => typeof d === "string");
 
 /** `(8 24 24)`, `()` for a scalar; J order. */
-export function shapeText(s: Shape): string { return `(${s.join(" ")})`; }
+export function shapeText(s: Shape): string {
+  return `(${s.join(" ")})`;
+}
 
 /** Numeric sizes of a shape under the given values of its symbolic sizes. */
 export function resolveShape(s: Shape, sizes: ReadonlyMap<string, number>): number[] {
@@ -20,4 +22,8 @@ export function resolveShape(s: Shape, sizes: ReadonlyMap<string, number>): numb
   });
 }
 
-export function product(s: readonly number[]): number { let p = 1; for (const d of s) p *= d; return p; }
+export function product(s: readonly number[]): number {
+  let p = 1;
+  for (const d of s) p *= d;
+  return p;
+}

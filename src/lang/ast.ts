@@ -23,4 +23,6 @@ export type Stmt =
 /** `split`: a tie's gradient is divided equally among the tied operands; `full`: each gets all of it (the original LiFT). */
 export type TieRule = "split" | "full";
 
-export interface Program { stmts: Stmt[] }
+export interface Program {
+  stmts: Stmt[];
+}

@@ -5,7 +5,11 @@ import type { Span } from "./source.js";
  * The CLI prints it as `file:line:col: message`, the line, a caret; never a stack trace.
  */
 export class LiftError extends Error {
-  constructor(message: string, readonly span?: Span, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly span?: Span,
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = "LiftError";
   }
@@ -35,7 +39,10 @@ export class LiftError extends Error {
 
 /** Control characters from a user's file, made visible and harmless for a terminal: U+0001. */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`);
+  return text.replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+    (c) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`,
+  );
 }
 
 export function fail(message: string, span?: Span, hint?: string): never {

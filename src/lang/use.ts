@@ -14,19 +14,26 @@ import { SourceFile } from "./source.js";
 export const PRELUDE_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "prelude");
 
 /** `included` holds the libraries already loaded (a REPL session's); it gains those this call includes. */
-export function resolveUses(files: SourceFile[], included = new Set<string>()): { program: Program; files: SourceFile[] } {
+export function resolveUses(
+  files: SourceFile[],
+  included = new Set<string>(),
+): { program: Program; files: SourceFile[] } {
   const all: SourceFile[] = [];
   const stmts: Stmt[] = [];
   const visit = (file: SourceFile, stack: string[]): void => {
     all.push(file);
     for (const s of parse(file).stmts) {
-      if (s.kind !== "use") { stmts.push(s); continue; }
+      if (s.kind !== "use") {
+        stmts.push(s);
+        continue;
+      }
       for (const { name, span } of s.names) {
         const beside = file.name.includes("/") ? join(dirname(file.name), `${name}.lift`) : undefined;
         const path = beside && existsSync(beside) ? beside : join(PRELUDE_DIR, `${name}.lift`);
         if (stack.includes(path)) fail(`\`${name}\` uses itself`, span);
         if (included.has(path)) continue;
-        if (!existsSync(path)) fail(`no library \`${name}\`: looked for ${name}.lift beside this file and in the prelude`, span);
+        if (!existsSync(path))
+          fail(`no library \`${name}\`: looked for ${name}.lift beside this file and in the prelude`, span);
         included.add(path);
         visit(new SourceFile(path, readFileSync(path, "utf8")), [...stack, path]);
       }

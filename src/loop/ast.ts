@@ -7,12 +7,37 @@ import type { ReduceOp } from "../core/params.js";
 import type { DyadName, MapName } from "../core/prims.js";
 import type { Dim } from "../core/shape.js";
 
-export type IntOp = "and" | "and_then" | "or" | "or_else" | "max" | "min" | "minus" | "add" | "sub" | "mul" | "div"
-  | "fdiv_q" | "pdiv_q" | "pdiv_r" | "zdiv_r" | "cond" | "select" | "eq" | "le" | "lt" | "ge" | "gt";
+export type IntOp =
+  | "and"
+  | "and_then"
+  | "or"
+  | "or_else"
+  | "max"
+  | "min"
+  | "minus"
+  | "add"
+  | "sub"
+  | "mul"
+  | "div"
+  | "fdiv_q"
+  | "pdiv_q"
+  | "pdiv_r"
+  | "zdiv_r"
+  | "cond"
+  | "select"
+  | "eq"
+  | "le"
+  | "lt"
+  | "ge"
+  | "gt";
 export type LExpr = { k: "int"; v: number } | { k: "id"; name: string } | { k: "op"; op: IntOp; args: LExpr[] };
 
-export interface Access { array: string; index: LExpr[] }
-export type VExpr = { k: "read"; at: Access } | { k: "const"; v: number } | { k: "call"; op: DyadName | MapName; args: VExpr[] };
+export interface Access {
+  array: string;
+  index: LExpr[];
+}
+export type VExpr =
+  { k: "read"; at: Access } | { k: "const"; v: number } | { k: "call"; op: DyadName | MapName; args: VExpr[] };
 
 export type LNode =
   /** `when`: the condition under which a parallel loop is worth threads (set by the outline pass). */
@@ -28,7 +53,11 @@ export type LNode =
   | { k: "call"; fn: number };
 
 /** A loop body made a function of its own (src/codegen/passes.ts): integer parameters, then arrays. */
-export interface LFunction { longs: string[]; arrays: string[]; body: LNode }
+export interface LFunction {
+  longs: string[];
+  arrays: string[];
+  body: LNode;
+}
 
 /**
  * A recognised contraction `z += a * b` over a box (src/poly/kernels.ts): iterator roles and, per
@@ -37,7 +66,11 @@ export interface LFunction { longs: string[]; arrays: string[]; body: LNode }
  * axpy: v is z's last axis and b's; a is broadcast. dot: v is a reduction axis, last in a and b.
  */
 export type KernelRole = "plain" | "r" | "r2" | "v" | "red";
-export interface KernelOperand { array: string; offset: number; stride: number[] }
+export interface KernelOperand {
+  array: string;
+  offset: number;
+  stride: number[];
+}
 export interface KernelPlan {
   form: "axpy" | "dot";
   iters: { name: string; extent: number | string; role: KernelRole }[];
@@ -57,14 +90,23 @@ export interface KernelPlan {
  * the micro-kernel runs over them; kc and mc block the k and m loops for L1 and L2.
  */
 export interface GemmPlan {
-  m: string; n: string; k: string;
+  m: string;
+  n: string;
+  k: string;
   /** The plan's b is the row operand (uses m and k) and a the column operand. */
   swap: boolean;
   pack: string;
   tiles: GemmTile[];
 }
 /** The blocking for one vector width (bytes 0: scalars); nr is a multiple of the lanes. */
-export interface GemmTile { bytes: number; lanes: number; mr: number; nr: number; kc: number; mc: number }
+export interface GemmTile {
+  bytes: number;
+  lanes: number;
+  mr: number;
+  nr: number;
+  kc: number;
+  mc: number;
+}
 export interface KernelVariant {
   /** Vector bytes (0: no vector extensions, one element per vector); elements per vector. */
   bytes: number;
@@ -80,7 +122,10 @@ export interface KernelVariant {
 export type BufferRole = "input" | "parameter" | "output" | "gradient";
 
 export interface LoopArray {
-  name: string; shape: Dim[]; role: "input" | "output" | "temp"; labels: string[];
+  name: string;
+  shape: Dim[];
+  role: "input" | "output" | "temp";
+  labels: string[];
   /** `file:line` of the formula the array holds, for comments. */
   origin?: string;
   /** The values' region when the array has a zero border (read by kernels); the border is the printer's to zero. */
@@ -104,9 +149,13 @@ export interface LoopProgram {
 export function loopCounts(n: LNode): { loops: number; nests: number } {
   let loops = 0;
   const walk = (x: LNode): void => {
-    if (x.k === "for") { loops++; walk(x.body); }
-    else if (x.k === "if") { walk(x.then); if (x.else) walk(x.else); }
-    else if (x.k === "block") x.items.forEach(walk);
+    if (x.k === "for") {
+      loops++;
+      walk(x.body);
+    } else if (x.k === "if") {
+      walk(x.then);
+      if (x.else) walk(x.else);
+    } else if (x.k === "block") x.items.forEach(walk);
   };
   walk(n);
   const top = n.k === "block" ? n.items : [n];

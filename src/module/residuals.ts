@@ -39,8 +39,14 @@ export function recomputeRatio(g: Graph, id: number): number {
 }
 
 /** The forward nodes `roots` (backward's results) read, not looking past `cut` nor into backward's own nodes. */
-function neededForward(g: Graph, roots: readonly number[], forward: ReadonlySet<number>, cut: ReadonlySet<number>): Set<number> {
-  const seen = new Set<number>(), stack = [...roots];
+function neededForward(
+  g: Graph,
+  roots: readonly number[],
+  forward: ReadonlySet<number>,
+  cut: ReadonlySet<number>,
+): Set<number> {
+  const seen = new Set<number>(),
+    stack = [...roots];
   while (stack.length) {
     const id = stack.pop()!;
     if (seen.has(id)) continue;
@@ -55,16 +61,25 @@ function neededForward(g: Graph, roots: readonly number[], forward: ReadonlySet<
  * The forward nodes to store, in `g` where `outputs` are the module's outputs and `roots` the
  * backward's gradients. Outputs themselves are never stored (the caller has them).
  */
-export function chooseStored(g: Graph, outputs: readonly number[], roots: readonly number[], opts: ResidualOptions = {}): number[] {
-  const policy = opts.policy ?? "cost", bound = opts.maxElements ?? DEFAULT_MAX_ELEMENTS;
-  if (policy !== "cost" && policy !== "inputs") fail(`residuals.policy must be "cost" or "inputs", not ${JSON.stringify(policy)}`);
+export function chooseStored(
+  g: Graph,
+  outputs: readonly number[],
+  roots: readonly number[],
+  opts: ResidualOptions = {},
+): number[] {
+  const policy = opts.policy ?? "cost",
+    bound = opts.maxElements ?? DEFAULT_MAX_ELEMENTS;
+  if (policy !== "cost" && policy !== "inputs")
+    fail(`residuals.policy must be "cost" or "inputs", not ${JSON.stringify(policy)}`);
   if (!(bound >= 0)) fail(`residuals.maxElements must be a number ≥ 0, not ${JSON.stringify(bound)}`);
   if (policy === "inputs") return [];
   const forward = new Set(g.ancestors(outputs));
   const outs = new Set(outputs);
   const stored = new Set<number>();
   let total = 0;
-  const candidates = [...neededForward(g, roots, forward, stored)].filter((id) => !outs.has(id) && recomputeRatio(g, id) >= MIN_RATIO);
+  const candidates = [...neededForward(g, roots, forward, stored)].filter(
+    (id) => !outs.has(id) && recomputeRatio(g, id) >= MIN_RATIO,
+  );
   for (const id of candidates.sort((a, b) => b - a)) {
     const size = perExample(g.node(id).shape);
     if (total + size > bound || !neededForward(g, roots, forward, stored).has(id)) continue;

@@ -7,11 +7,15 @@
 import { shareExterns } from "../core/externs.js";
 import { Graph, type Decl } from "../core/graph.js";
 
-export interface Wanted { name: string; node: number }
+export interface Wanted {
+  name: string;
+  node: number;
+}
 
 /** The nodes `roots` depend on, in id order, not looking past the nodes of `cut`. */
 function ancestorsUpTo(g: Graph, roots: readonly number[], cut: ReadonlyMap<number, string>): number[] {
-  const seen = new Set<number>(), stack = [...roots];
+  const seen = new Set<number>(),
+    stack = [...roots];
   while (stack.length) {
     const id = stack.pop()!;
     if (seen.has(id)) continue;
@@ -26,12 +30,20 @@ function ancestorsUpTo(g: Graph, roots: readonly number[], cut: ReadonlyMap<numb
  * A new graph holding the ancestors of `outputs` (ids renumbered), declaring them as outputs.
  * A node of `cut` becomes an input of that name (a stored residual): its ancestors are not copied.
  */
-export function extract(g: Graph, outputs: readonly Wanted[], gradNames: ReadonlySet<string> = new Set(),
-  cut: ReadonlyMap<number, string> = new Map()): Graph {
+export function extract(
+  g: Graph,
+  outputs: readonly Wanted[],
+  gradNames: ReadonlySet<string> = new Set(),
+  cut: ReadonlyMap<number, string> = new Map(),
+): Graph {
   const h = new Graph();
   shareExterns(g, h);
   const map = new Map<number, number>();
-  for (const id of ancestorsUpTo(g, outputs.map((o) => o.node), cut)) {
+  for (const id of ancestorsUpTo(
+    g,
+    outputs.map((o) => o.node),
+    cut,
+  )) {
     const n = g.node(id);
     const as = cut.get(id);
     if (as !== undefined) {
@@ -40,7 +52,18 @@ export function extract(g: Graph, outputs: readonly Wanted[], gradNames: Readonl
       h.inputs.push({ name: as, node, shape: n.shape });
     } else if (n.kind === "input") map.set(id, h.input(n.name, n.shape, n.span));
     else if (n.kind === "const") map.set(id, h.constant(n.value));
-    else map.set(id, h.prim(n.prim, n.args.map((a) => map.get(a)!), n.params, [...n.levels], n.shape, n.span));
+    else
+      map.set(
+        id,
+        h.prim(
+          n.prim,
+          n.args.map((a) => map.get(a)!),
+          n.params,
+          [...n.levels],
+          n.shape,
+          n.span,
+        ),
+      );
   }
   for (const d of g.inputs) {
     const node = map.get(d.node);
@@ -50,7 +73,10 @@ export function extract(g: Graph, outputs: readonly Wanted[], gradNames: Readonl
   }
   const used = new Set(h.inputs.flatMap((d) => d.shape.filter((s): s is string => typeof s === "string")));
   h.sizes.push(...g.sizes.filter((s) => used.has(s)));
-  for (const [name, id] of g.names) { const m = map.get(id); if (m !== undefined) h.names.set(name, m); }
+  for (const [name, id] of g.names) {
+    const m = map.get(id);
+    if (m !== undefined) h.names.set(name, m);
+  }
   for (const o of outputs) {
     const decl: Decl = { name: o.name, node: map.get(o.node)!, shape: g.node(o.node).shape };
     // A gradient is declared as one (so printers and the lowering call it a gradient); its

@@ -36,12 +36,24 @@ function freshName(g: Graph, base: string): string {
   return name;
 }
 
-export function moduleGraphs(g: Graph, outputs: readonly string[], wrt: readonly string[], store: ResidualOptions = {}): ModuleGraphs {
+// long: the construction of forward and backward in order (outputs, cotangents, gradients, residuals), each step a few lines over the same maps.
+export function moduleGraphs(
+  g: Graph,
+  outputs: readonly string[],
+  wrt: readonly string[],
+  store: ResidualOptions = {},
+): ModuleGraphs {
   if (!outputs.length) fail("a module needs at least one output");
-  if (new Set(outputs).size !== outputs.length || new Set(wrt).size !== wrt.length) fail("a module's outputs and wrt names must each be distinct");
+  if (new Set(outputs).size !== outputs.length || new Set(wrt).size !== wrt.length)
+    fail("a module's outputs and wrt names must each be distinct");
   const outs = outputs.map((name) => {
     const node = g.names.get(name);
-    if (node === undefined) fail(`\`${name}\` is not an array of the program`, undefined, `the arrays are: ${[...g.names.keys()].join(", ")}`);
+    if (node === undefined)
+      fail(
+        `\`${name}\` is not an array of the program`,
+        undefined,
+        `the arrays are: ${[...g.names.keys()].join(", ")}`,
+      );
     if (g.node(node).kind === "input") fail(`\`${name}\` is an input; a module's output must be computed`);
     return { name, node };
   });
@@ -59,34 +71,53 @@ export function moduleGraphs(g: Graph, outputs: readonly string[], wrt: readonly
     cotangent.set(o.name, ctName);
     // Σ_i C[i]·O[i]: an elementwise product over the output's shape, summed over all its axes.
     const prod = work.prim("*", [ct, node], {}, [{ frame: shape, lens: [shape.length, shape.length] }], shape);
-    const term = shape.length ? work.prim("reduce", [prod], { n: shape.length, op: "+" }, [{ frame: [], lens: [0] }], []) : prod;
+    const term = shape.length
+      ? work.prim("reduce", [prod], { n: shape.length, op: "+" }, [{ frame: [], lens: [0] }], [])
+      : prod;
     S = S === undefined ? term : work.prim("+", [S, term], {}, [{ frame: [], lens: [0, 0] }], []);
   }
   const gradient = new Map<string, string>();
   const grads = wrt.map((w) => {
     const decl = g.inputs.find((d) => d.name === w);
-    if (!decl) fail(`\`${w}\` is not an input of the program; a module differentiates with respect to inputs`, undefined, `the inputs are: ${g.inputs.map((d) => d.name).join(", ")}`);
+    if (!decl)
+      fail(
+        `\`${w}\` is not an input of the program; a module differentiates with respect to inputs`,
+        undefined,
+        `the inputs are: ${g.inputs.map((d) => d.name).join(", ")}`,
+      );
     const wNode = work.inputs.find((d) => d.name === w)?.node;
     if (wNode === undefined) fail(`the outputs ${outputs.join(", ")} do not depend on \`${w}\``, decl.span);
     let node = gradOf(work, S!, wNode, undefined, ["the outputs", w]);
     // A gradient that is a cotangent itself (an output W + c) gets a node of its own: an input
     // cannot be declared as a result. x·1 = x exactly, signed zeros and NaNs included.
-    if (work.node(node).kind === "input") node = work.prim("*", [node, work.constant(1)], {}, [{ frame: work.node(node).shape, lens: [work.node(node).shape.length, 0] }], work.node(node).shape);
+    if (work.node(node).kind === "input")
+      node = work.prim(
+        "*",
+        [node, work.constant(1)],
+        {},
+        [{ frame: work.node(node).shape, lens: [work.node(node).shape.length, 0] }],
+        work.node(node).shape,
+      );
     const name = freshName(work, `gradient of ${w}`);
     gradient.set(w, name);
     return { name, node };
   });
   const outNodes = outs.map((o) => ({ name: o.name, node: work.names.get(o.name)! }));
-  const kept = chooseStored(work, outNodes.map((o) => o.node), grads.map((d) => d.node), store)
-    .map((node, k) => ({ name: freshName(work, `stored ${k}`), node }));
+  const kept = chooseStored(
+    work,
+    outNodes.map((o) => o.node),
+    grads.map((d) => d.node),
+    store,
+  ).map((node, k) => ({ name: freshName(work, `stored ${k}`), node }));
   const forward = extract(work, [...outNodes, ...kept]);
   const backward = extract(work, grads, new Set(grads.map((d) => d.name)), new Map(kept.map((s) => [s.node, s.name])));
   // Every cotangent is an input of backward, even one no gradient reads (its output may not
   // depend on any wrt): the entry point then has the same buffers whatever the program.
-  for (const [o, ctName] of cotangent) if (!backward.inputs.some((d) => d.name === ctName)) {
-    const shape = outputShapes.get(o)!;
-    backward.inputs.push({ name: ctName, node: backward.input(ctName, shape), shape });
-  }
+  for (const [o, ctName] of cotangent)
+    if (!backward.inputs.some((d) => d.name === ctName)) {
+      const shape = outputShapes.get(o)!;
+      backward.inputs.push({ name: ctName, node: backward.input(ctName, shape), shape });
+    }
   const cts = new Set(cotangent.values());
   const residuals = backward.inputs.filter((d) => !cts.has(d.name)).map((d) => d.name);
   const storedNames = new Set(kept.map((s) => s.name));

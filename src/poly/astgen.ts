@@ -6,7 +6,16 @@
 import { basename } from "node:path";
 import type { Span } from "../lang/source.js";
 import type { Access, IntOp, LExpr, LNode, LoopProgram, VExpr } from "../loop/ast.js";
-import { AstBuild, UnionMap, type AstExprData, type AstNode, type AstNodeData, type IslMap, type IslSet, type Schedule } from "./isl/index.js";
+import {
+  AstBuild,
+  UnionMap,
+  type AstExprData,
+  type AstNode,
+  type AstNodeData,
+  type IslMap,
+  type IslSet,
+  type Schedule,
+} from "./isl/index.js";
 import type { Scheduled } from "./schedule.js";
 import { unionAll } from "./deps.js";
 import type { PExpr, PolyProgram, PStmt } from "./program.js";
@@ -33,14 +42,17 @@ export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet, dep
   const tree = (part: Schedule | UnionMap): AstNodeData => {
     let build = AstBuild.fromContext(context.copy());
     if (deps) build = swap(build, parallelHooks(build, p, bySource));
-    build = swap(build, build.setAtEachDomain((node, b) => {
-      const data = node.toData();
-      if (data.kind !== "user" || !data.call) return;
-      const stmt = byName.get(data.call.name);
-      if (!stmt) throw new Error(`internal: AST names unknown statement ${data.call.name}`);
-      instances.push(stmt.kernel ? { stmt, kernel: true } : instanceAt(stmt, b));
-      return node.setAnnotation(instances.length - 1);
-    }));
+    build = swap(
+      build,
+      build.setAtEachDomain((node, b) => {
+        const data = node.toData();
+        if (data.kind !== "user" || !data.call) return;
+        const stmt = byName.get(data.call.name);
+        if (!stmt) throw new Error(`internal: AST names unknown statement ${data.call.name}`);
+        instances.push(stmt.kernel ? { stmt, kernel: true } : instanceAt(stmt, b));
+        return node.setAnnotation(instances.length - 1);
+      }),
+    );
     let root: AstNode;
     try {
       root = part instanceof UnionMap ? build.nodeFromScheduleMap(part) : build.nodeFromSchedule(part);
@@ -55,12 +67,21 @@ export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet, dep
   // statements of one build pairwise, so a whole 4,400-statement program would be quadratic.
   const parts = s.pieces ?? [s.schedule ?? s.map!];
   const trees = parts.map(tree);
-  const body: LNode = trees.length === 1 ? loopNode(trees[0]!, instances)
-    : { k: "block", items: trees.map((t) => loopNode(t, instances)) };
+  const body: LNode =
+    trees.length === 1
+      ? loopNode(trees[0]!, instances)
+      : { k: "block", items: trees.map((t) => loopNode(t, instances)) };
   return {
     arrays: [...p.arrays.values()].map((a) => {
       const origin = originOf(p, a.name);
-      return { name: a.name, shape: a.shape, role: a.role, labels: a.labels, ...(a.interior ? { interior: a.interior } : {}), ...(origin ? { origin } : {}) };
+      return {
+        name: a.name,
+        shape: a.shape,
+        role: a.role,
+        labels: a.labels,
+        ...(a.interior ? { interior: a.interior } : {}),
+        ...(origin ? { origin } : {}),
+      };
     }),
     params: p.params,
     sizes: p.graph.sizes,
@@ -82,12 +103,16 @@ function swap(old: AstBuild, next: AstBuild): AstBuild {
  * of this one; loops inside a parallel loop are left sequential (one level of threads is enough).
  */
 function parallelHooks(build: AstBuild, p: PolyProgram, bySource: Map<string, UnionMap[]>): AstBuild {
-  let open = 0, parallelDepth = -1;
+  let open = 0,
+    parallelDepth = -1;
   const withFor = build.setBeforeEachFor((b) => {
     const depth = open++;
     if (parallelDepth >= 0) return undefined;
     const sched = b.schedule();
-    const mine = sched.domain().sets().flatMap((d) => bySource.get(d.tupleName()!) ?? []);
+    const mine = sched
+      .domain()
+      .sets()
+      .flatMap((d) => bySource.get(d.tupleName()!) ?? []);
     const own = unionAll(mine, p.ctx.emptyUnionMap());
     const pairs = own.applyDomain(sched).applyRange(sched);
     for (const d of pairs.deltas().sets()) {
@@ -100,7 +125,9 @@ function parallelHooks(build: AstBuild, p: PolyProgram, bySource: Map<string, Un
     parallelDepth = depth;
     return "parallel";
   });
-  const hooked = withFor.setAfterEachFor(() => { if (--open === parallelDepth) parallelDepth = -1; });
+  const hooked = withFor.setAfterEachFor(() => {
+    if (--open === parallelDepth) parallelDepth = -1;
+  });
   withFor.free();
   return hooked;
 }
@@ -115,7 +142,12 @@ function instanceAt(stmt: PStmt, b: AstBuild): Instance {
     const [arr, ...idx] = e.args;
     return { array: arr!.kind === "id" ? arr!.name : "?", index: idx.map(intExpr) };
   };
-  const value = (x: PExpr): VExpr => x.k === "read" ? { k: "read", at: access(x.access) } : x.k === "const" ? x : { k: "call", op: x.op, args: x.args.map(value) };
+  const value = (x: PExpr): VExpr =>
+    x.k === "read"
+      ? { k: "read", at: access(x.access) }
+      : x.k === "const"
+        ? x
+        : { k: "call", op: x.op, args: x.args.map(value) };
   return { stmt, target: access(stmt.write), value: value(stmt.expr) };
 }
 
@@ -124,30 +156,60 @@ function loopNode(n: AstNodeData, inst: Instance[]): LNode {
     case "for": {
       const body = loopNode(n.body, inst);
       // Threads pay off only around real work: a loop with a loop inside it.
-      return { k: "for", it: n.iterator, init: intExpr(n.init), cond: intExpr(n.cond), inc: intExpr(n.inc), body, parallel: n.annotation === "parallel" && !n.degenerate && hasLoop(body) };
+      return {
+        k: "for",
+        it: n.iterator,
+        init: intExpr(n.init),
+        cond: intExpr(n.cond),
+        inc: intExpr(n.inc),
+        body,
+        parallel: n.annotation === "parallel" && !n.degenerate && hasLoop(body),
+      };
     }
-    case "if": return { k: "if", cond: intExpr(n.cond), then: loopNode(n.then, inst), ...(n.else ? { else: loopNode(n.else, inst) } : {}) };
-    case "block": return { k: "block", items: n.children.map((c) => loopNode(c, inst)) };
-    case "mark": return loopNode(n.node, inst);
+    case "if":
+      return {
+        k: "if",
+        cond: intExpr(n.cond),
+        then: loopNode(n.then, inst),
+        ...(n.else ? { else: loopNode(n.else, inst) } : {}),
+      };
+    case "block":
+      return { k: "block", items: n.children.map((c) => loopNode(c, inst)) };
+    case "mark":
+      return loopNode(n.node, inst);
     case "user": {
       const i = inst[n.annotation as number];
       if (!i) throw new Error("internal: statement without its accesses");
       if ("kernel" in i) return { k: "kernel", name: i.stmt.name, plan: i.stmt.kernel! };
-      return { k: "stmt", name: i.stmt.name, kind: i.stmt.kind, ...(i.stmt.op ? { op: i.stmt.op } : {}), target: i.target, value: i.value };
+      return {
+        k: "stmt",
+        name: i.stmt.name,
+        kind: i.stmt.kind,
+        ...(i.stmt.op ? { op: i.stmt.op } : {}),
+        target: i.target,
+        value: i.value,
+      };
     }
   }
 }
 
 function hasLoop(n: LNode): boolean {
-  return n.k === "for" || (n.k === "block" && n.items.some(hasLoop)) || (n.k === "if" && (hasLoop(n.then) || (n.else !== undefined && hasLoop(n.else))));
+  return (
+    n.k === "for" ||
+    (n.k === "block" && n.items.some(hasLoop)) ||
+    (n.k === "if" && (hasLoop(n.then) || (n.else !== undefined && hasLoop(n.else))))
+  );
 }
 
 function intExpr(e: AstExprData): LExpr {
   switch (e.kind) {
-    case "int": return { k: "int", v: e.value };
-    case "id": return { k: "id", name: e.name };
+    case "int":
+      return { k: "int", v: e.value };
+    case "id":
+      return { k: "id", name: e.name };
     case "op":
-      if (e.op === "call" || e.op === "access" || e.op === "member" || e.op === "address_of") throw new Error(`internal: ${e.op} in an index expression`);
+      if (e.op === "call" || e.op === "access" || e.op === "member" || e.op === "address_of")
+        throw new Error(`internal: ${e.op} in an index expression`);
       return { k: "op", op: e.op as IntOp, args: e.args.map(intExpr) };
   }
 }

@@ -30,18 +30,26 @@ const MAX_READS = 16;
 const CHEAP_OPS: ReadonlySet<string> = new Set(["+", "-", "*", "==", "<.", ">."]);
 const CHEAP_USES = 2;
 
-export interface ContractStats { [pass: string]: number }
+export interface ContractStats {
+  [pass: string]: number;
+}
 
 /** The parameter values known at compile time, as an isl context (symbolic sizes ≥ 1). */
 export function knownContext(p: PolyProgram): IslSet {
   const names = [...p.params.keys()];
-  const cons = names.map((q) => { const v = p.params.get(q)!; return typeof v === "number" ? `${q} = ${v}` : `${q} >= 1`; });
+  const cons = names.map((q) => {
+    const v = p.params.get(q)!;
+    return typeof v === "number" ? `${q} = ${v}` : `${q} >= 1`;
+  });
   return p.ctx.set(`[${names.join(", ")}] -> { : ${cons.length ? cons.join(" and ") : "true"} }`);
 }
 
 export function contract(p: PolyProgram, stats: ContractStats = {}): ContractStats {
   const c = new Contractor(p);
-  const bump = (k: string, n: number) => { stats[k] = (stats[k] ?? 0) + n; return n; };
+  const bump = (k: string, n: number) => {
+    stats[k] = (stats[k] ?? 0) + n;
+    return n;
+  };
   for (let round = 0; round < 50; round++) {
     let changed = 0;
     changed += bump("convert-single-update", c.convertSingleUpdates());
@@ -59,19 +67,34 @@ class Contractor {
   private readonly known: IslSet;
   /** The statements, indexed by the arrays they write and read (p.stmts is set from it at the end). */
   readonly stmts: StmtIndex;
-  constructor(private readonly p: PolyProgram) { this.known = knownContext(p); this.stmts = new StmtIndex(p.stmts); }
+  constructor(private readonly p: PolyProgram) {
+    this.known = knownContext(p);
+    this.stmts = new StmtIndex(p.stmts);
+  }
 
-  private fresh(): string { return `S${this.p.nextStmt++}`; }
-  private writers(a: string): PStmt[] { return this.stmts.writers(a); }
-  private readersOf(a: string): PStmt[] { return this.stmts.readers(a); }
-  private readCount(a: string): number { return this.stmts.readCount(a); }
+  private fresh(): string {
+    return `S${this.p.nextStmt++}`;
+  }
+  private writers(a: string): PStmt[] {
+    return this.stmts.writers(a);
+  }
+  private readersOf(a: string): PStmt[] {
+    return this.stmts.readers(a);
+  }
+  private readCount(a: string): number {
+    return this.stmts.readCount(a);
+  }
   /** Every read of `a` reads each element at most once (over its statement's instances). */
   private eachReadOnce(a: string): boolean {
     return this.readersOf(a).every((s) => this.stmts.readsOf(s).every((r) => r.array !== a || r.access.isInjective()));
   }
-  private temp(a: string): boolean { return this.p.arrays.get(a)?.role === "temp"; }
+  private temp(a: string): boolean {
+    return this.p.arrays.get(a)?.role === "temp";
+  }
   /** Empty for the sizes this program will run with (symbolic ones: any ≥ 1). */
-  private emptyReal(s: IslSet): boolean { return freed(s.intersectParams(this.known), (x) => x.isEmpty()); }
+  private emptyReal(s: IslSet): boolean {
+    return freed(s.intersectParams(this.known), (x) => x.isEmpty());
+  }
 
   /**
    * Reader instance → element of `a`, over every read. With `apart`, each read of an expression
@@ -79,11 +102,12 @@ class Contractor {
    */
   private useMap(a: string, apart = false): UnionMap | undefined {
     let u: UnionMap | undefined;
-    for (const s of this.readersOf(a)) this.stmts.readsOf(s).forEach((r, k) => {
-      if (r.array !== a) return;
-      const m = (apart ? r.access.setTupleName("in", `${s.name}_use${k}`) : r.access).toUnion();
-      u = u ? u.union(m) : m;
-    });
+    for (const s of this.readersOf(a))
+      this.stmts.readsOf(s).forEach((r, k) => {
+        if (r.array !== a) return;
+        const m = (apart ? r.access.setTupleName("in", `${s.name}_use${k}`) : r.access).toUnion();
+        u = u ? u.union(m) : m;
+      });
     return u;
   }
 
@@ -95,9 +119,11 @@ class Contractor {
     const name = this.fresh();
     const rn = (m: IslMap) =>
       whole ? m.setTupleName("in", name) : freed(m.intersectDomain(domain), (x) => x.setTupleName("in", name));
-    const mapExpr = (e: PExpr): PExpr => e.k === "read" ? { ...e, access: rn(e.access) } : e.k === "call" ? { ...e, args: e.args.map(mapExpr) } : e;
+    const mapExpr = (e: PExpr): PExpr =>
+      e.k === "read" ? { ...e, access: rn(e.access) } : e.k === "call" ? { ...e, args: e.args.map(mapExpr) } : e;
     // Only the maps the result keeps are renamed (the patch's write and expression replace s's).
-    const write = rn(patch.write ?? s.write), expr = mapExpr(patch.expr ?? s.expr);
+    const write = rn(patch.write ?? s.write),
+      expr = mapExpr(patch.expr ?? s.expr);
     return { ...s, ...patch, name, domain: domain.setTupleName(name), write, expr };
   }
 
@@ -112,10 +138,14 @@ class Contractor {
       if (!updated.isInjective()) continue;
       const elems = updated.range();
       for (const s of ws) {
-        if (s.kind === "update") { this.stmts.add({ ...s, kind: "def", expr: s.expr, op: undefined } as PStmt); continue; }
+        if (s.kind === "update") {
+          this.stmts.add({ ...s, kind: "def", expr: s.expr, op: undefined } as PStmt);
+          continue;
+        }
         // init: keep only the elements no update writes, as constant definitions
         const keep = s.domain.subtract(s.write.toUnion().intersectRange(elems).domain().extractSet(s.domain.space()));
-        if (!this.emptyReal(keep)) this.stmts.add({ ...s, kind: "def", domain: keep, write: s.write.intersectDomain(keep) });
+        if (!this.emptyReal(keep))
+          this.stmts.add({ ...s, kind: "def", domain: keep, write: s.write.intersectDomain(keep) });
         else this.stmts.delete(s);
       }
       n++;
@@ -140,7 +170,14 @@ class Contractor {
       const next: PStmt[] = [];
       // Retargeting through a strided map (a pooling stride) would turn the reduction's dense
       // writes into strided ones in its hottest loop; such a reduction keeps its own array.
-      if (readers.some((r) => !unitStride(r.write, r.domain.dim("set")) || !unitStride(reads(r.expr).find((x) => x.array === a)!.access, r.domain.dim("set")))) continue;
+      if (
+        readers.some(
+          (r) =>
+            !unitStride(r.write, r.domain.dim("set")) ||
+            !unitStride(reads(r.expr).find((x) => x.array === a)!.access, r.domain.dim("set")),
+        )
+      )
+        continue;
       for (const s of [...ws, ...readers]) this.stmts.delete(s);
       readers.forEach((r, i) => {
         const f = forms[i]!;
@@ -163,7 +200,11 @@ class Contractor {
   }
 
   /** How a statement reads reduction array `a`: a copy, `a op rest`, or an update `Z op= a`. */
-  private readerForm(r: PStmt, a: string, op: string): { kind: "copy" } | { kind: "op"; rest: PExpr } | { kind: "update" } | null {
+  private readerForm(
+    r: PStmt,
+    a: string,
+    op: string,
+  ): { kind: "copy" } | { kind: "op"; rest: PExpr } | { kind: "update" } | null {
     const e = r.expr;
     if (r.kind === "def" && e.k === "read" && e.array === a) return { kind: "copy" };
     if (r.kind === "update" && r.op === op && e.k === "read" && e.array === a) return { kind: "update" };
@@ -184,10 +225,14 @@ class Contractor {
       // Constants and unit-stride copies are substituted even into several readers: that costs only
       // index arithmetic. A strided copy (a pooling stride) is kept as its own dense array when it
       // is read more than once, so the heavy loops that read it see contiguous data.
-      const copies = defs.every((d) => d.expr.k === "const" || (d.expr.k === "read" && unitStride(d.expr.access, d.domain.dim("set"))));
+      const copies = defs.every(
+        (d) => d.expr.k === "const" || (d.expr.k === "read" && unitStride(d.expr.access, d.domain.dim("set"))),
+      );
       // The cost model: recomputing one cheap operation of loaded values (a tie test `z == y`, a
       // sum) at most CHEAP_USES times per element costs less than storing and reloading it.
-      const oneOp = defs.every((d) => d.expr.k === "call" && CHEAP_OPS.has(d.expr.op) && d.expr.args.every((x) => x.k !== "call"));
+      const oneOp = defs.every(
+        (d) => d.expr.k === "call" && CHEAP_OPS.has(d.expr.op) && d.expr.args.every((x) => x.k !== "call"),
+      );
       const cheap = copies || (oneOp && this.readCount(a) <= CHEAP_USES && this.eachReadOnce(a));
       const readers = this.readersOf(a);
       if (!readers.length) continue;
@@ -203,7 +248,10 @@ class Contractor {
       let ok = true;
       for (const r of readers) {
         const pieces = this.substitute(r, a, defs);
-        if (!pieces) { ok = false; break; }
+        if (!pieces) {
+          ok = false;
+          break;
+        }
         out.push(...pieces);
       }
       if (!ok) continue;
@@ -249,7 +297,11 @@ class Contractor {
       const e = simplify(s.expr);
       if (e !== s.expr) n++;
       // An update that adds the identity changes nothing.
-      if (s.kind === "update" && e.k === "const" && e.v === REDUCE_IDENTITY[s.op!]) { n++; this.stmts.delete(s); continue; }
+      if (s.kind === "update" && e.k === "const" && e.v === REDUCE_IDENTITY[s.op!]) {
+        n++;
+        this.stmts.delete(s);
+        continue;
+      }
       if (e !== s.expr) this.stmts.add({ ...s, expr: e });
     }
     return n;
@@ -258,14 +310,17 @@ class Contractor {
   removeDead(): number {
     // A worklist: removing a dead array's statements can leave the arrays they read unread.
     let n = 0;
-    const dead = [...this.p.arrays.values()].filter((a) => a.role === "temp" && !this.stmts.isRead(a.name)).map((a) => a.name);
+    const dead = [...this.p.arrays.values()]
+      .filter((a) => a.role === "temp" && !this.stmts.isRead(a.name))
+      .map((a) => a.name);
     while (dead.length) {
       const d = dead.pop()!;
       if (!this.p.arrays.delete(d)) continue;
       n++;
       for (const s of this.writers(d)) {
         this.stmts.delete(s);
-        for (const r of this.stmts.readsOf(s)) if (this.temp(r.array) && !this.stmts.isRead(r.array)) dead.push(r.array);
+        for (const r of this.stmts.readsOf(s))
+          if (this.temp(r.array) && !this.stmts.isRead(r.array)) dead.push(r.array);
       }
     }
     return n;
@@ -274,7 +329,11 @@ class Contractor {
 
 /** f(x), then x freed (x is a temporary no statement holds). */
 function freed<T extends { free(): void }, R>(x: T, f: (x: T) => R): R {
-  try { return f(x); } finally { x.free(); }
+  try {
+    return f(x);
+  } finally {
+    x.free();
+  }
 }
 
 /** Operations in an expression: calls and reads (constants are free). */
@@ -303,15 +362,30 @@ export function simplify(e: PExpr): PExpr {
   if (args.every((a) => a.k === "const")) {
     const entry = PRIMS[e.op];
     const vals = args.map((a) => (a as { v: number }).v);
-    return { k: "const", v: entry.kind === "dyad" ? entry.fn(vals[0]!, vals[1]!) : (entry as { fn: (a: number) => number }).fn(vals[0]!) };
+    return {
+      k: "const",
+      v: entry.kind === "dyad" ? entry.fn(vals[0]!, vals[1]!) : (entry as { fn: (a: number) => number }).fn(vals[0]!),
+    };
   }
   const [x, y] = args;
   const isC = (a: PExpr | undefined, v: number) => a?.k === "const" && a.v === v;
   switch (e.op) {
-    case "+": if (isC(x, 0)) return y!; if (isC(y, 0)) return x!; break;
-    case "-": if (isC(y, 0)) return x!; break;
-    case "*": if (isC(x, 1)) return y!; if (isC(y, 1)) return x!; if (isC(x, 0) || isC(y, 0)) return { k: "const", v: 0 }; break;
-    case "/": if (isC(y, 1)) return x!; if (isC(x, 0)) return { k: "const", v: 0 }; break;
+    case "+":
+      if (isC(x, 0)) return y!;
+      if (isC(y, 0)) return x!;
+      break;
+    case "-":
+      if (isC(y, 0)) return x!;
+      break;
+    case "*":
+      if (isC(x, 1)) return y!;
+      if (isC(y, 1)) return x!;
+      if (isC(x, 0) || isC(y, 0)) return { k: "const", v: 0 };
+      break;
+    case "/":
+      if (isC(y, 1)) return x!;
+      if (isC(x, 0)) return { k: "const", v: 0 };
+      break;
   }
   return changed ? { ...e, args } : e;
 }

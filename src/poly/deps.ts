@@ -9,7 +9,11 @@
 import type { UnionMap, UnionSet } from "./isl/index.js";
 import { reads, type PolyProgram } from "./program.js";
 
-export interface Constraints { domain: UnionSet; validity: UnionMap; reductions: UnionMap }
+export interface Constraints {
+  domain: UnionSet;
+  validity: UnionMap;
+  reductions: UnionMap;
+}
 
 export function dependences(p: PolyProgram): Constraints {
   const ctx = p.ctx;
@@ -27,13 +31,20 @@ export function dependences(p: PolyProgram): Constraints {
     (s.kind === "update" ? e.upd : e.first).push(w);
     for (const r of reads(s.expr)) slot(r.array).read.push(r.access.toUnion());
   }
-  const validity: UnionMap[] = [], reductions: UnionMap[] = [];
+  const validity: UnionMap[] = [],
+    reductions: UnionMap[] = [];
   for (const x of byArray.values()) {
-    const first = unionAll(x.first, ctx.emptyUnionMap()), upd = unionAll(x.upd, ctx.emptyUnionMap()), read = unionAll(x.read, ctx.emptyUnionMap());
+    const first = unionAll(x.first, ctx.emptyUnionMap()),
+      upd = unionAll(x.upd, ctx.emptyUnionMap()),
+      read = unionAll(x.read, ctx.emptyUnionMap());
     validity.push(first.union(upd).applyRange(read.reverse()), first.applyRange(upd.reverse()));
     reductions.push(upd.applyRange(upd.reverse()));
   }
-  return { domain: unionAll(domains, ctx.emptyUnionSet()), validity: unionAll(validity, ctx.emptyUnionMap()), reductions: unionAll(reductions, ctx.emptyUnionMap()) };
+  return {
+    domain: unionAll(domains, ctx.emptyUnionSet()),
+    validity: unionAll(validity, ctx.emptyUnionMap()),
+    reductions: unionAll(reductions, ctx.emptyUnionMap()),
+  };
 }
 
 /**
@@ -45,7 +56,8 @@ export function unionAll<T extends { union(o: T): T }>(xs: T[], empty: T): T {
   let level = xs;
   while (level.length > 1) {
     const next: T[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? level[i]!.union(level[i + 1]!) : level[i]!);
+    for (let i = 0; i < level.length; i += 2)
+      next.push(i + 1 < level.length ? level[i]!.union(level[i + 1]!) : level[i]!);
     level = next;
   }
   return level[0]!;

@@ -23,7 +23,8 @@ const NR_VECTORS = 2;
  * rest); an mc × kc block of A a quarter of a 512 KiB L2. Measured on the 2-core Zen 3 (bench/RESULTS.md),
  * mc = 144 and 96 ran 10-20% faster than 252 (half the L2) at kc = 256, as BLIS's Zen blocking has it.
  */
-const L1_B = 16 * 1024, L2_A = 128 * 1024;
+const L1_B = 16 * 1024,
+  L2_A = 128 * 1024;
 /**
  * When a product is packed: at least `minWork` multiply-adds and every axis at least `minSide`
  * long; below, the unpacked kernel stays, since packing costs a pass over both operands that a

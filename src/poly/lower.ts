@@ -9,11 +9,28 @@ import type { Dim } from "../core/shape.js";
 import type { Ctx, IslMap, IslSet } from "./isl/index.js";
 import { CELL_LOWERINGS } from "./lower_cells.js";
 import { LiftError } from "../lang/diagnostics.js";
-import { paramOf, withParams, type PArray, type PExpr, type PolyProgram, type PStmt, type StmtKind } from "./program.js";
+import {
+  paramOf,
+  withParams,
+  type PArray,
+  type PExpr,
+  type PolyProgram,
+  type PStmt,
+  type StmtKind,
+} from "./program.js";
 
 export function lower(ctx: Ctx, g: Graph): PolyProgram {
   const decls = [...g.outputs, ...g.grads.filter((d) => !g.outputs.some((o) => o.name === d.name))];
-  const p: PolyProgram = { ctx, graph: g, arrays: new Map(), stmts: [], params: new Map(), outputs: [], inputs: [], nextStmt: 0 };
+  const p: PolyProgram = {
+    ctx,
+    graph: g,
+    arrays: new Map(),
+    stmts: [],
+    params: new Map(),
+    outputs: [],
+    inputs: [],
+    nextStmt: 0,
+  };
   const L = new Lowerer(p);
   for (const d of g.inputs) {
     const name = `v${d.node}`;
@@ -34,8 +51,23 @@ export function lower(ctx: Ctx, g: Graph): PolyProgram {
     if (n.kind === "const" || taken) {
       array = taken ? `${array}_${d.name.replace(/[^A-Za-z0-9]/g, "")}${p.outputs.length}` : array;
       p.arrays.set(array, { name: array, shape: [...n.shape], role: "output", labels: [d.name] });
-      const src: PExpr = n.kind === "const" ? { k: "const", v: n.value } : L.read(d.node, n.shape.map((_, i) => i), `S${p.nextStmt}`, [...n.shape]);
-      L.stmt("def", order++, array, [...n.shape], n.shape.map((_, i) => i), src);
+      const src: PExpr =
+        n.kind === "const"
+          ? { k: "const", v: n.value }
+          : L.read(
+              d.node,
+              n.shape.map((_, i) => i),
+              `S${p.nextStmt}`,
+              [...n.shape],
+            );
+      L.stmt(
+        "def",
+        order++,
+        array,
+        [...n.shape],
+        n.shape.map((_, i) => i),
+        src,
+      );
     } else {
       const a = p.arrays.get(array)!;
       a.role = "output";
@@ -43,13 +75,18 @@ export function lower(ctx: Ctx, g: Graph): PolyProgram {
     }
     p.outputs.push({ name: d.name, array, role: g.grads.some((x) => x.name === d.name) ? "gradient" : "output" });
   }
-  for (const [name, id] of g.names) { const a = p.arrays.get(`v${id}`); if (a && !a.labels.includes(name)) a.labels.push(name); }
+  for (const [name, id] of g.names) {
+    const a = p.arrays.get(`v${id}`);
+    if (a && !a.labels.includes(name)) a.labels.push(name);
+  }
   return p;
 }
 
 class Lowerer {
   constructor(private readonly p: PolyProgram) {}
-  private get g() { return this.p.graph; }
+  private get g() {
+    return this.p.graph;
+  }
 
   /** An isl size expression for a dimension, registering its parameter. */
   size(d: Dim): string {
@@ -97,11 +134,29 @@ class Lowerer {
   }
 
   /** Adds a statement over `extents` writing `array` at the iterators `axes` (or `index`). */
-  stmt(kind: StmtKind, order: number, array: string, extents: Dim[], axes: number[], expr: PExpr | ((stmt: string) => PExpr), op?: PStmt["op"], index?: string[]): PStmt {
+  stmt(
+    kind: StmtKind,
+    order: number,
+    array: string,
+    extents: Dim[],
+    axes: number[],
+    expr: PExpr | ((stmt: string) => PExpr),
+    op?: PStmt["op"],
+    index?: string[],
+  ): PStmt {
     const name = `S${this.p.nextStmt++}`;
     const domain = this.domain(name, extents);
     const write = this.access(name, extents, array, index ?? axes.map((a) => `i${a}`));
-    const s: PStmt = { name, kind, order, domain, array, write, expr: typeof expr === "function" ? expr(name) : expr, ...(op ? { op } : {}) };
+    const s: PStmt = {
+      name,
+      kind,
+      order,
+      domain,
+      array,
+      write,
+      expr: typeof expr === "function" ? expr(name) : expr,
+      ...(op ? { op } : {}),
+    };
     this.p.stmts.push(s);
     return s;
   }
@@ -114,19 +169,35 @@ class Lowerer {
     const all = shape.map((_, i) => i);
     const order = n.id;
     if (entry.kind === "dyad") {
-      this.stmt("def", order, z, [...shape], all, (S) => ({ k: "call", op: n.prim as never, args: [0, 1].map((k) => this.read(n.args[k]!, operandAxes(n, k), S, [...shape])) }));
+      this.stmt("def", order, z, [...shape], all, (S) => ({
+        k: "call",
+        op: n.prim as never,
+        args: [0, 1].map((k) => this.read(n.args[k]!, operandAxes(n, k), S, [...shape])),
+      }));
       return;
     }
     const y = n.args[0]!;
     const yShape = this.g.node(y).shape;
     if (entry.kind === "map") {
-      this.stmt("def", order, z, [...shape], all, (S) => ({ k: "call", op: n.prim as never, args: [this.read(y, all, S, [...shape])] }));
+      this.stmt("def", order, z, [...shape], all, (S) => ({
+        k: "call",
+        op: n.prim as never,
+        args: [this.read(y, all, S, [...shape])],
+      }));
       return;
     }
-    const shapeZ = [...shape], shapeY = [...yShape];
-    CELL_LOWERINGS[n.prim as keyof typeof CELL_LOWERINGS]({ // kind "cell" is exactly CELL_LOWERINGS' keys
-      n, shape, yShape, F: frameOf(n).length, size: (d) => this.size(d),
-      gather: (index) => { this.stmt("def", order, z, shapeZ, all, (S) => this.read(y, [], S, shapeZ, index)); },
+    const shapeZ = [...shape],
+      shapeY = [...yShape];
+    CELL_LOWERINGS[n.prim as keyof typeof CELL_LOWERINGS]({
+      // kind "cell" is exactly CELL_LOWERINGS' keys
+      n,
+      shape,
+      yShape,
+      F: frameOf(n).length,
+      size: (d) => this.size(d),
+      gather: (index) => {
+        this.stmt("def", order, z, shapeZ, all, (S) => this.read(y, [], S, shapeZ, index));
+      },
       scatter: (op, identity, index) => {
         this.stmt("init", order, z, shapeZ, all, { k: "const", v: identity });
         const at = index();

@@ -67,13 +67,24 @@ export const CELL_LOWERINGS: { [P in CellName | ExternName]: CellLowering } = {
   // z[f, e, c] = y[f, c]
   duplicate: (s) => s.gather([...frame(s), ...it(s.F + ints(s).length, s.shape.length - s.F - ints(s).length)]),
   // z[f, p, q, r] = y[f, p − q + Q − 1, r]; Q are extents, so isl parameters like the domain's
-  diagonals: (s) => s.gather(antidiagonal(s, s.n.params.ints!.map((d) => s.size(d)), s.shape.length)),
+  diagonals: (s) =>
+    s.gather(
+      antidiagonal(
+        s,
+        s.n.params.ints!.map((d) => s.size(d)),
+        s.shape.length,
+      ),
+    ),
   // z[f, i + t, r] += y[f, i, r] over z = 0
   pad: (s) => s.scatter("+", 0, () => leading(s, ints(s).length, s.yShape.length, (i, x) => `${x} + ${ints(s)[i]}`)),
   // z[f, s·i, r] += y[f, i, r] over z = 0
   dilate: (s) => s.scatter("+", 0, () => leading(s, ints(s).length, s.yShape.length, (i, x) => `${ints(s)[i]}${x}`)),
   extern: (s) => {
     const why = `the extern verb \`${s.n.params.ext}\` has host code, which \`lift emit c\` / compile() cannot include`;
-    throw new LiftError(why, s.n.span, "run the program as a module (docs/externs.md): its stages around the externs are compiled");
+    throw new LiftError(
+      why,
+      s.n.span,
+      "run the program as a module (docs/externs.md): its stages around the externs are compiled",
+    );
   },
 };

@@ -16,7 +16,9 @@ export function accessIndex(m: IslMap, iters: number): Affine[] {
   return indexTerms(m, iters, new Map()).map((e) => {
     if (!e) return null;
     const coeffs = new Map<string, number>();
-    e.coef.forEach((c, i) => { if (c !== 0) coeffs.set(`i${i}`, c); });
+    e.coef.forEach((c, i) => {
+      if (c !== 0) coeffs.set(`i${i}`, c);
+    });
     return coeffs;
   });
 }
@@ -48,25 +50,31 @@ export function orderIterators(p: PolyProgram): number {
       const it = `i${i}`;
       let gain = 0;
       for (const a of accesses) {
-        const uses = a.idx.map((e, k) => (e === null ? NaN : e.get(it) ?? 0));
+        const uses = a.idx.map((e, k) => (e === null ? NaN : (e.get(it) ?? 0)));
         if (uses.some(Number.isNaN)) continue;
         const last = uses.length - 1;
         const elsewhere = uses.some((c, k) => k !== last && c !== 0);
-        if (!elsewhere && last >= 0 && Math.abs(uses[last]!) === 1) gain += a.weight;      // contiguous
-        else if (uses.every((c) => c === 0)) gain += a.write ? 0.5 : 0.25;              // invariant
-        else gain -= a.weight * 0.5;                                                     // strided
+        if (!elsewhere && last >= 0 && Math.abs(uses[last]!) === 1)
+          gain += a.weight; // contiguous
+        else if (uses.every((c) => c === 0))
+          gain += a.write ? 0.5 : 0.25; // invariant
+        else gain -= a.weight * 0.5; // strided
       }
-      return gain * Math.min(ext[i]!, 16) / 16;
+      return (gain * Math.min(ext[i]!, 16)) / 16;
     });
     // Depth of the rest: iterators indexing later axes go deeper.
     const depth = Array.from({ length: n }, (_, i) => {
       const it = `i${i}`;
       let d = 0;
-      for (const a of accesses) a.idx.forEach((e, k) => { if (e?.get(it)) d = Math.max(d, a.weight * (k + 1) / a.idx.length); });
+      for (const a of accesses)
+        a.idx.forEach((e, k) => {
+          if (e?.get(it)) d = Math.max(d, (a.weight * (k + 1)) / a.idx.length);
+        });
       return d;
     });
     const innermost = inner.indexOf(Math.max(...inner));
-    const perm = Array.from({ length: n }, (_, i) => i).filter((i) => i !== innermost)
+    const perm = Array.from({ length: n }, (_, i) => i)
+      .filter((i) => i !== innermost)
       .sort((a, b) => depth[a]! - depth[b]! || a - b);
     perm.push(innermost);
     if (perm.every((v, i) => v === i)) return s;
@@ -74,7 +82,8 @@ export function orderIterators(p: PolyProgram): number {
     const its = Array.from({ length: n }, (_, i) => `i${i}`);
     const map = p.ctx.map(`{ ${s.name}[${its.join(", ")}] -> ${s.name}[${perm.map((v) => `i${v}`).join(", ")}] }`);
     const rebase = (m: IslMap) => m.applyDomain(map);
-    const expr = (e: PStmt["expr"]): PStmt["expr"] => e.k === "read" ? { ...e, access: rebase(e.access) } : e.k === "call" ? { ...e, args: e.args.map(expr) } : e;
+    const expr = (e: PStmt["expr"]): PStmt["expr"] =>
+      e.k === "read" ? { ...e, access: rebase(e.access) } : e.k === "call" ? { ...e, args: e.args.map(expr) } : e;
     return { ...s, domain: s.domain.apply(map), write: rebase(s.write), expr: expr(s.expr) };
   });
   return changed;

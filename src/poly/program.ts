@@ -79,12 +79,21 @@ export function reads(e: PExpr, out: Extract<PExpr, { k: "read" }>[] = []): Extr
  * per axis a coefficient per iterator and the constant with known sizes folded in (`symbolic` when
  * a symbolic size appears); null for an axis that is not affine in those terms.
  */
-export interface IndexTerm { coef: number[]; c: number; symbolic: boolean }
+export interface IndexTerm {
+  coef: number[];
+  c: number;
+  symbolic: boolean;
+}
 export function indexTerms(m: IslMap, iters: number, params: Map<string, number | string>): (IndexTerm | null)[] {
   const s = m.toString();
   const arrow = s.indexOf("->", s.indexOf("{"));
-  const open = s.indexOf("[", arrow), close = s.indexOf("]", open);
-  const parts = s.slice(open + 1, close).split(",").map((x) => x.trim()).filter((x) => x.length);
+  const open = s.indexOf("[", arrow),
+    close = s.indexOf("]", open);
+  const parts = s
+    .slice(open + 1, close)
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x.length);
   return parts.map((part) => {
     if (/floor|mod|\/|\*/.test(part)) return null;
     const a: IndexTerm = { coef: new Array(iters).fill(0), c: 0, symbolic: false };
@@ -92,7 +101,10 @@ export function indexTerms(m: IslMap, iters: number, params: Map<string, number 
       const m2 = /^(-?)(\d*)([ins])?(\d*)$/.exec(t);
       if (!m2 || (!m2[3] && (!m2[2] || m2[4]))) return null;
       const k = (m2[1] ? -1 : 1) * (m2[2] ? Number(m2[2]) : 1);
-      if (!m2[3]) { a.c += k; continue; }
+      if (!m2[3]) {
+        a.c += k;
+        continue;
+      }
       if (!m2[4]) return null;
       if (m2[3] === "i") {
         const it = Number(m2[4]);
@@ -101,7 +113,8 @@ export function indexTerms(m: IslMap, iters: number, params: Map<string, number 
         continue;
       }
       const v = params.get(`${m2[3]}${m2[4]}`);
-      if (typeof v === "number") a.c += k * v; else a.symbolic = true;
+      if (typeof v === "number") a.c += k * v;
+      else a.symbolic = true;
     }
     return a;
   });

@@ -34,10 +34,32 @@ export interface Scheduled {
  * the machine's speed.
  */
 const ATTEMPTS = [
-  { label: "fused", maxOperations: 3_000_000, options: { scheduleOuterCoincidence: true, scheduleMaximizeCoincidence: true, scheduleMaximizeBandDepth: true,
-    scheduleWholeComponent: false, scheduleSeparateComponents: true, scheduleTreatCoalescing: true, scheduleSerializeSccs: false } },
-  { label: "serialized", maxOperations: 20_000_000, options: { scheduleSerializeSccs: true, scheduleOuterCoincidence: false, scheduleMaximizeCoincidence: false,
-    scheduleWholeComponent: false, scheduleSeparateComponents: true, scheduleTreatCoalescing: true, scheduleMaximizeBandDepth: true } },
+  {
+    label: "fused",
+    maxOperations: 3_000_000,
+    options: {
+      scheduleOuterCoincidence: true,
+      scheduleMaximizeCoincidence: true,
+      scheduleMaximizeBandDepth: true,
+      scheduleWholeComponent: false,
+      scheduleSeparateComponents: true,
+      scheduleTreatCoalescing: true,
+      scheduleSerializeSccs: false,
+    },
+  },
+  {
+    label: "serialized",
+    maxOperations: 20_000_000,
+    options: {
+      scheduleSerializeSccs: true,
+      scheduleOuterCoincidence: false,
+      scheduleMaximizeCoincidence: false,
+      scheduleWholeComponent: false,
+      scheduleSeparateComponents: true,
+      scheduleTreatCoalescing: true,
+      scheduleMaximizeBandDepth: true,
+    },
+  },
 ] as const;
 
 /**
@@ -55,11 +77,21 @@ export const MAX_ISL_STATEMENTS = 3000;
 export const CHUNK_STATEMENTS = 200;
 
 export function schedule(
-  p: PolyProgram, c: Constraints, mode: ScheduleMode, scale = 1, chunk = CHUNK_STATEMENTS,
+  p: PolyProgram,
+  c: Constraints,
+  mode: ScheduleMode,
+  scale = 1,
+  chunk = CHUNK_STATEMENTS,
 ): Scheduled {
   if (mode === "grouped" && p.stmts.length > 0) {
     const g = scheduleGroups(p, c, scale / 10, fusionGroups(p));
-    if (g) return { method: "grouped", map: padGroups(p, g), ...(p.stmts.length > chunk ? { pieces: g.parts } : {}), note: g.note };
+    if (g)
+      return {
+        method: "grouped",
+        map: padGroups(p, g),
+        ...(p.stmts.length > chunk ? { pieces: g.parts } : {}),
+        note: g.note,
+      };
     mode = "isl";
   }
   if (mode === "isl" && p.stmts.length > MAX_ISL_STATEMENTS) {
@@ -70,7 +102,14 @@ export function schedule(
     const g = scheduleGroups(p, c, scale, chunks(p, chunk))!;
     const note = `${g.parts.length} pieces of at most ${chunk} statements in sequence${g.note ? `: ${g.note}` : ""}`;
     // The whole map only for a dump: the AST pass builds the pieces one by one.
-    return { method: "isl", pieces: g.parts, note, get map() { return padGroups(p, g); } };
+    return {
+      method: "isl",
+      pieces: g.parts,
+      note,
+      get map() {
+        return padGroups(p, g);
+      },
+    };
   }
   if (mode === "isl" && p.stmts.length > 0) {
     const r = computeBounded(p, c.domain, c.validity, scale);
@@ -85,13 +124,20 @@ export function schedule(
  * attempt in turn under its operation bound (times `scale`). `notes` says what failed, then the
  * label of the attempt that succeeded, if one did.
  */
-function computeBounded(p: PolyProgram, domain: UnionSet, validity: UnionMap, scale: number): { schedule?: Schedule; notes: string[] } {
+function computeBounded(
+  p: PolyProgram,
+  domain: UnionSet,
+  validity: UnionMap,
+  scale: number,
+): { schedule?: Schedule; notes: string[] } {
   const ctx = p.ctx;
   const notes: string[] = [];
   const only = process.env.LIFT_SCHEDULE_ONLY;
   for (const a of only ? ATTEMPTS.filter((x) => x.label === only) : ATTEMPTS) {
     const sc = ScheduleConstraints.onDomain(domain)
-      .setValidity(validity).setCoincidence(validity).setProximity(validity);
+      .setValidity(validity)
+      .setCoincidence(validity)
+      .setProximity(validity);
     ctx.setMaxOperations(Math.max(1, Math.round(a.maxOperations * scale)));
     ctx.resetOperations();
     try {
@@ -112,18 +158,27 @@ type Stmts = PolyProgram["stmts"];
 /** The fusion groups: the statements writing one array (its init, updates and definitions), in topological order. */
 function fusionGroups(p: PolyProgram): Stmts[] {
   const byArray = new Map<string, Stmts>();
-  for (const s of p.stmts) { let g = byArray.get(s.array); if (!g) byArray.set(s.array, (g = [])); g.push(s); }
+  for (const s of p.stmts) {
+    let g = byArray.get(s.array);
+    if (!g) byArray.set(s.array, (g = []));
+    g.push(s);
+  }
   return [...byArray.values()].sort((a, b) => Math.min(...a.map((s) => s.order)) - Math.min(...b.map((s) => s.order)));
 }
 
 /** Consecutive pieces of the sequential order, `chunk` statements each (the last may be shorter). */
 function chunks(p: PolyProgram, chunk: number): Stmts[] {
-  const sorted = sequentialOrder(p.stmts), out: Stmts[] = [];
+  const sorted = sequentialOrder(p.stmts),
+    out: Stmts[] = [];
   for (let i = 0; i < sorted.length; i += chunk) out.push(sorted.slice(i, i + chunk));
   return out;
 }
 
-interface Groups { parts: (Schedule | UnionMap)[]; doms: UnionSet[]; note: string }
+interface Groups {
+  parts: (Schedule | UnionMap)[];
+  doms: UnionSet[];
+  note: string;
+}
 
 /**
  * isl schedules each group's statements alone (small problems, fast; its bounds times `scale`),
@@ -139,12 +194,18 @@ function scheduleGroups(p: PolyProgram, c: Constraints, scale: number, groups: S
   // program's per group, which grew with groups × program).
   const inside: UnionMap[][] = groups.map(() => []);
   for (const m of c.validity.maps()) {
-    const from = groupOf.get(m.tupleName("in")!)!, to = groupOf.get(m.tupleName("out")!)!;
+    const from = groupOf.get(m.tupleName("in")!)!,
+      to = groupOf.get(m.tupleName("out")!)!;
     if (from > to) return null;
     if (from === to) inside[from]!.push(m.toUnion());
   }
   const notes = new Set<string>();
-  const doms = groups.map((g) => unionAll(g.map((s) => s.domain.toUnion()), ctx.emptyUnionSet()));
+  const doms = groups.map((g) =>
+    unionAll(
+      g.map((s) => s.domain.toUnion()),
+      ctx.emptyUnionSet(),
+    ),
+  );
   const parts = groups.map((g, k) => {
     const r = computeBounded(p, doms[k]!, unionAll(inside[k]!, ctx.emptyUnionMap()), scale);
     if (r.schedule) notes.add(r.notes[r.notes.length - 1]!);
@@ -163,7 +224,9 @@ function padGroups(p: PolyProgram, g: Groups): UnionMap {
     const xs = m.maps().map((x) => {
       const n = x.dim("out");
       const ts = Array.from({ length: n }, (_, i) => `t${i}`);
-      const pad = ctx.map(`{ [${ts.join(", ")}] -> [${[String(k), ...ts, ...Array(depth - n).fill("0")].join(", ")}] }`);
+      const pad = ctx.map(
+        `{ [${ts.join(", ")}] -> [${[String(k), ...ts, ...Array(depth - n).fill("0")].join(", ")}] }`,
+      );
       return x.applyRange(pad).toUnion();
     });
     return unionAll(xs, ctx.emptyUnionMap()).intersectDomain(g.doms[k]!);
@@ -179,7 +242,8 @@ export function sequential(p: PolyProgram): UnionMap {
 /** The sequential schedule, and for a long program its pieces of `chunk` statements. */
 function sequentialPieces(p: PolyProgram, chunk: number): { map: UnionMap; pieces?: UnionMap[] } {
   if (p.stmts.length <= chunk) return { map: sequential(p) };
-  const maps = sequentialMaps(p, p.stmts), pieces: UnionMap[] = [];
+  const maps = sequentialMaps(p, p.stmts),
+    pieces: UnionMap[] = [];
   for (let i = 0; i < maps.length; i += chunk) pieces.push(unionAll(maps.slice(i, i + chunk), p.ctx.emptyUnionMap()));
   return { map: unionAll(pieces, p.ctx.emptyUnionMap()), pieces };
 }
@@ -207,7 +271,9 @@ function sequentialMaps(p: PolyProgram, stmts: Stmts): UnionMap[] {
     const n = s.domain.dim("set");
     const its = Array.from({ length: n }, (_, i) => `i${i}`);
     const out = [String(rankOf.get(s.order)), String(RANK[s.kind]), String(k), ...its, ...Array(depth - n).fill("0")];
-    return p.ctx.unionMap(`{ ${s.name}[${its.join(", ")}] -> [${out.join(", ")}] }`).intersectDomain(s.domain.toUnion());
+    return p.ctx
+      .unionMap(`{ ${s.name}[${its.join(", ")}] -> [${out.join(", ")}] }`)
+      .intersectDomain(s.domain.toUnion());
   });
   return maps;
 }

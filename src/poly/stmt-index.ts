@@ -18,12 +18,20 @@ export class StmtIndex {
   readonly #readers = new Map<string, Map<string, number>>();
   #next = 0;
 
-  constructor(stmts: PStmt[]) { for (const s of stmts) this.add(s); }
+  constructor(stmts: PStmt[]) {
+    for (const s of stmts) this.add(s);
+  }
 
-  get size(): number { return this.#order.size; }
-  list(): PStmt[] { return [...this.#order.values()]; }
+  get size(): number {
+    return this.#order.size;
+  }
+  list(): PStmt[] {
+    return [...this.#order.values()];
+  }
   /** The statement's reads, in expression order (computed once per statement). */
-  readsOf(s: PStmt): Read[] { return this.#reads.get(s.name) ?? reads(s.expr); }
+  readsOf(s: PStmt): Read[] {
+    return this.#reads.get(s.name) ?? reads(s.expr);
+  }
 
   /** Appends a new statement, or replaces the one of the same name in place. */
   add(s: PStmt): void {
@@ -34,7 +42,10 @@ export class StmtIndex {
     const rs = reads(s.expr);
     this.#reads.set(s.name, rs);
     bucket(this.#writers, s.array, () => new Set<string>()).add(s.name);
-    for (const r of rs) { const m = bucket(this.#readers, r.array, () => new Map<string, number>()); m.set(s.name, (m.get(s.name) ?? 0) + 1); }
+    for (const r of rs) {
+      const m = bucket(this.#readers, r.array, () => new Map<string, number>());
+      m.set(s.name, (m.get(s.name) ?? 0) + 1);
+    }
   }
 
   delete(s: PStmt): void {
@@ -47,19 +58,30 @@ export class StmtIndex {
   }
 
   /** The statements writing `a`, in list order. */
-  writers(a: string): PStmt[] { return this.#sorted(this.#writers.get(a)?.keys()); }
+  writers(a: string): PStmt[] {
+    return this.#sorted(this.#writers.get(a)?.keys());
+  }
   /** The statements reading `a`, in list order. */
-  readers(a: string): PStmt[] { return this.#sorted(this.#readers.get(a)?.keys()); }
+  readers(a: string): PStmt[] {
+    return this.#sorted(this.#readers.get(a)?.keys());
+  }
   /** How many reads (over all statements) read `a`. */
-  readCount(a: string): number { let k = 0; for (const c of this.#readers.get(a)?.values() ?? []) k += c; return k; }
-  isRead(a: string): boolean { return (this.#readers.get(a)?.size ?? 0) > 0; }
+  readCount(a: string): number {
+    let k = 0;
+    for (const c of this.#readers.get(a)?.values() ?? []) k += c;
+    return k;
+  }
+  isRead(a: string): boolean {
+    return (this.#readers.get(a)?.size ?? 0) > 0;
+  }
 
   #unlink(s: PStmt): void {
     this.#writers.get(s.array)?.delete(s.name);
     for (const r of this.#reads.get(s.name) ?? []) {
       const m = this.#readers.get(r.array)!;
       const c = m.get(s.name)! - 1;
-      if (c) m.set(s.name, c); else m.delete(s.name);
+      if (c) m.set(s.name, c);
+      else m.delete(s.name);
     }
   }
 
@@ -71,6 +93,9 @@ export class StmtIndex {
 
 function bucket<K, V>(m: Map<K, V>, k: K, make: () => V): V {
   let v = m.get(k);
-  if (v === undefined) { v = make(); m.set(k, v); }
+  if (v === undefined) {
+    v = make();
+    m.set(k, v);
+  }
   return v;
 }

@@ -5,7 +5,17 @@
  * (native.ts, unit_cache.ts) with the hash recorded here at write time.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, sep } from "node:path";
 import { LiftError } from "../lang/diagnostics.js";
@@ -49,8 +59,11 @@ export function storeFiles(rel: string, files: [string, string | Uint8Array][]):
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? "";
       if (code === "ENOSPC" || code === "EDQUOT")
-        throw new LiftError(`no space left on the device holding the compile cache (${cacheDir()})`, undefined,
-          "free some space, or point LIFT_CACHE at a directory on another disk");
+        throw new LiftError(
+          `no space left on the device holding the compile cache (${cacheDir()})`,
+          undefined,
+          "free some space, or point LIFT_CACHE at a directory on another disk",
+        );
       if (!UNWRITABLE.has(code)) throw e;
       if (code === "ENOENT" && attempt === 0) continue; // the cache was deleted while we wrote: once more
       if (fallback) throw e;
@@ -72,7 +85,11 @@ function cause(dir: string): string {
   while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
   if (parent === dir) return "ENOENT";
   const child = dir.slice(parent.length).split(sep).find(Boolean) ?? "";
-  try { mkdirSync(join(parent, child)); rmSync(join(parent, child), { recursive: true, force: true }); return "ENOENT"; } catch (e) {
+  try {
+    mkdirSync(join(parent, child));
+    rmSync(join(parent, child), { recursive: true, force: true });
+    return "ENOENT";
+  } catch (e) {
     return (e as NodeJS.ErrnoException).code ?? "ENOENT";
   }
 }
@@ -90,7 +107,21 @@ function atomicWrite(dir: string, name: string, content: string | Uint8Array): v
     throw e;
   }
   closeSync(fd);
-  try { renameSync(tmp, join(dir, name)); } catch (e) { rmSync(tmp, { force: true }); throw e; }
+  try {
+    renameSync(tmp, join(dir, name));
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
   // The rename itself is durable only once the directory is.
-  try { const d = openSync(dir, "r"); try { fsyncSync(d); } finally { closeSync(d); } } catch { /* not every file system syncs directories */ }
+  try {
+    const d = openSync(dir, "r");
+    try {
+      fsyncSync(d);
+    } finally {
+      closeSync(d);
+    }
+  } catch {
+    /* not every file system syncs directories */
+  }
 }

@@ -16,7 +16,11 @@ import { LiftError } from "../lang/diagnostics.js";
 import { cacheDir, sha256, storeFiles, warn } from "./cache.js";
 import { applyThreadDefaults } from "./threads.js";
 
-export interface NativeBuild { path: string; cached: boolean; ms: number }
+export interface NativeBuild {
+  path: string;
+  cached: boolean;
+  ms: number;
+}
 
 let compilerId: string | undefined;
 /** The compiler command (`CC`, else `cc`) and its version line, checked once per process. */
@@ -25,8 +29,11 @@ function compiler(): { cc: string; id: string } {
   if (compilerId === undefined) {
     const r = spawnSync(cc, ["--version"], { encoding: "utf8" });
     if (r.error || r.status !== 0)
-      throw new LiftError(`no C compiler: \`${cc} --version\` failed (${r.error ? (r.error as NodeJS.ErrnoException).code : `exit ${r.status}`})`, undefined,
-        "install one (apt-get install gcc) or set CC to its path");
+      throw new LiftError(
+        `no C compiler: \`${cc} --version\` failed (${r.error ? (r.error as NodeJS.ErrnoException).code : `exit ${r.status}`})`,
+        undefined,
+        "install one (apt-get install gcc) or set CC to its path",
+      );
     compilerId = r.stdout.split("\n")[0] ?? cc;
   }
   return { cc, id: compilerId };
@@ -40,9 +47,15 @@ let cpu: string | undefined;
 export function cpuId(): string {
   if (cpu !== undefined) return cpu;
   let text = "";
-  try { text = readFileSync("/proc/cpuinfo", "utf8"); } catch { /* not Linux */ }
+  try {
+    text = readFileSync("/proc/cpuinfo", "utf8");
+  } catch {
+    /* not Linux */
+  }
   const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.*)$`, "m").exec(text)?.[1] ?? "";
-  return (cpu = [arch(), field("model name") || cpus()[0]?.model || "", field("flags") || field("Features")].join("\0"));
+  return (cpu = [arch(), field("model name") || cpus()[0]?.model || "", field("flags") || field("Features")].join(
+    "\0",
+  ));
 }
 
 /**
@@ -52,10 +65,21 @@ export function cpuId(): string {
  * errno branch, so neither loop is vectorised; with them the LeNet Adam step at batch 1 took
  * 245 instead of 349 µs (one core, interleaved runs on a busy machine, issue 15).
  */
-export const DEFAULT_CFLAGS = ["-std=c99", "-O3", "-march=native", "-fno-trapping-math", "-fno-math-errno", "-fPIC", "-shared", "-Wall", "-Wextra"];
+export const DEFAULT_CFLAGS = [
+  "-std=c99",
+  "-O3",
+  "-march=native",
+  "-fno-trapping-math",
+  "-fno-math-errno",
+  "-fPIC",
+  "-shared",
+  "-Wall",
+  "-Wextra",
+];
 
 /** The flags for a unit compiled with or without parallel loops (OpenMP is on unless asked otherwise). */
-export const cflags = (openmp: boolean | undefined): string[] => (openmp !== false ? [...DEFAULT_CFLAGS, "-fopenmp"] : DEFAULT_CFLAGS);
+export const cflags = (openmp: boolean | undefined): string[] =>
+  openmp !== false ? [...DEFAULT_CFLAGS, "-fopenmp"] : DEFAULT_CFLAGS;
 
 /** The cache key of a library: everything its bytes depend on. */
 export function libraryKey(id: string, flags: string[], header: string, source: string, cpu = cpuId): string {
@@ -64,16 +88,29 @@ export function libraryKey(id: string, flags: string[], header: string, source: 
   return h.update("\0").update(header).update("\0").update(source).digest("hex").slice(0, 32);
 }
 
-interface LibRecord { key: string; bytes: number; sha256: string }
+interface LibRecord {
+  key: string;
+  bytes: number;
+  sha256: string;
+}
 
 /** Why the cached library at `lib` cannot be used, or undefined when it matches its record. */
 function damage(lib: string, record: string, key: string): string | undefined {
   let r: Partial<LibRecord>;
-  try { r = JSON.parse(readFileSync(record, "utf8")) as Partial<LibRecord>; } catch { return "its record is missing or unreadable"; }
-  if (!r || typeof r !== "object" || typeof r.sha256 !== "string" || typeof r.bytes !== "number") return "its record is damaged";
+  try {
+    r = JSON.parse(readFileSync(record, "utf8")) as Partial<LibRecord>;
+  } catch {
+    return "its record is missing or unreadable";
+  }
+  if (!r || typeof r !== "object" || typeof r.sha256 !== "string" || typeof r.bytes !== "number")
+    return "its record is damaged";
   if (r.key !== key) return "it belongs to another program";
   let bytes: Buffer;
-  try { bytes = readFileSync(lib); } catch (e) { return `it cannot be read (${(e as NodeJS.ErrnoException).code})`; }
+  try {
+    bytes = readFileSync(lib);
+  } catch (e) {
+    return `it cannot be read (${(e as NodeJS.ErrnoException).code})`;
+  }
   if (bytes.length !== r.bytes) return `it has ${bytes.length} bytes, its record says ${r.bytes}`;
   if (sha256(bytes) !== r.sha256) return "its content does not match its record";
   return undefined;
@@ -85,7 +122,8 @@ export function buildShared(name: string, header: string, source: string, flags:
   const { cc, id } = compiler();
   const key = libraryKey(id, flags, header, source);
   const dir = join(cacheDir(), key);
-  const lib = join(dir, `lib${name}.so`), record = join(dir, `lib${name}.json`);
+  const lib = join(dir, `lib${name}.so`),
+    record = join(dir, `lib${name}.json`);
   if (existsSync(lib) || existsSync(record)) {
     const why = damage(lib, record, key);
     if (!why) return { path: lib, cached: true, ms: performance.now() - t0 };
@@ -94,7 +132,12 @@ export function buildShared(name: string, header: string, source: string, flags:
   const bytes = compile(cc, name, header, source, flags);
   const rec: LibRecord = { key, bytes: bytes.length, sha256: sha256(bytes) };
   // The record goes last: a reader that finds it finds the library complete.
-  const stored = storeFiles(key, [[`${name}.c`, source], [`${name}.h`, header], [`lib${name}.so`, bytes], [`lib${name}.json`, JSON.stringify(rec)]]);
+  const stored = storeFiles(key, [
+    [`${name}.c`, source],
+    [`${name}.h`, header],
+    [`lib${name}.so`, bytes],
+    [`lib${name}.json`, JSON.stringify(rec)],
+  ]);
   return { path: join(stored, `lib${name}.so`), cached: false, ms: performance.now() - t0 };
 }
 
@@ -105,7 +148,9 @@ function compile(cc: string, name: string, header: string, source: string, flags
     writeFileSync(join(tmp, `${name}.h`), header);
     writeFileSync(join(tmp, `${name}.c`), source);
     try {
-      execFileSync(cc, [...flags, "-o", join(tmp, "lib.so"), join(tmp, `${name}.c`), "-lm"], { stdio: ["ignore", "pipe", "pipe"] });
+      execFileSync(cc, [...flags, "-o", join(tmp, "lib.so"), join(tmp, `${name}.c`), "-lm"], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
     } catch (e) {
       const err = e as { stderr?: Buffer; message: string };
       const text = err.stderr?.toString() ?? err.message;
@@ -122,8 +167,12 @@ function compile(cc: string, name: string, header: string, source: string, flags
   }
 }
 
-const noSpace = (where: string) => new LiftError(`no space left on the device holding ${where} (the C build's temporary directory)`, undefined,
-  "free some space, or set TMPDIR to a directory on another disk");
+const noSpace = (where: string) =>
+  new LiftError(
+    `no space left on the device holding ${where} (the C build's temporary directory)`,
+    undefined,
+    "free some space, or set TMPDIR to a directory on another disk",
+  );
 
 type Library = ReturnType<typeof koffi.load>;
 const loaded = new Map<string, Library>();
@@ -136,12 +185,20 @@ export function loadLibrary(path: string): Library {
     applyThreadDefaults(); // pinned threads, bounded spinning (threads.ts): read once, as libgomp loads
     gomp = koffi.load("libgomp.so.1");
     const pause = gomp.func("int omp_pause_resource_all(int kind)") as (kind: number) => number;
-    process.on("exit", () => { pause(2 /* omp_pause_hard */); });
+    process.on("exit", () => {
+      pause(2 /* omp_pause_hard */);
+    });
   }
   let lib = loaded.get(path);
   if (!lib) {
-    try { lib = koffi.load(path); } catch (e) {
-      throw new LiftError(`cannot load the compiled library ${path}: ${(e as Error).message.split("\n")[0]}`, undefined, "delete that file's directory to rebuild it");
+    try {
+      lib = koffi.load(path);
+    } catch (e) {
+      throw new LiftError(
+        `cannot load the compiled library ${path}: ${(e as Error).message.split("\n")[0]}`,
+        undefined,
+        "delete that file's directory to rebuild it",
+      );
     }
     loaded.set(path, lib);
   }

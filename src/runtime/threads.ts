@@ -87,7 +87,14 @@ export interface ThreadHelper {
   /** the thread count of the calling thread's next parallel regions (omp_set_num_threads) */
   setThreads(n: number): void;
   /** entry(buffers[i], sizes[i], scratch[i]) for every i: each on its own thread (parallel), or in turn */
-  runSlices(lib: string, sym: string, parallel: boolean, buffers: unknown[][], sizes: number[][], scratch: (ArrayBuffer | null)[]): void;
+  runSlices(
+    lib: string,
+    sym: string,
+    parallel: boolean,
+    buffers: unknown[][],
+    sizes: number[][],
+    scratch: (ArrayBuffer | null)[],
+  ): void;
 }
 
 let helper: ThreadHelper | undefined;
@@ -98,16 +105,30 @@ export function threadHelper(): ThreadHelper {
   const lib = loadLibrary(build.path);
   const max = lib.func("int lift_max_threads(void)") as () => number;
   const set = lib.func("void lift_set_threads(int n)") as (n: number) => void;
-  const run = lib.func("int lift_run_slices(const char *lib, const char *sym, int par, int pin, int n, int nb, int ns, void **buffers, const int64_t *sizes, void **scratch)") as
-    (...a: unknown[]) => number;
+  const run = lib.func(
+    "int lift_run_slices(const char *lib, const char *sym, int par, int pin, int n, int nb, int ns, void **buffers, const int64_t *sizes, void **scratch)",
+  ) as (...a: unknown[]) => number;
   const pin = pinThreads();
   helper = {
     maxThreads: max,
     setThreads: set,
     runSlices: (path, sym, parallel, buffers, sizes, scratch) => {
-      const n = buffers.length, nb = buffers[0]?.length ?? 0, ns = sizes[0]?.length ?? 0;
+      const n = buffers.length,
+        nb = buffers[0]?.length ?? 0,
+        ns = sizes[0]?.length ?? 0;
       const flatSizes = BigInt64Array.from(sizes.flat().map(BigInt));
-      const rc = run(path, sym, parallel ? 1 : 0, pin ? 1 : 0, n, nb, ns, buffers.flat(), ns ? flatSizes : new BigInt64Array(1), scratch);
+      const rc = run(
+        path,
+        sym,
+        parallel ? 1 : 0,
+        pin ? 1 : 0,
+        n,
+        nb,
+        ns,
+        buffers.flat(),
+        ns ? flatSizes : new BigInt64Array(1),
+        scratch,
+      );
       if (rc !== 0) throw new Error(`internal: lift_run_slices could not find ${sym} in ${path} (${rc})`);
     },
   };

@@ -36,20 +36,43 @@ function compilerFingerprint(): string {
 }
 
 export function unitKey(g: Graph, opts: CompileOptions): string {
-  const decls = JSON.stringify([g.inputs.map((d) => [d.name, d.node]), g.outputs.map((d) => [d.name, d.node]), g.grads.map((d) => [d.name, d.node]), g.sizes]);
-  return createHash("sha256").update(VERSION).update(compilerFingerprint()).update("\0").update(g.print()).update("\0").update(decls).update("\0")
-    .update(JSON.stringify(opts, Object.keys(opts).sort()))
-    // Units compiled under LIFT_VERIFY=1 are their own entries: a hit then means the checks ran.
-    .update(process.env.LIFT_VERIFY === "1" ? "\0verified" : "").digest("hex").slice(0, 32);
+  const decls = JSON.stringify([
+    g.inputs.map((d) => [d.name, d.node]),
+    g.outputs.map((d) => [d.name, d.node]),
+    g.grads.map((d) => [d.name, d.node]),
+    g.sizes,
+  ]);
+  return (
+    createHash("sha256")
+      .update(VERSION)
+      .update(compilerFingerprint())
+      .update("\0")
+      .update(g.print())
+      .update("\0")
+      .update(decls)
+      .update("\0")
+      .update(JSON.stringify(opts, Object.keys(opts).sort()))
+      // Units compiled under LIFT_VERIFY=1 are their own entries: a hit then means the checks ran.
+      .update(process.env.LIFT_VERIFY === "1" ? "\0verified" : "")
+      .digest("hex")
+      .slice(0, 32)
+  );
 }
 
 /** The C unit of a graph, from the cache or compiled (and then stored). */
 export function cachedUnit(g: Graph, opts: CompileOptions): { unit: CUnit; compiled?: Compiled } {
-  if (process.env.LIFT_NO_CACHE) { const compiled = compileGraph(g, opts); return { unit: compiled.unit, compiled }; }
+  if (process.env.LIFT_NO_CACHE) {
+    const compiled = compileGraph(g, opts);
+    return { unit: compiled.unit, compiled };
+  }
   const key = unitKey(g, opts);
   const file = join(cacheDir(), "units", `${key}.json`);
   let text: string | undefined;
-  try { text = readFileSync(file, "utf8"); } catch { /* not cached yet, or unreadable: compile */ }
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    /* not cached yet, or unreadable: compile */
+  }
   if (text !== undefined) {
     const r = readEntry(text, key);
     if (typeof r !== "string") return { unit: r };
@@ -65,14 +88,23 @@ export function cachedUnit(g: Graph, opts: CompileOptions): { unit: CUnit; compi
 function readEntry(text: string, key: string): CUnit | string {
   const nl = text.indexOf("\n");
   let rec: unknown;
-  try { rec = JSON.parse(nl < 0 ? text : text.slice(0, nl)); } catch { return "its record is not JSON"; }
-  if (!rec || typeof rec !== "object" || typeof (rec as { sha256?: unknown }).sha256 !== "string") return "it has no record";
+  try {
+    rec = JSON.parse(nl < 0 ? text : text.slice(0, nl));
+  } catch {
+    return "its record is not JSON";
+  }
+  if (!rec || typeof rec !== "object" || typeof (rec as { sha256?: unknown }).sha256 !== "string")
+    return "it has no record";
   const { key: k, sha256: h } = rec as { key?: unknown; sha256: string };
   if (k !== key) return "it belongs to another program";
   const body = nl < 0 ? "" : text.slice(nl + 1);
   if (sha256(body) !== h) return "its content does not match its record";
   let unit: unknown;
-  try { unit = JSON.parse(body); } catch { return "its unit is not JSON"; }
+  try {
+    unit = JSON.parse(body);
+  } catch {
+    return "its unit is not JSON";
+  }
   return isUnit(unit) ? unit : "its unit is malformed";
 }
 
@@ -81,6 +113,13 @@ function isUnit(u: unknown): u is CUnit {
   const x = u as Partial<CUnit> | null;
   if (!x || typeof x !== "object" || !isStr(x.name) || !isStr(x.header) || !isStr(x.source)) return false;
   const e = x.entry;
-  return !!e && isStr(e.symbol) && isStr(e.scratchSymbol) && Array.isArray(e.sizes) && e.sizes.every(isStr)
-    && Array.isArray(e.buffers) && e.buffers.every((b) => b && isStr(b.name) && isStr(b.array) && (b.role === "input" || b.role === "output"));
+  return (
+    !!e &&
+    isStr(e.symbol) &&
+    isStr(e.scratchSymbol) &&
+    Array.isArray(e.sizes) &&
+    e.sizes.every(isStr) &&
+    Array.isArray(e.buffers) &&
+    e.buffers.every((b) => b && isStr(b.name) && isStr(b.array) && (b.role === "input" || b.role === "output"))
+  );
 }

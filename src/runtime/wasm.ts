@@ -27,11 +27,19 @@ function clang(): { clang: string; id: string } {
     const r = spawnSync(cmd, ["--version"], { encoding: "utf8" });
     if (!r.error && r.status === 0) return (found = { clang: cmd, id: r.stdout.split("\n")[0] ?? cmd });
   }
-  throw new LiftError(`no clang for the WebAssembly backend: \`${tried.join("` and `")} --version\` failed`, undefined,
-    "install it with scripts/setup (Debian: apt-get install clang-16 lld-16) or set LIFT_CLANG to a clang with the wasm32 target");
+  throw new LiftError(
+    `no clang for the WebAssembly backend: \`${tried.join("` and `")} --version\` failed`,
+    undefined,
+    "install it with scripts/setup (Debian: apt-get install clang-16 lld-16) or set LIFT_CLANG to a clang with the wasm32 target",
+  );
 }
 
-export interface WasmBuild { path: string; bytes: Uint8Array<ArrayBuffer>; cached: boolean; ms: number }
+export interface WasmBuild {
+  path: string;
+  bytes: Uint8Array<ArrayBuffer>;
+  cached: boolean;
+  ms: number;
+}
 
 /** Compiles a C unit to a wasm module, or finds it in the cache. */
 export function buildWasm(unit: CUnit): WasmBuild {
@@ -40,11 +48,22 @@ export function buildWasm(unit: CUnit): WasmBuild {
   const headers = wasmHeaders();
   const exports = wasmExports(unit.entry);
   const flagKey = wasmFlags("INC", "IMPORTS", exports).join(" ");
-  const h = createHash("sha256").update(id).update("\0").update(flagKey).update("\0").update(JSON.stringify(headers)).update("\0")
-    .update(unit.header).update("\0").update(unit.source).digest("hex").slice(0, 32);
+  const h = createHash("sha256")
+    .update(id)
+    .update("\0")
+    .update(flagKey)
+    .update("\0")
+    .update(JSON.stringify(headers))
+    .update("\0")
+    .update(unit.header)
+    .update("\0")
+    .update(unit.source)
+    .digest("hex")
+    .slice(0, 32);
   const dir = join(cacheDir(), "wasm", h);
   const out = join(dir, `${unit.name}.wasm`);
-  if (existsSync(out)) return { path: out, bytes: new Uint8Array(readFileSync(out)), cached: true, ms: performance.now() - t0 };
+  if (existsSync(out))
+    return { path: out, bytes: new Uint8Array(readFileSync(out)), cached: true, ms: performance.now() - t0 };
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.build-${process.pid}-${randomBytes(6).toString("hex")}`);
   mkdirSync(join(tmp, "include"), { recursive: true });
@@ -54,13 +73,25 @@ export function buildWasm(unit: CUnit): WasmBuild {
     writeFileSync(join(tmp, `${unit.name}.h`), unit.header);
     writeFileSync(join(tmp, `${unit.name}.c`), unit.source);
     try {
-      execFileSync(cc, [...wasmFlags(join(tmp, "include"), join(tmp, "imports.syms"), exports), "-o", join(tmp, "out.wasm"), join(tmp, `${unit.name}.c`)],
-        { stdio: ["ignore", "pipe", "pipe"] });
+      execFileSync(
+        cc,
+        [
+          ...wasmFlags(join(tmp, "include"), join(tmp, "imports.syms"), exports),
+          "-o",
+          join(tmp, "out.wasm"),
+          join(tmp, `${unit.name}.c`),
+        ],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
     } catch (e) {
       const err = e as { stderr?: Buffer; message: string };
       const text = err.stderr?.toString() ?? err.message;
       if (/wasm-ld|unable to execute|No such file/.test(text) && !/error: .*\.c:/.test(text))
-        throw new LiftError(`clang cannot link WebAssembly: ${text.trim().split("\n")[0]}`, undefined, "install lld (apt-get install lld-16), or run scripts/setup");
+        throw new LiftError(
+          `clang cannot link WebAssembly: ${text.trim().split("\n")[0]}`,
+          undefined,
+          "install lld (apt-get install lld-16), or run scripts/setup",
+        );
       throw new Error(`internal: the generated C did not compile for wasm32:\n${text}`);
     }
     writeFileSync(join(dir, `${unit.name}.c`), unit.source);
@@ -75,7 +106,11 @@ export function buildWasm(unit: CUnit): WasmBuild {
 export function wasmMeta(graph: Graph, unit: CUnit, dtype: DType): WasmMeta {
   const decls = new Map([...graph.inputs, ...graph.outputs, ...graph.grads].map((d) => [d.name, d.shape]));
   return {
-    name: unit.name, dtype, symbol: unit.entry.symbol, scratchSymbol: unit.entry.scratchSymbol, sizes: unit.entry.sizes,
+    name: unit.name,
+    dtype,
+    symbol: unit.entry.symbol,
+    scratchSymbol: unit.entry.scratchSymbol,
+    sizes: unit.entry.sizes,
     buffers: unit.entry.buffers.map((b) => ({ name: b.name, role: b.role, shape: [...decls.get(b.name)!] })),
   };
 }
@@ -85,23 +120,36 @@ export class WasmModule {
   readonly host: LiftWasm;
   private readonly Ctor: typeof Float32Array | typeof Float64Array;
 
-  constructor(readonly graph: Graph, readonly unit: CUnit, readonly dtype: DType, readonly build: WasmBuild) {
+  constructor(
+    readonly graph: Graph,
+    readonly unit: CUnit,
+    readonly dtype: DType,
+    readonly build: WasmBuild,
+  ) {
     this.Ctor = dtype === "f32" ? Float32Array : Float64Array;
     const instance = new WebAssembly.Instance(new WebAssembly.Module(build.bytes), MATH_IMPORTS);
     this.host = new LiftWasm(instance, wasmMeta(graph, unit, dtype), (m) => new LiftError(m));
   }
 
   /** A zeroed view in module memory sized for buffer `name` (or of `name` elements): pass it to `call` and nothing is copied. */
-  alloc(name: string | number, sizes: Record<string, number> = {}): FloatArray { return this.host.alloc(name, sizes); }
+  alloc(name: string | number, sizes: Record<string, number> = {}): FloatArray {
+    return this.host.alloc(name, sizes);
+  }
 
   /** Scratch and a view for every buffer, allocated together (see LiftWasm.allocAll). */
-  allocAll(sizes: Record<string, number> = {}): Record<string, FloatArray> { return this.host.allocAll(sizes); }
+  allocAll(sizes: Record<string, number> = {}): Record<string, FloatArray> {
+    return this.host.allocAll(sizes);
+  }
 
   /** Reserves the scratch for these sizes; call it before `alloc`, since growing memory detaches views. */
-  reserve(sizes: Record<string, number> = {}): void { this.host.reserve(sizes); }
+  reserve(sizes: Record<string, number> = {}): void {
+    this.host.reserve(sizes);
+  }
 
   /** One call on caller-owned buffers (views from `alloc` in place, other arrays copied). */
-  call(buffers: Record<string, FloatArray>, sizes: Record<string, number> = {}): void { this.host.call(buffers, sizes); }
+  call(buffers: Record<string, FloatArray>, sizes: Record<string, number> = {}): void {
+    this.host.call(buffers, sizes);
+  }
 
   /** Evaluates every output and gradient declaration. Inputs as for the interpreter. */
   run(inputs: Record<string, InputValue>): Record<string, Tensor> {
@@ -110,7 +158,10 @@ export class WasmModule {
     const out: Record<string, Tensor> = {};
     const buffers: Record<string, FloatArray> = {};
     for (const b of this.host.meta.buffers) {
-      if (b.role === "input") { buffers[b.name] = given.get(b.name)!.data; continue; }
+      if (b.role === "input") {
+        buffers[b.name] = given.get(b.name)!.data;
+        continue;
+      }
       const shape = resolveShape(b.shape, sizes);
       out[b.name] = { shape, data: (buffers[b.name] = new this.Ctor(product(shape))) };
     }

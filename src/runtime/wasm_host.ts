@@ -29,8 +29,14 @@ export interface WasmMeta {
 /** The maths the generated C imports (see src/codegen/wasm.ts for their accuracy; its `WASM_MATH` lists them). */
 export const MATH_IMPORTS: { env: { [F in WasmImportName]: (...a: number[]) => number } } = {
   env: {
-    expf: Math.exp, logf: Math.log, powf: Math.pow, sinf: Math.sin,
-    exp: Math.exp, log: Math.log, pow: Math.pow, sin: Math.sin,
+    expf: Math.exp,
+    logf: Math.log,
+    powf: Math.pow,
+    sinf: Math.sin,
+    exp: Math.exp,
+    log: Math.log,
+    pow: Math.pow,
+    sin: Math.sin,
   },
 };
 
@@ -48,7 +54,11 @@ export class LiftWasm {
   private readonly Ctor: typeof Float32Array | typeof Float64Array;
   private readonly index: Map<string, number>;
 
-  constructor(instance: WebAssembly.Instance, readonly meta: WasmMeta, private readonly fail: (message: string) => Error = (m) => new Error(m)) {
+  constructor(
+    instance: WebAssembly.Instance,
+    readonly meta: WasmMeta,
+    private readonly fail: (message: string) => Error = (m) => new Error(m),
+  ) {
     const ex = instance.exports as Record<string, unknown>;
     this.memory = ex.memory as WebAssembly.Memory;
     this.fn = ex[meta.symbol] as LiftWasm["fn"];
@@ -68,8 +78,14 @@ export class LiftWasm {
   /** Elements of a buffer for the given symbolic sizes. */
   lengthOf(name: string, sizes: Record<string, number> = {}): number {
     const i = this.index.get(name);
-    if (i === undefined) throw this.fail(`\`${name}\` is not a buffer of ${this.meta.name} (its buffers: ${[...this.index.keys()].join(", ")})`);
-    return this.meta.buffers[i]!.shape.reduce<number>((n, d) => n * (typeof d === "number" ? d : this.size(sizes, d)), 1);
+    if (i === undefined)
+      throw this.fail(
+        `\`${name}\` is not a buffer of ${this.meta.name} (its buffers: ${[...this.index.keys()].join(", ")})`,
+      );
+    return this.meta.buffers[i]!.shape.reduce<number>(
+      (n, d) => n * (typeof d === "number" ? d : this.size(sizes, d)),
+      1,
+    );
   }
 
   /** A view of fresh module memory for buffer `name` (zeroed), or of `count` elements. */
@@ -93,7 +109,10 @@ export class LiftWasm {
   /** Allocates the scratch memory one call with these sizes needs (call it before taking views). */
   reserve(sizes: Record<string, number> = {}): void {
     const need = this.scratchBytes(...this.meta.sizes.map((s) => this.size(sizes, s))) >>> 0;
-    if (need > this.scratchLen) { this.scratch = this.bytes(need); this.scratchLen = need; }
+    if (need > this.scratchLen) {
+      this.scratch = this.bytes(need);
+      this.scratchLen = need;
+    }
   }
 
   /**
@@ -110,9 +129,12 @@ export class LiftWasm {
       const t = buffers[b.name];
       if (!(t instanceof this.Ctor)) throw this.fail(`buffer \`${b.name}\` must be a ${this.Ctor.name}`);
       const n = this.lengthOf(b.name, sizes);
-      if (t.length !== n) throw this.fail(t.length === 0 && n > 0 && t.buffer.byteLength === 0
-        ? `buffer \`${b.name}\` is a view of module memory from before it grew; call reserve() before alloc()`
-        : `buffer \`${b.name}\` has ${t.length} elements; its shape needs ${n}`);
+      if (t.length !== n)
+        throw this.fail(
+          t.length === 0 && n > 0 && t.buffer.byteLength === 0
+            ? `buffer \`${b.name}\` is a view of module memory from before it grew; call reserve() before alloc()`
+            : `buffer \`${b.name}\` has ${t.length} elements; its shape needs ${n}`,
+        );
       if (t.buffer === this.memory.buffer) return t.byteOffset;
       const at = this.bytes(t.byteLength);
       if (b.role === "input") new this.Ctor(this.memory.buffer, at, n).set(t);
@@ -120,25 +142,33 @@ export class LiftWasm {
       return at;
     });
     const words = new Int32Array(this.memory.buffer, this.args, ptrs.length + m.sizes.length);
-    ptrs.forEach((p, i) => { words[i] = p; });
-    m.sizes.forEach((s, i) => { words[ptrs.length + i] = sizes[s]!; });
+    ptrs.forEach((p, i) => {
+      words[i] = p;
+    });
+    m.sizes.forEach((s, i) => {
+      words[ptrs.length + i] = sizes[s]!;
+    });
     this.fn(this.args, this.args + 4 * ptrs.length, this.scratch);
     for (const [t, at] of staged) t.set(new this.Ctor(this.memory.buffer, at, t.length));
     this.top = mark;
   }
 
   /** Bytes of the module's memory handed out so far (everything above is free). */
-  get used(): number { return this.top; }
+  get used(): number {
+    return this.top;
+  }
 
   private size(sizes: Record<string, number>, s: string): number {
     const v = sizes[s];
-    if (v === undefined || !Number.isInteger(v) || v < 1) throw this.fail(`size ${s} needs a whole value ≥ 1, got ${v}`);
+    if (v === undefined || !Number.isInteger(v) || v < 1)
+      throw this.fail(`size ${s} needs a whole value ≥ 1, got ${v}`);
     return v;
   }
 
   /** Grows the memory now so that `n` more bytes can be handed out without growing it. */
   private ensure(n: number): void {
-    const have = this.memory.buffer.byteLength, end = Math.ceil(this.top / ALIGN) * ALIGN + n;
+    const have = this.memory.buffer.byteLength,
+      end = Math.ceil(this.top / ALIGN) * ALIGN + n;
     if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
   }
 

@@ -24,7 +24,8 @@ export function checkpointTensors(
   const tensors: Record<string, Tensor> = {};
   for (const p of params) {
     tensors[p.name] = { dtype: "F32", shape: p.shape, data: values[p.name]! };
-    for (const s of STATE_SUFFIXES[optimizer]) tensors[`${p.name}.${s}`] = { dtype: "F32", shape: p.shape, data: values[`${p.name}.${s}`]! };
+    for (const s of STATE_SUFFIXES[optimizer])
+      tensors[`${p.name}.${s}`] = { dtype: "F32", shape: p.shape, data: values[`${p.name}.${s}`]! };
   }
   return tensors;
 }
@@ -38,7 +39,8 @@ export async function writeCheckpoint(
   await writeSafetensors(path, checkpointTensors(params, values, run.optimizer), encodeMetadata(run));
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 const shapeText = (s: readonly number[]) => `(${s.join(" ")})`;
 
 /**
@@ -66,14 +68,24 @@ export async function readWeights(
     const t = file.tensors[p.name];
     if (!t) problems.push(`no tensor \`${p.name}\``);
     else if (t.dtype !== "F32") problems.push(`\`${p.name}\` is ${t.dtype}, not F32`);
-    else if (!sameShape(t.shape, p.shape)) problems.push(`\`${p.name}\` is ${shapeText(t.shape)}, the model declares ${shapeText(p.shape)}`);
+    else if (!sameShape(t.shape, p.shape))
+      problems.push(`\`${p.name}\` is ${shapeText(t.shape)}, the model declares ${shapeText(p.shape)}`);
   }
   const foreign = Object.keys(file.tensors).filter((n) => !names.has(n) && !names.has(n.slice(0, n.lastIndexOf("."))));
-  if (foreign.length > 0) problems.push(`tensors the model does not declare: ${foreign.slice(0, 8).map((n) => `\`${n}\``).join(", ")}${foreign.length > 8 ? ", …" : ""}`);
+  if (foreign.length > 0)
+    problems.push(
+      `tensors the model does not declare: ${foreign
+        .slice(0, 8)
+        .map((n) => `\`${n}\``)
+        .join(", ")}${foreign.length > 8 ? ", …" : ""}`,
+    );
   if (problems.length > 0) {
     const from = file.metadata.model ? ` (it was written for ${file.metadata.model})` : "";
-    throw new LiftError(`${path} does not hold the weights of ${contract.file}${from}: ${problems.join("; ")}`, undefined,
-      "pass weights written by `lift train` for this model");
+    throw new LiftError(
+      `${path} does not hold the weights of ${contract.file}${from}: ${problems.join("; ")}`,
+      undefined,
+      "pass weights written by `lift train` for this model",
+    );
   }
   return file;
 }
@@ -89,16 +101,27 @@ function checkFinite(path: string, tensors: Record<string, Tensor>, names: strin
   for (const name of names) {
     const bad = nonFinite(tensors[name]!.data as Float32Array);
     if (bad) {
-      throw new LiftError(`${path}: tensor \`${name}\` holds ${bad} (of ${tensors[name]!.data.length}), so it cannot be used ${use}`, undefined,
-        "the run that wrote it diverged or the file is damaged; use an earlier checkpoint (epoch-K.safetensors)");
+      throw new LiftError(
+        `${path}: tensor \`${name}\` holds ${bad} (of ${tensors[name]!.data.length}), so it cannot be used ${use}`,
+        undefined,
+        "the run that wrote it diverged or the file is damaged; use an earlier checkpoint (epoch-K.safetensors)",
+      );
     }
   }
 }
 
 /** Reads the weights for `lift predict`: readWeights, and every param finite. */
-export async function readPredictWeights(path: string, contract: ModelContract): Promise<{ tensors: Record<string, Tensor>; metadata: Record<string, string> }> {
+export async function readPredictWeights(
+  path: string,
+  contract: ModelContract,
+): Promise<{ tensors: Record<string, Tensor>; metadata: Record<string, string> }> {
   const file = await readWeights(path, contract);
-  checkFinite(path, file.tensors, contract.params.map((p) => p.name), "to predict");
+  checkFinite(
+    path,
+    file.tensors,
+    contract.params.map((p) => p.name),
+    "to predict",
+  );
   return file;
 }
 
@@ -120,7 +143,9 @@ export async function readCheckpoint(path: string, contract: ModelContract): Pro
       const name = `${p.name}.${s}`;
       const t = tensors[name];
       if (!t || t.dtype !== "F32" || !sameShape(t.shape, p.shape)) {
-        throw new LiftError(`${path}: the ${run.optimizer} state \`${name}\` is missing or malformed, so the run cannot be resumed`);
+        throw new LiftError(
+          `${path}: the ${run.optimizer} state \`${name}\` is missing or malformed, so the run cannot be resumed`,
+        );
       }
       values[name] = t.data as Float32Array;
     }

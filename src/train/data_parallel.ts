@@ -32,13 +32,15 @@ export function collectiveTimeout(env: NodeJS.ProcessEnv = process.env): number 
   const v = env.LIFT_MPI_TIMEOUT;
   if (v === undefined || v === "") return 300;
   const t = Number(v);
-  if (!(t > 0 && Number.isFinite(t))) throw new LiftError(`LIFT_MPI_TIMEOUT must be a positive number of seconds, not \`${v}\``);
+  if (!(t > 0 && Number.isFinite(t)))
+    throw new LiftError(`LIFT_MPI_TIMEOUT must be a positive number of seconds, not \`${v}\``);
   return t;
 }
 
 /** Stop reasons sent as numbers in the all-reduce: 0 none, i + 1 for STOP_REASONS[i], and one more for any other. */
 const STOP_REASONS = ["SIGINT", "SIGTERM"];
-const stopCode = (reason: string | null) => reason === null ? 0 : (STOP_REASONS.indexOf(reason) + 1 || STOP_REASONS.length + 1);
+const stopCode = (reason: string | null) =>
+  reason === null ? 0 : STOP_REASONS.indexOf(reason) + 1 || STOP_REASONS.length + 1;
 
 /**
  * What a rank stops for, given its own request, rank 0's reason code and how many ranks asked:
@@ -89,9 +91,11 @@ export class DataParallelStep {
     this.allocate();
     this.stateNames = c.params.flatMap((p) => [p.name, ...namesFor(p.name, optimizer).state]);
     const timeout = collectiveTimeout();
-    this.watchdog = new Watchdog(timeout,
+    this.watchdog = new Watchdog(
+      timeout,
       `lift: rank ${world.rank} of ${world.size}: no answer from the other ranks for ${timeout} s inside MPI ` +
-        "(a rank died, hangs or is stopped); ending this rank so that the launcher ends the job (LIFT_MPI_TIMEOUT sets the wait)\n");
+        "(a rank died, hangs or is stopped); ending this rank so that the launcher ends the job (LIFT_MPI_TIMEOUT sets the wait)\n",
+    );
   }
 
   /** Every buffer both programs read or write, once: a rank's slice is at most ⌈batch/P⌉ images. */
@@ -129,7 +133,13 @@ export class DataParallelStep {
    * how many of its images were classified correctly (before the update), and whether to stop
    * after it (`stop`: this rank's request, or null; the answer is the same on every rank).
    */
-  step(perm: ArrayLike<number>, start: number, n: number, globalStep: number, stop: string | null = null): { loss: number; correct: number; stop: string | null } {
+  step(
+    perm: ArrayLike<number>,
+    start: number,
+    n: number,
+    globalStep: number,
+    stop: string | null = null,
+  ): { loss: number; correct: number; stop: string | null } {
     const { world } = this.o;
     const { offset, count } = sliceOf(n, world.rank, world.size);
     const total = this.reduced.length - TAIL;
@@ -184,7 +194,9 @@ export class DataParallelStep {
     const range = Float64Array.of(h, -h);
     this.watchdog.guard(() => this.o.world.allreduce(range, "max"));
     if (range[0] !== -range[1]!) {
-      throw new LiftError(`the ranks' weights differ after epoch ${epoch} (hashes ${-range[1]!} … ${range[0]}): MPI_Allreduce gave ranks different sums`);
+      throw new LiftError(
+        `the ranks' weights differ after epoch ${epoch} (hashes ${-range[1]!} … ${range[0]}): MPI_Allreduce gave ranks different sums`,
+      );
     }
   }
 

@@ -49,9 +49,7 @@ export interface IdxTensor {
   data: IdxArray;
 }
 
-const typeByCode = new Map<number, IdxType>(
-  (Object.keys(IDX_TYPES) as IdxType[]).map((t) => [IDX_TYPES[t].code, t]),
-);
+const typeByCode = new Map<number, IdxType>((Object.keys(IDX_TYPES) as IdxType[]).map((t) => [IDX_TYPES[t].code, t]));
 
 const hex = (b: number) => `0x${b.toString(16).padStart(2, "0")}`;
 
@@ -155,7 +153,12 @@ export async function readIdx(path: string): Promise<IdxTensor> {
   // The parser's own error, kept: once it throws, the pipeline may reject with an AbortError instead.
   let parseError: IdxError | undefined;
   const consume = async (source: AsyncIterable<Uint8Array>) => {
-    try { result = await readIdxFrom(source, path); } catch (e) { if (e instanceof IdxError) parseError = e; throw e; }
+    try {
+      result = await readIdxFrom(source, path);
+    } catch (e) {
+      if (e instanceof IdxError) parseError = e;
+      throw e;
+    }
   };
   try {
     gz = await isGzip(path);
@@ -168,7 +171,8 @@ export async function readIdx(path: string): Promise<IdxTensor> {
     if (err.code === "ENOENT") throw new IdxError(path, "no such file");
     if (gz && err.code?.startsWith("Z_")) throw new IdxError(path, `corrupt gzip data: ${err.message}`);
     // zlib leaves a stream with junk after its last member open; the pipeline then aborts.
-    if (gz && err.name === "AbortError") throw new IdxError(path, "corrupt gzip data: the compressed stream does not end cleanly");
+    if (gz && err.name === "AbortError")
+      throw new IdxError(path, "corrupt gzip data: the compressed stream does not end cleanly");
     throw new IdxError(path, `cannot read: ${err.message}`);
   }
   return result!;

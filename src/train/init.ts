@@ -72,11 +72,13 @@ export function initParam(p: ParamInfo, seed: number, fan = fanIn(p.shape)): Flo
 
 export function initParams(params: readonly ParamInfo[], seed: number): Record<string, Float32Array> {
   let weightFan = 0;
-  return Object.fromEntries(params.map((p) => {
-    const own = fanIn(p.shape);
-    if (own > 0) weightFan = own;
-    return [p.name, initParam(p, seed, own > 0 ? own : weightFan)];
-  }));
+  return Object.fromEntries(
+    params.map((p) => {
+      const own = fanIn(p.shape);
+      if (own > 0) weightFan = own;
+      return [p.name, initParam(p, seed, own > 0 ? own : weightFan)];
+    }),
+  );
 }
 
 /**

@@ -30,7 +30,9 @@ export function trapSignals(opts: TrapOptions): Trap {
   const exit = opts.exit ?? ((code: number) => process.exit(code));
   const handler = (signal: NodeJS.Signals) => {
     if (!controller.signal.aborted) {
-      opts.note(`${signal}: finishing the current step, then saving a checkpoint to resume from (${signal === "SIGINT" ? "Ctrl-C" : signal} again aborts at once)`);
+      opts.note(
+        `${signal}: finishing the current step, then saving a checkpoint to resume from (${signal === "SIGINT" ? "Ctrl-C" : signal} again aborts at once)`,
+      );
       controller.abort(signal);
       return;
     }

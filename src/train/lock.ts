@@ -45,7 +45,9 @@ function readLock(path: string): LockInfo | "missing" | "unreadable" {
   try {
     const v = JSON.parse(text) as LockInfo;
     if (Number.isSafeInteger(v.pid) && typeof v.host === "string" && typeof v.nonce === "string") return v;
-  } catch { /* below */ }
+  } catch {
+    /* below */
+  }
   return "unreadable";
 }
 
@@ -58,7 +60,10 @@ function ownerAlive(l: LockInfo): boolean | null {
 }
 
 export class RunLock {
-  private constructor(readonly path: string, private readonly nonce: string) {}
+  private constructor(
+    readonly path: string,
+    private readonly nonce: string,
+  ) {}
 
   /**
    * Takes `dir`'s lock, or throws a LiftError naming the run that holds it. A stale lock is
@@ -67,7 +72,10 @@ export class RunLock {
   static acquire(dir: string, note: (line: string) => void): RunLock {
     const path = join(dir, LOCK_FILE);
     const mine: LockInfo = {
-      pid: process.pid, host: hostname(), started: new Date().toISOString(), proc_start: procStart(process.pid),
+      pid: process.pid,
+      host: hostname(),
+      started: new Date().toISOString(),
+      proc_start: procStart(process.pid),
       nonce: randomBytes(8).toString("hex"),
     };
     const tmp = join(dir, `.${LOCK_FILE}.${process.pid}-${mine.nonce}`);
@@ -86,10 +94,13 @@ export class RunLock {
           const alive = ownerAlive(held);
           const who = `pid ${held.pid}${held.host === hostname() ? "" : ` on ${held.host}`}, started ${held.started}`;
           if (alive !== false) {
-            throw new LiftError(`${dir} is in use by another \`lift train\` (${who}): two runs cannot share a directory`, undefined,
+            throw new LiftError(
+              `${dir} is in use by another \`lift train\` (${who}): two runs cannot share a directory`,
+              undefined,
               alive === null
                 ? `choose another --out, or delete ${path} if no run is active on ${held.host}`
-                : `choose another --out, or wait for it (kill -INT ${held.pid} stops it with a checkpoint)`);
+                : `choose another --out, or wait for it (kill -INT ${held.pid} stops it with a checkpoint)`,
+            );
           }
           note(`note: ${path} was left by a run that no longer exists (${who}: killed or crashed); taking it over`);
         } else {
@@ -104,7 +115,11 @@ export class RunLock {
           if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
         }
       }
-      throw new LiftError(`${dir}: could not take ${LOCK_FILE}: other runs keep taking it`, undefined, "choose another --out");
+      throw new LiftError(
+        `${dir}: could not take ${LOCK_FILE}: other runs keep taking it`,
+        undefined,
+        "choose another --out",
+      );
     } finally {
       rmSync(tmp, { force: true });
     }
@@ -115,7 +130,9 @@ export class RunLock {
     const held = readLock(this.path);
     if (held === "missing" || held === "unreadable" || held.nonce !== this.nonce) {
       const now = typeof held === "string" ? `it is ${held}` : `it now belongs to pid ${held.pid}`;
-      throw new LiftError(`${this.path} no longer belongs to this run (${now}): another \`lift train\` took the directory over, so this one stops without writing`);
+      throw new LiftError(
+        `${this.path} no longer belongs to this run (${now}): another \`lift train\` took the directory over, so this one stops without writing`,
+      );
     }
   }
 

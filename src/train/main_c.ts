@@ -18,18 +18,30 @@ import { namesFor } from "./program.js";
 import type { CUnit } from "../codegen/c.js";
 import { commentText } from "../codegen/names.js";
 
-export interface TrainDriverOptions { optimizer: OptimizerName; lr: number; epochs: number; batch: number; seed: number }
+export interface TrainDriverOptions {
+  optimizer: OptimizerName;
+  lr: number;
+  epochs: number;
+  batch: number;
+  seed: number;
+}
 
 /** A C string literal: letters, digits and JSON's punctuation kept, `"` as `\"`, every other byte as an octal escape. */
 export function cString(s: string): string {
   const keep = (ch: string) => /[A-Za-z0-9.,:{}[\] ]/.test(ch);
-  return `"${[...Buffer.from(s, "utf8")].map((b) => { const ch = String.fromCharCode(b); return ch === '"' ? '\\"' : keep(ch) ? ch : `\\${b.toString(8).padStart(3, "0")}`; }).join("")}"`;
+  return `"${[...Buffer.from(s, "utf8")]
+    .map((b) => {
+      const ch = String.fromCharCode(b);
+      return ch === '"' ? '\\"' : keep(ch) ? ch : `\\${b.toString(8).padStart(3, "0")}`;
+    })
+    .join("")}"`;
 }
 
 /** The protocol of the training step, for its header. */
 export function trainingNotes(c: ModelContract, opt: OptimizerName, field: (n: string) => string): string[] {
   const fields = (n: string) => commentText(field(n));
-  const p = c.params[0]!.name, nm = namesFor(p, opt);
+  const p = c.params[0]!.name,
+    nm = namesFor(p, opt);
   return [
     `The ${opt} training step of ${commentText(c.file)}: forward pass, loss, gradients and the update of every param.`,
     `Protocol, per call (train_main.c does exactly this):`,
@@ -46,7 +58,12 @@ export function trainingNotes(c: ModelContract, opt: OptimizerName, field: (n: s
 }
 
 /** A param as the driver sees it: its training names, effective fan-in and element count. */
-interface DriverParam { p: ModelContract["params"][number]; nm: ReturnType<typeof namesFor>; fan: number; count: number }
+interface DriverParam {
+  p: ModelContract["params"][number];
+  nm: ReturnType<typeof namesFor>;
+  fan: number;
+  count: number;
+}
 
 /** Each param's stream name and effective fan-in (a bias takes the fan-in of the weight before it). */
 function driverParams(c: ModelContract, opt: OptimizerName): DriverParam[] {
@@ -60,14 +77,21 @@ function driverParams(c: ModelContract, opt: OptimizerName): DriverParam[] {
 }
 
 export function emitTrainMain(unit: CUnit, c: ModelContract, o: TrainDriverOptions): string {
-  const name = unit.name, f = (n: string) => unit.fields[n]!;
+  const name = unit.name,
+    f = (n: string) => unit.fields[n]!;
   const params = driverParams(c, o.optimizer);
   // Binds the struct's pointers to the current buffers (called again after each swap).
-  const bind: string[] = [`    a.${f("Images")} = images; a.${f("Labels")} = labels; a.${f("Logits")} = logits; a.${f("Scale")} = scale; a.${f("Loss")} = loss;`];
+  const bind: string[] = [
+    `    a.${f("Images")} = images; a.${f("Labels")} = labels; a.${f("Logits")} = logits; a.${f("Scale")} = scale; a.${f("Loss")} = loss;`,
+  ];
   bind.push(`    a.${f("Lr")} = &lr; a.${f("Step")} = step;`);
   params.forEach((x, n) => {
-    bind.push(`    a.${f(x.p.name)} = P[${n}].value; a.${f(x.nm.next)} = P[${n}].next; a.${f(x.nm.grad)} = P[${n}].grad;`);
-    x.nm.state.forEach((s, i) => bind.push(`    a.${f(s)} = P[${n}].state[${i}]; a.${f(x.nm.stateNext[i]!)} = P[${n}].state1[${i}];`));
+    bind.push(
+      `    a.${f(x.p.name)} = P[${n}].value; a.${f(x.nm.next)} = P[${n}].next; a.${f(x.nm.grad)} = P[${n}].grad;`,
+    );
+    x.nm.state.forEach((s, i) =>
+      bind.push(`    a.${f(s)} = P[${n}].state[${i}]; a.${f(x.nm.stateNext[i]!)} = P[${n}].state1[${i}];`),
+    );
   });
   const L = [...driverHelpers(name, params), ...mainSetup(name, c, o, params)];
   L.push(`  memset(&a, 0, sizeof a);`);
@@ -84,44 +108,108 @@ function driverHelpers(name: string, params: DriverParam[]): string[] {
   L.push(` *   ./train DATA_DIR [--epochs E] [--batch B] [--seed S] [--lr LR] [--out FILE]`);
   L.push(` * DATA_DIR holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and`);
   L.push(` * t10k-labels-idx1-ubyte (uncompressed). The last line printed is test_accuracy=0.xxxx. */`);
-  L.push(`#include <math.h>`, `#include <stdio.h>`, `#include <stdlib.h>`, `#include <string.h>`, `#include "${name}.h"`, "");
+  L.push(
+    `#include <math.h>`,
+    `#include <stdio.h>`,
+    `#include <stdlib.h>`,
+    `#include <string.h>`,
+    `#include "${name}.h"`,
+    "",
+  );
   L.push(`typedef unsigned int u32;`, "");
   L.push(`static void *alloc(size_t bytes) {`, `  void *p = calloc(bytes ? bytes : 1, 1);`);
-  L.push(`  if (!p) { fprintf(stderr, "out of memory (%lu bytes)\\n", (unsigned long)bytes); exit(1); }`, `  return p;`, `}`, "");
+  L.push(
+    `  if (!p) { fprintf(stderr, "out of memory (%lu bytes)\\n", (unsigned long)bytes); exit(1); }`,
+    `  return p;`,
+    `}`,
+    "",
+  );
   L.push(...RNG, "");
   L.push(...IDX, "");
   L.push(`/* One param: its stream name, element count, fan-in, and the buffers the step reads and writes. */`);
-  L.push(`typedef struct { const char *name; size_t count; long fan; float *value, *next, *grad, *state[2], *state1[2]; } param;`, "");
+  L.push(
+    `typedef struct { const char *name; size_t count; long fan; float *value, *next, *grad, *state[2], *state1[2]; } param;`,
+    "",
+  );
   L.push(`static void init_param(param *p, u32 seed) {`);
   L.push(`  char purpose[256];`, `  size_t i;`, `  u32 st;`, `  double bound;`);
   L.push(`  if (p->fan == 0) return; /* calloc'd: zeros */`);
   L.push(`  snprintf(purpose, sizeof purpose, "%lu:init:%s", (unsigned long)seed, p->name);`);
   L.push(`  st = hash32(purpose);`, `  bound = 1.0 / sqrt((double)p->fan);`);
-  L.push(`  for (i = 0; i < p->count; i++) {`, `    u32 r = mulberry32(&st);`, `    p->value[i] = (float)((2.0 * ((double)r / 4294967296.0) - 1.0) * bound);`, `  }`, `}`, "");
-  L.push(...SAFETENSORS(sorted.map((x) => params.indexOf(x)), sorted.map((x) => ({ name: x.p.name, shape: x.p.shape }))), "");
+  L.push(
+    `  for (i = 0; i < p->count; i++) {`,
+    `    u32 r = mulberry32(&st);`,
+    `    p->value[i] = (float)((2.0 * ((double)r / 4294967296.0) - 1.0) * bound);`,
+    `  }`,
+    `}`,
+    "",
+  );
+  L.push(
+    ...SAFETENSORS(
+      sorted.map((x) => params.indexOf(x)),
+      sorted.map((x) => ({ name: x.p.name, shape: x.p.shape })),
+    ),
+    "",
+  );
   L.push(`static int arg(int argc, char **argv, const char *flag, const char *dflt, const char **out) {`);
-  L.push(`  int i;`, `  *out = dflt;`, `  for (i = 2; i + 1 < argc; i++) if (!strcmp(argv[i], flag)) *out = argv[i + 1];`, `  return 0;`, `}`, "");
+  L.push(
+    `  int i;`,
+    `  *out = dflt;`,
+    `  for (i = 2; i + 1 < argc; i++) if (!strcmp(argv[i], flag)) *out = argv[i + 1];`,
+    `  return 0;`,
+    `}`,
+    "",
+  );
   return L;
 }
 
 /** `main` up to the training loop: flags, the data sets, the buffers and each param initialised. */
 function mainSetup(name: string, c: ModelContract, o: TrainDriverOptions, params: DriverParam[]): string[] {
-  const k = c.classes, px = c.rows * c.cols;
+  const k = c.classes,
+    px = c.rows * c.cols;
   const L: string[] = [];
   L.push(`int main(int argc, char **argv) {`);
   L.push(`  const char *s_epochs, *s_batch, *s_seed, *s_lr, *out;`);
-  L.push(`  long epochs, batch, e, s, i, j;`, `  unsigned long seed_l;`, `  double lr_d;`, `  u32 seed, st;`, `  float lr, scale[1], loss[1], step[1];`);
-  L.push(`  idx_set train, test;`, `  param P[${params.length}];`, `  ${name}_args a;`, `  float *images, *labels, *logits, *swap;`, `  u32 *perm;`, `  void *scratch;`);
+  L.push(
+    `  long epochs, batch, e, s, i, j;`,
+    `  unsigned long seed_l;`,
+    `  double lr_d;`,
+    `  u32 seed, st;`,
+    `  float lr, scale[1], loss[1], step[1];`,
+  );
+  L.push(
+    `  idx_set train, test;`,
+    `  param P[${params.length}];`,
+    `  ${name}_args a;`,
+    `  float *images, *labels, *logits, *swap;`,
+    `  u32 *perm;`,
+    `  void *scratch;`,
+  );
   L.push(`  long global = 0, correct = 0;`, `  double lsum = 0;`);
   L.push(`  int q;`);
-  L.push(`  if (argc < 2 || argv[1][0] == '-') { fprintf(stderr, "usage: %s DATA_DIR [--epochs E] [--batch B] [--seed S] [--lr LR] [--out FILE]\\n", argv[0]); return 2; }`);
-  L.push(`  arg(argc, argv, "--epochs", "${o.epochs}", &s_epochs); arg(argc, argv, "--batch", "${o.batch}", &s_batch);`);
-  L.push(`  arg(argc, argv, "--seed", "${o.seed}", &s_seed); arg(argc, argv, "--lr", "${o.lr}", &s_lr); arg(argc, argv, "--out", "model.safetensors", &out);`);
-  L.push(`  epochs = atol(s_epochs); batch = atol(s_batch); seed_l = strtoul(s_seed, NULL, 10); seed = (u32)seed_l; lr_d = atof(s_lr); lr = (float)lr_d;`);
+  L.push(
+    `  if (argc < 2 || argv[1][0] == '-') { fprintf(stderr, "usage: %s DATA_DIR [--epochs E] [--batch B] [--seed S] [--lr LR] [--out FILE]\\n", argv[0]); return 2; }`,
+  );
+  L.push(
+    `  arg(argc, argv, "--epochs", "${o.epochs}", &s_epochs); arg(argc, argv, "--batch", "${o.batch}", &s_batch);`,
+  );
+  L.push(
+    `  arg(argc, argv, "--seed", "${o.seed}", &s_seed); arg(argc, argv, "--lr", "${o.lr}", &s_lr); arg(argc, argv, "--out", "model.safetensors", &out);`,
+  );
+  L.push(
+    `  epochs = atol(s_epochs); batch = atol(s_batch); seed_l = strtoul(s_seed, NULL, 10); seed = (u32)seed_l; lr_d = atof(s_lr); lr = (float)lr_d;`,
+  );
   L.push(`  if (epochs < 1 || batch < 1) { fprintf(stderr, "--epochs and --batch must be at least 1\\n"); return 2; }`);
-  L.push(`  load_set(argv[1], "train", &train, ${c.rows}, ${c.cols}, ${k});`, `  load_set(argv[1], "t10k", &test, ${c.rows}, ${c.cols}, ${k});`);
-  L.push(`  if (batch > train.count) { fprintf(stderr, "--batch %ld is larger than the %ld training images\\n", batch, train.count); return 2; }`);
-  L.push(`  images = alloc((size_t)batch * ${px} * sizeof(float)); labels = alloc((size_t)batch * ${k} * sizeof(float)); logits = alloc((size_t)batch * ${k} * sizeof(float));`);
+  L.push(
+    `  load_set(argv[1], "train", &train, ${c.rows}, ${c.cols}, ${k});`,
+    `  load_set(argv[1], "t10k", &test, ${c.rows}, ${c.cols}, ${k});`,
+  );
+  L.push(
+    `  if (batch > train.count) { fprintf(stderr, "--batch %ld is larger than the %ld training images\\n", batch, train.count); return 2; }`,
+  );
+  L.push(
+    `  images = alloc((size_t)batch * ${px} * sizeof(float)); labels = alloc((size_t)batch * ${k} * sizeof(float)); logits = alloc((size_t)batch * ${k} * sizeof(float));`,
+  );
   L.push(`  perm = alloc((size_t)train.count * sizeof(u32));`);
   L.push(`  scratch = alloc(${name}_scratch_bytes(batch));`);
   params.forEach((x, n) => {
@@ -130,41 +218,68 @@ function mainSetup(name: string, c: ModelContract, o: TrainDriverOptions, params
   L.push(`  for (q = 0; q < ${params.length}; q++) {`);
   L.push(`    size_t bytes = P[q].count * sizeof(float);`);
   L.push(`    P[q].value = alloc(bytes); P[q].next = alloc(bytes); P[q].grad = alloc(bytes);`);
-  L.push(`    P[q].state[0] = alloc(bytes); P[q].state[1] = alloc(bytes); P[q].state1[0] = alloc(bytes); P[q].state1[1] = alloc(bytes);`);
+  L.push(
+    `    P[q].state[0] = alloc(bytes); P[q].state[1] = alloc(bytes); P[q].state1[0] = alloc(bytes); P[q].state1[1] = alloc(bytes);`,
+  );
   L.push(`    init_param(&P[q], seed);`, `  }`);
   return L;
 }
 
 /** The epochs: shuffle, then per batch feed, call the step, check the loss and swap each param with its next value. */
-function trainLoop(name: string, c: ModelContract, f: (n: string) => string, params: DriverParam[], bind: string[]): string[] {
-  const k = c.classes, px = c.rows * c.cols;
+function trainLoop(
+  name: string,
+  c: ModelContract,
+  f: (n: string) => string,
+  params: DriverParam[],
+  bind: string[],
+): string[] {
+  const k = c.classes,
+    px = c.rows * c.cols;
   const L: string[] = [];
   L.push(`  for (e = 1; e <= epochs; e++) {`);
   L.push(`    long steps = (train.count + batch - 1) / batch, seen = 0;`, `    double esum = 0;`);
   L.push(`    for (i = 0; i < train.count; i++) perm[i] = (u32)i;`);
-  L.push(`    { char purpose[64]; snprintf(purpose, sizeof purpose, "%lu:shuffle:%ld", (unsigned long)seed, e); st = hash32(purpose); }`);
-  L.push(`    for (i = train.count - 1; i > 0; i--) { u32 jj = below(&st, (u32)(i + 1)), t = perm[i]; perm[i] = perm[jj]; perm[jj] = t; }`);
+  L.push(
+    `    { char purpose[64]; snprintf(purpose, sizeof purpose, "%lu:shuffle:%ld", (unsigned long)seed, e); st = hash32(purpose); }`,
+  );
+  L.push(
+    `    for (i = train.count - 1; i > 0; i--) { u32 jj = below(&st, (u32)(i + 1)), t = perm[i]; perm[i] = perm[jj]; perm[jj] = t; }`,
+  );
   L.push(`    for (s = 0; s < steps; s++) {`);
   L.push(`      long start = s * batch, n = train.count - start < batch ? train.count - start : batch;`);
   L.push(`      memset(labels, 0, (size_t)n * ${k} * sizeof(float));`);
   L.push(`      for (i = 0; i < n; i++) {`, `        long id = (long)perm[start + i];`);
-  L.push(`        memcpy(images + i * ${px}, train.images + id * ${px}, ${px} * sizeof(float));`, `        labels[i * ${k} + train.labels[id]] = 1;`, `      }`);
+  L.push(
+    `        memcpy(images + i * ${px}, train.images + id * ${px}, ${px} * sizeof(float));`,
+    `        labels[i * ${k} + train.labels[id]] = 1;`,
+    `      }`,
+  );
   L.push(`      scale[0] = 1.0f / (float)n; step[0] = (float)++global;`);
   L.push(...bind.map((l) => `  ${l}`), `      a.${f(c.batchSize)} = n;`);
   L.push(`      ${name}(&a, scratch);`);
-  L.push(`      if (isnan(loss[0]) || isinf(loss[0])) { fprintf(stderr, "the loss became %g at step %ld; try a smaller --lr\\n", (double)loss[0], global); return 1; }`);
+  L.push(
+    `      if (isnan(loss[0]) || isinf(loss[0])) { fprintf(stderr, "the loss became %g at step %ld; try a smaller --lr\\n", (double)loss[0], global); return 1; }`,
+  );
   L.push(`      esum += (double)loss[0] * (double)n; seen += n;`);
   L.push(`      for (q = 0; q < ${params.length}; q++) {`);
   L.push(`        swap = P[q].value; P[q].value = P[q].next; P[q].next = swap;`);
-  L.push(`        for (j = 0; j < 2; j++) { swap = P[q].state[j]; P[q].state[j] = P[q].state1[j]; P[q].state1[j] = swap; }`, `      }`);
+  L.push(
+    `        for (j = 0; j < 2; j++) { swap = P[q].state[j]; P[q].state[j] = P[q].state1[j]; P[q].state1[j] = swap; }`,
+    `      }`,
+  );
   L.push(`    }`);
-  L.push(`    printf("epoch %ld/%ld: train loss %.4f\\n", e, epochs, esum / (double)seen);`, `    fflush(stdout);`, `  }`);
+  L.push(
+    `    printf("epoch %ld/%ld: train loss %.4f\\n", e, epochs, esum / (double)seen);`,
+    `    fflush(stdout);`,
+    `  }`,
+  );
   return L;
 }
 
 /** Evaluation with the step: Logits of the current params; what it writes elsewhere is dropped. Then the weights are written. */
 function evaluation(name: string, c: ModelContract, f: (n: string) => string, bind: string[]): string[] {
-  const k = c.classes, px = c.rows * c.cols;
+  const k = c.classes,
+    px = c.rows * c.cols;
   const L: string[] = [];
   L.push(`  for (s = 0; s < test.count; s += batch) {`);
   L.push(`    long n = test.count - s < batch ? test.count - s : batch;`);

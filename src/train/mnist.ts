@@ -50,7 +50,10 @@ async function findFile(dir: string, base: string): Promise<string | undefined> 
 async function loadSplit(imagesPath: string, labelsPath: string): Promise<MnistSplit> {
   const [images, labels] = await Promise.all([readIdx(imagesPath), readIdx(labelsPath)]);
   if (images.type !== "ubyte" || images.dims.length !== 3) {
-    throw new IdxError(imagesPath, `expected ubyte images [count, rows, cols], got ${images.type} [${images.dims.join(", ")}]`);
+    throw new IdxError(
+      imagesPath,
+      `expected ubyte images [count, rows, cols], got ${images.type} [${images.dims.join(", ")}]`,
+    );
   }
   if (labels.type !== "ubyte" || labels.dims.length !== 1) {
     throw new IdxError(labelsPath, `expected ubyte labels [count], got ${labels.type} [${labels.dims.join(", ")}]`);

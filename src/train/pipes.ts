@@ -18,7 +18,10 @@ export interface GuardedOutput {
 
 const isClosedPipe = (e: NodeJS.ErrnoException) => e.code === "EPIPE" || e.code === "ERR_STREAM_DESTROYED";
 
-export function guardOutput(out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): GuardedOutput {
+export function guardOutput(
+  out: NodeJS.WriteStream = process.stdout,
+  err: NodeJS.WriteStream = process.stderr,
+): GuardedOutput {
   const closed = new Set<NodeJS.WriteStream>();
   const saved = new Map([out, err].map((s) => [s, s.listeners("error") as ((e: Error) => void)[]]));
   const write = (s: NodeJS.WriteStream, text: string) => {
@@ -32,14 +35,22 @@ export function guardOutput(out: NodeJS.WriteStream = process.stdout, err: NodeJ
       if (closed.has(s)) return;
       closed.add(s);
       const other = s === out ? err : out;
-      if (other === err) write(err, `lift train: stdout was closed (${e.code}); training goes on, and its checkpoints are written as usual\n`);
+      if (other === err)
+        write(
+          err,
+          `lift train: stdout was closed (${e.code}); training goes on, and its checkpoints are written as usual\n`,
+        );
     });
   }
   return {
     stderr: {
       write: (t: string) => write(err, t),
-      get isTTY() { return err.isTTY === true && !closed.has(err); },
-      get columns() { return err.columns; },
+      get isTTY() {
+        return err.isTTY === true && !closed.has(err);
+      },
+      get columns() {
+        return err.columns;
+      },
     },
     stdout: (t) => write(out, t),
     restore() {

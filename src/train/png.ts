@@ -8,7 +8,10 @@
 import { deflateSync, inflateSync } from "node:zlib";
 
 export class PngError extends Error {
-  constructor(readonly file: string, readonly problem: string) {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
     super(`${file}: ${problem}`);
     this.name = "PngError";
   }
@@ -66,7 +69,10 @@ export function encodePng(img: PngImage): Buffer {
     throw new PngError("<png>", `bad size ${width}×${height}`);
   }
   if (data.length !== width * height * channels) {
-    throw new PngError("<png>", `${width}×${height}×${channels} needs ${width * height * channels} bytes, got ${data.length}`);
+    throw new PngError(
+      "<png>",
+      `${width}×${height}×${channels} needs ${width * height * channels} bytes, got ${data.length}`,
+    );
   }
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
@@ -76,7 +82,12 @@ export function encodePng(img: PngImage): Buffer {
   const stride = width * channels;
   const raw = Buffer.alloc(height * (stride + 1));
   for (let y = 0; y < height; y++) raw.set(data.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
-  return Buffer.concat([SIGNATURE, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", new Uint8Array(0))]);
+  return Buffer.concat([
+    SIGNATURE,
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", new Uint8Array(0)),
+  ]);
 }
 
 /** A grayscale PNG of `rows × cols` pixels in [0, 1] (clamped), as a data: URI. */
@@ -88,11 +99,14 @@ export function grayPngDataUri(pixels: ArrayLike<number>, rows: number, cols: nu
 
 const paeth = (a: number, b: number, c: number) => {
   const p = a + b - c;
-  const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+  const pa = Math.abs(p - a),
+    pb = Math.abs(p - b),
+    pc = Math.abs(p - c);
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 };
 
 /** Decode PNG bytes; `file` names the source in errors. */
+// long: one pass over the chunks in file order, each check next to the bytes it reads.
 export function decodePng(buf: Uint8Array, file: string): PngImage {
   const fail = (problem: string) => new PngError(file, problem);
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -109,21 +123,32 @@ export function decodePng(buf: Uint8Array, file: string): PngImage {
     const type = /^[A-Za-z]{4}$/.test(raw4) ? raw4 : `0x${b.subarray(at + 4, at + 8).toString("hex")}`;
     if (at + 12 + len > b.length) throw fail(`truncated ${type} chunk at byte ${at}: needs ${len} data bytes`);
     const data = b.subarray(at + 8, at + 8 + len);
-    if (crc32(b.subarray(at + 4, at + 8 + len)) !== b.readUInt32BE(at + 8 + len)) throw fail(`bad CRC in the ${type} chunk at byte ${at}`);
+    if (crc32(b.subarray(at + 4, at + 8 + len)) !== b.readUInt32BE(at + 8 + len))
+      throw fail(`bad CRC in the ${type} chunk at byte ${at}`);
     at += 12 + len;
     if (type === "IHDR") {
       if (len !== 13) throw fail(`IHDR chunk has ${len} bytes, not 13`);
-      header = { width: data.readUInt32BE(0), height: data.readUInt32BE(4), depth: data[8]!, color: data[9]!, interlace: data[12]! };
+      header = {
+        width: data.readUInt32BE(0),
+        height: data.readUInt32BE(4),
+        depth: data[8]!,
+        color: data[9]!,
+        interlace: data[12]!,
+      };
     } else if (type === "IDAT") idat.push(data);
-    else if (type === "IEND") { ended = true; break; }
-    else if (header === undefined) throw fail("the first chunk is not IHDR");
+    else if (type === "IEND") {
+      ended = true;
+      break;
+    } else if (header === undefined) throw fail("the first chunk is not IHDR");
   }
   if (!header) throw fail("no IHDR chunk");
   if (!ended) throw fail("no IEND chunk (truncated file?)");
   const { width, height, depth, color, interlace } = header;
   const channels = CHANNELS[color];
   if (channels === undefined) {
-    throw fail(`${COLOR_NAMES[color] ?? `colour type ${color}`} PNGs are not supported; save it as 8-bit grayscale, RGB or RGBA`);
+    throw fail(
+      `${COLOR_NAMES[color] ?? `colour type ${color}`} PNGs are not supported; save it as 8-bit grayscale, RGB or RGBA`,
+    );
   }
   if (depth !== 8) throw fail(`${depth}-bit PNGs are not supported; save it with 8 bits per channel`);
   if (interlace !== 0) throw fail("interlaced PNGs are not supported; save it without interlacing");
@@ -133,14 +158,18 @@ export function decodePng(buf: Uint8Array, file: string): PngImage {
   const stride = width * channels;
   const expected = height * (stride + 1);
   if (expected > MAX_INFLATED_BYTES) {
-    throw fail(`the header declares ${width}×${height} pixels (${expected} bytes of image data), more than the ${MAX_INFLATED_BYTES >> 20} MiB this decoder accepts`);
+    throw fail(
+      `the header declares ${width}×${height} pixels (${expected} bytes of image data), more than the ${MAX_INFLATED_BYTES >> 20} MiB this decoder accepts`,
+    );
   }
   let raw: Buffer;
   try {
     raw = inflateSync(Buffer.concat(idat), { maxOutputLength: Math.max(expected, 1) });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
-      throw fail(`the image data inflates to more than the ${expected} bytes that ${width}×${height} ${COLOR_NAMES[color]} needs`);
+      throw fail(
+        `the image data inflates to more than the ${expected} bytes that ${width}×${height} ${COLOR_NAMES[color]} needs`,
+      );
     }
     throw fail(`corrupt image data: ${(e as Error).message}`);
   }
@@ -156,12 +185,23 @@ export function decodePng(buf: Uint8Array, file: string): PngImage {
       const c = x >= channels && y > 0 ? out[row - stride + x - channels]! : 0;
       let v: number;
       switch (filter) {
-        case 0: v = src[x]!; break;
-        case 1: v = src[x]! + a; break;
-        case 2: v = src[x]! + up; break;
-        case 3: v = src[x]! + ((a + up) >> 1); break;
-        case 4: v = src[x]! + paeth(a, up, c); break;
-        default: throw fail(`row ${y} has unknown filter type ${filter}`);
+        case 0:
+          v = src[x]!;
+          break;
+        case 1:
+          v = src[x]! + a;
+          break;
+        case 2:
+          v = src[x]! + up;
+          break;
+        case 3:
+          v = src[x]! + ((a + up) >> 1);
+          break;
+        case 4:
+          v = src[x]! + paeth(a, up, c);
+          break;
+        default:
+          throw fail(`row ${y} has unknown filter type ${filter}`);
       }
       out[row + x] = v & 0xff;
     }

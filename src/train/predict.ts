@@ -25,7 +25,10 @@ export interface Prediction {
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
 
 /** Reads images as gray levels in [0, 1], each rows × cols, from IDX files (ubyte) or PNGs. */
-export async function readImages(paths: string[], c: ModelContract): Promise<{ images: Float32Array; sources: { source: string; index: number }[] }> {
+export async function readImages(
+  paths: string[],
+  c: ModelContract,
+): Promise<{ images: Float32Array; sources: { source: string; index: number }[] }> {
   const px = c.rows * c.cols;
   const parts: Float32Array[] = [];
   const sources: { source: string; index: number }[] = [];
@@ -65,8 +68,14 @@ export async function readImages(paths: string[], c: ModelContract): Promise<{ i
     if (t.type !== "ubyte" || dims.length !== 3) {
       throw new LiftError(`${path}: expected ubyte images [count, rows, cols], got ${t.type} [${t.dims.join(", ")}]`);
     }
-    if (dims[1] !== c.rows || dims[2] !== c.cols) throw new LiftError(`${path}: the images are ${dims[1]}×${dims[2]}; ${need}`);
-    if (dims[0] === 0) throw new LiftError(`${path}: the file holds no images (its count is 0)`, undefined, "pass a file with at least one image");
+    if (dims[1] !== c.rows || dims[2] !== c.cols)
+      throw new LiftError(`${path}: the images are ${dims[1]}×${dims[2]}; ${need}`);
+    if (dims[0] === 0)
+      throw new LiftError(
+        `${path}: the file holds no images (its count is 0)`,
+        undefined,
+        "pass a file with at least one image",
+      );
     const bytes = t.data as Uint8Array;
     const f = new Float32Array(bytes.length);
     for (let i = 0; i < bytes.length; i++) f[i] = bytes[i]! / 255;
@@ -83,7 +92,11 @@ export async function readImages(paths: string[], c: ModelContract): Promise<{ i
 }
 
 /** Loads a model and its weights, and predicts the class of every image. */
-export async function predict(model: string | SourceText, weightsPath: string, imagePaths: string[]): Promise<Prediction[]> {
+export async function predict(
+  model: string | SourceText,
+  weightsPath: string,
+  imagePaths: string[],
+): Promise<Prediction[]> {
   const src = typeof model === "string" ? { name: model, text: readText(model) } : model;
   const program = load([src]);
   const c = checkContract(program, src.name);
@@ -94,11 +107,24 @@ export async function predict(model: string | SourceText, weightsPath: string, i
   try {
     const n = JSON.parse(metadata.class_names ?? "null") as unknown;
     if (Array.isArray(n) && n.length === c.classes && n.every((x) => typeof x === "string")) names = n as string[];
-  } catch { /* fall back below */ }
+  } catch {
+    /* fall back below */
+  }
   names ??= classNamesFor(DEFAULT_FASHION_MNIST_DIR, c.classes);
   const params = Object.fromEntries(c.params.map((p) => [p.name, tensors[p.name]!.data as Float32Array]));
   const module = program.compile({ dtype: "f32", name: `${cIdent(modelBaseName(src.name))}_infer` });
-  const split: MnistSplit = { images, labels: new Uint8Array(sources.length), count: sources.length, rows: c.rows, cols: c.cols };
+  const split: MnistSplit = {
+    images,
+    labels: new Uint8Array(sources.length),
+    count: sources.length,
+    rows: c.rows,
+    cols: c.cols,
+  };
   const r = evaluate(module, c, params, split);
-  return sources.map((s, i) => ({ ...s, class: r.predicted[i]!, label: names![r.predicted[i]!]!, probability: r.probability[i]! }));
+  return sources.map((s, i) => ({
+    ...s,
+    class: r.predicted[i]!,
+    label: names![r.predicted[i]!]!,
+    probability: r.probability[i]!,
+  }));
 }

@@ -87,6 +87,7 @@ const CONTRACT_HINT =
  * Checks a loaded model against the contract of `lift train` and returns its sizes and params.
  * Every violation is a LiftError naming the model file (and the line, where there is one).
  */
+// long: one check per declaration the training contract needs, each with its own message.
 export function checkContract(program: LiftProgram, file: string): ModelContract {
   const g = program.graph;
   const input = (name: string): Decl => {
@@ -100,7 +101,9 @@ export function checkContract(program: LiftProgram, file: string): ModelContract
     const defined = g.names.has(name);
     throw fileError(
       file,
-      defined ? `\`${name}\` is defined but not declared as an output` : `the model has no output \`${name}\` (${what})`,
+      defined
+        ? `\`${name}\` is defined but not declared as an output`
+        : `the model has no output \`${name}\` (${what})`,
       undefined,
       defined ? `declare it: ${name} :: (out${name === "Loss" ? "" : " N classes"})` : CONTRACT_HINT,
     );
@@ -109,28 +112,53 @@ export function checkContract(program: LiftProgram, file: string): ModelContract
   const images = input("Images");
   const [n, rows, cols] = images.shape;
   if (images.shape.length !== 3 || typeof n !== "string" || typeof rows !== "number" || typeof cols !== "number") {
-    throw fileError(file, `Images must be declared (in N rows cols) with a size name N for the batch, not ${shapeText(images.shape)}`, images.span);
+    throw fileError(
+      file,
+      `Images must be declared (in N rows cols) with a size name N for the batch, not ${shapeText(images.shape)}`,
+      images.span,
+    );
   }
   const labels = input("Labels");
   const classes = labels.shape[1];
   if (labels.shape.length !== 2 || labels.shape[0] !== n || typeof classes !== "number" || classes < 2) {
-    throw fileError(file, `Labels must be declared (in ${n} classes), one-hot rows with a known number of classes ≥ 2, not ${shapeText(labels.shape)}`, labels.span);
+    throw fileError(
+      file,
+      `Labels must be declared (in ${n} classes), one-hot rows with a known number of classes ≥ 2, not ${shapeText(labels.shape)}`,
+      labels.span,
+    );
   }
   const scale = input("Scale");
   if (scale.shape.length !== 0) {
-    throw fileError(file, `Scale must be a scalar input, (in), fed 1/batch; it is declared ${shapeText(scale.shape)}`, scale.span);
+    throw fileError(
+      file,
+      `Scale must be a scalar input, (in), fed 1/batch; it is declared ${shapeText(scale.shape)}`,
+      scale.span,
+    );
   }
   const loss = output("Loss", "a scalar: the training objective");
   if (loss.shape.length !== 0) {
-    throw fileError(file, `Loss must be a scalar output, (out), to be differentiated; it is declared ${shapeText(loss.shape)}`, loss.span,
-      "sum over the batch and scale it: Loss := (Scale * ((reduce 1 +) (Labels xent Logits)))");
+    throw fileError(
+      file,
+      `Loss must be a scalar output, (out), to be differentiated; it is declared ${shapeText(loss.shape)}`,
+      loss.span,
+      "sum over the batch and scale it: Loss := (Scale * ((reduce 1 +) (Labels xent Logits)))",
+    );
   }
   const logits = output("Logits", `(${n} ${classes}): one row of class scores per image`);
   if (logits.shape.length !== 2 || logits.shape[0] !== n || logits.shape[1] !== classes) {
-    throw fileError(file, `Logits must be declared (out ${n} ${classes}), like Labels; it is declared ${shapeText(logits.shape)}`, logits.span);
+    throw fileError(
+      file,
+      `Logits must be declared (out ${n} ${classes}), like Labels; it is declared ${shapeText(logits.shape)}`,
+      logits.span,
+    );
   }
   if (g.params.length === 0) {
-    throw fileError(file, "the model has no (param …) declaration, so there is nothing to train", undefined, "declare the weights with (param d…) instead of (in d…)");
+    throw fileError(
+      file,
+      "the model has no (param …) declaration, so there is nothing to train",
+      undefined,
+      "declare the weights with (param d…) instead of (in d…)",
+    );
   }
   const params: ParamInfo[] = [];
   for (const name of g.params) {
@@ -145,15 +173,23 @@ export function checkContract(program: LiftProgram, file: string): ModelContract
   for (const name of g.params) {
     const d = input(name);
     if (!used.has(d.node)) {
-      throw fileError(file, `param \`${name}\` is not used by \`Loss\`, so it has no gradient and cannot be trained`, d.span,
-        "use it in the formulas that lead to Loss, or remove its declaration");
+      throw fileError(
+        file,
+        `param \`${name}\` is not used by \`Loss\`, so it has no gradient and cannot be trained`,
+        d.span,
+        "use it in the formulas that lead to Loss, or remove its declaration",
+      );
     }
   }
   const fed = new Set(["Images", "Labels", "Scale", ...g.params]);
   for (const d of g.inputs) {
     if (!fed.has(d.name)) {
-      throw fileError(file, `input \`${d.name}\` is neither a param nor one of Images, Labels, Scale, so the trainer cannot feed it`, d.span,
-        "declare trainable weights with (param …); constants can be written as numbers");
+      throw fileError(
+        file,
+        `input \`${d.name}\` is neither a param nor one of Images, Labels, Scale, so the trainer cannot feed it`,
+        d.span,
+        "declare trainable weights with (param …); constants can be written as numbers",
+      );
     }
   }
   return { file, batchSize: n, rows, cols, classes, params };
@@ -161,9 +197,16 @@ export function checkContract(program: LiftProgram, file: string): ModelContract
 
 /** The lines of the training step that follow the model, for one optimizer. */
 export function trainingStepLines(contract: ModelContract, opt: OptimizerName): StepLine[] {
-  const lines: StepLine[] = [{ text: `; generated by lift train: gradients and the ${opt} update of every param of ${contract.file}` }, { text: "(use optim)" }];
+  const lines: StepLine[] = [
+    { text: `; generated by lift train: gradients and the ${opt} update of every param of ${contract.file}` },
+    { text: "(use optim)" },
+  ];
   for (const param of contract.params) {
-    lines.push({ text: "" }, { name: namesFor(param.name, opt).grad, op: "::", expr: ["grad", "Loss", param.name] }, ...updateLines(param, opt));
+    lines.push(
+      { text: "" },
+      { name: namesFor(param.name, opt).grad, op: "::", expr: ["grad", "Loss", param.name] },
+      ...updateLines(param, opt),
+    );
   }
   return lines;
 }
@@ -215,7 +258,12 @@ export function optimPrelude(): { stmts: Stmt[]; file: SourceFile } {
  * Fails if the model (its statements, `(use …)` resolved) binds a name that the training step
  * generates for `opt` or that the optimizer prelude defines, naming the model's binding.
  */
-export function checkNameCollisions(model: readonly Stmt[], contract: ModelContract, opt: OptimizerName, prelude = optimPrelude().stmts): void {
+export function checkNameCollisions(
+  model: readonly Stmt[],
+  contract: ModelContract,
+  opt: OptimizerName,
+  prelude = optimPrelude().stmts,
+): void {
   const generated = new Map<string, string>();
   for (const p of contract.params) {
     const nm = namesFor(p.name, opt);
@@ -226,8 +274,15 @@ export function checkNameCollisions(model: readonly Stmt[], contract: ModelContr
   const preludeNames = new Set(prelude.flatMap((s) => (s.kind === "use" || s.kind === "ties" ? [] : [s.name])));
   for (const s of model) {
     if (s.kind === "use" || s.kind === "ties" || s.nameSpan.file.name === OPTIM_PATH) continue;
-    const why = generated.get(s.name) ?? (preludeNames.has(s.name) ? "defined by the optimizer prelude (prelude/optim.lift)" : undefined);
-    if (why) throw new LiftError(`\`${s.name}\` is ${why}, so the model cannot define it`, s.nameSpan, "rename it in the model");
+    const why =
+      generated.get(s.name) ??
+      (preludeNames.has(s.name) ? "defined by the optimizer prelude (prelude/optim.lift)" : undefined);
+    if (why)
+      throw new LiftError(
+        `\`${s.name}\` is ${why}, so the model cannot define it`,
+        s.nameSpan,
+        "rename it in the model",
+      );
   }
 }
 

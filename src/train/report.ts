@@ -40,39 +40,70 @@ interface Series {
 }
 
 /** A line chart as an inline SVG. */
-export function lineChart(title: string, xLabel: string, series: Series[], opts: { yMin?: number; yMax?: number; percent?: boolean } = {}): string {
-  const W = 600, H = 300, L = 56, R = 16, T = 30, B = 42;
+export function lineChart(
+  title: string,
+  xLabel: string,
+  series: Series[],
+  opts: { yMin?: number; yMax?: number; percent?: boolean } = {},
+): string {
+  const W = 600,
+    H = 300,
+    L = 56,
+    R = 16,
+    T = 30,
+    B = 42;
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  if (all.length === 0) return `<svg width="${W}" height="${H}" role="img"><text x="${L}" y="${T}">${esc(title)}: no data yet</text></svg>`;
-  let x0 = Math.min(...all.map((p) => p[0])), x1 = Math.max(...all.map((p) => p[0]));
-  let y0 = opts.yMin ?? Math.min(...all.map((p) => p[1])), y1 = opts.yMax ?? Math.max(...all.map((p) => p[1]));
-  if (x1 === x0) { x0 -= 0.5; x1 += 0.5; }
-  if (y1 === y0) { y0 -= 0.5; y1 += 0.5; }
+  if (all.length === 0)
+    return `<svg width="${W}" height="${H}" role="img"><text x="${L}" y="${T}">${esc(title)}: no data yet</text></svg>`;
+  let x0 = Math.min(...all.map((p) => p[0])),
+    x1 = Math.max(...all.map((p) => p[0]));
+  let y0 = opts.yMin ?? Math.min(...all.map((p) => p[1])),
+    y1 = opts.yMax ?? Math.max(...all.map((p) => p[1]));
+  if (x1 === x0) {
+    x0 -= 0.5;
+    x1 += 0.5;
+  }
+  if (y1 === y0) {
+    y0 -= 0.5;
+    y1 += 0.5;
+  }
   const pad = (y1 - y0) * 0.05;
   if (opts.yMin === undefined) y0 -= pad;
   if (opts.yMax === undefined) y1 += pad;
   const sx = (x: number) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
   const sy = (y: number) => H - B - ((y - y0) / (y1 - y0)) * (H - T - B);
-  const fmt = (v: number) => (opts.percent ? `${(v * 100).toFixed(Math.abs(y1 - y0) < 0.05 ? 1 : 0)}%` : String(Number(v.toPrecision(3))));
+  const fmt = (v: number) =>
+    opts.percent ? `${(v * 100).toFixed(Math.abs(y1 - y0) < 0.05 ? 1 : 0)}%` : String(Number(v.toPrecision(3)));
   const parts: string[] = [];
-  parts.push(`<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}" font-family="sans-serif" font-size="11">`);
+  parts.push(
+    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}" font-family="sans-serif" font-size="11">`,
+  );
   parts.push(`<text x="${L}" y="18" font-size="13" font-weight="bold">${esc(title)}</text>`);
   for (const t of ticks(y0, y1)) {
     parts.push(`<line x1="${L}" x2="${W - R}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#e4e4e4"/>`);
     parts.push(`<text x="${L - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`);
   }
   for (const t of ticks(x0, x1, 8)) {
-    parts.push(`<text x="${sx(t).toFixed(1)}" y="${H - B + 16}" text-anchor="middle">${Number(t.toPrecision(6))}</text>`);
+    parts.push(
+      `<text x="${sx(t).toFixed(1)}" y="${H - B + 16}" text-anchor="middle">${Number(t.toPrecision(6))}</text>`,
+    );
   }
-  parts.push(`<line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#888"/><line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#888"/>`);
+  parts.push(
+    `<line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#888"/><line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#888"/>`,
+  );
   parts.push(`<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle">${esc(xLabel)}</text>`);
   series.forEach((s, k) => {
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     const d = pts.map(([x, y], i) => `${i ? "L" : "M"}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join("");
     if (pts.length > 1) parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.6"/>`);
-    if (s.dots || pts.length === 1) for (const [x, y] of pts) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.color}"/>`);
-    const lx = 150 + k * 170, ly = 18;
-    parts.push(`<rect x="${lx}" y="${ly - 6}" width="12" height="4" fill="${s.color}"/><text x="${lx + 18}" y="${ly - 1}">${esc(s.name)}</text>`);
+    if (s.dots || pts.length === 1)
+      for (const [x, y] of pts)
+        parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.color}"/>`);
+    const lx = 150 + k * 170,
+      ly = 18;
+    parts.push(
+      `<rect x="${lx}" y="${ly - 6}" width="12" height="4" fill="${s.color}"/><text x="${lx + 18}" y="${ly - 1}">${esc(s.name)}</text>`,
+    );
   });
   parts.push("</svg>");
   return parts.join("");
@@ -82,10 +113,15 @@ function confusionTable(classNames: string[], confusion: number[][]): string {
   const max = Math.max(1, ...confusion.flatMap((r, i) => r.filter((_, j) => j !== i)));
   const rows = confusion.map((row, i) => {
     const total = row.reduce((a, b) => a + b, 0);
-    const cells = row.map((c, j) => {
-      const bg = i === j ? `rgba(40,140,60,${total ? (0.15 + 0.6 * c / total).toFixed(2) : 0})` : `rgba(200,40,40,${(0.7 * c / max).toFixed(2)})`;
-      return `<td style="background:${bg}">${c}</td>`;
-    }).join("");
+    const cells = row
+      .map((c, j) => {
+        const bg =
+          i === j
+            ? `rgba(40,140,60,${total ? (0.15 + (0.6 * c) / total).toFixed(2) : 0})`
+            : `rgba(200,40,40,${((0.7 * c) / max).toFixed(2)})`;
+        return `<td style="background:${bg}">${c}</td>`;
+      })
+      .join("");
     const acc = total ? `${((100 * row[i]!) / total).toFixed(1)}%` : "–";
     return `<tr><th>${esc(classNames[i] ?? String(i))}</th>${cells}<td class="acc">${acc}</td></tr>`;
   });
@@ -96,15 +132,19 @@ function confusionTable(classNames: string[], confusion: number[][]): string {
 function imageGrid(input: ReportInput, indices: number[]): string {
   const { images, labels, rows, cols } = input.test;
   const px = rows * cols;
-  return `<div class="grid">${indices.map((i) => {
-    const ok = input.predicted[i] === labels[i];
-    const pred = input.classNames[input.predicted[i]!] ?? String(input.predicted[i]);
-    const truth = input.classNames[labels[i]!] ?? String(labels[i]);
-    const uri = grayPngDataUri(images.subarray(i * px, (i + 1) * px), rows, cols);
-    const title = `test image ${i}: predicted ${pred} (${(100 * input.probability[i]!).toFixed(1)}%), true ${truth}`;
-    return `<figure class="${ok ? "ok" : "bad"}" title="${esc(title)}"><img src="${uri}" width="${cols * 3}" height="${rows * 3}" alt="${esc(title)}">` +
-      `<figcaption><b>${esc(pred)}</b> ${(100 * input.probability[i]!).toFixed(0)}%${ok ? "" : `<br>true: ${esc(truth)}`}</figcaption></figure>`;
-  }).join("")}</div>`;
+  return `<div class="grid">${indices
+    .map((i) => {
+      const ok = input.predicted[i] === labels[i];
+      const pred = input.classNames[input.predicted[i]!] ?? String(input.predicted[i]);
+      const truth = input.classNames[labels[i]!] ?? String(labels[i]);
+      const uri = grayPngDataUri(images.subarray(i * px, (i + 1) * px), rows, cols);
+      const title = `test image ${i}: predicted ${pred} (${(100 * input.probability[i]!).toFixed(1)}%), true ${truth}`;
+      return (
+        `<figure class="${ok ? "ok" : "bad"}" title="${esc(title)}"><img src="${uri}" width="${cols * 3}" height="${rows * 3}" alt="${esc(title)}">` +
+        `<figcaption><b>${esc(pred)}</b> ${(100 * input.probability[i]!).toFixed(0)}%${ok ? "" : `<br>true: ${esc(truth)}`}</figcaption></figure>`
+      );
+    })
+    .join("")}</div>`;
 }
 
 export function renderReport(input: ReportInput): string {
@@ -131,9 +171,13 @@ export function renderReport(input: ReportInput): string {
   const wrong: number[] = [];
   for (let i = 0; i < n && wrong.length < 30; i++) if (input.predicted[i] !== input.test.labels[i]) wrong.push(i);
   const settings = input.settings.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("");
-  const epochRows = h.map((e) =>
-    `<tr><td>${e.epoch}</td><td>${e.step}</td><td>${e.train_loss.toFixed(4)}</td><td>${(100 * e.train_accuracy).toFixed(2)}%</td>` +
-    `<td>${e.test_loss.toFixed(4)}</td><td>${(100 * e.test_accuracy).toFixed(2)}%</td></tr>`).join("");
+  const epochRows = h
+    .map(
+      (e) =>
+        `<tr><td>${e.epoch}</td><td>${e.step}</td><td>${e.train_loss.toFixed(4)}</td><td>${(100 * e.train_accuracy).toFixed(2)}%</td>` +
+        `<td>${e.test_loss.toFixed(4)}</td><td>${(100 * e.test_accuracy).toFixed(2)}%</td></tr>`,
+    )
+    .join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(input.model)} — lift train</title>
 <style>

@@ -17,7 +17,8 @@ export const HISTORY_FILE = "history.jsonl";
 export const LAST_CHECKPOINT = "last.safetensors";
 const EPOCH_FILE = /^epoch-[0-9]+\.safetensors$/;
 /** What --overwrite deletes: a run's own files, and the temp files of its atomic writes. */
-const RUN_FILE = /^(epoch-[0-9]+\.safetensors|last\.safetensors|history\.jsonl|report\.html|\.(epoch-[0-9]+\.safetensors|last\.safetensors|history\.jsonl|report\.html)\.tmp-.*)$/;
+const RUN_FILE =
+  /^(epoch-[0-9]+\.safetensors|last\.safetensors|history\.jsonl|report\.html|\.(epoch-[0-9]+\.safetensors|last\.safetensors|history\.jsonl|report\.html)\.tmp-.*)$/;
 
 export const epochFile = (dir: string, epoch: number) => join(dir, `epoch-${epoch}.safetensors`);
 
@@ -25,7 +26,10 @@ export const epochFile = (dir: string, epoch: number) => join(dir, `epoch-${epoc
 function historyLines(text: string): { lines: { n: number; text: string }[]; torn: boolean } {
   const parts = text.split("\n");
   const tail = parts.pop()!;
-  return { lines: parts.map((t, i) => ({ n: i + 1, text: t })).filter((l) => l.text.trim() !== ""), torn: tail.trim() !== "" };
+  return {
+    lines: parts.map((t, i) => ({ n: i + 1, text: t })).filter((l) => l.text.trim() !== ""),
+    torn: tail.trim() !== "",
+  };
 }
 
 /**
@@ -54,8 +58,11 @@ export function readHistory(dir: string, upTo: number, note: (line: string) => v
     }
     const problem = r === undefined ? "not JSON" : epochRecordProblem(r);
     if (problem) {
-      throw new LiftError(`${path}:${n}: malformed epoch record (${problem})`, undefined,
-        "the history only feeds the report: fix or delete that line, or delete the file to resume without it");
+      throw new LiftError(
+        `${path}:${n}: malformed epoch record (${problem})`,
+        undefined,
+        "the history only feeds the report: fix or delete that line, or delete the file to resume without it",
+      );
     }
     byEpoch.set((r as EpochRecord).epoch, r as EpochRecord);
   }
@@ -74,8 +81,14 @@ function existingRun(dir: string): { held: string; resumeFrom: string } | undefi
   const epochs = names.filter((n) => EPOCH_FILE.test(n)).map((n) => Number(n.slice(6, -12)));
   const last = names.includes(LAST_CHECKPOINT);
   if (!last && epochs.length === 0) return undefined;
-  const parts = [last ? LAST_CHECKPOINT : "", epochs.length ? `${epochs.length} epoch checkpoint${epochs.length === 1 ? "" : "s"}` : ""];
-  return { held: parts.filter(Boolean).join(", "), resumeFrom: last ? join(dir, LAST_CHECKPOINT) : epochFile(dir, Math.max(...epochs)) };
+  const parts = [
+    last ? LAST_CHECKPOINT : "",
+    epochs.length ? `${epochs.length} epoch checkpoint${epochs.length === 1 ? "" : "s"}` : "",
+  ];
+  return {
+    held: parts.filter(Boolean).join(", "),
+    resumeFrom: last ? join(dir, LAST_CHECKPOINT) : epochFile(dir, Math.max(...epochs)),
+  };
 }
 
 const samePath = (a: string, b: string) => {
@@ -96,7 +109,10 @@ export interface OpenOptions {
 
 /** An output directory this process holds the lock of. */
 export class RunDir {
-  private constructor(readonly dir: string, readonly lock: RunLock) {}
+  private constructor(
+    readonly dir: string,
+    readonly lock: RunLock,
+  ) {}
 
   /**
    * Creates `dir` if needed and takes its lock. A directory holding another run is refused
@@ -108,26 +124,39 @@ export class RunDir {
       if (!statSync(dir).isDirectory()) throw new LiftError(`${dir}: is not a directory`);
     } catch (e) {
       if (e instanceof LiftError) throw e;
-      throw new LiftError(`cannot create the output directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      throw new LiftError(
+        `cannot create the output directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      );
     }
     let lock: RunLock;
     try {
       lock = RunLock.acquire(dir, opts.note);
     } catch (e) {
       if (e instanceof LiftError) throw e;
-      throw new LiftError(`cannot write to the output directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, undefined, "choose another --out");
+      throw new LiftError(
+        `cannot write to the output directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+        undefined,
+        "choose another --out",
+      );
     }
     try {
       const found = existingRun(dir);
       const held = found?.held;
       const ownRun = opts.resume !== undefined && samePath(dirname(opts.resume), dir);
       if (held && ownRun && opts.overwrite) {
-        throw new LiftError(`--overwrite would delete the run that --resume ${opts.resume} continues`, undefined, "drop --overwrite, or write the resumed run elsewhere with --out");
+        throw new LiftError(
+          `--overwrite would delete the run that --resume ${opts.resume} continues`,
+          undefined,
+          "drop --overwrite, or write the resumed run elsewhere with --out",
+        );
       }
       if (held && !ownRun) {
         if (!opts.overwrite) {
-          throw new LiftError(`${dir} already holds another run (${held})`, undefined,
-            `continue it with --resume ${found!.resumeFrom}, start over with --overwrite (deletes its checkpoints, history and report), or choose another --out`);
+          throw new LiftError(
+            `${dir} already holds another run (${held})`,
+            undefined,
+            `continue it with --resume ${found!.resumeFrom}, start over with --overwrite (deletes its checkpoints, history and report), or choose another --out`,
+          );
         }
         for (const n of readdirSync(dir)) if (RUN_FILE.test(n)) rmSync(join(dir, n), { force: true });
         opts.note(`note: --overwrite: deleted the previous run in ${dir} (${held})`);

@@ -93,7 +93,8 @@ export function epochRecordProblem(r: unknown): string | undefined {
   if (!isWhole(o.epoch, 1)) return "`epoch` is not a whole number ≥ 1";
   if (!isWhole(o.step, 1)) return "`step` is not a whole number ≥ 1";
   for (const k of ["train_loss", "test_loss"]) if (!isFiniteNumber(o[k])) return `\`${k}\` is not a finite number`;
-  for (const k of ["train_accuracy", "test_accuracy"]) if (!isFraction(o[k])) return `\`${k}\` is not a fraction in [0, 1]`;
+  for (const k of ["train_accuracy", "test_accuracy"])
+    if (!isFraction(o[k])) return `\`${k}\` is not a fraction in [0, 1]`;
   if (!Array.isArray(o.curve) || !o.curve.every(isFiniteNumber)) return "`curve` is not a list of numbers";
   if (!isWhole(o.window, 1)) return "`window` is not a whole number ≥ 1";
   return undefined;
@@ -102,22 +103,34 @@ export function epochRecordProblem(r: unknown): string | undefined {
 function progressProblem(p: unknown): string | undefined {
   if (typeof p !== "object" || p === null || Array.isArray(p)) return "not an object";
   const o = p as Record<string, unknown>;
-  for (const k of ["step", "seen", "win_steps"]) if (!isWhole(o[k], k === "win_steps" ? 0 : 1)) return `\`${k}\` is not a whole number`;
-  if (!isWhole(o.correct, 0) || (o.correct as number) > (o.seen as number)) return "`correct` is not a whole number ≤ `seen`";
+  for (const k of ["step", "seen", "win_steps"])
+    if (!isWhole(o[k], k === "win_steps" ? 0 : 1)) return `\`${k}\` is not a whole number`;
+  if (!isWhole(o.correct, 0) || (o.correct as number) > (o.seen as number))
+    return "`correct` is not a whole number ≤ `seen`";
   for (const k of ["loss_sum", "win_sum"]) if (!isFiniteNumber(o[k])) return `\`${k}\` is not a finite number`;
   if (!Array.isArray(o.curve) || !o.curve.every(isFiniteNumber)) return "`curve` is not a list of numbers";
   return undefined;
 }
 
 /** Reads the metadata of a checkpoint of `lift train`, field by field; errors name the file and the field. */
-export function decodeMetadata(meta: Record<string, string>, file: string): { run: RunInfo; legacyHistory: EpochRecord[] | null } {
+// long: one check per metadata field, in the order the fields are written.
+export function decodeMetadata(
+  meta: Record<string, string>,
+  file: string,
+): { run: RunInfo; legacyHistory: EpochRecord[] | null } {
   if (meta.format !== CHECKPOINT_FORMAT && meta.format !== LEGACY_FORMAT) {
-    throw new LiftError(`${file}: not a checkpoint of \`lift train\` (metadata \`format\` is ${meta.format === undefined ? "missing" : shown(meta.format)})`,
-      undefined, "only checkpoints written by `lift train` can be resumed; `lift predict` reads any weights file");
+    throw new LiftError(
+      `${file}: not a checkpoint of \`lift train\` (metadata \`format\` is ${meta.format === undefined ? "missing" : shown(meta.format)})`,
+      undefined,
+      "only checkpoints written by `lift train` can be resumed; `lift predict` reads any weights file",
+    );
   }
   const bad = (key: string, expected: string) =>
-    new LiftError(`${file}: metadata \`${key}\` is ${meta[key] === undefined ? "missing" : shown(meta[key]!)}: expected ${expected}`,
-      undefined, "the checkpoint was edited or damaged; resume from another one (epoch-K.safetensors)");
+    new LiftError(
+      `${file}: metadata \`${key}\` is ${meta[key] === undefined ? "missing" : shown(meta[key]!)}: expected ${expected}`,
+      undefined,
+      "the checkpoint was edited or damaged; resume from another one (epoch-K.safetensors)",
+    );
   const whole = (key: string, min: number) => {
     const v = meta[key] ?? "";
     if (!WHOLE.test(v) || !isWhole(Number(v), min)) throw bad(key, `a whole number ≥ ${min}`);
@@ -138,9 +151,16 @@ export function decodeMetadata(meta: Record<string, string>, file: string): { ru
   if (!isOptimizer(optimizer)) throw bad("optimizer", `one of ${OPTIMIZERS.join(", ")}`);
   const lr = Number(meta.lr);
   if (!/^[0-9.eE+-]+$/.test(meta.lr ?? "") || !(lr > 0 && Number.isFinite(lr))) throw bad("lr", "a positive number");
-  if (!/^[0-9a-f]{64}$/.test(meta.model_sha256 ?? "")) throw bad("model_sha256", "the SHA-256 of the model text, in hex");
-  const progress = meta.epoch_progress === undefined ? null
-    : (json("epoch_progress", "the running figures of the interrupted epoch", (v) => progressProblem(v) === undefined) as EpochProgress);
+  if (!/^[0-9a-f]{64}$/.test(meta.model_sha256 ?? ""))
+    throw bad("model_sha256", "the SHA-256 of the model text, in hex");
+  const progress =
+    meta.epoch_progress === undefined
+      ? null
+      : (json(
+          "epoch_progress",
+          "the running figures of the interrupted epoch",
+          (v) => progressProblem(v) === undefined,
+        ) as EpochProgress);
   const run: RunInfo = {
     model: meta.model ?? "",
     model_sha256: meta.model_sha256!,
@@ -154,14 +174,24 @@ export function decodeMetadata(meta: Record<string, string>, file: string): { ru
     test_images: whole("test_images", 1),
     limit_train: optionalWhole("limit_train"),
     limit_test: optionalWhole("limit_test"),
-    class_names: json("class_names", "a JSON list of class names (strings)",
-      (v) => Array.isArray(v) && v.length >= 2 && v.every((x) => typeof x === "string")) as string[],
+    class_names: json(
+      "class_names",
+      "a JSON list of class names (strings)",
+      (v) => Array.isArray(v) && v.length >= 2 && v.every((x) => typeof x === "string"),
+    ) as string[],
     progress,
   };
-  if (run.global_step < run.epoch) throw bad("global_step", `at least one step per finished epoch (epoch is ${run.epoch})`);
-  if (progress && progress.step > run.global_step) throw bad("epoch_progress", `no more steps in the epoch than \`global_step\` (${run.global_step})`);
-  const legacyHistory = meta.format === LEGACY_FORMAT
-    ? (json("history", "a JSON list of epoch records", (v) => Array.isArray(v) && v.every((r) => epochRecordProblem(r) === undefined)) as EpochRecord[])
-    : null;
+  if (run.global_step < run.epoch)
+    throw bad("global_step", `at least one step per finished epoch (epoch is ${run.epoch})`);
+  if (progress && progress.step > run.global_step)
+    throw bad("epoch_progress", `no more steps in the epoch than \`global_step\` (${run.global_step})`);
+  const legacyHistory =
+    meta.format === LEGACY_FORMAT
+      ? (json(
+          "history",
+          "a JSON list of epoch records",
+          (v) => Array.isArray(v) && v.every((r) => epochRecordProblem(r) === undefined),
+        ) as EpochRecord[])
+      : null;
   return { run, legacyHistory };
 }

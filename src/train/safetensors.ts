@@ -133,7 +133,8 @@ function checkTensor(name: string, t: Tensor): void {
   const fail = (problem: string) => new SafetensorsError("encode", `tensor '${name}': ${problem}`);
   if (!isDtype(t.dtype)) throw fail(`unknown dtype ${JSON.stringify(t.dtype)}`);
   const info: DtypeInfo = DTYPES[t.dtype];
-  if (!(t.data instanceof info.array)) throw fail(`dtype ${t.dtype} needs a ${info.array.name}, got a ${t.data.constructor.name}`);
+  if (!(t.data instanceof info.array))
+    throw fail(`dtype ${t.dtype} needs a ${info.array.name}, got a ${t.data.constructor.name}`);
   if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw fail(`bad shape [${t.shape.join(", ")}]`);
   if (elementCount(t.shape) !== t.data.length) {
     throw fail(`shape [${t.shape.join(", ")}] needs ${elementCount(t.shape)} elements, data has ${t.data.length}`);
@@ -150,12 +151,14 @@ interface Entry {
 
 /** Check one header entry's fields, which come from untrusted JSON. */
 function parseEntry(name: string, value: unknown, fail: (p: string) => SafetensorsError): Entry {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw fail(`tensor '${name}': entry is not an object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw fail(`tensor '${name}': entry is not an object`);
   const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
   if (dtype === undefined) throw fail(`tensor '${name}': no dtype`);
   if (!isDtype(dtype)) throw fail(`tensor '${name}': unknown dtype ${JSON.stringify(dtype)}`);
   const isIndex = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
-  if (!Array.isArray(shape) || !shape.every(isIndex)) throw fail(`tensor '${name}': shape must be an array of non-negative integers`);
+  if (!Array.isArray(shape) || !shape.every(isIndex))
+    throw fail(`tensor '${name}': shape must be an array of non-negative integers`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
     throw fail(`tensor '${name}': data_offsets must be [begin, end] non-negative integers`);
   }
@@ -163,14 +166,19 @@ function parseEntry(name: string, value: unknown, fail: (p: string) => Safetenso
   if (end < begin) throw fail(`tensor '${name}': data_offsets [${begin}, ${end}] end before begin`);
   const want = elementCount(shape) * DTYPES[dtype].size;
   if (end - begin !== want) {
-    throw fail(`tensor '${name}': ${dtype} [${shape.join(", ")}] needs ${want} bytes, data_offsets [${begin}, ${end}] give ${end - begin}`);
+    throw fail(
+      `tensor '${name}': ${dtype} [${shape.join(", ")}] needs ${want} bytes, data_offsets [${begin}, ${end}] give ${end - begin}`,
+    );
   }
   return { name, dtype, shape, begin, end };
 }
 
 function parseMetadata(value: unknown, fail: (p: string) => SafetensorsError): Record<string, string> {
   const ok =
-    typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string");
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === "string");
   if (!ok) throw fail(`${METADATA_KEY} must be an object of strings`);
   return { ...(value as Record<string, string>) };
 }
@@ -183,7 +191,8 @@ export function decodeSafetensors(buf: Uint8Array, nameForErrors: string): Safet
   if (buf.length < 8) throw fail(`file is ${buf.length} bytes, too short for the 8-byte header length`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const n = view.getBigUint64(0, true);
-  if (n > BigInt(buf.length - 8)) throw fail(`header length ${n} exceeds the ${buf.length - 8} bytes after the length field`);
+  if (n > BigInt(buf.length - 8))
+    throw fail(`header length ${n} exceeds the ${buf.length - 8} bytes after the length field`);
   if (n > BigInt(MAX_HEADER_BYTES)) throw fail(`header length ${n} exceeds the limit of ${MAX_HEADER_BYTES}`);
   const headerEnd = 8 + Number(n);
 

@@ -29,7 +29,8 @@ type Buffers = Record<string, Float32Array>;
 export function forcedMode(env: NodeJS.ProcessEnv = process.env): StepMode | undefined {
   const v = env.LIFT_STEP_MODE;
   if (v === undefined || v === "" || v === "auto") return undefined;
-  if (!(STEP_MODES as string[]).includes(v)) throw new LiftError(`LIFT_STEP_MODE must be auto, serial, loops or split, not \`${v}\``);
+  if (!(STEP_MODES as string[]).includes(v))
+    throw new LiftError(`LIFT_STEP_MODE must be auto, serial, loops or split, not \`${v}\``);
   return v as StepMode;
 }
 
@@ -41,7 +42,11 @@ export class ThreadedStep {
   private readonly priv = new Map<string, Float32Array>();
   private scratch: ArrayBuffer[] = [];
 
-  constructor(private readonly split: CompiledSplit, private readonly batchSize: string, private readonly forced = forcedMode()) {
+  constructor(
+    private readonly split: CompiledSplit,
+    private readonly batchSize: string,
+    private readonly forced = forcedMode(),
+  ) {
     this.helper = threadHelper();
     this.threads = this.helper.maxThreads();
   }
@@ -60,7 +65,10 @@ export class ThreadedStep {
     return this.threads > 1 ? (n > 1 ? STEP_MODES : ["serial", "loops"]) : ["serial"];
   }
 
-  private choose(bufs: Buffers, sizes: Record<string, number>): { mode: StepMode; ms: Partial<Record<StepMode, number>> } {
+  private choose(
+    bufs: Buffers,
+    sizes: Record<string, number>,
+  ): { mode: StepMode; ms: Partial<Record<StepMode, number>> } {
     const n = sizes[this.batchSize]!;
     const modes = this.candidates(n);
     const ms: Partial<Record<StepMode, number>> = {};
@@ -85,29 +93,39 @@ export class ThreadedStep {
 
   private run(mode: StepMode, bufs: Buffers, sizes: Record<string, number>): void {
     if (mode === "serial") this.helper.setThreads(1);
-    try { this.gradient(mode === "split", bufs, sizes); } finally { if (mode === "serial") this.helper.setThreads(this.threads); }
+    try {
+      this.gradient(mode === "split", bufs, sizes);
+    } finally {
+      if (mode === "serial") this.helper.setThreads(this.threads);
+    }
     this.split.update.call(bufs, sizes);
   }
 
   /** The gradient program on T slices of the batch (at once, or in turn); its unsliced outputs summed into `bufs`. */
   private gradient(parallel: boolean, bufs: Buffers, sizes: Record<string, number>): void {
-    const g = this.split.gradient, bs = this.batchSize, n = sizes[bs]!;
+    const g = this.split.gradient,
+      bs = this.batchSize,
+      n = sizes[bs]!;
     const parts = Math.min(this.threads, n);
     // One slice is the whole batch: its outputs go straight to `bufs` (the same numbers, no copies).
     if (parts === 1) return g.call(bufs, sizes);
     const entry = g.unit.entry;
-    const sets: unknown[][] = [], sizeSets: number[][] = [], scratch: (ArrayBuffer | null)[] = [];
+    const sets: unknown[][] = [],
+      sizeSets: number[][] = [],
+      scratch: (ArrayBuffer | null)[] = [];
     const summed = entry.buffers.filter((b) => b.role === "output" && g.shapeOf(b.name)![0] !== bs).map((b) => b.name);
     for (let r = 0; r < parts; r++) {
       const { offset, count } = sliceOf(n, r, parts);
       const mine: Buffers = {};
       for (const b of entry.buffers) {
-        const shape = g.shapeOf(b.name)!, all = bufs[b.name];
+        const shape = g.shapeOf(b.name)!,
+          all = bufs[b.name];
         if (shape[0] === bs) {
           if (!all) throw new LiftError(`buffer \`${b.name}\` is missing`);
           const row = all.length / n;
           mine[b.name] = all.subarray(offset * row, (offset + count) * row);
-        } else if (b.role === "output") mine[b.name] = this.privateOut(r, b.name, product(resolveShape(shape, new Map())));
+        } else if (b.role === "output")
+          mine[b.name] = this.privateOut(r, b.name, product(resolveShape(shape, new Map())));
         else mine[b.name] = all!;
       }
       const a = g.argsOf(mine, { ...sizes, [bs]: count });

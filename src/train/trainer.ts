@@ -10,12 +10,28 @@ import { readText } from "../lang/files.js";
 import { LiftError } from "../lang/diagnostics.js";
 import type { NativeModule } from "../runtime/module.js";
 import { writeFileAtomic } from "./atomic.js";
-import { readCheckpoint, sha256, writeCheckpoint, type EpochProgress, type EpochRecord, type Resumable, type RunInfo } from "./checkpoint.js";
+import {
+  readCheckpoint,
+  sha256,
+  writeCheckpoint,
+  type EpochProgress,
+  type EpochRecord,
+  type Resumable,
+  type RunInfo,
+} from "./checkpoint.js";
 import { classNamesFor } from "./classes.js";
 import { IdxError } from "./idx.js";
 import { epochPermutation, initParams } from "./init.js";
 import { DEFAULT_FASHION_MNIST_DIR, loadMnistLike, type MnistLike, type MnistSplit } from "./mnist.js";
-import { DEFAULT_LR, loadModel, namesFor, STATE_SUFFIXES, type ModelContract, type ModelPrograms, type OptimizerName } from "./program.js";
+import {
+  DEFAULT_LR,
+  loadModel,
+  namesFor,
+  STATE_SUFFIXES,
+  type ModelContract,
+  type ModelPrograms,
+  type OptimizerName,
+} from "./program.js";
 import { stopPoint, trapSignals, type Trap } from "./interrupt.js";
 import { formatDuration, Progress, type TextSink } from "./progress.js";
 import { renderReport } from "./report.js";
@@ -142,24 +158,46 @@ export async function loadData(dir: string): Promise<MnistLike> {
 function limitSplit(split: MnistSplit, limit: number | undefined): MnistSplit {
   if (limit === undefined || limit >= split.count) return split;
   const px = split.rows * split.cols;
-  return { ...split, count: limit, images: split.images.subarray(0, limit * px), labels: split.labels.subarray(0, limit) };
+  return {
+    ...split,
+    count: limit,
+    images: split.images.subarray(0, limit * px),
+    labels: split.labels.subarray(0, limit),
+  };
 }
 
 function checkData(data: MnistLike, c: ModelContract, dir: string): void {
-  for (const [name, s] of [["training", data.train], ["test", data.test]] as const) {
+  for (const [name, s] of [
+    ["training", data.train],
+    ["test", data.test],
+  ] as const) {
     if (s.count === 0) {
-      throw new LiftError(`the ${name} set in ${dir} is empty (0 images)`, undefined,
-        name === "training" ? "nothing to train on: check --data" : "the test loss and accuracy could not be measured: check --data");
+      throw new LiftError(
+        `the ${name} set in ${dir} is empty (0 images)`,
+        undefined,
+        name === "training"
+          ? "nothing to train on: check --data"
+          : "the test loss and accuracy could not be measured: check --data",
+      );
     }
     if (s.rows !== c.rows || s.cols !== c.cols) {
-      throw new LiftError(`the ${name} images in ${dir} are ${s.rows}×${s.cols}, but ${c.file} declares Images (${c.batchSize} ${c.rows} ${c.cols})`);
+      throw new LiftError(
+        `the ${name} images in ${dir} are ${s.rows}×${s.cols}, but ${c.file} declares Images (${c.batchSize} ${c.rows} ${c.cols})`,
+      );
     }
     const max = s.labels.reduce((a, l) => Math.max(a, l), 0);
-    if (max >= c.classes) throw new LiftError(`the ${name} labels in ${dir} go up to ${max}, but ${c.file} has ${c.classes} classes`);
+    if (max >= c.classes)
+      throw new LiftError(`the ${name} labels in ${dir} go up to ${max}, but ${c.file} has ${c.classes} classes`);
   }
 }
 
-function checkBatch(batch: number, count: number, fullCount: number, limitTrain: number | undefined, dataDir: string): void {
+function checkBatch(
+  batch: number,
+  count: number,
+  fullCount: number,
+  limitTrain: number | undefined,
+  dataDir: string,
+): void {
   if (batch <= count) return;
   throw new LiftError(
     `--batch ${batch} is larger than the ${count} training images` +
@@ -181,7 +219,8 @@ async function writing<T>(path: string, fn: () => Promise<T>): Promise<T> {
 }
 
 const positiveInt = (what: string, v: number | undefined) => {
-  if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) throw new LiftError(`${what} must be a whole number ≥ 1, not ${v}`);
+  if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1))
+    throw new LiftError(`${what} must be a whole number ≥ 1, not ${v}`);
 };
 
 /** Batched inference with the model's own compiled program over a whole split. */
@@ -240,13 +279,21 @@ export function formatConfusion(confusion: number[][], classNames: string[]): st
   confusion.forEach((row, i) => {
     const total = row.reduce((a, b) => a + b, 0);
     const recall = total ? `${((100 * row[i]!) / total).toFixed(1)}%` : "–";
-    lines.push(`${(classNames[i] ?? String(i)).padEnd(nameW)} ${row.map((v) => String(v).padStart(w)).join("")}  ${recall.padStart(6)}`);
+    lines.push(
+      `${(classNames[i] ?? String(i)).padEnd(nameW)} ${row.map((v) => String(v).padStart(w)).join("")}  ${recall.padStart(6)}`,
+    );
   });
   return lines.join("\n");
 }
 
 /** What ranks other than 0 record for the test set, which they do not evaluate. */
-const NOT_EVALUATED: EvalResult = { loss: NaN, accuracy: NaN, predicted: new Uint8Array(0), probability: new Float32Array(0), confusion: [] };
+const NOT_EVALUATED: EvalResult = {
+  loss: NaN,
+  accuracy: NaN,
+  predicted: new Uint8Array(0),
+  probability: new Float32Array(0),
+  confusion: [],
+};
 
 /** Where a run stopped before its last epoch, and the checkpoint to resume it from. */
 export interface Interruption {
@@ -261,17 +308,30 @@ export interface Interruption {
   global_step: number;
 }
 
-const EMPTY_PROGRESS = (): EpochProgress => ({ step: 0, loss_sum: 0, seen: 0, correct: 0, curve: [], win_sum: 0, win_steps: 0 });
+const EMPTY_PROGRESS = (): EpochProgress => ({
+  step: 0,
+  loss_sum: 0,
+  seen: 0,
+  correct: 0,
+  curve: [],
+  win_sum: 0,
+  win_steps: 0,
+});
 
 /** The settings of a resumed run that differ from its checkpoint's, as a warning (or undefined). */
-function resumeWarning(r: RunInfo, s: { batch: number; lr: number; seed: number; limitTrain?: number; modelHash: string }): string | undefined {
+function resumeWarning(
+  r: RunInfo,
+  s: { batch: number; lr: number; seed: number; limitTrain?: number; modelHash: string },
+): string | undefined {
   const changed: string[] = [];
   if (s.batch !== r.batch) changed.push(`--batch ${s.batch} (was ${r.batch})`);
   if (s.lr !== r.lr) changed.push(`--lr ${s.lr} (was ${r.lr})`);
   if (s.seed !== r.seed) changed.push(`--seed ${s.seed} (was ${r.seed})`);
-  if ((s.limitTrain ?? null) !== r.limit_train) changed.push(`--limit-train ${s.limitTrain ?? "none"} (was ${r.limit_train ?? "none"})`);
+  if ((s.limitTrain ?? null) !== r.limit_train)
+    changed.push(`--limit-train ${s.limitTrain ?? "none"} (was ${r.limit_train ?? "none"})`);
   if (r.model_sha256 !== s.modelHash) changed.push(`the model's text (it has changed since ${r.model} was saved)`);
-  return changed.length === 0 ? undefined
+  return changed.length === 0
+    ? undefined
     : `warning: resuming with settings that differ from the checkpoint's: ${changed.join(", ")}; the run will differ from one that never stopped`;
 }
 
@@ -280,7 +340,8 @@ function resumedHistory(resume: string, cp: Resumable, note: (line: string) => v
   const upTo = cp.run.epoch;
   if (cp.legacyHistory) return cp.legacyHistory.filter((r) => r.epoch <= upTo);
   const h = readHistory(dirname(resume), upTo, note);
-  if (h === null && upTo > 0) note(`note: no ${HISTORY_FILE} beside ${resume}: the report's history starts at epoch ${upTo + 1}`);
+  if (h === null && upTo > 0)
+    note(`note: no ${HISTORY_FILE} beside ${resume}: the report's history starts at epoch ${upTo + 1}`);
   return h ?? [];
 }
 
@@ -322,13 +383,31 @@ interface Settings {
 }
 
 /** The data a run trains and evaluates on, cut to its limits and checked against the model. */
-interface DataSets { dataDir: string; trainSet: MnistSplit; testSet: MnistSplit; stepsPerEpoch: number; classNames: string[] }
+interface DataSets {
+  dataDir: string;
+  trainSet: MnistSplit;
+  testSet: MnistSplit;
+  stepsPerEpoch: number;
+  classNames: string[];
+}
 
 /** Where a run writes, and what it writes; rank 0 alone under MPI. */
-interface RunFiles { outDir: string; lastPath: string; writeCheckpoints: boolean; writeReport: boolean; runDir: RunDir | undefined; history: EpochRecord[] }
+interface RunFiles {
+  outDir: string;
+  lastPath: string;
+  writeCheckpoints: boolean;
+  writeReport: boolean;
+  runDir: RunDir | undefined;
+  history: EpochRecord[];
+}
 
 /** The compiled programs: the fused step (or, under MPI, its two halves) and the inference. */
-interface Compiled { step: ThreadedStep | undefined; split: CompiledSplit | undefined; infer: NativeModule; seconds: number }
+interface Compiled {
+  step: ThreadedStep | undefined;
+  split: CompiledSplit | undefined;
+  infer: NativeModule;
+  seconds: number;
+}
 
 function checkOptions(opts: TrainOptions, epochs: number): void {
   positiveInt("--epochs", epochs);
@@ -336,8 +415,10 @@ function checkOptions(opts: TrainOptions, epochs: number): void {
   positiveInt("--limit-train", opts.limitTrain);
   positiveInt("--limit-test", opts.limitTest);
   positiveInt("the evaluation batch", opts.evalBatch);
-  if (opts.seed !== undefined && !(Number.isSafeInteger(opts.seed) && opts.seed >= 0)) throw new LiftError(`--seed must be a whole number ≥ 0, not ${opts.seed}`);
-  if (opts.lr !== undefined && !(opts.lr > 0 && Number.isFinite(opts.lr))) throw new LiftError(`--lr must be a positive number, not ${opts.lr}`);
+  if (opts.seed !== undefined && !(Number.isSafeInteger(opts.seed) && opts.seed >= 0))
+    throw new LiftError(`--seed must be a whole number ≥ 0, not ${opts.seed}`);
+  if (opts.lr !== undefined && !(opts.lr > 0 && Number.isFinite(opts.lr)))
+    throw new LiftError(`--lr must be a positive number, not ${opts.lr}`);
 }
 
 /** The options checked and the model loaded, with a resumed checkpoint's settings where not given. */
@@ -352,16 +433,28 @@ async function settle(opts: TrainOptions, note: (line: string) => void): Promise
   if (opts.resume !== undefined) {
     cp = await readCheckpoint(opts.resume, programs.contract);
     if (opts.optimizer !== undefined && opts.optimizer !== cp.run.optimizer) {
-      throw new LiftError(`${opts.resume} was trained with --optimizer ${cp.run.optimizer}; resuming with ${opts.optimizer} is not possible (the optimizer state differs)`);
+      throw new LiftError(
+        `${opts.resume} was trained with --optimizer ${cp.run.optimizer}; resuming with ${opts.optimizer} is not possible (the optimizer state differs)`,
+      );
     }
     if (cp.run.epoch >= epochs) {
-      throw new LiftError(`${opts.resume} is at epoch ${cp.run.epoch} already; ask for more with --epochs (the total, e.g. --epochs ${cp.run.epoch + 1})`);
+      throw new LiftError(
+        `${opts.resume} is at epoch ${cp.run.epoch} already; ask for more with --epochs (the total, e.g. --epochs ${cp.run.epoch + 1})`,
+      );
     }
     if (cp.run.optimizer !== optimizer) programs = loadModel(model, (optimizer = cp.run.optimizer));
   }
   const resumed = cp?.run;
   const s: Settings = {
-    model, modelName: basename(model.name), modelHash: sha256(model.text), epochs, optimizer, programs, c: programs.contract, cp, resumed,
+    model,
+    modelName: basename(model.name),
+    modelHash: sha256(model.text),
+    epochs,
+    optimizer,
+    programs,
+    c: programs.contract,
+    cp,
+    resumed,
     batch: opts.batch ?? resumed?.batch ?? 64,
     lr: opts.lr ?? resumed?.lr ?? DEFAULT_LR[optimizer],
     seed: opts.seed ?? resumed?.seed ?? 1,
@@ -387,23 +480,38 @@ async function prepareData(opts: TrainOptions, s: Settings, note: (line: string)
   }
   const stepsPerEpoch = Math.ceil(trainSet.count / batch);
   if (resumed?.progress && (batch !== resumed.batch || trainSet.count !== resumed.train_images)) {
-    throw new LiftError(`${opts.resume} was saved in the middle of epoch ${resumed.epoch + 1} (after step ${resumed.progress.step}), so it resumes only with its --batch ${resumed.batch} and ${resumed.train_images} training images`,
-      undefined, `resume from the end of an epoch (epoch-${resumed.epoch}.safetensors) to change them`);
+    throw new LiftError(
+      `${opts.resume} was saved in the middle of epoch ${resumed.epoch + 1} (after step ${resumed.progress.step}), so it resumes only with its --batch ${resumed.batch} and ${resumed.train_images} training images`,
+      undefined,
+      `resume from the end of an epoch (epoch-${resumed.epoch}.safetensors) to change them`,
+    );
   }
-  const classNames = resumed?.class_names.length === s.c.classes ? resumed.class_names : classNamesFor(dataDir, s.c.classes);
+  const classNames =
+    resumed?.class_names.length === s.c.classes ? resumed.class_names : classNamesFor(dataDir, s.c.classes);
   return { dataDir, trainSet, testSet, stepsPerEpoch, classNames };
 }
 
 /** Opens the run directory (its lock, and the history a resumed run starts with). */
-async function openRunFiles(opts: TrainOptions, s: Settings, root: boolean, held: Held, note: (line: string) => void): Promise<RunFiles> {
-  const outDir = opts.outDir ?? (opts.resume !== undefined ? dirname(opts.resume) : join("runs", modelBaseName(s.model.name)));
+async function openRunFiles(
+  opts: TrainOptions,
+  s: Settings,
+  root: boolean,
+  held: Held,
+  note: (line: string) => void,
+): Promise<RunFiles> {
+  const outDir =
+    opts.outDir ?? (opts.resume !== undefined ? dirname(opts.resume) : join("runs", modelBaseName(s.model.name)));
   // Under MPI only rank 0 owns the run directory (its lock, history and checkpoints); the other
   // ranks read the checkpoint they resume from and never touch the directory.
   const writeCheckpoints = root && (opts.checkpoints ?? true);
   const writeReport = root && (opts.report ?? true);
-  const runDir = writeCheckpoints || writeReport ? RunDir.open(outDir, { resume: opts.resume, overwrite: opts.overwrite, note }) : undefined;
+  const runDir =
+    writeCheckpoints || writeReport
+      ? RunDir.open(outDir, { resume: opts.resume, overwrite: opts.overwrite, note })
+      : undefined;
   held.runDir = runDir;
-  const history: EpochRecord[] = root && opts.resume !== undefined && s.cp ? resumedHistory(opts.resume, s.cp, note) : [];
+  const history: EpochRecord[] =
+    root && opts.resume !== undefined && s.cp ? resumedHistory(opts.resume, s.cp, note) : [];
   await runDir?.startHistory(history);
   return { outDir, lastPath: join(outDir, LAST_CHECKPOINT), writeCheckpoints, writeReport, runDir, history };
 }
@@ -432,7 +540,12 @@ interface StepBuffers {
   partial: { Images: Float32Array; Labels: Float32Array; Logits: Float32Array } | undefined;
 }
 
-function allocateBuffers(s: Settings, values: Record<string, Float32Array>, trainCount: number, stepsPerEpoch: number): StepBuffers {
+function allocateBuffers(
+  s: Settings,
+  values: Record<string, Float32Array>,
+  trainCount: number,
+  stepsPerEpoch: number,
+): StepBuffers {
   const { c, batch, optimizer } = s;
   const px = c.rows * c.cols;
   const k = c.classes;
@@ -440,8 +553,13 @@ function allocateBuffers(s: Settings, values: Record<string, Float32Array>, trai
   const labels = new Float32Array(batch * k);
   const logits = new Float32Array(batch * k);
   const bufs: Record<string, Float32Array> = {
-    Images: images, Labels: labels, Logits: logits,
-    Scale: new Float32Array(1), Loss: new Float32Array(1), Lr: Float32Array.of(s.lr), Step: new Float32Array(1),
+    Images: images,
+    Labels: labels,
+    Logits: logits,
+    Scale: new Float32Array(1),
+    Loss: new Float32Array(1),
+    Lr: Float32Array.of(s.lr),
+    Step: new Float32Array(1),
   };
   const swaps: [string, string][] = [];
   for (const p of c.params) {
@@ -458,9 +576,14 @@ function allocateBuffers(s: Settings, values: Record<string, Float32Array>, trai
     });
   }
   const lastN = trainCount - (stepsPerEpoch - 1) * batch;
-  const partial = lastN === batch ? undefined : {
-    Images: images.subarray(0, lastN * px), Labels: labels.subarray(0, lastN * k), Logits: logits.subarray(0, lastN * k),
-  };
+  const partial =
+    lastN === batch
+      ? undefined
+      : {
+          Images: images.subarray(0, lastN * px),
+          Labels: labels.subarray(0, lastN * k),
+          Logits: logits.subarray(0, lastN * k),
+        };
   return { bufs, swaps, images, labels, logits, partial };
 }
 
@@ -468,7 +591,8 @@ function allocateBuffers(s: Settings, values: Record<string, Float32Array>, trai
 function initialValues(s: Settings): Record<string, Float32Array> {
   if (s.cp?.values) return s.cp.values;
   const values = initParams(s.c.params, s.seed);
-  for (const p of s.c.params) for (const st of namesFor(p.name, s.optimizer).state) values[st] = new Float32Array(values[p.name]!.length);
+  for (const p of s.c.params)
+    for (const st of namesFor(p.name, s.optimizer).state) values[st] = new Float32Array(values[p.name]!.length);
   return values;
 }
 
@@ -483,9 +607,18 @@ async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult
   const compiled = compileRun(opts, s, sink !== null, note);
   const values = initialValues(s);
   const buffers = allocateBuffers(s, values, data.trainSet.count, data.stepsPerEpoch);
-  const dp = compiled.split && new DataParallelStep({
-    world: opts.world!, contract: s.c, optimizer: s.optimizer, compiled: compiled.split, batch: s.batch, lr: s.lr, values, train: data.trainSet,
-  });
+  const dp =
+    compiled.split &&
+    new DataParallelStep({
+      world: opts.world!,
+      contract: s.c,
+      optimizer: s.optimizer,
+      compiled: compiled.split,
+      batch: s.batch,
+      lr: s.lr,
+      values,
+      train: data.trainSet,
+    });
   held.dp = dp;
   const loop = new TrainingLoop(opts, s, data, files, compiled, buffers, dp, { root, sink, progress, note });
   note(loop.header());
@@ -493,7 +626,12 @@ async function trainHolding(opts: TrainOptions, held: Held): Promise<TrainResult
   return loop.run([opts.stop, held.trap?.signal]);
 }
 
-interface Output { root: boolean; sink: TextSink | null; progress: Progress; note: (line: string) => void }
+interface Output {
+  root: boolean;
+  sink: TextSink | null;
+  progress: Progress;
+  note: (line: string) => void;
+}
 
 /** The epochs of a run, from its first (a resumed one's next) to the last, and their records. */
 class TrainingLoop {
@@ -512,9 +650,14 @@ class TrainingLoop {
   private stops: (AbortSignal | undefined)[] = [];
 
   constructor(
-    private readonly opts: TrainOptions, private readonly s: Settings, private readonly data: DataSets,
-    private readonly files: RunFiles, private readonly compiled: Compiled, private readonly b: StepBuffers,
-    private readonly dp: DataParallelStep | undefined, private readonly out: Output,
+    private readonly opts: TrainOptions,
+    private readonly s: Settings,
+    private readonly data: DataSets,
+    private readonly files: RunFiles,
+    private readonly compiled: Compiled,
+    private readonly b: StepBuffers,
+    private readonly dp: DataParallelStep | undefined,
+    private readonly out: Output,
   ) {
     this.globalStep = s.resumed?.global_step ?? 0;
     this.firstEpoch = (s.resumed?.epoch ?? 0) + 1;
@@ -524,10 +667,12 @@ class TrainingLoop {
   header(): string {
     const { s, data, opts } = this;
     const { resumed, epochs } = s;
-    return `training ${s.modelName} on ${data.trainSet.count} images (${data.dataDir}) for ${epochs} epoch${epochs === 1 ? "" : "s"}` +
+    return (
+      `training ${s.modelName} on ${data.trainSet.count} images (${data.dataDir}) for ${epochs} epoch${epochs === 1 ? "" : "s"}` +
       `${resumed ? ` from ${resumed.progress ? `step ${resumed.progress.step} of epoch ${this.firstEpoch}` : `epoch ${resumed.epoch}`} (${opts.resume})` : ""}: ` +
       `${s.optimizer}, lr ${s.lr}, batch ${s.batch}, seed ${s.seed}; ${data.stepsPerEpoch} steps an epoch; compiled in ${this.compiled.seconds.toFixed(1)} s` +
-      (opts.world ? `; data-parallel on ${opts.world.size} MPI rank${opts.world.size === 1 ? "" : "s"}` : "");
+      (opts.world ? `; data-parallel on ${opts.world.size} MPI rank${opts.world.size === 1 ? "" : "s"}` : "")
+    );
   }
 
   async run(stops: (AbortSignal | undefined)[]): Promise<TrainResult> {
@@ -537,14 +682,19 @@ class TrainingLoop {
       if (interrupted) return this.result(interrupted);
     }
     const final = this.files.history[this.files.history.length - 1]!;
-    this.out.note(`confusion matrix on ${this.data.testSet.count} test images after epoch ${final.epoch} (rows: true class, columns: predicted):\n${formatConfusion(this.lastEval!.confusion, this.data.classNames)}`);
+    this.out.note(
+      `confusion matrix on ${this.data.testSet.count} test images after epoch ${final.epoch} (rows: true class, columns: predicted):\n${formatConfusion(this.lastEval!.confusion, this.data.classNames)}`,
+    );
     if (this.reportPath) this.out.note(`report: ${this.reportPath}`);
     return this.result(null);
   }
 
   /** The params and optimizer state now, by name. */
   private current(): Record<string, Float32Array> {
-    const names = this.s.c.params.flatMap((p) => [p.name, ...STATE_SUFFIXES[this.s.optimizer].map((x) => `${p.name}.${x}`)]);
+    const names = this.s.c.params.flatMap((p) => [
+      p.name,
+      ...STATE_SUFFIXES[this.s.optimizer].map((x) => `${p.name}.${x}`),
+    ]);
     return this.dp?.values() ?? Object.fromEntries(names.map((n) => [n, this.b.bufs[n]!]));
   }
 
@@ -555,9 +705,20 @@ class TrainingLoop {
   private runInfo(epoch: number, ep: EpochProgress | null): RunInfo {
     const { s, data } = this;
     return {
-      model: s.modelName, model_sha256: s.modelHash, epoch, global_step: this.globalStep, seed: s.seed, optimizer: s.optimizer, lr: s.lr, batch: s.batch,
-      train_images: data.trainSet.count, test_images: data.testSet.count, limit_train: s.limitTrain ?? null, limit_test: s.limitTest ?? null,
-      class_names: data.classNames, progress: ep,
+      model: s.modelName,
+      model_sha256: s.modelHash,
+      epoch,
+      global_step: this.globalStep,
+      seed: s.seed,
+      optimizer: s.optimizer,
+      lr: s.lr,
+      batch: s.batch,
+      train_images: data.trainSet.count,
+      test_images: data.testSet.count,
+      limit_train: s.limitTrain ?? null,
+      limit_test: s.limitTest ?? null,
+      class_names: data.classNames,
+      progress: ep,
     };
   }
 
@@ -569,7 +730,8 @@ class TrainingLoop {
   /** One epoch: its steps, then (unless stopped in the middle) its evaluation and writes. */
   private async epoch(epoch: number): Promise<Interruption | null> {
     const { s, files, data } = this;
-    const ep = epoch === this.firstEpoch && s.resumed?.progress ? structuredClone(s.resumed.progress) : EMPTY_PROGRESS();
+    const ep =
+      epoch === this.firstEpoch && s.resumed?.progress ? structuredClone(s.resumed.progress) : EMPTY_PROGRESS();
     const seenBefore = ep.seen;
     const epochStart = performance.now();
     this.out.progress.reset();
@@ -580,7 +742,12 @@ class TrainingLoop {
     this.doneImages += ep.seen - seenBefore;
     const stepsPerEpoch = data.stepsPerEpoch;
     const interruption = (reason: string, stepInEpoch: number): Interruption => ({
-      reason, checkpoint: files.writeCheckpoints ? files.lastPath : null, epoch, step_in_epoch: stepInEpoch, steps_per_epoch: stepsPerEpoch, global_step: this.globalStep,
+      reason,
+      checkpoint: files.writeCheckpoints ? files.lastPath : null,
+      epoch,
+      step_in_epoch: stepInEpoch,
+      steps_per_epoch: stepsPerEpoch,
+      global_step: this.globalStep,
     });
     if (stopped && ep.step < stepsPerEpoch) {
       // Mid-epoch: last.safetensors gets the state and the epoch's running figures.
@@ -594,12 +761,18 @@ class TrainingLoop {
     await this.finishEpoch(epoch, ep, epochSeconds, seenBefore);
     // A signal during the evaluation or the writes: this epoch's checkpoint is the place to resume.
     // Under MPI the ranks agree on it in one more all-reduce (the others wait there for rank 0's writes).
-    const late = stopped ?? (this.dp ? this.dp.agree(this.pending ?? (await stopPoint(this.stops))) : await stopPoint(this.stops));
+    const late =
+      stopped ?? (this.dp ? this.dp.agree(this.pending ?? (await stopPoint(this.stops))) : await stopPoint(this.stops));
     return late && epoch < s.epochs ? interruption(late, stepsPerEpoch) : null;
   }
 
   /** The steps of an epoch from where it stands; returns the stop request that ended it early, if any. */
-  private async steps(epoch: number, ep: EpochProgress, seenBefore: number, epochStart: number): Promise<string | null> {
+  private async steps(
+    epoch: number,
+    ep: EpochProgress,
+    seenBefore: number,
+    epochStart: number,
+  ): Promise<string | null> {
     const { s, data } = this;
     const { stepsPerEpoch, trainSet } = data;
     const perm = epochPermutation(trainSet.count, s.seed, epoch);
@@ -624,15 +797,26 @@ class TrainingLoop {
       }
       if (!Number.isFinite(loss)) {
         this.out.progress.clear();
-        throw new LiftError(`the loss became ${loss} at step ${this.globalStep} (epoch ${epoch}); try a smaller --lr (now ${s.lr})`);
+        throw new LiftError(
+          `the loss became ${loss} at step ${this.globalStep} (epoch ${epoch}); try a smaller --lr (now ${s.lr})`,
+        );
       }
       this.account(ep, st, n, loss);
       const elapsed = (performance.now() - epochStart) / 1000;
       const rate = (ep.seen - seenBefore) / Math.max(elapsed, 1e-9);
-      this.out.progress.update({
-        epoch, epochs: s.epochs, stepInEpoch: st + 1, stepsPerEpoch, globalStep: this.globalStep, imagesPerSecond: rate, loss: ep.loss_sum / ep.seen,
-        etaSeconds: (totalImages - this.doneImages - (ep.seen - seenBefore)) / rate,
-      }, st === stepsPerEpoch - 1 && this.out.sink?.isTTY === true);
+      this.out.progress.update(
+        {
+          epoch,
+          epochs: s.epochs,
+          stepInEpoch: st + 1,
+          stepsPerEpoch,
+          globalStep: this.globalStep,
+          imagesPerSecond: rate,
+          loss: ep.loss_sum / ep.seen,
+          etaSeconds: (totalImages - this.doneImages - (ep.seen - seenBefore)) / rate,
+        },
+        st === stepsPerEpoch - 1 && this.out.sink?.isTTY === true,
+      );
       // Under MPI a rank's own stop request waits for the next all-reduce, so that every rank stops
       // after the same step; alone, it stops here.
       if (this.dp) this.pending ??= await stopPoint(this.stops);
@@ -669,7 +853,9 @@ class TrainingLoop {
       b.labels[i * k + data.trainSet.labels[idx]!] = 1;
     }
     const views = n === s.batch ? { Images: b.images, Labels: b.labels, Logits: b.logits } : b.partial!;
-    bufs.Images = views.Images; bufs.Labels = views.Labels; bufs.Logits = views.Logits;
+    bufs.Images = views.Images;
+    bufs.Labels = views.Labels;
+    bufs.Logits = views.Logits;
     bufs.Scale![0] = 1 / n;
     bufs.Step![0] = this.globalStep;
     const t0 = performance.now();
@@ -687,10 +873,18 @@ class TrainingLoop {
   private async finishEpoch(epoch: number, ep: EpochProgress, epochSeconds: number, seenBefore: number): Promise<void> {
     const { files, s } = this;
     this.dp?.checkReplicas(epoch);
-    const lastEval = (this.lastEval = this.out.root ? evaluate(this.compiled.infer, s.c, this.paramsNow(), this.data.testSet, this.opts.evalBatch) : NOT_EVALUATED);
+    const lastEval = (this.lastEval = this.out.root
+      ? evaluate(this.compiled.infer, s.c, this.paramsNow(), this.data.testSet, this.opts.evalBatch)
+      : NOT_EVALUATED);
     const record: EpochRecord = {
-      epoch, step: this.globalStep, train_loss: ep.loss_sum / ep.seen, train_accuracy: ep.correct / ep.seen,
-      test_loss: lastEval.loss, test_accuracy: lastEval.accuracy, curve: ep.curve, window: this.window,
+      epoch,
+      step: this.globalStep,
+      train_loss: ep.loss_sum / ep.seen,
+      train_accuracy: ep.correct / ep.seen,
+      test_loss: lastEval.loss,
+      test_accuracy: lastEval.accuracy,
+      curve: ep.curve,
+      window: this.window,
     };
     files.history.push(record);
     const epochPath = epochFile(files.outDir, epoch);
@@ -722,11 +916,18 @@ class TrainingLoop {
         ["batch", String(s.batch)],
         ["seed", String(s.seed)],
         ["steps", `${this.globalStep} (${data.stepsPerEpoch} an epoch)`],
-        ["speed", `${Math.round(this.trainedImages / this.loopSeconds)} images/s in this run (${Math.round(this.trainedImages / this.stepSeconds)} in the compiled step alone)`],
+        [
+          "speed",
+          `${Math.round(this.trainedImages / this.loopSeconds)} images/s in this run (${Math.round(this.trainedImages / this.stepSeconds)} in the compiled step alone)`,
+        ],
         ["checkpoint", this.checkpoint ?? "none"],
       ],
-      history: files.history, classNames: data.classNames, confusion: lastEval.confusion,
-      test: data.testSet, predicted: lastEval.predicted, probability: lastEval.probability,
+      history: files.history,
+      classNames: data.classNames,
+      confusion: lastEval.confusion,
+      test: data.testSet,
+      predicted: lastEval.predicted,
+      probability: lastEval.probability,
     });
     files.runDir!.lock.assertOwned();
     await writing(reportPath, () => writeFileAtomic(reportPath, html));
@@ -748,7 +949,10 @@ class TrainingLoop {
       checkpoint: this.checkpoint,
       report: this.reportPath,
       out_dir: files.outDir,
-      optimizer: s.optimizer, lr: s.lr, batch: s.batch, seed: s.seed,
+      optimizer: s.optimizer,
+      lr: s.lr,
+      batch: s.batch,
+      seed: s.seed,
       resumed_from: this.opts.resume ?? null,
       history: files.history,
       confusion: this.lastEval?.confusion ?? [],

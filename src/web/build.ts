@@ -25,7 +25,13 @@ export interface WebOptions {
   testImages?: number;
 }
 
-export interface WebBuild { files: string[]; trainImages: number; testImages: number; dataDir: string; wasmBytes: number }
+export interface WebBuild {
+  files: string[];
+  trainImages: number;
+  testImages: number;
+  dataDir: string;
+  wasmBytes: number;
+}
 
 const PAGE_DIR = new URL("../../../src/web/page/", import.meta.url);
 export const PAGE_FILES = ["index.html", "app.js", "train.js", "plot.js", "safetensors.js"];
@@ -34,15 +40,22 @@ export const PAGE_FILES = ["index.html", "app.js", "train.js", "plot.js", "safet
 const standalone = (url: URL) => readFileSync(url, "utf8").replace(/\n\/\/# sourceMappingURL=.*\n?$/, "\n");
 
 /** Pixels back to bytes (the loader scaled them to [0, 1]), `count` images from the start. */
-const pixelBytes = (s: MnistSplit, count: number) => Uint8Array.from(s.images.subarray(0, count * s.rows * s.cols), (x) => Math.round(x * 255));
+const pixelBytes = (s: MnistSplit, count: number) =>
+  Uint8Array.from(s.images.subarray(0, count * s.rows * s.cols), (x) => Math.round(x * 255));
 
 export async function buildWeb(opts: WebOptions): Promise<WebBuild> {
   const programs = loadModel(opts.model, "adam");
   const c = programs.contract;
   const dataDir = opts.dataDir ?? DEFAULT_FASHION_MNIST_DIR;
   const data = await loadData(dataDir);
-  for (const [what, s] of [["training", data.train], ["test", data.test]] as const)
-    if (s.rows !== c.rows || s.cols !== c.cols) throw new LiftError(`the ${what} images in ${dataDir} are ${s.rows}×${s.cols}, but ${c.file} declares Images (${c.batchSize} ${c.rows} ${c.cols})`);
+  for (const [what, s] of [
+    ["training", data.train],
+    ["test", data.test],
+  ] as const)
+    if (s.rows !== c.rows || s.cols !== c.cols)
+      throw new LiftError(
+        `the ${what} images in ${dataDir} are ${s.rows}×${s.cols}, but ${c.file} declares Images (${c.batchSize} ${c.rows} ${c.cols})`,
+      );
   const nTrain = Math.min(opts.trainImages ?? 6000, data.train.count);
   const nTest = Math.min(opts.testImages ?? 1000, data.test.count);
 
@@ -61,18 +74,31 @@ export async function buildWeb(opts: WebOptions): Promise<WebBuild> {
     "test-labels.u8": data.test.labels.subarray(0, nTest),
     [HOST_FILE]: hostSource(),
     "init.js": standalone(new URL("../train/init.js", import.meta.url)),
-    "model.json": JSON.stringify({
-      model: basename(opts.model.name), modelSha256: sha256(opts.model.text),
-      contract: { batchSize: c.batchSize, rows: c.rows, cols: c.cols, classes: c.classes, params: c.params },
-      optimizer: "adam", lr: DEFAULT_LR.adam,
-      names: Object.fromEntries(c.params.map((p) => [p.name, namesFor(p.name, "adam")])),
-      train: { meta: step.host.meta, count: nTrain }, test: { count: nTest },
-      infer: { meta: infer.host.meta },
-      classNames: classNamesFor(dataDir, c.classes),
-      dataDir,
-    }, null, 1),
+    "model.json": JSON.stringify(
+      {
+        model: basename(opts.model.name),
+        modelSha256: sha256(opts.model.text),
+        contract: { batchSize: c.batchSize, rows: c.rows, cols: c.cols, classes: c.classes, params: c.params },
+        optimizer: "adam",
+        lr: DEFAULT_LR.adam,
+        names: Object.fromEntries(c.params.map((p) => [p.name, namesFor(p.name, "adam")])),
+        train: { meta: step.host.meta, count: nTrain },
+        test: { count: nTest },
+        infer: { meta: infer.host.meta },
+        classNames: classNamesFor(dataDir, c.classes),
+        dataDir,
+      },
+      null,
+      1,
+    ),
   };
   for (const f of PAGE_FILES) files[f] = readFileSync(new URL(f, PAGE_DIR));
   for (const [f, content] of Object.entries(files)) writeFileSync(join(out, f), content);
-  return { files: Object.keys(files), trainImages: nTrain, testImages: nTest, dataDir, wasmBytes: step.build.bytes.length + infer.build.bytes.length };
+  return {
+    files: Object.keys(files),
+    trainImages: nTrain,
+    testImages: nTest,
+    dataDir,
+    wasmBytes: step.build.bytes.length + infer.build.bytes.length,
+  };
 }

@@ -8,8 +8,13 @@ import { readFile, realpath, stat } from "node:fs/promises";
 import { extname, join, sep } from "node:path";
 
 const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".json": "application/json",
-  ".wasm": "application/wasm", ".css": "text/css", ".png": "image/png", ".u8": "application/octet-stream",
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".css": "text/css",
+  ".png": "image/png",
+  ".u8": "application/octet-stream",
 };
 
 export const ISOLATION_HEADERS = {
@@ -37,7 +42,10 @@ export async function serveDir(dir: string, port: number): Promise<{ server: Ser
       send(404, "not found\n");
     }
   });
-  await new Promise<void>((resolve, reject) => { server.once("error", reject); server.listen(port, "127.0.0.1", resolve); });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
   const addr = server.address();
   return { server, url: `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : port}/` };
 }

@@ -11,7 +11,11 @@ import { assertClose, flatten, tolerance } from "../helpers.js";
 const BIN = join(process.cwd(), "bin", "lift.js");
 const dir = mkdtempSync(join(tmpdir(), "lift-cli-"));
 const lift = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
-const file = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
 
 for (const dtype of ["f64", "f32"] as const) {
   test(`every reference vector through \`lift run --json --dtype ${dtype}\``, () => {
@@ -40,13 +44,13 @@ test("readable output shows names, shapes and rows", () => {
 });
 
 test("a user error prints file:line:col, the line, a caret, and exits 1", () => {
-  const src = file("bad.lift", "A :: (in 2 3)\nB :: (in 4 3)\nC := (A (+\"1 2) B)\n");
+  const src = file("bad.lift", 'A :: (in 2 3)\nB :: (in 4 3)\nC := (A (+"1 2) B)\n');
   const r = lift("run", src);
   assert.equal(r.status, 1);
   assert.equal(r.stdout, "");
   const lines = r.stderr.split("\n");
   assert.match(lines[0]!, /bad\.lift:3:6: error: frames disagree/);
-  assert.equal(lines[1], "  C := (A (+\"1 2) B)");
+  assert.equal(lines[1], '  C := (A (+"1 2) B)');
   assert.equal(lines[2], "       ^^^^^^^^^^^^^");
   assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, "no stack trace");
 });
@@ -91,7 +95,9 @@ test("lift check prints levels; lift grad prints the backward nodes", () => {
   const c = execFileSync(process.execPath, [BIN, "check", src], { encoding: "utf8" });
   assert.match(c, /%1 = \* %0 %0 : \(8 8 8\)  levels \(8\)\[1 0\] \(8 8\)\[1 2\]/);
   assert.match(c, /%2 = \(reduce 1 \+\) %1 : \(8 8\)  levels \(8\)\[1\] \(\)\[0\]  ; B/);
-  const g = execFileSync(process.execPath, [BIN, "grad", file("t34.lift", vectorById("T34").source)], { encoding: "utf8" });
+  const g = execFileSync(process.execPath, [BIN, "grad", file("t34.lift", vectorById("T34").source)], {
+    encoding: "utf8",
+  });
   assert.match(g, /^dA :: \(grad %\d+ %0\)/m);
   assert.match(g, /^dB :: \(grad %\d+ %1\)/m);
 });
@@ -99,7 +105,19 @@ test("lift check prints levels; lift grad prints the backward nodes", () => {
 test("the repl evaluates, keeps going after errors, and answers :help", () => {
   const r = spawnSync(process.execPath, [BIN, "repl"], {
     encoding: "utf8",
-    input: [":set A [[1,2],[3,4]]", "dot\"1 1 := ((reduce 1 +) (x * y))", "(A (dot\"1 2) A)", "(A + B)", "((reduce 1 +)", " A)", ":help", "L := ((reduce 2 +) (A * A))", "G :: (grad L A)", ":quit"].join("\n") + "\n",
+    input:
+      [
+        ":set A [[1,2],[3,4]]",
+        'dot"1 1 := ((reduce 1 +) (x * y))',
+        '(A (dot"1 2) A)',
+        "(A + B)",
+        "((reduce 1 +)",
+        " A)",
+        ":help",
+        "L := ((reduce 2 +) (A * A))",
+        "G :: (grad L A)",
+        ":quit",
+      ].join("\n") + "\n",
   });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /A \(2 2\):\n1 2\n3 4/);
@@ -118,22 +136,33 @@ test("lift compile --stats lists the kept arrays, loop nests and pass times; no 
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^intermediate arrays kept after contraction: 0$/m);
   assert.match(r.stdout, /^loop nests: \d+$/m);
-  for (const pass of ["lower", "contract", "dependences", "schedule", "ast", "print-c", "cc"]) assert.match(r.stdout, new RegExp(`^  ${pass} +[0-9.]+`, "m"));
+  for (const pass of ["lower", "contract", "dependences", "schedule", "ast", "print-c", "cc"])
+    assert.match(r.stdout, new RegExp(`^  ${pass} +[0-9.]+`, "m"));
   r = spawnSync(process.execPath, [BIN, "compile", src, "--stats", "--no-contract"], { encoding: "utf8", env });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /\(8 8 8\)  2048 bytes/);
   assert.match(r.stdout, /^scratch bytes: 2048$/m);
   // An array that grows with N: the formula, and the exact bytes at N=5 (15 elements, rounded up to 16).
-  const dot = file("dotn.lift", "X :: (in N 3)\nW :: (in 3)\nY :: (out N)\nY := (((reduce 1 +)\"1) (X (*\"1 1) W))\n");
-  r = spawnSync(process.execPath, [BIN, "compile", dot, "--stats", "--no-contract", "--sizes", "N=5"], { encoding: "utf8", env });
+  const dot = file("dotn.lift", 'X :: (in N 3)\nW :: (in 3)\nY :: (out N)\nY := (((reduce 1 +)"1) (X (*"1 1) W))\n');
+  r = spawnSync(process.execPath, [BIN, "compile", dot, "--stats", "--no-contract", "--sizes", "N=5"], {
+    encoding: "utf8",
+    env,
+  });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^scratch bytes: 12·N \(\+ under 64 per array that grows, 1 of them: alignment\); at N=5: 64 bytes$/m);
+  assert.match(
+    r.stdout,
+    /^scratch bytes: 12·N \(\+ under 64 per array that grows, 1 of them: alignment\); at N=5: 64 bytes$/m,
+  );
 });
 
 test("--backend c without a C compiler is a clear error, not a crash", () => {
   const v = vectorById("T6");
   const env = { ...process.env, CC: join(dir, "no-such-cc"), LIFT_CACHE: mkdtempSync(join(tmpdir(), "lift-cache-")) };
-  const r = spawnSync(process.execPath, [BIN, "run", file("t6.lift", v.source), "--inputs", file("t6.json", JSON.stringify(v.inputs)), "--backend", "c"], { encoding: "utf8", env });
+  const r = spawnSync(
+    process.execPath,
+    [BIN, "run", file("t6.lift", v.source), "--inputs", file("t6.json", JSON.stringify(v.inputs)), "--backend", "c"],
+    { encoding: "utf8", env },
+  );
   assert.equal(r.status, 1);
   assert.match(r.stderr, /error: no C compiler/);
   assert.match(r.stderr, /hint: install one/);

@@ -12,7 +12,10 @@ import { Mulberry32 } from "../../src/train/init.js";
 import assert from "node:assert/strict";
 import { load, type ExternImpls, type LiftProgram } from "../../src/api/index.js";
 
-export interface F64Tensor { shape: number[]; data: Float64Array }
+export interface F64Tensor {
+  shape: number[];
+  data: Float64Array;
+}
 export type Inputs = Record<string, F64Tensor>;
 export type Rng = () => number;
 
@@ -37,7 +40,8 @@ export function tensor(shape: number[], f: (i: number) => number): F64Tensor {
   return { shape, data };
 }
 
-export const uniform = (rng: Rng, shape: number[], lo = -1, hi = 1): F64Tensor => tensor(shape, () => lo + (hi - lo) * rng());
+export const uniform = (rng: Rng, shape: number[], lo = -1, hi = 1): F64Tensor =>
+  tensor(shape, () => lo + (hi - lo) * rng());
 
 export function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
@@ -95,7 +99,9 @@ export const stepFor = (w: ArrayLike<number>): number => 1e-6 * Math.max(1, maxA
 export const tally = { directional: 0, hvp: 0, exact: 0 };
 
 export interface DirectionalOptions {
-  loss: string; wrt: string; grad: string;
+  loss: string;
+  wrt: string;
+  grad: string;
   rng: Rng;
   label: string;
   /** Number of random directions (default 2). */
@@ -130,19 +136,32 @@ export function checkDirectional(prog: LiftProgram, inputs: Inputs, o: Direction
   let worst = 0;
   for (let k = 0; k < (o.directions ?? 2); k++) {
     const d = tensor(w.shape, () => 2 * o.rng() - 1).data;
-    let eps: number | undefined, lp = NaN, lm = NaN;
+    let eps: number | undefined,
+      lp = NaN,
+      lm = NaN;
     for (const e of steps) {
-      const p = at(shifted(inputs, o.wrt, d, e)), m = at(shifted(inputs, o.wrt, d, -e));
-      if (p.pieces === here && m.pieces === here) { eps = e; lp = p.loss; lm = m.loss; break; }
+      const p = at(shifted(inputs, o.wrt, d, e)),
+        m = at(shifted(inputs, o.wrt, d, -e));
+      if (p.pieces === here && m.pieces === here) {
+        eps = e;
+        lp = p.loss;
+        lm = m.loss;
+        break;
+      }
     }
-    assert.ok(eps !== undefined, `${o.label}: every step in ${steps.join(", ")} along the direction crosses a kink of d${o.loss}/d${o.wrt}`);
+    assert.ok(
+      eps !== undefined,
+      `${o.label}: every step in ${steps.join(", ")} along the direction crosses a kink of d${o.loss}/d${o.wrt}`,
+    );
     const fd = (lp - lm) / (2 * eps);
     const an = dotp(g, d);
     const scale = Math.max(Math.abs(fd), Math.abs(an));
     const rel = scale === 0 ? 0 : Math.abs(fd - an) / scale;
     tally.directional++;
-    assert.ok(rel < (o.tol ?? 1e-6),
-      `${o.label}: d${o.loss}/d${o.wrt} along a random direction: gradient gives ${an}, central difference ${fd} (relative error ${rel.toExponential(2)})`);
+    assert.ok(
+      rel < (o.tol ?? 1e-6),
+      `${o.label}: d${o.loss}/d${o.wrt} along a random direction: gradient gives ${an}, central difference ${fd} (relative error ${rel.toExponential(2)})`,
+    );
     worst = Math.max(worst, rel);
   }
   return worst;
@@ -150,7 +169,10 @@ export function checkDirectional(prog: LiftProgram, inputs: Inputs, o: Direction
 
 export interface HvpOptions {
   /** The first-order gradient G = ∂L/∂W, the Hessian–vector product HV = ∂(Σ G·V)/∂W, and the names W, V. */
-  grad: string; hv: string; wrt: string; dir: string;
+  grad: string;
+  hv: string;
+  wrt: string;
+  dir: string;
   label: string;
   tol?: number;
 }
@@ -175,7 +197,10 @@ export function checkHvp(prog: LiftProgram, inputs: Inputs, o: HvpOptions): numb
   const scale = Math.max(maxAbs(hv), err);
   tally.hvp++;
   const rel = scale === 0 ? 0 : err / scale;
-  assert.ok(rel < (o.tol ?? 1e-6), `${o.label}: Hessian–vector product off by ${err} (max |HV| = ${scale}, relative ${rel.toExponential(2)})`);
+  assert.ok(
+    rel < (o.tol ?? 1e-6),
+    `${o.label}: Hessian–vector product off by ${err} (max |HV| = ${scale}, relative ${rel.toExponential(2)})`,
+  );
   return rel;
 }
 
@@ -184,7 +209,10 @@ export function checkHvp(prog: LiftProgram, inputs: Inputs, o: HvpOptions): numb
 
 /** How to fill an input: uniform in [−1, 1], uniform in [0.5, 2], or tie-free values away from 0. */
 export type Fill = "any" | "pos" | "distinct";
-export interface InputSpec { shape: number[]; fill?: Fill }
+export interface InputSpec {
+  shape: number[];
+  fill?: Fill;
+}
 
 export interface ExprCase {
   /** Array inputs and how to fill them. */
@@ -206,12 +234,19 @@ const sumAll = (rank: number, e: string): string => (rank === 0 ? e : `((reduce 
 
 /** Random inputs for the specs; every `distinct` input draws from one tie-free pool. */
 export function makeInputs(rng: Rng, specs: Record<string, InputSpec>): Inputs {
-  const nDistinct = Object.values(specs).filter((s) => s.fill === "distinct").reduce((n, s) => n + size(s.shape), 0);
+  const nDistinct = Object.values(specs)
+    .filter((s) => s.fill === "distinct")
+    .reduce((n, s) => n + size(s.shape), 0);
   const pool = distinctValues(rng, nDistinct);
   const out: Inputs = {};
   for (const [name, s] of Object.entries(specs)) {
     const fill = s.fill ?? "any";
-    out[name] = fill === "distinct" ? tensor(s.shape, () => pool.pop()!) : fill === "pos" ? uniform(rng, s.shape, 0.5, 2) : uniform(rng, s.shape);
+    out[name] =
+      fill === "distinct"
+        ? tensor(s.shape, () => pool.pop()!)
+        : fill === "pos"
+          ? uniform(rng, s.shape, 0.5, 2)
+          : uniform(rng, s.shape);
   }
   return out;
 }
@@ -227,28 +262,54 @@ export function checkExpr(c: ExprCase, label: string): LiftProgram[] {
   const opts = { externs: c.externs ?? {} };
   const rng = mulberry32(seedOf(label));
   const inputs = makeInputs(rng, c.inputs);
-  const head = Object.entries(c.inputs).map(([n, s]) => decl(n, s.shape)).join("\n") + "\n" + (c.verbs ?? "") + "\n";
+  const head =
+    Object.entries(c.inputs)
+      .map(([n, s]) => decl(n, s.shape))
+      .join("\n") +
+    "\n" +
+    (c.verbs ?? "") +
+    "\n";
   const yShape = runF64(load(`${head}Yc := ${c.expr}\n`, opts), inputs, ["Yc"]).Yc!.shape;
   const wrt = c.wrt ?? Object.keys(c.inputs);
   const vName = "Vc";
   inputs[vName] = uniform(rng, yShape);
-  const src = `${head}${decl(vName, yShape)}\nYc := ${c.expr}\nLc := ${sumAll(yShape.length, `(Yc * ${vName})`)}\n` +
-    wrt.map((w) => `dc${w} :: (grad Lc ${w})`).join("\n") + "\n";
+  const src =
+    `${head}${decl(vName, yShape)}\nYc := ${c.expr}\nLc := ${sumAll(yShape.length, `(Yc * ${vName})`)}\n` +
+    wrt.map((w) => `dc${w} :: (grad Lc ${w})`).join("\n") +
+    "\n";
   const prog = load(src, opts);
   const checked = [prog];
-  const grads = runF64(prog, inputs, wrt.map((w) => `dc${w}`));
+  const grads = runF64(
+    prog,
+    inputs,
+    wrt.map((w) => `dc${w}`),
+  );
   for (const w of wrt) {
-    checkDirectional(prog, inputs, { loss: "Lc", wrt: w, grad: `dc${w}`, rng, label: `${label} wrt ${w}`, value: grads[`dc${w}`]!.data });
+    checkDirectional(prog, inputs, {
+      loss: "Lc",
+      wrt: w,
+      grad: `dc${w}`,
+      rng,
+      label: `${label} wrt ${w}`,
+      value: grads[`dc${w}`]!.data,
+    });
   }
   if (c.hvp === false) return checked;
   for (const w of wrt) {
     const uName = "Uc";
     const hin: Inputs = { ...inputs, [uName]: uniform(rng, inputs[w]!.shape) };
     const wRank = inputs[w]!.shape.length;
-    const hsrc = `${head}${decl(vName, yShape)}\n${decl(uName, inputs[w]!.shape)}\nYc := ${c.expr}\n` +
+    const hsrc =
+      `${head}${decl(vName, yShape)}\n${decl(uName, inputs[w]!.shape)}\nYc := ${c.expr}\n` +
       `Lc := ${sumAll(yShape.length, `((Yc * Yc) * ${vName})`)}\nGc :: (grad Lc ${w})\nSc := ${sumAll(wRank, `(Gc * ${uName})`)}\nHVc :: (grad Sc ${w})\n`;
     const hp = load(hsrc, opts);
-    checkHvp(hp, hin, { grad: "Gc", hv: "HVc", wrt: w, dir: uName, label: `${label}: Hessian–vector product wrt ${w}` });
+    checkHvp(hp, hin, {
+      grad: "Gc",
+      hv: "HVc",
+      wrt: w,
+      dir: uName,
+      label: `${label}: Hessian–vector product wrt ${w}`,
+    });
     checked.push(hp);
   }
   return checked;
@@ -257,6 +318,11 @@ export function checkExpr(c: ExprCase, label: string): LiftProgram[] {
 /** Whether the program computes primitive `p` on the way to the named arrays (default: its outputs and gradients). */
 export function computes(prog: LiftProgram, p: string, names?: readonly string[]): boolean {
   const g = prog.graph;
-  const ids = g.ancestors(names ? names.map((n) => g.names.get(n)!) : [...g.outputs.map((o) => o.node), ...g.grads.map((d) => d.node)]);
-  return ids.some((id) => { const n = g.node(id); return n.kind === "prim" && n.prim === p; });
+  const ids = g.ancestors(
+    names ? names.map((n) => g.names.get(n)!) : [...g.outputs.map((o) => o.node), ...g.grads.map((d) => d.node)],
+  );
+  return ids.some((id) => {
+    const n = g.node(id);
+    return n.kind === "prim" && n.prim === p;
+  });
 }

@@ -11,8 +11,24 @@ import { join } from "node:path";
 
 test("examples/crf on test/data/fashion-small: the CRF wins by a clear margin; --json and the report agree", () => {
   const report = join(mkdtempSync(join(tmpdir(), "lift-crf-")), "crf.html");
-  const r = spawnSync(process.execPath, [join("examples", "crf", "crf.mjs"), "--data", join("test", "data", "fashion-small"),
-    "--epochs", "1", "--train-seqs", "120", "--test-seqs", "40", "--json", "--report", report], { encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    [
+      join("examples", "crf", "crf.mjs"),
+      "--data",
+      join("test", "data", "fashion-small"),
+      "--epochs",
+      "1",
+      "--train-seqs",
+      "120",
+      "--test-seqs",
+      "40",
+      "--json",
+      "--report",
+      report,
+    ],
+    { encoding: "utf8" },
+  );
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split("\n");
   assert.equal(lines.length, 1, "one JSON line");
@@ -23,6 +39,9 @@ test("examples/crf on test/data/fashion-small: the CRF wins by a clear margin; -
   assert.ok(j.cnn_accuracy > 0.5, `the CNN learned something: ${j.cnn_accuracy}`);
   assert.ok(j.crf_accuracy >= j.cnn_accuracy + 0.04, `CRF ${j.crf_accuracy} against CNN ${j.cnn_accuracy}`);
   const html = readFileSync(report, "utf8");
-  assert.ok(html.includes(`${(100 * j.crf_accuracy).toFixed(1)}%`) && html.includes(`${(100 * j.cnn_accuracy).toFixed(1)}%`), "the report shows both figures");
+  assert.ok(
+    html.includes(`${(100 * j.crf_accuracy).toFixed(1)}%`) && html.includes(`${(100 * j.cnn_accuracy).toFixed(1)}%`),
+    "the report shows both figures",
+  );
   assert.match(html, /<h2>Transitions<\/h2>/);
 });

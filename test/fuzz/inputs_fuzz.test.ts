@@ -7,7 +7,11 @@ test("300 mutated inputs (JSON, safetensors, checkpoints, PNG, IDX, gzip IDX): a
   const kinds = new Map<string, number>();
   for (let i = 0; i < 300; i++) {
     const o = await runCase(20261201, i);
-    assert.notEqual(o.kind, "failure", `case ${i} (${o.format}): ${o.message}\n  replay: node dist/scripts/fuzz-inputs.js --seed 20261201 --show ${i}`);
+    assert.notEqual(
+      o.kind,
+      "failure",
+      `case ${i} (${o.format}): ${o.message}\n  replay: node dist/scripts/fuzz-inputs.js --seed 20261201 --show ${i}`,
+    );
     assert.ok(o.ms < 5000, `case ${i} took ${o.ms} ms`);
     kinds.set(`${o.format} ${o.kind}`, (kinds.get(`${o.format} ${o.kind}`) ?? 0) + 1);
   }
@@ -19,7 +23,14 @@ test("the fuzzer's seeds are valid files before mutation", async () => {
   const s = loadSeeds();
   const { decodeSafetensors } = await import("../../src/train/safetensors.js");
   const { decodePng } = await import("../../src/train/png.js");
-  assert.deepEqual(Object.keys(decodeSafetensors(s.safetensors, "seed").tensors).sort(), ["B", "B.m", "B.s", "W", "W.m", "W.s"]);
+  assert.deepEqual(Object.keys(decodeSafetensors(s.safetensors, "seed").tensors).sort(), [
+    "B",
+    "B.m",
+    "B.s",
+    "W",
+    "W.m",
+    "W.s",
+  ]);
   assert.equal(decodePng(s.png, "seed").width, 28);
   assert.equal(s.idx[0]!.readUInt32BE(4), 4);
 });

@@ -24,7 +24,15 @@ const SEED = 20250611;
 /** Sources per run (half grammar, half mutants); about 3 s on a 2-core machine. */
 const COUNT = 8000;
 
-interface Tally { sources: number; loaded: number; ran: number; runRejected: number; rejected: number; maxLoadMs: number; maxRunMs: number }
+interface Tally {
+  sources: number;
+  loaded: number;
+  ran: number;
+  runRejected: number;
+  rejected: number;
+  maxLoadMs: number;
+  maxRunMs: number;
+}
 
 function fuzz(origin: Case["origin"]): { tally: Tally; failures: { c: Case; o: Outcome }[]; ms: number } {
   const tally: Tally = { sources: 0, loaded: 0, ran: 0, runRejected: 0, rejected: 0, maxLoadMs: 0, maxRunMs: 0 };
@@ -33,7 +41,8 @@ function fuzz(origin: Case["origin"]): { tally: Tally; failures: { c: Case; o: O
   for (let i = origin === "grammar" ? 0 : 1; i < COUNT; i += 2) {
     const { c, o } = runCase(SEED, i);
     tally.sources++;
-    if (o.loaded) tally.loaded++; else tally.rejected++;
+    if (o.loaded) tally.loaded++;
+    else tally.rejected++;
     if (o.ran) tally.ran++;
     if (o.runRejected) tally.runRejected++;
     tally.maxLoadMs = Math.max(tally.maxLoadMs, o.loadMs);
@@ -80,7 +89,8 @@ test("fuzz: the unmodified reference vectors satisfy the same properties", () =>
 
 test("fuzz: the checker is deterministic (same seed, same sources and outcomes)", () => {
   for (let i = 0; i < 40; i++) {
-    const a = runCase(SEED, i), b = runCase(SEED, i);
+    const a = runCase(SEED, i),
+      b = runCase(SEED, i);
     assert.equal(a.c.source, b.c.source);
     assert.equal(a.o.loaded, b.o.loaded);
     assert.equal(a.o.ran, b.o.ran);
@@ -96,17 +106,41 @@ function loadsOrLocated(text: string): void {
 }
 
 test("fuzz edge cases: empty, blank and comment-only sources, errors at the very end, CRLF", () => {
-  for (const text of ["", " ", "\n", "\n\n\n", "; only a comment", "; c\n; d\n", "A", "A ::", "A :: (in", "A :: (in 2)\nB := (A +",
-    "A :: (in 2)\r\nB := (A + C)\r\n", "A :: (in 2)\nB :: (out 2)\n", "\t\t)", "\"", "_", "_x", ":", "A :: (in 2)\nB := (A + A) ;",
-    "\u0000", "\ud83d", "A :: (in 2)\nB := (A \u00a0+ A)", "A :: (in 2)\u2028B := (A + A)", "A :: (in 99999999999999999999999)\nB := (A + 1)",
-    "A :: (in 2)\nB := (A + 1e999)\nB :: (out 2)", "A :: (in 2)\nB := ((exp\"99999999999999999999) A)"]) loadsOrLocated(text);
+  for (const text of [
+    "",
+    " ",
+    "\n",
+    "\n\n\n",
+    "; only a comment",
+    "; c\n; d\n",
+    "A",
+    "A ::",
+    "A :: (in",
+    "A :: (in 2)\nB := (A +",
+    "A :: (in 2)\r\nB := (A + C)\r\n",
+    "A :: (in 2)\nB :: (out 2)\n",
+    "\t\t)",
+    '"',
+    "_",
+    "_x",
+    ":",
+    "A :: (in 2)\nB := (A + A) ;",
+    "\u0000",
+    "\ud83d",
+    "A :: (in 2)\nB := (A \u00a0+ A)",
+    "A :: (in 2)\u2028B := (A + A)",
+    "A :: (in 99999999999999999999999)\nB := (A + 1)",
+    "A :: (in 2)\nB := (A + 1e999)\nB :: (out 2)",
+    'A :: (in 2)\nB := ((exp"99999999999999999999) A)',
+  ])
+    loadsOrLocated(text);
 });
 
 test("fuzz edge cases: moderately deep nesting is fine", () => {
   for (const depth of [50, 500, 2000]) {
     loadsOrLocated(`A :: (in 2)\nB := ${"(".repeat(depth)}A${")".repeat(depth)}\nB :: (out 2)\n`);
     loadsOrLocated(`A :: (in 2)\nB := ${"(exp ".repeat(depth)}A${")".repeat(depth)}\nB :: (out 2)\n`);
-    loadsOrLocated(`A :: (in 2)\nB := (${"(".repeat(depth)}exp${"\"0)".repeat(depth)} A)\nB :: (out 2)\n`);
+    loadsOrLocated(`A :: (in 2)\nB := (${"(".repeat(depth)}exp${'"0)'.repeat(depth)} A)\nB :: (out 2)\n`);
     loadsOrLocated(`A :: (in 2)\nB := ${"(".repeat(depth)}A\n`);
   }
 });
@@ -115,20 +149,32 @@ test("fuzz edge cases: moderately deep nesting is fine", () => {
 
 test("very deep nesting is a located LiftError, not a stack overflow", () => {
   loadsOrLocated(`A :: (in 2)\nB := ${"(".repeat(20000)}A${")".repeat(20000)}\n`);
-  loadsOrLocated(`A :: (in 2)\nB := (${"(".repeat(5000)}exp${"\"0)".repeat(5000)} A)\n`);
+  loadsOrLocated(`A :: (in 2)\nB := (${"(".repeat(5000)}exp${'"0)'.repeat(5000)} A)\n`);
 });
 
 test("arrays too large to allocate are LiftErrors at check time, and at run time for symbolic sizes", () => {
-  assert.throws(() => load("A :: (in 2)\nB :: (out 99999999999 2)\nB := ((duplicate 99999999999) A)\n"), (e: unknown) =>
-    e instanceof LiftError && e.message === "this array would have more than 2147483647 elements" && e.location?.line === 2 && e.location.col === 6);
+  assert.throws(
+    () => load("A :: (in 2)\nB :: (out 99999999999 2)\nB := ((duplicate 99999999999) A)\n"),
+    (e: unknown) =>
+      e instanceof LiftError &&
+      e.message === "this array would have more than 2147483647 elements" &&
+      e.location?.line === 2 &&
+      e.location.col === 6,
+  );
   const p = load("A :: (in N)\nB := ((duplicate 40000 40000) A)\nB :: (out 40000 40000 N)\n");
-  assert.throws(() => p.run({ A: [1, 2] }, { dtype: "f64" }), (e: unknown) =>
-    e instanceof LiftError && e.message === "an array of shape (40000 40000 2) would have 3200000000 elements; at most 2147483647 are supported" &&
-    e.location?.line === 2 && e.location.col === 6);
+  assert.throws(
+    () => p.run({ A: [1, 2] }, { dtype: "f64" }),
+    (e: unknown) =>
+      e instanceof LiftError &&
+      e.message ===
+        "an array of shape (40000 40000 2) would have 3200000000 elements; at most 2147483647 are supported" &&
+      e.location?.line === 2 &&
+      e.location.col === 6,
+  );
 });
 
 test("user verbs are expanded once per argument, so nested verbs check in linear time", () => {
-  let s = "A :: (in 2)\nf0\"0 := (y + 1)\n";
+  let s = 'A :: (in 2)\nf0"0 := (y + 1)\n';
   for (let i = 1; i <= 16; i++) s += `f${i}"0 := ((f${i - 1} y) * (f${i - 1} y))\n`;
   s += "B := (f16 A)\nB :: (out 2)\n";
   // Each f_i is used twice with the same argument: one check of each body, not 2^17 − 1.

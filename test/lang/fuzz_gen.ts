@@ -20,7 +20,9 @@ import { VECTORS } from "../vectors/reference.js";
 /** mulberry32: small, fast, and good enough for test generation. */
 export class Rng {
   private s: number;
-  constructor(seed: number) { this.s = seed >>> 0; }
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
   next(): number {
     let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
     t = Math.imul(t ^ (t >>> 15), t | 1);
@@ -28,9 +30,15 @@ export class Rng {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
   /** An integer in [lo, hi]. */
-  int(lo: number, hi: number): number { return lo + Math.floor(this.next() * (hi - lo + 1)); }
-  chance(p: number): boolean { return this.next() < p; }
-  pick<T>(a: readonly T[]): T { return a[Math.floor(this.next() * a.length)]!; }
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(a: readonly T[]): T {
+    return a[Math.floor(this.next() * a.length)]!;
+  }
 }
 
 /** The seed of source number `index` of a run with seed `seed` (so one source can be replayed alone). */
@@ -64,9 +72,20 @@ export type GExpr =
   | { k: "app1"; verb: GVerb; y: GExpr }
   | { k: "app2"; x: GExpr; verb: GVerb; y: GExpr };
 
-interface VerbDef { name: string; ranks: Rank[]; body: GExpr }
-interface ArrayInfo { shape: Dim[]; input: boolean; deps: Set<string> }
-export interface Model { arrays: Map<string, ArrayInfo>; verbs: Map<string, VerbDef> }
+interface VerbDef {
+  name: string;
+  ranks: Rank[];
+  body: GExpr;
+}
+interface ArrayInfo {
+  shape: Dim[];
+  input: boolean;
+  deps: Set<string>;
+}
+export interface Model {
+  arrays: Map<string, ArrayInfo>;
+  verbs: Map<string, VerbDef>;
+}
 type Env = { x?: Dim[]; y?: Dim[] };
 
 const DYADS = ["+", "-", "*", "/", "**", "<.", ">."];
@@ -87,13 +106,15 @@ function split(s: Dim[], r: Rank): [Dim[], Dim[]] | null {
 /** The result shape of a monadic use of `v` on an argument of shape `s`, or null if rejected. */
 export function apply1(m: Model, v: GVerb, s: Dim[]): Dim[] | null {
   switch (v.k) {
-    case "prim": return MONADS.includes(v.name) ? s : null;
+    case "prim":
+      return MONADS.includes(v.name) ? s : null;
     case "fold": {
       if (v.name === "reduce") return s.length >= v.n ? s.slice(v.n) : null;
       if (s.length < 2 * v.n) return null;
       const out: Dim[] = [];
       for (let i = 0; i < v.n; i++) {
-        const p = s[i]!, q = s[v.n + i]!;
+        const p = s[i]!,
+          q = s[v.n + i]!;
         if (typeof p !== "number" || typeof q !== "number") return null;
         out.push(p + q - 1);
       }
@@ -104,10 +125,16 @@ export function apply1(m: Model, v: GVerb, s: Dim[]): Dim[] | null {
       if (v.ints.length > s.length) return null;
       const out: Dim[] = [];
       for (let i = 0; i < v.ints.length; i++) {
-        const d = s[i]!, t = v.ints[i]!;
+        const d = s[i]!,
+          t = v.ints[i]!;
         if (typeof d !== "number") return null;
-        if (v.name === "trim") { if (d - 2 * t < 1) return null; out.push(d - 2 * t); }
-        else { if (!(d % t === 1 || (d === 1 && t > 1))) return null; out.push((d - 1) / t + 1); }
+        if (v.name === "trim") {
+          if (d - 2 * t < 1) return null;
+          out.push(d - 2 * t);
+        } else {
+          if (!(d % t === 1 || (d === 1 && t > 1))) return null;
+          out.push((d - 1) / t + 1);
+        }
       }
       return [...out, ...s.slice(v.ints.length)];
     }
@@ -132,13 +159,18 @@ export function apply1(m: Model, v: GVerb, s: Dim[]): Dim[] | null {
 /** The result shape of a dyadic use of `v`, or null if rejected. */
 export function apply2(m: Model, v: GVerb, sx: Dim[], sy: Dim[]): Dim[] | null {
   switch (v.k) {
-    case "prim": return DYADS.includes(v.name) ? longer(sx, sy) : null;
-    case "fold": case "ints": return null;
-    case "user": case "rank": {
+    case "prim":
+      return DYADS.includes(v.name) ? longer(sx, sy) : null;
+    case "fold":
+    case "ints":
+      return null;
+    case "user":
+    case "rank": {
       const def = v.k === "user" ? m.verbs.get(v.name) : undefined;
       const ranks = v.k === "user" ? def?.ranks : v.ranks;
       if (!ranks || ranks.length !== 2) return null;
-      const fx = split(sx, ranks[0]!), fy = split(sy, ranks[1]!);
+      const fx = split(sx, ranks[0]!),
+        fy = split(sy, ranks[1]!);
       if (!fx || !fy) return null;
       const f = longer(fx[0], fy[0]);
       if (!f) return null;
@@ -155,13 +187,21 @@ export function apply2(m: Model, v: GVerb, sx: Dim[], sy: Dim[]): Dim[] | null {
  */
 export function shapeOf(m: Model, e: GExpr, env: Env): Dim[] | null {
   switch (e.k) {
-    case "name": return m.arrays.get(e.name)?.shape ?? null;
-    case "arg": return env[e.name] ?? null;
-    case "lit": return [];
-    case "group": return shapeOf(m, e.e, env);
-    case "app1": { const s = shapeOf(m, e.y, env); return s && apply1(m, e.verb, s); }
+    case "name":
+      return m.arrays.get(e.name)?.shape ?? null;
+    case "arg":
+      return env[e.name] ?? null;
+    case "lit":
+      return [];
+    case "group":
+      return shapeOf(m, e.e, env);
+    case "app1": {
+      const s = shapeOf(m, e.y, env);
+      return s && apply1(m, e.verb, s);
+    }
     case "app2": {
-      const sx = shapeOf(m, e.x, env), sy = shapeOf(m, e.y, env);
+      const sx = shapeOf(m, e.x, env),
+        sy = shapeOf(m, e.y, env);
       return sx && sy && apply2(m, e.verb, sx, sy);
     }
   }
@@ -169,27 +209,49 @@ export function shapeOf(m: Model, e: GExpr, env: Env): Dim[] | null {
 
 function verbDeps(m: Model, v: GVerb, out: Set<string>): void {
   if (v.k === "rank") verbDeps(m, v.inner, out);
-  else if (v.k === "user") { const d = m.verbs.get(v.name); if (d) exprDeps(m, d.body, out); }
+  else if (v.k === "user") {
+    const d = m.verbs.get(v.name);
+    if (d) exprDeps(m, d.body, out);
+  }
 }
 /** Names of the arrays an expression depends on, through verb bodies and earlier definitions. */
 function exprDeps(m: Model, e: GExpr, out: Set<string>): Set<string> {
   switch (e.k) {
-    case "name": { out.add(e.name); for (const d of m.arrays.get(e.name)?.deps ?? []) out.add(d); break; }
-    case "group": exprDeps(m, e.e, out); break;
-    case "app1": verbDeps(m, e.verb, out); exprDeps(m, e.y, out); break;
-    case "app2": exprDeps(m, e.x, out); verbDeps(m, e.verb, out); exprDeps(m, e.y, out); break;
-    default: break;
+    case "name": {
+      out.add(e.name);
+      for (const d of m.arrays.get(e.name)?.deps ?? []) out.add(d);
+      break;
+    }
+    case "group":
+      exprDeps(m, e.e, out);
+      break;
+    case "app1":
+      verbDeps(m, e.verb, out);
+      exprDeps(m, e.y, out);
+      break;
+    case "app2":
+      exprDeps(m, e.x, out);
+      verbDeps(m, e.verb, out);
+      exprDeps(m, e.y, out);
+      break;
+    default:
+      break;
   }
   return out;
 }
 
 function usesArg(e: GExpr, a: "x" | "y"): boolean {
   switch (e.k) {
-    case "arg": return e.name === a;
-    case "group": return usesArg(e.e, a);
-    case "app1": return usesArg(e.y, a);
-    case "app2": return usesArg(e.x, a) || usesArg(e.y, a);
-    default: return false;
+    case "arg":
+      return e.name === a;
+    case "group":
+      return usesArg(e.e, a);
+    case "app1":
+      return usesArg(e.y, a);
+    case "app2":
+      return usesArg(e.x, a) || usesArg(e.y, a);
+    default:
+      return false;
   }
 }
 
@@ -197,20 +259,31 @@ const rankText = (r: Rank) => (r === "inf" ? "_" : String(r));
 
 export function showVerb(v: GVerb): string {
   switch (v.k) {
-    case "prim": case "user": return v.name;
-    case "fold": return `(${v.name} ${v.n} ${v.op})`;
-    case "ints": return `(${v.name} ${v.ints.join(" ")})`;
-    case "rank": return `(${showVerb(v.inner)}"${v.ranks.map(rankText).join(" ")})`;
+    case "prim":
+    case "user":
+      return v.name;
+    case "fold":
+      return `(${v.name} ${v.n} ${v.op})`;
+    case "ints":
+      return `(${v.name} ${v.ints.join(" ")})`;
+    case "rank":
+      return `(${showVerb(v.inner)}"${v.ranks.map(rankText).join(" ")})`;
   }
 }
 
 export function showExpr(e: GExpr, sep: () => string = () => " "): string {
   switch (e.k) {
-    case "name": case "arg": return e.name;
-    case "lit": return e.text;
-    case "group": return `(${showExpr(e.e, sep)})`;
-    case "app1": return `(${showVerb(e.verb)}${sep()}${showExpr(e.y, sep)})`;
-    case "app2": return `(${showExpr(e.x, sep)}${sep()}${showVerb(e.verb)}${sep()}${showExpr(e.y, sep)})`;
+    case "name":
+    case "arg":
+      return e.name;
+    case "lit":
+      return e.text;
+    case "group":
+      return `(${showExpr(e.e, sep)})`;
+    case "app1":
+      return `(${showVerb(e.verb)}${sep()}${showExpr(e.y, sep)})`;
+    case "app2":
+      return `(${showExpr(e.x, sep)}${sep()}${showVerb(e.verb)}${sep()}${showExpr(e.y, sep)})`;
   }
 }
 
@@ -228,10 +301,46 @@ export interface Generated {
   outputs: Map<string, Dim[]>;
 }
 
-const LITERALS = ["0", "1", "2", "3", "0.5", "0.25", "2.", "1.5", "1.5e1", "1.e-3", "2e-1", "-1", "-0.5", "-2.5", "-1.e-1", "10"];
-const ARRAY_NAMES = ["A", "B", "C", "W", "W1", "b2", "Xin", "v.1", "s+", "p<q", "r%", "K*", "-a", "toString", "constructor", "e", "h1", "Z.z"];
+const LITERALS = [
+  "0",
+  "1",
+  "2",
+  "3",
+  "0.5",
+  "0.25",
+  "2.",
+  "1.5",
+  "1.5e1",
+  "1.e-3",
+  "2e-1",
+  "-1",
+  "-0.5",
+  "-2.5",
+  "-1.e-1",
+  "10",
+];
+const ARRAY_NAMES = [
+  "A",
+  "B",
+  "C",
+  "W",
+  "W1",
+  "b2",
+  "Xin",
+  "v.1",
+  "s+",
+  "p<q",
+  "r%",
+  "K*",
+  "-a",
+  "toString",
+  "constructor",
+  "e",
+  "h1",
+  "Z.z",
+];
 const VERB_NAMES = ["f", "g", "h", "sq", "dot", "nrm", "relu", "f.1", "g-", "mix", "valueOf"];
-const COMMENTS = ["; a comment", ";", "; (unbalanced ( in a comment", "; x y := :: \"_", "; ünïcödé ✓", ";;; ))))"];
+const COMMENTS = ["; a comment", ";", "; (unbalanced ( in a comment", '; x y := :: "_', "; ünïcödé ✓", ";;; ))))"];
 
 class Gen {
   readonly m: Model = { arrays: new Map(), verbs: new Map() };
@@ -242,24 +351,36 @@ class Gen {
   fresh(pool: readonly string[]): string {
     for (let i = 0; i < 4; i++) {
       const c = this.rng.pick(pool);
-      if (!this.used.has(c)) { this.used.add(c); return c; }
+      if (!this.used.has(c)) {
+        this.used.add(c);
+        return c;
+      }
     }
     let c: string;
-    do c = `${this.rng.pick(["R", "T", "q", "u"])}${this.n++}`; while (this.used.has(c));
+    do c = `${this.rng.pick(["R", "T", "q", "u"])}${this.n++}`;
+    while (this.used.has(c));
     this.used.add(c);
     return c;
   }
 
-  lit(): GExpr { return { k: "lit", text: this.rng.pick(LITERALS) }; }
+  lit(): GExpr {
+    return { k: "lit", text: this.rng.pick(LITERALS) };
+  }
 
   leaf(env: Env | undefined): { e: GExpr; s: Dim[] } {
     const r = this.rng;
     if (env) {
       const args = (["x", "y"] as const).filter((a) => env[a]);
-      if (r.chance(0.7)) { const a = r.pick(args); return { e: { k: "arg", name: a }, s: env[a]! }; }
+      if (r.chance(0.7)) {
+        const a = r.pick(args);
+        return { e: { k: "arg", name: a }, s: env[a]! };
+      }
     }
     const names = [...this.m.arrays.keys()];
-    if (names.length && r.chance(0.75)) { const n = r.pick(names); return { e: { k: "name", name: n }, s: this.m.arrays.get(n)!.shape }; }
+    if (names.length && r.chance(0.75)) {
+      const n = r.pick(names);
+      return { e: { k: "name", name: n }, s: this.m.arrays.get(n)!.shape };
+    }
     return { e: this.lit(), s: [] };
   }
 
@@ -270,9 +391,15 @@ class Gen {
       let v: GVerb;
       const c = r.int(0, 9);
       if (c === 0) v = { k: "prim", name: r.pick(MONADS) };
-      else if (c === 1) v = { k: "fold", name: "reduce", n: r.int(1, Math.max(1, Math.min(2, s.length))), op: r.pick(FOLD_OPS) };
+      else if (c === 1)
+        v = { k: "fold", name: "reduce", n: r.int(1, Math.max(1, Math.min(2, s.length))), op: r.pick(FOLD_OPS) };
       else if (c === 2) v = { k: "fold", name: "oblique", n: r.chance(0.8) ? 1 : 2, op: r.pick(FOLD_OPS) };
-      else if (c === 3) v = { k: "ints", name: "trim", ints: Array.from({ length: r.chance(0.8) ? 1 : 2 }, () => (r.chance(0.9) ? 1 : 2)) };
+      else if (c === 3)
+        v = {
+          k: "ints",
+          name: "trim",
+          ints: Array.from({ length: r.chance(0.8) ? 1 : 2 }, () => (r.chance(0.9) ? 1 : 2)),
+        };
       else if (c === 4) {
         const want = (d: Dim | undefined) => {
           if (typeof d !== "number" || d === 1) return r.int(2, 3);
@@ -280,7 +407,8 @@ class Gen {
           return divs.length ? r.pick(divs) : r.int(2, 3);
         };
         v = { k: "ints", name: "stride", ints: r.chance(0.8) ? [want(s[0])] : [want(s[0]), want(s[1])] };
-      } else if (c === 5) v = { k: "ints", name: "duplicate", ints: Array.from({ length: r.chance(0.8) ? 1 : 2 }, () => r.int(1, 3)) };
+      } else if (c === 5)
+        v = { k: "ints", name: "duplicate", ints: Array.from({ length: r.chance(0.8) ? 1 : 2 }, () => r.int(1, 3)) };
       else if (c <= 7 && depth > 0) {
         const rk: Rank = r.chance(0.15) ? "inf" : r.int(0, s.length);
         const fc = split(s, rk)!;
@@ -309,12 +437,15 @@ class Gen {
         // pick ranks whose frames agree, then a verb for the cells
         const opts: [Rank, Rank][] = [];
         const ranks = (s: Dim[]): Rank[] => [...Array.from({ length: s.length + 1 }, (_, i) => i), "inf"];
-        for (const a of ranks(sx)) for (const b of ranks(sy)) {
-          const fx = split(sx, a)!, fy = split(sy, b)!;
-          if (longer(fx[0], fy[0])) opts.push([a, b]);
-        }
+        for (const a of ranks(sx))
+          for (const b of ranks(sy)) {
+            const fx = split(sx, a)!,
+              fy = split(sy, b)!;
+            if (longer(fx[0], fy[0])) opts.push([a, b]);
+          }
         const [a, b] = r.chance(0.9) ? r.pick(opts) : [r.pick(ranks(sx)), r.pick(ranks(sy))];
-        const cx = split(sx, a)![1], cy = split(sy, b)![1];
+        const cx = split(sx, a)![1],
+          cy = split(sy, b)![1];
         const inner = this.dyad(cx, cy, depth - 1);
         if (!inner) continue;
         v = { k: "rank", inner: inner.v, ranks: [a, b] };
@@ -366,7 +497,8 @@ class Gen {
         // a bare `y` would make the verb an identity, whose result is its argument's node
         if (usesArg(b.e, "y") && b.e.k !== "arg") body = b.e;
       } else {
-        const sx = repr(ranks[0]!), sy = r.chance(0.6) ? [...sx] : repr(ranks[1]!);
+        const sx = repr(ranks[0]!),
+          sy = r.chance(0.6) ? [...sx] : repr(ranks[1]!);
         const env: Env = { x: sx, y: sy };
         const wrap = (a: "x" | "y") => {
           const base = { e: { k: "arg", name: a } as GExpr, s: env[a]! };
@@ -374,11 +506,15 @@ class Gen {
           const mv = this.monad(base.s, 1);
           return mv ? { e: { k: "app1", verb: mv.v, y: base.e } as GExpr, s: mv.out } : base;
         };
-        const ex = wrap("x"), ey = wrap("y");
+        const ex = wrap("x"),
+          ey = wrap("y");
         const dv = this.dyad(ex.s, ey.s, 1);
         if (dv) {
           body = { k: "app2", x: ex.e, verb: dv.v, y: ey.e };
-          if (r.chance(0.3)) { const mv = this.monad(dv.out, 1); if (mv) body = { k: "app1", verb: mv.v, y: body }; }
+          if (r.chance(0.3)) {
+            const mv = this.monad(dv.out, 1);
+            if (mv) body = { k: "app1", verb: mv.v, y: body };
+          }
         }
       }
       if (!body) continue;
@@ -421,7 +557,11 @@ export function genProgram(r: Rng): Generated {
   // verbs and assignments
   const nStmt = r.int(1, 6);
   for (let i = 0; i < nStmt; i++) {
-    if (r.chance(0.35)) { const d = g.verbDef(); if (d) stmts.push(d.text); continue; }
+    if (r.chance(0.35)) {
+      const d = g.verbDef();
+      if (d) stmts.push(d.text);
+      continue;
+    }
     const v = g.value(r.int(1, 4), undefined);
     const name = g.fresh(ARRAY_NAMES);
     const alias = v.e.k === "name" && m.arrays.get(v.e.name)!.input;
@@ -461,8 +601,12 @@ export function genProgram(r: Rng): Generated {
         // gradient still depends on w is beyond the model, so validity becomes unknown
         if (r.chance(0.25)) {
           const rank = m.arrays.get(w)!.shape.length;
-          const l2 = g.fresh(["L2", "Lsq"]), h = g.fresh(["H", "ddW"]);
-          stmts.push(`${l2} := ${rank ? `((reduce ${rank} +) (${name} * ${name}))` : `(${name} * ${name})`}`, `${h} :: (grad ${l2} ${w})`);
+          const l2 = g.fresh(["L2", "Lsq"]),
+            h = g.fresh(["H", "ddW"]);
+          stmts.push(
+            `${l2} := ${rank ? `((reduce ${rank} +) (${name} * ${name}))` : `(${name} * ${name})`}`,
+            `${h} :: (grad ${l2} ${w})`,
+          );
           outputs.set(h, m.arrays.get(w)!.shape);
           valid = undefined;
         }
@@ -476,14 +620,20 @@ export function genProgram(r: Rng): Generated {
     if (c === 0 && outputs.size) {
       const [name, shape] = r.pick([...outputs]);
       const bad = r.chance(0.5) ? [...shape, 2] : shape.map((d) => (typeof d === "number" ? d + 1 : d));
-      if (bad.length !== shape.length || bad.some((d, i) => d !== shape[i])) { stmts.push(outDecl(name, bad)); valid = false; }
+      if (bad.length !== shape.length || bad.some((d, i) => d !== shape[i])) {
+        stmts.push(outDecl(name, bad));
+        valid = false;
+      }
     } else if (c === 1 && names.length) {
-      stmts.splice(r.int(0, stmts.length), 0, `${r.pick(names)} := 1`); valid = false;
+      stmts.splice(r.int(0, stmts.length), 0, `${r.pick(names)} := 1`);
+      valid = false;
     } else if (c === 2) {
-      stmts.push(`${g.fresh(ARRAY_NAMES)} := (${r.pick(["nosuch", "Q9"])} + 1)`); valid = false;
+      stmts.push(`${g.fresh(ARRAY_NAMES)} := (${r.pick(["nosuch", "Q9"])} + 1)`);
+      valid = false;
     } else if (c === 3 && names.length) {
       // a random application, without regard to shapes: the model says whether it is valid
-      const sx = r.pick(names), sy = r.pick(names);
+      const sx = r.pick(names),
+        sy = r.pick(names);
       const v: GVerb = r.chance(0.5)
         ? { k: "rank", inner: { k: "prim", name: r.pick(DYADS) }, ranks: [r.int(0, 3), r.int(0, 3)] }
         : { k: "prim", name: r.pick(DYADS) };
@@ -505,7 +655,10 @@ export function genProgram(r: Rng): Generated {
       if (!out) valid = false;
     } else if (c === 5 && names.length) {
       const nonScalar = names.filter((n) => m.arrays.get(n)!.shape.length > 0 && !m.arrays.get(n)!.input);
-      if (nonScalar.length) { stmts.push(`${g.fresh(["dX"])} :: (grad ${r.pick(nonScalar)} ${r.pick(names)})`); valid = false; }
+      if (nonScalar.length) {
+        stmts.push(`${g.fresh(["dX"])} :: (grad ${r.pick(nonScalar)} ${r.pick(names)})`);
+        valid = false;
+      }
     }
   }
   // layout: newlines, several statements per line, comments, CRLF
@@ -513,7 +666,10 @@ export function genProgram(r: Rng): Generated {
   if (r.chance(0.2)) parts.push(r.pick(COMMENTS) + "\n");
   stmts.forEach((s, i) => {
     parts.push(s);
-    if (i === stmts.length - 1) { parts.push(r.pick(["\n", "", " ; end\n", "\n\n"])); return; }
+    if (i === stmts.length - 1) {
+      parts.push(r.pick(["\n", "", " ; end\n", "\n\n"]));
+      return;
+    }
     parts.push(r.pick(["\n", "\n", "\n", "\n", " ", "\r\n", `  ${r.pick(COMMENTS)}\n`, "\n\n\t"]));
   });
   return { source: parts.join(""), valid, outputs };
@@ -522,13 +678,68 @@ export function genProgram(r: Rng): Generated {
 // ---------------------------------------------------------------------------------------------
 // The mutator
 
-const TOKEN_POOL = ["(", ")", "\"", "_", ":=", "::", "in", "out", "grad", "x", "y", "+", "-", "*", "/", "**", "<.", ">.", "exp", "log",
-  "reduce", "oblique", "trim", "stride", "duplicate", "0", "1", "2", "3", "7", "-1", "-1.5", "0.5", "1e2", "1.e-6", "99999999999",
-  "1e400", "N", "A", "B", "f", "(reduce 1 +)", "(+\"1 0)", "; comment\n", "\n"];
-const CHAR_POOL = [..."()\"_:=;#.,-+*/<>%xyNAB0123456789eE \n\t\r[]{}@'`!?\\", "\u00e9", "\u0000", "\ud83d", "\u00a0", "\u2028", "\ud835\udc65", "\uff08"];
+const TOKEN_POOL = [
+  "(",
+  ")",
+  '"',
+  "_",
+  ":=",
+  "::",
+  "in",
+  "out",
+  "grad",
+  "x",
+  "y",
+  "+",
+  "-",
+  "*",
+  "/",
+  "**",
+  "<.",
+  ">.",
+  "exp",
+  "log",
+  "reduce",
+  "oblique",
+  "trim",
+  "stride",
+  "duplicate",
+  "0",
+  "1",
+  "2",
+  "3",
+  "7",
+  "-1",
+  "-1.5",
+  "0.5",
+  "1e2",
+  "1.e-6",
+  "99999999999",
+  "1e400",
+  "N",
+  "A",
+  "B",
+  "f",
+  "(reduce 1 +)",
+  '(+"1 0)',
+  "; comment\n",
+  "\n",
+];
+const CHAR_POOL = [
+  ..."()\"_:=;#.,-+*/<>%xyNAB0123456789eE \n\t\r[]{}@'`!?\\",
+  "\u00e9",
+  "\u0000",
+  "\ud83d",
+  "\u00a0",
+  "\u2028",
+  "\ud835\udc65",
+  "\uff08",
+];
 const NUMBER_RE = /^-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$/;
 
-export function tokens(src: string): string[] { return src.match(/\s+|;[^\n]*|[()"]|[^\s()";]+/g) ?? []; }
+export function tokens(src: string): string[] {
+  return src.match(/\s+|;[^\n]*|[()"]|[^\s()";]+/g) ?? [];
+}
 
 /** One to four random edits of `src` (mostly one). */
 export function mutate(r: Rng, src: string): string {
@@ -541,25 +752,57 @@ export function mutate(r: Rng, src: string): string {
 function mutateOnce(r: Rng, s: string): string {
   const pos = () => r.int(0, s.length);
   const c = r.int(0, 13);
-  if (c === 0) { const p = pos(); return s.slice(0, p) + r.pick(CHAR_POOL) + s.slice(p); }
-  if (c === 1) { const p = pos(); return s.slice(0, p) + s.slice(p + r.int(1, 3)); }
-  if (c === 2) { const p = pos(); return s.slice(0, p) + r.pick(CHAR_POOL) + s.slice(p + 1); }
+  if (c === 0) {
+    const p = pos();
+    return s.slice(0, p) + r.pick(CHAR_POOL) + s.slice(p);
+  }
+  if (c === 1) {
+    const p = pos();
+    return s.slice(0, p) + s.slice(p + r.int(1, 3));
+  }
+  if (c === 2) {
+    const p = pos();
+    return s.slice(0, p) + r.pick(CHAR_POOL) + s.slice(p + 1);
+  }
   const t = tokens(s);
   const ti = () => r.int(0, Math.max(0, t.length - 1));
   const nonSpace = () => {
-    for (let i = 0; i < 8; i++) { const j = ti(); if (t[j] && !/^\s+$/.test(t[j]!)) return j; }
+    for (let i = 0; i < 8; i++) {
+      const j = ti();
+      if (t[j] && !/^\s+$/.test(t[j]!)) return j;
+    }
     return ti();
   };
-  if (c === 3) { t.splice(nonSpace(), 1); return t.join(""); }
-  if (c === 4) { const j = nonSpace(); t.splice(j, 0, t[j] ?? "", " "); return t.join(""); }
-  if (c === 5) { t[nonSpace()] = r.pick(r.chance(0.5) ? TOKEN_POOL : t.filter((x) => !/^\s+$/.test(x))); return t.join(""); }
-  if (c === 6) { const a = nonSpace(), b = nonSpace(); [t[a], t[b]] = [t[b]!, t[a]!]; return t.join(""); }
+  if (c === 3) {
+    t.splice(nonSpace(), 1);
+    return t.join("");
+  }
+  if (c === 4) {
+    const j = nonSpace();
+    t.splice(j, 0, t[j] ?? "", " ");
+    return t.join("");
+  }
+  if (c === 5) {
+    t[nonSpace()] = r.pick(r.chance(0.5) ? TOKEN_POOL : t.filter((x) => !/^\s+$/.test(x)));
+    return t.join("");
+  }
+  if (c === 6) {
+    const a = nonSpace(),
+      b = nonSpace();
+    [t[a], t[b]] = [t[b]!, t[a]!];
+    return t.join("");
+  }
   if (c === 7) {
     // swap, flip or drop parentheses
-    const opens = t.flatMap((x, i) => (x === "(" ? [i] : [])), closes = t.flatMap((x, i) => (x === ")" ? [i] : []));
+    const opens = t.flatMap((x, i) => (x === "(" ? [i] : [])),
+      closes = t.flatMap((x, i) => (x === ")" ? [i] : []));
     const d = r.int(0, 3);
-    if (d === 0 && opens.length && closes.length) { const a = r.pick(opens), b = r.pick(closes); t[a] = ")"; t[b] = "("; }
-    else if (d === 1 && opens.length) t[r.pick(opens)] = ")";
+    if (d === 0 && opens.length && closes.length) {
+      const a = r.pick(opens),
+        b = r.pick(closes);
+      t[a] = ")";
+      t[b] = "(";
+    } else if (d === 1 && opens.length) t[r.pick(opens)] = ")";
     else if (d === 2 && closes.length) t[r.pick(closes)] = "(";
     else if (opens.length) t.splice(r.pick(opens), 1);
     return t.join("");
@@ -574,15 +817,28 @@ function mutateOnce(r: Rng, s: string): string {
     // perturb a number (shapes, ranks, parameters)
     const nums = t.flatMap((x, i) => (NUMBER_RE.test(x) ? [i] : []));
     if (!nums.length) return s;
-    const j = r.pick(nums), v = Number(t[j]);
+    const j = r.pick(nums),
+      v = Number(t[j]);
     t[j] = r.pick([String(v + 1), String(Math.max(0, v - 1)), "0", "1", String(v * 2), "_", "N", String(v) + ".5"]);
     return t.join("");
   }
   const lines = s.split("\n");
   const li = () => r.int(0, Math.max(0, lines.length - 1));
-  if (c === 10) { const j = li(); lines.splice(j, 0, lines[j] ?? ""); return lines.join("\n"); }
-  if (c === 11) { lines.splice(li(), 1); return lines.join("\n"); }
-  if (c === 12) { const a = li(), b = li(); [lines[a], lines[b]] = [lines[b]!, lines[a]!]; return lines.join("\n"); }
+  if (c === 10) {
+    const j = li();
+    lines.splice(j, 0, lines[j] ?? "");
+    return lines.join("\n");
+  }
+  if (c === 11) {
+    lines.splice(li(), 1);
+    return lines.join("\n");
+  }
+  if (c === 12) {
+    const a = li(),
+      b = li();
+    [lines[a], lines[b]] = [lines[b]!, lines[a]!];
+    return lines.join("\n");
+  }
   // splice in a line of another program
   const other = r.pick(VECTORS).source.split("\n");
   lines.splice(li(), 0, r.pick(other));
@@ -611,14 +867,19 @@ export interface Outcome {
 }
 
 function describeError(e: unknown): string {
-  if (e instanceof Error) return `${e.constructor.name}: ${e.message}\n${(e.stack ?? "").split("\n").slice(1, 6).join("\n")}`;
+  if (e instanceof Error)
+    return `${e.constructor.name}: ${e.message}\n${(e.stack ?? "").split("\n").slice(1, 6).join("\n")}`;
   return `non-Error value thrown: ${String(e)}`;
 }
 
-function product(s: readonly number[]): number { return s.reduce((a, b) => a * b, 1); }
+function product(s: readonly number[]): number {
+  return s.reduce((a, b) => a * b, 1);
+}
 
 /** Resolved numeric shape (symbolic sizes → SYMBOLIC_SIZE). */
-export function resolve(s: readonly Dim[]): number[] { return s.map((d) => (typeof d === "number" ? d : SYMBOLIC_SIZE)); }
+export function resolve(s: readonly Dim[]): number[] {
+  return s.map((d) => (typeof d === "number" ? d : SYMBOLIC_SIZE));
+}
 
 /** Random inputs of the declared shapes. */
 export function randomInputs(p: LiftProgram, r: Rng): Record<string, { shape: number[]; data: Float64Array }> {
@@ -626,7 +887,8 @@ export function randomInputs(p: LiftProgram, r: Rng): Record<string, { shape: nu
   for (const d of p.graph.inputs) {
     const shape = resolve(d.shape);
     const data = new Float64Array(product(shape));
-    for (let i = 0; i < data.length; i++) data[i] = r.chance(0.1) ? r.int(-2, 2) : Math.round((r.next() * 4 - 1) * 1000) / 1000;
+    for (let i = 0; i < data.length; i++)
+      data[i] = r.chance(0.1) ? r.int(-2, 2) : Math.round((r.next() * 4 - 1) * 1000) / 1000;
     inputs[d.name] = { shape, data };
   }
   return inputs;
@@ -638,24 +900,47 @@ export function randomInputs(p: LiftProgram, r: Rng): Record<string, { shape: nu
  */
 export function checkSource(name: string, text: string, r: Rng, expect?: Generated): Outcome {
   const out: Outcome = { loaded: false, ran: false, runRejected: false, loadMs: 0, runMs: 0 };
-  const fail = (kind: string, message: string): Outcome => { out.failure = { kind, message }; return out; };
+  const fail = (kind: string, message: string): Outcome => {
+    out.failure = { kind, message };
+    return out;
+  };
   let program: LiftProgram | undefined;
   let t0 = performance.now();
   try {
     program = load({ name, text });
   } catch (e) {
     out.loadMs = performance.now() - t0;
-    if (!(e instanceof LiftError)) return fail(`load-threw-${e instanceof Error ? e.constructor.name : typeof e}`, `load threw a non-LiftError: ${describeError(e)}`);
+    if (!(e instanceof LiftError))
+      return fail(
+        `load-threw-${e instanceof Error ? e.constructor.name : typeof e}`,
+        `load threw a non-LiftError: ${describeError(e)}`,
+      );
     const loc = e.location;
     if (!loc) return fail("no-location", `LiftError without a location: ${e.message}`);
     const lines = text.split("\n");
     if (loc.file !== name) return fail("bad-location", `location file ${loc.file}, expected ${name}: ${e.message}`);
-    if (!(Number.isInteger(loc.line) && Number.isInteger(loc.col) && loc.line >= 1 && loc.col >= 1 && loc.line <= lines.length && loc.col <= lines[loc.line - 1]!.length + 1))
-      return fail("bad-location", `location ${loc.line}:${loc.col} is outside the source (${lines.length} lines): ${e.message}`);
+    if (!(
+      Number.isInteger(loc.line) &&
+      Number.isInteger(loc.col) &&
+      loc.line >= 1 &&
+      loc.col >= 1 &&
+      loc.line <= lines.length &&
+      loc.col <= lines[loc.line - 1]!.length + 1
+    ))
+      return fail(
+        "bad-location",
+        `location ${loc.line}:${loc.col} is outside the source (${lines.length} lines): ${e.message}`,
+      );
     let formatted: string;
-    try { formatted = e.format(); } catch (f) { return fail("format-threw", `err.format() threw: ${describeError(f)}`); }
-    if (!formatted.startsWith(`${name}:${loc.line}:${loc.col}: error: `)) return fail("bad-format", `format() does not start with the location: ${formatted}`);
-    if (expect?.valid === true) return fail("model-valid-rejected", `the model expects this program to load, but: ${formatted}`);
+    try {
+      formatted = e.format();
+    } catch (f) {
+      return fail("format-threw", `err.format() threw: ${describeError(f)}`);
+    }
+    if (!formatted.startsWith(`${name}:${loc.line}:${loc.col}: error: `))
+      return fail("bad-format", `format() does not start with the location: ${formatted}`);
+    if (expect?.valid === true)
+      return fail("model-valid-rejected", `the model expects this program to load, but: ${formatted}`);
   }
   if (!program) {
     if (out.loadMs > LOAD_LIMIT_MS) return fail("slow-load", `load took ${out.loadMs.toFixed(0)} ms`);
@@ -664,17 +949,24 @@ export function checkSource(name: string, text: string, r: Rng, expect?: Generat
   out.loadMs = performance.now() - t0;
   out.loaded = true;
   if (out.loadMs > LOAD_LIMIT_MS) return fail("slow-load", `load took ${out.loadMs.toFixed(0)} ms`);
-  if (expect?.valid === false) return fail("model-invalid-accepted", "the model expects this program to be rejected, but it loads");
+  if (expect?.valid === false)
+    return fail("model-invalid-accepted", "the model expects this program to be rejected, but it loads");
 
   // expected output shapes: the declarations (checked by load) and the gradients
   const want = new Map<string, number[]>();
   for (const o of program.graph.outputs) want.set(o.name, resolve(o.shape));
-  for (const d of program.graph.grads) if (!want.has(d.name)) want.set(d.name, resolve(program.graph.node(program.graph.names.get(d.name)!).shape));
+  for (const d of program.graph.grads)
+    if (!want.has(d.name)) want.set(d.name, resolve(program.graph.node(program.graph.names.get(d.name)!).shape));
   if (expect) {
-    const got = [...want.keys()].sort().join(","), exp = [...expect.outputs.keys()].sort().join(",");
+    const got = [...want.keys()].sort().join(","),
+      exp = [...expect.outputs.keys()].sort().join(",");
     if (got !== exp) return fail("model-outputs", `outputs ${got}, the model expects ${exp}`);
-    for (const [n, s] of expect.outputs) if (want.get(n)!.join(",") !== resolve(s).join(","))
-      return fail("model-shape", `output ${n} has shape (${want.get(n)!.join(" ")}), the model expects (${resolve(s).join(" ")})`);
+    for (const [n, s] of expect.outputs)
+      if (want.get(n)!.join(",") !== resolve(s).join(","))
+        return fail(
+          "model-shape",
+          `output ${n} has shape (${want.get(n)!.join(" ")}), the model expects (${resolve(s).join(" ")})`,
+        );
   }
   let values = 0;
   for (const n of program.graph.nodes) values += product(resolve(n.shape));
@@ -687,21 +979,27 @@ export function checkSource(name: string, text: string, r: Rng, expect?: Generat
     result = program.run(inputs, { dtype: "f64" });
   } catch (e) {
     out.runMs = performance.now() - t0;
-    if (!(e instanceof LiftError)) return fail(`run-threw-${e instanceof Error ? e.constructor.name : typeof e}`, `run threw a non-LiftError: ${describeError(e)}`);
+    if (!(e instanceof LiftError))
+      return fail(
+        `run-threw-${e instanceof Error ? e.constructor.name : typeof e}`,
+        `run threw a non-LiftError: ${describeError(e)}`,
+      );
     out.runRejected = true;
     return out;
   }
   out.runMs = performance.now() - t0;
   out.ran = true;
   if (out.runMs > LOAD_LIMIT_MS) return fail("slow-run", `run took ${out.runMs.toFixed(0)} ms`);
-  const keys = Object.keys(result).sort().join(","), wantKeys = [...want.keys()].sort().join(",");
+  const keys = Object.keys(result).sort().join(","),
+    wantKeys = [...want.keys()].sort().join(",");
   if (keys !== wantKeys) return fail("run-outputs", `run returned ${keys}, expected ${wantKeys}`);
   for (const [n, shape] of want) {
     const t = result[n]!;
     if (!t || !Array.isArray(t.shape) || t.shape.join(",") !== shape.join(",") || t.shape.length !== shape.length)
       return fail("run-shape", `output ${n} has shape ${JSON.stringify(t?.shape)}, declared (${shape.join(" ")})`);
     if (!(t.data instanceof Float64Array)) return fail("run-dtype", `output ${n} is not a Float64Array`);
-    if (t.data.length !== product(shape)) return fail("run-length", `output ${n} has ${t.data.length} values for shape (${shape.join(" ")})`);
+    if (t.data.length !== product(shape))
+      return fail("run-length", `output ${n} has ${t.data.length} values for shape (${shape.join(" ")})`);
     for (let i = 0; i < t.data.length; i++) {
       // finite, NaN, or an IEEE overflow to ±∞ (exp of a large value, x/0): never anything else
       if (typeof t.data[i] !== "number") return fail("run-value", `output ${n}[${i}] is ${String(t.data[i])}`);
@@ -718,13 +1016,20 @@ export function checkSource(name: string, text: string, r: Rng, expect?: Generat
  * holding. Stops after `budget` calls of `fails` or `deadlineMs`.
  */
 export function shrinkSource(text: string, fails: (t: string) => boolean, budget = 3000, deadlineMs = 60_000): string {
-  let best = text, calls = 0;
+  let best = text,
+    calls = 0;
   const end = performance.now() + deadlineMs;
   const tryIt = (t: string) => {
     if (calls >= budget || t === best) return false;
-    if (performance.now() > end) { calls = budget; return false; }
+    if (performance.now() > end) {
+      calls = budget;
+      return false;
+    }
     calls++;
-    if (fails(t)) { best = t; return true; }
+    if (fails(t)) {
+      best = t;
+      return true;
+    }
     return false;
   };
   const pass = (split: (s: string) => string[], sizes: number[]) => {
@@ -738,7 +1043,11 @@ export function shrinkSource(text: string, fails: (t: string) => boolean, budget
       }
     }
   };
-  const halvings = (n: number) => { const out: number[] = []; for (let k = Math.floor(n / 2); k > 1; k = Math.floor(k / 2)) out.push(k); return [...out, 1]; };
+  const halvings = (n: number) => {
+    const out: number[] = [];
+    for (let k = Math.floor(n / 2); k > 1; k = Math.floor(k / 2)) out.push(k);
+    return [...out, 1];
+  };
   for (let round = 0; round < 3 && calls < budget; round++) {
     const before = best;
     pass((s) => s.split(/(?<=\n)/), halvings(best.split("\n").length));
@@ -747,8 +1056,12 @@ export function shrinkSource(text: string, fails: (t: string) => boolean, budget
     // unwrap parentheses: "(e)" → "e"
     for (let i = 0; i < best.length && calls < budget; i++) {
       if (best[i] !== "(") continue;
-      let depth = 0, j = i;
-      for (; j < best.length; j++) { if (best[j] === "(") depth++; else if (best[j] === ")" && --depth === 0) break; }
+      let depth = 0,
+        j = i;
+      for (; j < best.length; j++) {
+        if (best[j] === "(") depth++;
+        else if (best[j] === ")" && --depth === 0) break;
+      }
       if (j < best.length) tryIt(best.slice(0, i) + best.slice(i + 1, j) + best.slice(j + 1));
     }
     if (best === before) break;
@@ -764,7 +1077,12 @@ export function failsLike(name: string, kind: string, seed: number): (t: string)
 // ---------------------------------------------------------------------------------------------
 // One fuzz case
 
-export interface Case { index: number; origin: "grammar" | "mutant"; source: string; expect?: Generated }
+export interface Case {
+  index: number;
+  origin: "grammar" | "mutant";
+  source: string;
+  expect?: Generated;
+}
 
 /** Source number `index` of the run with `seed`: even indices from the grammar, odd ones mutants. */
 export function makeCase(seed: number, index: number): Case {
@@ -797,10 +1115,19 @@ export function explainFailure(seed: number, c: Case, o: Outcome, shrinkBudget =
   const f = o.failure!;
   const lines = [`[${f.kind}] seed ${seed} index ${c.index} (${c.origin}): ${f.message}`, "source:", indent(c.source)];
   if (!f.kind.startsWith("model-")) {
-    const small = shrinkSource(c.source, failsLike(caseName(c.index), f.kind, runSeed(seed, c.index)), shrinkBudget, deadlineMs);
+    const small = shrinkSource(
+      c.source,
+      failsLike(caseName(c.index), f.kind, runSeed(seed, c.index)),
+      shrinkBudget,
+      deadlineMs,
+    );
     if (small !== c.source) lines.push("shrunk:", indent(small), `  as a JS string: ${JSON.stringify(small)}`);
   }
   return lines.join("\n");
 }
 
-const indent = (s: string) => s.split("\n").map((l) => `  | ${l}`).join("\n");
+const indent = (s: string) =>
+  s
+    .split("\n")
+    .map((l) => `  | ${l}`)
+    .join("\n");

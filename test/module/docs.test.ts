@@ -28,7 +28,13 @@ for (const doc of ["modules", "externs", "builder"]) {
     for (const c of cases) {
       const dir = mkdtempSync(join(tmpdir(), `lift-doc-${doc}-`));
       const script = join(dir, "example.mjs");
-      writeFileSync(script, c.code.replace(/from "lift(\/[\w/]+)?"/g, (_, sub: string | undefined) => `from "${sub ? API.replace("api/index.js", `${sub.slice(1)}.js`) : API}"`));
+      writeFileSync(
+        script,
+        c.code.replace(
+          /from "lift(\/[\w/]+)?"/g,
+          (_, sub: string | undefined) => `from "${sub ? API.replace("api/index.js", `${sub.slice(1)}.js`) : API}"`,
+        ),
+      );
       const r = spawnSync(process.execPath, [script], { encoding: "utf8", cwd: dir });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, c.output);

@@ -72,7 +72,27 @@ int main(int argc, char **argv) {
 test("emit c --module: NAME_forward/NAME_backward with two residual buffers outstanding equal the module API (f64)", () => {
   const dir = mkdtempSync(join(tmpdir(), "lift-module-"));
   writeFileSync(join(dir, "mlp.lift"), MLP);
-  const r = spawnSync(process.execPath, [BIN, "emit", "c", join(dir, "mlp.lift"), "--module", "--outputs", "Y", "--wrt", "W1,B1,W2,X", "--dtype", "f64", "--name", "mlp", "-o", join(dir, "out")], { encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    [
+      BIN,
+      "emit",
+      "c",
+      join(dir, "mlp.lift"),
+      "--module",
+      "--outputs",
+      "Y",
+      "--wrt",
+      "W1,B1,W2,X",
+      "--dtype",
+      "f64",
+      "--name",
+      "mlp",
+      "-o",
+      join(dir, "out"),
+    ],
+    { encoding: "utf8" },
+  );
   assert.equal(r.status, 0, r.stderr);
   const header = readFileSync(join(dir, "out", "mlp.h"), "utf8");
   assert.match(header, /size_t mlp_residual_bytes\(long \w+\);/);
@@ -80,25 +100,55 @@ test("emit c --module: NAME_forward/NAME_backward with two residual buffers outs
   assert.match(header, /void mlp_backward\(const mlp_backward_args \*args, const void \*residuals, void \*scratch\);/);
   assert.equal(/long (\w+); \/\* symbolic size N \*\//.exec(header)?.[1], "N", "a size's field is its name alone");
   writeFileSync(join(dir, "main.c"), driver());
-  const c = readdirSync(join(dir, "out")).filter((f) => f.endsWith(".c")).map((f) => join(dir, "out", f));
+  const c = readdirSync(join(dir, "out"))
+    .filter((f) => f.endsWith(".c"))
+    .map((f) => join(dir, "out", f));
   assert.equal(c.length, 3, "the wrapper and the forward and backward programs");
-  execFileSync("cc", ["-std=c99", "-O2", "-march=native", "-Wall", "-Wextra", "-Werror", "-I", join(dir, "out"), "-o", join(dir, "prog"), join(dir, "main.c"), ...c, "-lm"]);
+  execFileSync("cc", [
+    "-std=c99",
+    "-O2",
+    "-march=native",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-I",
+    join(dir, "out"),
+    "-o",
+    join(dir, "prog"),
+    join(dir, "main.c"),
+    ...c,
+    "-lm",
+  ]);
 
   const m = load(MLP).module({ outputs: ["Y"], wrt: ["W1", "B1", "W2", "X"], backend: "interp", dtype: "f64" });
   assert.deepEqual(m.graphs.stored, ["stored 0"], "the pre-activation is stored");
-  assert.match(readFileSync(join(dir, "out", "mlp.c"), "utf8"), /\(void \*\)at\[0\]/, "the forward unit writes it into the residuals");
+  assert.match(
+    readFileSync(join(dir, "out", "mlp.c"), "utf8"),
+    /\(void \*\)at\[0\]/,
+    "the forward unit writes it into the residuals",
+  );
   const g = new Mulberry32(5);
   const rnd = (n: number) => Float64Array.from({ length: n }, () => g.next() * 2 - 1);
   const runs = [0, 1].map((k) => {
-    const inputs = { X: { shape: [5, 8], data: rnd(40) }, W1: { shape: [4, 8], data: rnd(32) }, B1: { shape: [4], data: rnd(4) }, W2: { shape: [2, 4], data: rnd(8) } };
+    const inputs = {
+      X: { shape: [5, 8], data: rnd(40) },
+      W1: { shape: [4, 8], data: rnd(32) },
+      B1: { shape: [4], data: rnd(4) },
+      W2: { shape: [2, 4], data: rnd(8) },
+    };
     const dY = { shape: [5, 2], data: rnd(10) };
-    for (const [name, t] of Object.entries({ ...inputs, dY })) writeFileSync(join(dir, `${name}-${k}.bin`), Buffer.from(t.data.buffer));
+    for (const [name, t] of Object.entries({ ...inputs, dY }))
+      writeFileSync(join(dir, `${name}-${k}.bin`), Buffer.from(t.data.buffer));
     const { outputs, residuals } = m.forward(inputs);
-    return { Y: outputs.Y!.data, ...Object.fromEntries(Object.entries(m.backward(residuals, { Y: dY })).map(([w, t]) => [`d${w}`, t.data])) };
+    return {
+      Y: outputs.Y!.data,
+      ...Object.fromEntries(Object.entries(m.backward(residuals, { Y: dY })).map(([w, t]) => [`d${w}`, t.data])),
+    };
   });
   execFileSync(join(dir, "prog"), [dir, dir]);
-  for (const [k, want] of runs.entries()) for (const [name, data] of Object.entries(want)) {
-    const b = readFileSync(join(dir, `${name}-${k}.bin`));
-    assertClose(new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8), data, 1e-12, `${name} of run ${k}`);
-  }
+  for (const [k, want] of runs.entries())
+    for (const [name, data] of Object.entries(want)) {
+      const b = readFileSync(join(dir, `${name}-${k}.bin`));
+      assertClose(new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8), data, 1e-12, `${name} of run ${k}`);
+    }
 });

@@ -13,10 +13,14 @@ import { chain, squaring } from "../../scripts/deep-programs.js";
 const cSize = (text: string) => compileGraph(load(text).graph, { dtype: "f32", name: "sq" }).unit.source;
 
 test("repeated squaring at 24 levels: the C grows linearly in the levels and the values are right", () => {
-  const c12 = cSize(squaring(12)), c24 = cSize(squaring(24));
+  const c12 = cSize(squaring(12)),
+    c24 = cSize(squaring(24));
   const perLevel = (c24.length - c12.length) / 12;
   // One statement per level (`vK[c0] = (vJ[c0] * vJ[c0]);` and its array's declaration).
-  assert.ok(perLevel > 0 && perLevel < 200, `${perLevel} bytes per level (12 levels: ${c12.length}, 24: ${c24.length})`);
+  assert.ok(
+    perLevel > 0 && perLevel < 200,
+    `${perLevel} bytes per level (12 levels: ${c12.length}, 24: ${c24.length})`,
+  );
   assert.ok(c24.length < 8000, `24 levels: ${c24.length} bytes of C`);
   // V0 = A + 1 is one cheap operation, recomputed in its two reads; V1 = V0 · V0 is not, and is
   // stored: the input array appears in exactly one statement, twice.

@@ -18,23 +18,37 @@ process.env.LIFT_CACHE = mkdtempSync(join(tmpdir(), "lift-cache-"));
 // Pieces of 16 statements, so that chains this short (37 and 69 statements after contraction)
 // take the path a 100,000-statement chain takes with the default of 200.
 const OPTS: CompileOptions = { dtype: "f64", name: "deep", scheduleChunk: 16 };
-const A = [1, -2, 0.5, 3], W = [0.25, 2, -1, 0];
+const A = [1, -2, 0.5, 3],
+  W = [0.25, 2, -1, 0];
 
 /** L = Σ_j (A_j + 1 + (n − 1)·A_j·W_j), ∂L/∂A = (n − 1)·W + 1, ∂L/∂W = (n − 1)·A (scripts/deep-programs.ts). */
 function checkValues(n: number, out: Record<string, { data: ArrayLike<number> }>): void {
-  assert.deepEqual(Array.from(out.dA!.data), W.map((w) => (n - 1) * w + 1));
-  assert.deepEqual(Array.from(out.dW!.data), A.map((a) => (n - 1) * a));
-  assert.equal(out.L!.data[0], A.reduce((s, a, j) => s + a + 1 + (n - 1) * a * W[j]!, 0));
+  assert.deepEqual(
+    Array.from(out.dA!.data),
+    W.map((w) => (n - 1) * w + 1),
+  );
+  assert.deepEqual(
+    Array.from(out.dW!.data),
+    A.map((a) => (n - 1) * a),
+  );
+  assert.equal(
+    out.L!.data[0],
+    A.reduce((s, a, j) => s + a + 1 + (n - 1) * a * W[j]!, 0),
+  );
 }
 
 test("a chain twice as long: at most ~2× the isl calls in every pass and ~2× the C", () => {
   const [short, long] = [1000, 2000].map((n) => compileGraph(load(chain(n, true)).graph, OPTS));
   const calls = (c: typeof short, pass: string) => c!.stats.passes.find((p) => p.name === pass)!.islCalls;
   for (const pass of ["lower", "contract", "dependences", "schedule", "ast"]) {
-    const a = calls(short, pass), b = calls(long, pass);
+    const a = calls(short, pass),
+      b = calls(long, pass);
     // Linear work doubles; a pass quadratic in the program's length would quadruple.
     assert.ok(b <= 2.3 * a + 100, `${pass}: ${a} isl calls at 1000 statements, ${b} at 2000`);
-    assert.ok(b >= 1.5 * a, `${pass}: ${a} isl calls at 1000 statements, ${b} at 2000 (the work must grow with the program)`);
+    assert.ok(
+      b >= 1.5 * a,
+      `${pass}: ${a} isl calls at 1000 statements, ${b} at 2000 (the work must grow with the program)`,
+    );
   }
   const [c1, c2] = [short!.unit.source.length, long!.unit.source.length];
   assert.ok(c2 <= 2.3 * c1 && c2 >= 1.7 * c1, `C: ${c1} bytes at 1000 statements, ${c2} at 2000`);
@@ -44,7 +58,8 @@ test("a chain twice as long: at most ~2× the isl calls in every pass and ~2× t
 });
 
 test("a 2000-statement chain compiled in pieces (isl's and the sequential schedule) equals the closed form", () => {
-  const n = 2000, p = load(chain(n, true));
+  const n = 2000,
+    p = load(chain(n, true));
   checkValues(n, p.compile(OPTS).run({ A, W }));
   const seq = { ...OPTS, schedule: "sequential" as const };
   assert.equal(compileGraph(p.graph, seq).stats.scheduler, "sequential");

@@ -33,11 +33,17 @@ test("every reference vector and example builds with gcc and clang, -Werror, and
     names.push(name);
   };
   for (const v of ACCEPT_VECTORS) emit(`v${v.id}`, v.source);
-  for (const f of ["matmul", "conv", "backprop", "fashion-lenet"]) emit(f.replace("-", ""), readFileSync(join("examples", `${f}.lift`), "utf8"));
+  for (const f of ["matmul", "conv", "backprop", "fashion-lenet"])
+    emit(f.replace("-", ""), readFileSync(join("examples", `${f}.lift`), "utf8"));
   const files = names.map((n) => `${n}.c`);
   // A representative subset of the flag combinations (the LeNet step below gets all of them).
-  for (const [compiler, flags] of [["gcc", ["-O2"]], ["gcc", ["-O3", "-march=native", "-fopenmp"]],
-    ["clang-16", ["-O2", "-fopenmp"]], ["clang-16", ["-O0", "-march=native"]], ["clang-16", ["-O1", "-DLIFT_VBYTES=0"]]] as const) {
+  for (const [compiler, flags] of [
+    ["gcc", ["-O2"]],
+    ["gcc", ["-O3", "-march=native", "-fopenmp"]],
+    ["clang-16", ["-O2", "-fopenmp"]],
+    ["clang-16", ["-O0", "-march=native"]],
+    ["clang-16", ["-O1", "-DLIFT_VBYTES=0"]],
+  ] as const) {
     cc(compiler, [...STRICT, ...flags, "-c", ...files], dir);
   }
   const includes = names.map((n) => `#include "${n}.h"`).join("\n");
@@ -49,7 +55,22 @@ test("every reference vector and example builds with gcc and clang, -Werror, and
 
 test("the LeNet training step builds at every vector width, with and without OpenMP, and its driver trains past 70%", () => {
   const dir = mkdtempSync(join(tmpdir(), "lift-train-c-"));
-  const r = spawnSync(process.execPath, [BIN, "emit", "c", "examples/fashion-lenet.lift", "--train", "adam", "--name", "lenet_step", "-o", join(dir, "out")], { encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    [
+      BIN,
+      "emit",
+      "c",
+      "examples/fashion-lenet.lift",
+      "--train",
+      "adam",
+      "--name",
+      "lenet_step",
+      "-o",
+      join(dir, "out"),
+    ],
+    { encoding: "utf8" },
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(readdirSync(join(dir, "out")).sort(), ["lenet_step.c", "lenet_step.h", "train_main.c"]);
   const header = readFileSync(join(dir, "out", "lenet_step.h"), "utf8");
@@ -60,7 +81,9 @@ test("the LeNet training step builds at every vector width, with and without Ope
   // the optimisation levels, whose warnings come from later passes.
   const widths = [["-DLIFT_VBYTES=0"], [], ["-mavx2", "-mfma"], ["-mavx512f"]];
   for (const compiler of ["gcc", "clang-16"]) {
-    for (const w of widths) for (const omp of [[], ["-fopenmp"]]) cc(compiler, [...STRICT, "-O0", ...w, ...omp, "-c", "out/lenet_step.c"], dir);
+    for (const w of widths)
+      for (const omp of [[], ["-fopenmp"]])
+        cc(compiler, [...STRICT, "-O0", ...w, ...omp, "-c", "out/lenet_step.c"], dir);
   }
   cc("gcc", [...STRICT, "-O3", "-march=native", "-fopenmp", "-c", "out/lenet_step.c", "out/train_main.c"], dir);
   cc("clang-16", [...STRICT, "-O2", "-c", "out/lenet_step.c", "out/train_main.c"], dir);
@@ -69,8 +92,11 @@ test("the LeNet training step builds at every vector width, with and without Ope
   cc("cc", ["-O2", "-std=c99", "-o", "train", "out/train_main.c", "out/lenet_step.c", "-lm"], dir);
   mkdirSync(join(dir, "data"));
   const src = join("test", "data", "fashion-small");
-  for (const f of readdirSync(src)) writeFileSync(join(dir, "data", f.replace(/\.gz$/, "")), gunzipSync(readFileSync(join(src, f))));
-  const run = spawnSync(join(dir, "train"), [join(dir, "data"), "--epochs", "3", "--out", join(dir, "w.safetensors")], { encoding: "utf8" });
+  for (const f of readdirSync(src))
+    writeFileSync(join(dir, "data", f.replace(/\.gz$/, "")), gunzipSync(readFileSync(join(src, f))));
+  const run = spawnSync(join(dir, "train"), [join(dir, "data"), "--epochs", "3", "--out", join(dir, "w.safetensors")], {
+    encoding: "utf8",
+  });
   assert.equal(run.status, 0, run.stderr);
   const lines = run.stdout.trim().split("\n");
   // lift train on the same data with the same seed prints these losses (checked by hand: the
@@ -81,7 +107,19 @@ test("the LeNet training step builds at every vector width, with and without Ope
   assert.ok(acc, lines[lines.length - 1]);
   assert.ok(Number(acc[1]) > 0.7, `test accuracy ${acc[1]}`);
   // lift predict loads the weights the driver wrote.
-  const p = spawnSync(process.execPath, [BIN, "predict", "examples/fashion-lenet.lift", "--weights", join(dir, "w.safetensors"), join(dir, "data", "t10k-images-idx3-ubyte"), "--json"], { encoding: "utf8" });
+  const p = spawnSync(
+    process.execPath,
+    [
+      BIN,
+      "predict",
+      "examples/fashion-lenet.lift",
+      "--weights",
+      join(dir, "w.safetensors"),
+      join(dir, "data", "t10k-images-idx3-ubyte"),
+      "--json",
+    ],
+    { encoding: "utf8" },
+  );
   assert.equal(p.status, 0, p.stderr);
   const predicted = (JSON.parse(p.stdout) as { predictions: { class: number }[] }).predictions.map((x) => x.class);
   const labels = readFileSync(join(dir, "data", "t10k-labels-idx1-ubyte")).subarray(8);

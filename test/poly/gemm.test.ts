@@ -22,7 +22,10 @@ process.env.LIFT_CACHE = mkdtempSync(join(tmpdir(), "lift-cache-"));
 
 let seed = 4242;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
-const tensor = (shape: number[]): Tensor => ({ shape, data: Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, rnd) });
+const tensor = (shape: number[]): Tensor => ({
+  shape,
+  data: Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, rnd),
+});
 
 const matmul = (m: number, k: number, n: number, i = "") =>
   `A${i} :: (in ${m} ${k})\nB${i} :: (in ${k} ${n})\nC${i} :: (out ${m} ${n})\nC${i} := (((reduce 1 +)"2) (A${i} (*"1 2) B${i}))\n`;
@@ -33,8 +36,12 @@ const dotForm = (m: number, k: number, n: number, i = "") =>
 /** Largest |x − y| over the largest |x|. */
 function relErr(x: Tensor, y: Tensor): number {
   assert.deepEqual(y.shape, x.shape);
-  let scale = 1e-300, err = 0;
-  x.data.forEach((v, i) => { scale = Math.max(scale, Math.abs(v)); err = Math.max(err, Math.abs(v - y.data[i]!)); });
+  let scale = 1e-300,
+    err = 0;
+  x.data.forEach((v, i) => {
+    scale = Math.max(scale, Math.abs(v));
+    err = Math.max(err, Math.abs(v - y.data[i]!));
+  });
   return err / scale;
 }
 
@@ -42,7 +49,13 @@ function relErr(x: Tensor, y: Tensor): number {
  * Compiles with the packed path forced (any size), checks it was taken for all `count` products,
  * runs every output at `widths` against the interpreter.
  */
-function agreePacked(name: string, source: string, inputs: Record<string, Tensor>, count: number, widths: string[][]): void {
+function agreePacked(
+  name: string,
+  source: string,
+  inputs: Record<string, Tensor>,
+  count: number,
+  widths: string[][],
+): void {
   const p = load({ name: `${name}.lift`, text: source });
   const saved = { ...GEMM_POLICY };
   Object.assign(GEMM_POLICY, { minWork: 0, minSide: 1 });
@@ -51,13 +64,20 @@ function agreePacked(name: string, source: string, inputs: Record<string, Tensor
       const { unit, stats } = compileGraph(p.graph, { dtype, name });
       assert.equal(stats.kernels.kernels, count, `${name}: kernels`);
       // Each width's #if branch defines its packing functions once per product.
-      assert.equal(unit.source.match(/^static LIFT_NOINLINE void \w+_packa\(/gm)?.length, count * 4, `${name}: the packed path`);
+      assert.equal(
+        unit.source.match(/^static LIFT_NOINLINE void \w+_packa\(/gm)?.length,
+        count * 4,
+        `${name}: the packed path`,
+      );
       const ref = p.run(inputs, { dtype });
       for (const w of widths) {
         const got = loadNative(p.graph, unit, dtype, [...cflags(true), ...w]).run(inputs);
         for (const out of Object.keys(ref)) {
           const err = relErr(ref[out]!, got[out]!);
-          assert.ok(err <= (dtype === "f64" ? 1e-13 : 3e-6), `${name} ${out} ${dtype} ${w.join(" ") || "native"}: relative error ${err}`);
+          assert.ok(
+            err <= (dtype === "f64" ? 1e-13 : 3e-6),
+            `${name} ${out} ${dtype} ${w.join(" ") || "native"}: relative error ${err}`,
+          );
         }
       }
     }
@@ -69,34 +89,75 @@ function agreePacked(name: string, source: string, inputs: Record<string, Tensor
 const WIDTHS = [[], ["-DLIFT_VBYTES=16"], ["-DLIFT_VBYTES=0"]];
 
 test("packed matrix products of awkward and rectangular sizes equal the interpreter (f32, f64, three widths)", () => {
-  const shapes = [[3, 9, 5], [7, 17, 33], [33, 7, 17], [100, 33, 7], [17, 100, 5], [2, 33, 100], [100, 300, 37]] as const;
-  const inputs = Object.fromEntries(shapes.flatMap(([m, k, n], i) => [[`A${i}`, tensor([m, k])], [`B${i}`, tensor([k, n])]]));
+  const shapes = [
+    [3, 9, 5],
+    [7, 17, 33],
+    [33, 7, 17],
+    [100, 33, 7],
+    [17, 100, 5],
+    [2, 33, 100],
+    [100, 300, 37],
+  ] as const;
+  const inputs = Object.fromEntries(
+    shapes.flatMap(([m, k, n], i) => [
+      [`A${i}`, tensor([m, k])],
+      [`B${i}`, tensor([k, n])],
+    ]),
+  );
   agreePacked("gm", shapes.map(([m, k, n], i) => matmul(m, k, n, String(i))).join(""), inputs, shapes.length, WIDTHS);
 });
 
 test("a dot-form product is packed with its operands trading places, and equals the interpreter", () => {
-  const shapes = [[33, 17, 7], [7, 100, 33]] as const;
-  const inputs = Object.fromEntries(shapes.flatMap(([m, k, n], i) => [[`X${i}`, tensor([m, k])], [`W${i}`, tensor([n, k])]]));
-  agreePacked("gd", `dot"1 1 := ((reduce 1 +) (x * y))\n${shapes.map(([m, k, n], i) => dotForm(m, k, n, String(i))).join("")}`, inputs, shapes.length, WIDTHS);
+  const shapes = [
+    [33, 17, 7],
+    [7, 100, 33],
+  ] as const;
+  const inputs = Object.fromEntries(
+    shapes.flatMap(([m, k, n], i) => [
+      [`X${i}`, tensor([m, k])],
+      [`W${i}`, tensor([n, k])],
+    ]),
+  );
+  agreePacked(
+    "gd",
+    `dot"1 1 := ((reduce 1 +) (x * y))\n${shapes.map(([m, k, n], i) => dotForm(m, k, n, String(i))).join("")}`,
+    inputs,
+    shapes.length,
+    WIDTHS,
+  );
 });
 
 test("the default policy packs a 170³ product and keeps a 128³ one unpacked", () => {
-  const packed = compileGraph(load({ name: "g170.lift", text: matmul(170, 170, 170) }).graph, { dtype: "f32", name: "g170" });
+  const packed = compileGraph(load({ name: "g170.lift", text: matmul(170, 170, 170) }).graph, {
+    dtype: "f32",
+    name: "g170",
+  });
   assert.match(packed.unit.source, /g170_kernel0_packa\(/);
-  const small = compileGraph(load({ name: "g128.lift", text: matmul(128, 128, 128) }).graph, { dtype: "f32", name: "g128" });
+  const small = compileGraph(load({ name: "g128.lift", text: matmul(128, 128, 128) }).graph, {
+    dtype: "f32",
+    name: "g128",
+  });
   assert.equal(small.stats.kernels.kernels, 1);
   assert.doesNotMatch(small.unit.source, /_packa\(/);
 });
 
 test("the packed C compiles warning-free at every vector width, with and without OpenMP (gcc, clang)", () => {
   const dir = mkdtempSync(join(tmpdir(), "lift-gemm-c-"));
-  const { unit } = compileGraph(load({ name: "g130.lift", text: matmul(130, 70, 45) }).graph, { dtype: "f32", name: "gw" });
+  const { unit } = compileGraph(load({ name: "g130.lift", text: matmul(130, 70, 45) }).graph, {
+    dtype: "f32",
+    name: "gw",
+  });
   writeFileSync(join(dir, "gw.c"), unit.source);
   writeFileSync(join(dir, "gw.h"), unit.header);
   for (const compiler of ["gcc", "clang-16"]) {
-    for (const w of [["-DLIFT_VBYTES=0"], ["-DLIFT_VBYTES=16"], ["-mavx2", "-mfma"], ["-mavx512f"]]) for (const omp of [[], ["-fopenmp"]]) {
-      const r = spawnSync(compiler, ["-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-O1", ...w, ...omp, "-c", "gw.c"], { cwd: dir, encoding: "utf8" });
-      assert.equal(r.status, 0, `${compiler} ${w.join(" ")} ${omp.join(" ")}: ${r.stderr}`);
-    }
+    for (const w of [["-DLIFT_VBYTES=0"], ["-DLIFT_VBYTES=16"], ["-mavx2", "-mfma"], ["-mavx512f"]])
+      for (const omp of [[], ["-fopenmp"]]) {
+        const r = spawnSync(
+          compiler,
+          ["-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-O1", ...w, ...omp, "-c", "gw.c"],
+          { cwd: dir, encoding: "utf8" },
+        );
+        assert.equal(r.status, 0, `${compiler} ${w.join(" ")} ${omp.join(" ")}: ${r.stderr}`);
+      }
   }
 });

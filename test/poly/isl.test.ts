@@ -167,7 +167,10 @@ test("an invalid string raises IslError with isl's message and the input", () =>
     const a = ctx.unionSet("{ A[i] : 0 <= i < 3; B[i] : 0 <= i < 3 }");
     const oneSpace =
       "isl_set_from_union_set: union map needs to contain elements in exactly one space (isl_union_map.c:736)";
-    assert.throws(() => a.toSet(), (e: unknown) => e instanceof IslError && e.message === oneSpace);
+    assert.throws(
+      () => a.toSet(),
+      (e: unknown) => e instanceof IslError && e.message === oneSpace,
+    );
     // the ctx is still usable after errors
     const ok = ctx.set("{ S[0] }");
     assert.ok(!ok.isEmpty());
@@ -281,7 +284,11 @@ function loops(n: AstNodeData): Extract<AstNodeData, { kind: "for" }>[] {
 const id = (name: string): AstExprData => ({ kind: "id", name });
 const int = (value: number): AstExprData => ({ kind: "int", value });
 
-interface Hooks { beforeEachFor?: BeforeEachFor; afterEachFor?: NodeHook; atEachDomain?: NodeHook }
+interface Hooks {
+  beforeEachFor?: BeforeEachFor;
+  afterEachFor?: NodeHook;
+  atEachDomain?: NodeHook;
+}
 
 /**
  * The AST of a schedule tree or of a flat schedule (instance → time, as text), built with the
@@ -399,9 +406,30 @@ test("a JS exception in an AST hook surfaces as that exception; hooks are unregi
       const same = (e: unknown): boolean => e instanceof HookError && e.message === message;
       assert.throws(() => buildAst(ctx, schedule, hooks), same);
     };
-    fails({ atEachDomain: () => { throw new HookError("at_each_domain"); } }, "at_each_domain");
-    fails({ beforeEachFor: () => { throw new HookError("before_each_for"); } }, "before_each_for");
-    fails({ afterEachFor: () => { throw new HookError("after_each_for"); } }, "after_each_for");
+    fails(
+      {
+        atEachDomain: () => {
+          throw new HookError("at_each_domain");
+        },
+      },
+      "at_each_domain",
+    );
+    fails(
+      {
+        beforeEachFor: () => {
+          throw new HookError("before_each_for");
+        },
+      },
+      "before_each_for",
+    );
+    fails(
+      {
+        afterEachFor: () => {
+          throw new HookError("after_each_for");
+        },
+      },
+      "after_each_for",
+    );
     const notANode = { atEachDomain: () => 42 as never };
     assert.throws(() => buildAst(ctx, schedule, notANode), /AST hook must return an AstNode or nothing/);
     assert.equal(koffi.stats().callbacks, baseline);
@@ -424,7 +452,16 @@ test("withCtx frees everything and refuses to return isl objects", () => {
   assert.equal(text, "{ A[0] }");
   assert.ok(leakedCtx!.isFreed);
   assert.throws(() => withCtx((ctx) => ctx.set("{ S[0] }")), /returned an isl object/);
-  assert.throws(() => withCtx(() => { throw new SyntaxError("inner"); }, { strict: true }), SyntaxError);
+  assert.throws(
+    () =>
+      withCtx(
+        () => {
+          throw new SyntaxError("inner");
+        },
+        { strict: true },
+      ),
+    SyntaxError,
+  );
 });
 
 test("1000 create/compute/free cycles leak neither isl objects nor memory", () => {

@@ -23,18 +23,27 @@ const tensor = (shape: number[]): Tensor => {
 
 function close(a: Record<string, Tensor>, b: Record<string, Tensor>, rel: number, what: string): void {
   for (const k of Object.keys(a)) {
-    const x = a[k]!, y = b[k]!;
+    const x = a[k]!,
+      y = b[k]!;
     assert.deepEqual(y.shape, x.shape, `${what}: ${k} shape`);
     let scale = 0;
     for (const v of x.data) scale = Math.max(scale, Math.abs(v));
     for (let i = 0; i < x.data.length; i++) {
-      assert.ok(Math.abs(x.data[i]! - y.data[i]!) <= rel * Math.max(scale, 1e-300), `${what}: ${k}[${i}] ${x.data[i]} vs ${y.data[i]}`);
+      assert.ok(
+        Math.abs(x.data[i]! - y.data[i]!) <= rel * Math.max(scale, 1e-300),
+        `${what}: ${k}[${i}] ${x.data[i]} vs ${y.data[i]}`,
+      );
     }
   }
 }
 
 /** Compiles with kernels on and off; checks the count recognised and both against the interpreter. */
-function agree(name: string, source: string, inputSets: Record<string, Tensor> | Record<string, Tensor>[], kernels: number): void {
+function agree(
+  name: string,
+  source: string,
+  inputSets: Record<string, Tensor> | Record<string, Tensor>[],
+  kernels: number,
+): void {
   const p = load({ name: `${name}.lift`, text: source });
   const { stats, unit } = compileGraph(p.graph, { dtype: "f64", name });
   assert.equal(stats.kernels.kernels, kernels, `${name}: kernels recognised (${stats.kernels.names.join(" ")})`);
@@ -42,25 +51,40 @@ function agree(name: string, source: string, inputSets: Record<string, Tensor> |
   const off = compileGraph(p.graph, { dtype: "f64", name, kernels: false });
   assert.equal(off.stats.kernels.kernels, 0);
   assert.doesNotMatch(off.unit.source, /_kernel\d/);
-  for (const dtype of ["f64", "f32"] as const) for (const inputs of [inputSets].flat()) {
-    const ref = p.run(inputs, { dtype });
-    const rel = dtype === "f64" ? 1e-12 : 2e-5;
-    close(ref, p.compile({ dtype, name }).run(inputs), rel, `${name} ${dtype} kernels on`);
-    close(ref, p.compile({ dtype, name, kernels: false }).run(inputs), rel, `${name} ${dtype} kernels off`);
-  }
+  for (const dtype of ["f64", "f32"] as const)
+    for (const inputs of [inputSets].flat()) {
+      const ref = p.run(inputs, { dtype });
+      const rel = dtype === "f64" ? 1e-12 : 2e-5;
+      close(ref, p.compile({ dtype, name }).run(inputs), rel, `${name} ${dtype} kernels on`);
+      close(ref, p.compile({ dtype, name, kernels: false }).run(inputs), rel, `${name} ${dtype} kernels off`);
+    }
 }
 
 test("matrix products of awkward sizes: axpy kernels with partial vectors and row blocks with tails", () => {
-  for (const [m, k, n] of [[13, 7, 11], [2, 5, 3], [9, 16, 24], [30, 3, 37]] as const) {
-    agree(`mm${m}x${k}x${n}`, `A :: (in ${m} ${k})\nB :: (in ${k} ${n})\nC :: (out ${m} ${n})\nC := (((reduce 1 +)"2) (A (*"1 2) B))\n`,
-      { A: tensor([m, k]), B: tensor([k, n]) }, 1);
+  for (const [m, k, n] of [
+    [13, 7, 11],
+    [2, 5, 3],
+    [9, 16, 24],
+    [30, 3, 37],
+  ] as const) {
+    agree(
+      `mm${m}x${k}x${n}`,
+      `A :: (in ${m} ${k})\nB :: (in ${k} ${n})\nC :: (out ${m} ${n})\nC := (((reduce 1 +)"2) (A (*"1 2) B))\n`,
+      { A: tensor([m, k]), B: tensor([k, n]) },
+      1,
+    );
   }
 });
 
 test("dot products along a shared last axis become dot kernels (with a partial last vector)", () => {
   // X (N 13) against W (5 13): every output a dot product along the 13-long last axis.
   const src = `X :: (in N 13)\nW :: (in 5 13)\nY :: (out N 5)\ndot"1 1 := ((reduce 1 +) (x * y))\nY := (W ((dot"1 1)"2 1) X)\n`;
-  agree("dot", src, [1, 4].map((n) => ({ X: tensor([n, 13]), W: tensor([5, 13]) })), 1);
+  agree(
+    "dot",
+    src,
+    [1, 4].map((n) => ({ X: tensor([n, 13]), W: tensor([5, 13]) })),
+    1,
+  );
 });
 
 test("the example convolution: padded 'same' convolution, a kernel, equal to the interpreter", () => {
@@ -77,13 +101,25 @@ test("the LeNet training step (model and gradients, symbolic batch): all eight c
     labels.data.fill(0);
     for (let i = 0; i < n; i++) labels.data[i * 10 + (i % 10)] = 1;
     return {
-      Images: tensor([n, 28, 28]), Labels: labels, Scale: { shape: [], data: Float64Array.of(1 / n) },
-      K1: tensor([8, 5, 5]), B1: tensor([8]), K2: tensor([16, 8, 5, 5]), B2: tensor([16]), W: tensor([10, 16, 7, 7]), B: tensor([10]),
+      Images: tensor([n, 28, 28]),
+      Labels: labels,
+      Scale: { shape: [], data: Float64Array.of(1 / n) },
+      K1: tensor([8, 5, 5]),
+      B1: tensor([8]),
+      K2: tensor([16, 8, 5, 5]),
+      B2: tensor([16]),
+      W: tensor([10, 16, 7, 7]),
+      B: tensor([10]),
     };
   });
   agree("lenet", src, inputs, 8);
 });
 
 test("a product that is not a contraction (an element-wise product) stays a loop nest", () => {
-  agree("ew", `A :: (in 4 9)\nB :: (in 4 9)\nC :: (out 4 9)\nC := (A * B)\n`, { A: tensor([4, 9]), B: tensor([4, 9]) }, 0);
+  agree(
+    "ew",
+    `A :: (in 4 9)\nB :: (in 4 9)\nC :: (out 4 9)\nC := (A * B)\n`,
+    { A: tensor([4, 9]), B: tensor([4, 9]) },
+    0,
+  );
 });

@@ -16,7 +16,9 @@ const gc = runInNewContext("gc") as () => void;
 test("1,000 compilations leave no isl context alive and memory flat", () => {
   const graph = load(vectorById("T8").source).graph;
   const before = CtxCore.liveContexts;
-  const round = (n: number) => { for (let i = 0; i < n; i++) assert.ok(compileGraph(graph).unit.source.length > 0); };
+  const round = (n: number) => {
+    for (let i = 0; i < n; i++) assert.ok(compileGraph(graph).unit.source.length > 0);
+  };
   round(200); // warm up: JIT, koffi's and isl's own one-time allocations
   gc();
   const rss0 = process.memoryUsage().rss;

@@ -12,8 +12,15 @@ export function rng(seed: number): () => number {
   return () => g.next();
 }
 
-interface Item { text: string; shape: number[] }
-export interface RandomProgram { source: string; inputs: Record<string, { shape: number[]; data: number[] }>; outputs: string[] }
+interface Item {
+  text: string;
+  shape: number[];
+}
+export interface RandomProgram {
+  source: string;
+  inputs: Record<string, { shape: number[]; data: number[] }>;
+  outputs: string[];
+}
 
 export function randomProgram(seed: number, prefix: string): RandomProgram {
   const r = rng(seed);
@@ -50,7 +57,8 @@ export function randomProgram(seed: number, prefix: string): RandomProgram {
   const rank = (s: Item) => s.shape.length;
   const candidates = (a: Item, b: Item): string[] => {
     const op = pick(dyads);
-    const ra = Math.floor(r() * (rank(a) + 1)), rb = Math.floor(r() * (rank(b) + 1));
+    const ra = Math.floor(r() * (rank(a) + 1)),
+      rb = Math.floor(r() * (rank(b) + 1));
     return [
       `(${a.text} ${op} ${b.text})`,
       `(${a.text} (${op}"${ra} ${rb}) ${b.text})`,
@@ -62,10 +70,22 @@ export function randomProgram(seed: number, prefix: string): RandomProgram {
   const monads = (a: Item): string[] => {
     const n = rank(a);
     const rr = Math.floor(r() * (n + 1));
-    const c = [`(exp (0.5 * ${a.text}))`, `(log (1 + (${a.text} * ${a.text})))`, `(${prefix}sq ${a.text})`, `((${a.text} ** 2) + (${a.text} ** 3))`,
-      `(((duplicate 2)"${rr}) ${a.text})`, `(0.0 >. ${a.text})`];
-    if (n >= 1) c.push(`(((reduce 1 ${pick(["+", ">.", "<."])})"${Math.max(1, rr)}) ${a.text})`, `(${prefix}soft ${a.text})`, `((reduce ${n} +) ${a.text})`);
-    if (n >= 2) c.push(`(((oblique 1 ${pick(["+", ">."])})"${Math.max(2, rr)}) ${a.text})`, `((reduce 2 >.) ${a.text})`);
+    const c = [
+      `(exp (0.5 * ${a.text}))`,
+      `(log (1 + (${a.text} * ${a.text})))`,
+      `(${prefix}sq ${a.text})`,
+      `((${a.text} ** 2) + (${a.text} ** 3))`,
+      `(((duplicate 2)"${rr}) ${a.text})`,
+      `(0.0 >. ${a.text})`,
+    ];
+    if (n >= 1)
+      c.push(
+        `(((reduce 1 ${pick(["+", ">.", "<."])})"${Math.max(1, rr)}) ${a.text})`,
+        `(${prefix}soft ${a.text})`,
+        `((reduce ${n} +) ${a.text})`,
+      );
+    if (n >= 2)
+      c.push(`(((oblique 1 ${pick(["+", ">."])})"${Math.max(2, rr)}) ${a.text})`, `((reduce 2 >.) ${a.text})`);
     if (n >= 1 && a.shape[n - 1]! >= 3) c.push(`(((trim 1)"1) ${a.text})`);
     if (n >= 1 && a.shape[n - 1]! % 2 === 1 && a.shape[n - 1]! > 1) c.push(`(((stride 2)"1) ${a.text})`);
     if (n >= 2 && a.shape[n - 1]! >= 3 && a.shape[n - 2]! >= 3) c.push(`(((trim 1 1)"2) ${a.text})`);
@@ -75,16 +95,24 @@ export function randomProgram(seed: number, prefix: string): RandomProgram {
   for (let s = 0; s < steps; s++) {
     const name = `${prefix}T${s}`;
     for (let attempt = 0; attempt < 30; attempt++) {
-      const a = pick(pool), b = pick(pool);
+      const a = pick(pool),
+        b = pick(pool);
       const text = r() < 0.55 ? pick(candidates(a, b)) : pick(monads(a));
       const def = `${name} := ${text}`;
       const shape = shapeOf(def, name);
-      if (shape && shape.reduce((x, y) => x * y, 1) <= 400 && shape.length <= 5) { lines.push(def); pool.push({ text: name, shape }); break; }
+      if (shape && shape.reduce((x, y) => x * y, 1) <= 400 && shape.length <= 5) {
+        lines.push(def);
+        pool.push({ text: name, shape });
+        break;
+      }
     }
   }
   const made = pool.slice(nIn);
   const outputs: string[] = [];
-  for (const it of made.slice(-2)) { lines.push(`${it.text} :: (out ${it.shape.join(" ")})`); outputs.push(it.text); }
+  for (const it of made.slice(-2)) {
+    lines.push(`${it.text} :: (out ${it.shape.join(" ")})`);
+    outputs.push(it.text);
+  }
   // A scalar loss over everything made, and gradients with respect to the inputs it depends on.
   const last = made[made.length - 1] ?? pool[0]!;
   const loss = `${prefix}L`;
@@ -97,7 +125,9 @@ export function randomProgram(seed: number, prefix: string): RandomProgram {
       load(`${src()}\n${g} :: (grad ${loss} ${inp})`);
       lines.push(`${g} :: (grad ${loss} ${inp})`);
       outputs.push(g);
-    } catch (e) { if (!(e instanceof LiftError)) throw e; }
+    } catch (e) {
+      if (!(e instanceof LiftError)) throw e;
+    }
   }
   return { source: src() + "\n", inputs, outputs };
 }

@@ -19,4 +19,3 @@ test("an f32 sum of 2·10^7 ones is 2·10^7 in the interpreter and the compiled 
     assert.equal(p.compile({ dtype: "f32", name: "sum" }).run({}).B!.data[0], 2e7, `${name}: compiled`);
   }
 });
-

@@ -5,21 +5,38 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const BIN = join(process.cwd(), "bin", "lift.js");
 const dir = mkdtempSync(join(tmpdir(), "lift-cache-faults-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
 const P1 = file("p1.lift", "A :: (in 3)\nB :: (out 3)\nB := ((A * A) + 3)\n");
 const P2 = file("p2.lift", "A :: (in 3)\nB :: (out 3)\nB := ((A + A) + 3)\n");
 const IN = file("in.json", '{"A": [1, 2, 3]}');
 const RIGHT = "B (3):  4  7 12\n";
 
 function run(cache: string, prog = P1, env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, "run", prog, "--inputs", IN, "--backend", "c"], { encoding: "utf8", env: { ...process.env, LIFT_CACHE: cache, ...env } });
+  const r = spawnSync(process.execPath, [BIN, "run", prog, "--inputs", IN, "--backend", "c"], {
+    encoding: "utf8",
+    env: { ...process.env, LIFT_CACHE: cache, ...env },
+  });
   assert.doesNotMatch(r.stderr, /at .*\.js:\d+|internal error/, "no stack trace, no internal error");
   return r;
 }
@@ -29,12 +46,30 @@ const pristine = join(dir, "pristine");
 assert.equal(run(pristine).stdout, RIGHT);
 assert.equal(run(pristine, P2).stdout, "B (3): 5 7 9\n");
 const libDirs = readdirSync(pristine).filter((d) => d !== "units");
-const libOf = (cache: string, d: string) => join(cache, d, readdirSync(join(cache, d)).find((f) => f.endsWith(".so"))!);
+const libOf = (cache: string, d: string) =>
+  join(
+    cache,
+    d,
+    readdirSync(join(cache, d)).find((f) => f.endsWith(".so"))!,
+  );
 // The slot of p1 is the directory whose C source adds 3 to a product.
-const slot1 = libDirs.find((d) => readFileSync(join(pristine, d, readdirSync(join(pristine, d)).find((f) => f.endsWith(".c"))!), "utf8").includes("*"))!;
+const slot1 = libDirs.find((d) =>
+  readFileSync(
+    join(
+      pristine,
+      d,
+      readdirSync(join(pristine, d)).find((f) => f.endsWith(".c"))!,
+    ),
+    "utf8",
+  ).includes("*"),
+)!;
 const slot2 = libDirs.find((d) => d !== slot1)!;
 let n = 0;
-const copy = () => { const c = join(dir, `case${n++}`); cpSync(pristine, c, { recursive: true }); return c; };
+const copy = () => {
+  const c = join(dir, `case${n++}`);
+  cpSync(pristine, c, { recursive: true });
+  return c;
+};
 
 function expectRebuilt(cache: string, warning: RegExp, what = "") {
   const r = run(cache);
@@ -50,7 +85,10 @@ function expectRebuilt(cache: string, warning: RegExp, what = "") {
 test("another program's .so in the slot is detected, never run (`B := ((A * A) + 3)` is 4 7 12)", () => {
   const c = copy();
   cpSync(libOf(c, slot2), libOf(c, slot1));
-  expectRebuilt(c, /^warning: the cached library .*\.so is not usable \(its content does not match its record\); rebuilding it$/m);
+  expectRebuilt(
+    c,
+    /^warning: the cached library .*\.so is not usable \(its content does not match its record\); rebuilding it$/m,
+  );
   const d = copy();
   rmSync(join(d, slot1), { recursive: true });
   cpSync(join(d, slot2), join(d, slot1), { recursive: true }); // library and record together
@@ -69,15 +107,31 @@ test("a truncated, empty or garbage .so is rebuilt, never loaded", () => {
     expectRebuilt(c, new RegExp(`not usable \\(${why.replace(/[()]/g, "\\$&")}\\)`), what);
   }
   const c = copy();
-  rmSync(join(c, slot1, readdirSync(join(c, slot1)).find((f) => f.endsWith(".json"))!));
+  rmSync(
+    join(
+      c,
+      slot1,
+      readdirSync(join(c, slot1)).find((f) => f.endsWith(".json"))!,
+    ),
+  );
   expectRebuilt(c, /not usable \(its record is missing or unreadable\)/);
 });
 
 test("broken unit files ({}, null, garbage, a tampered body) are compiled again", () => {
-  for (const [text, why] of [["{}", "it has no record"], ["null", "it has no record"], ["\u0000\u0001garbage", "its record is not JSON"]] as const) {
+  for (const [text, why] of [
+    ["{}", "it has no record"],
+    ["null", "it has no record"],
+    ["\u0000\u0001garbage", "its record is not JSON"],
+  ] as const) {
     const c = copy();
     for (const u of readdirSync(join(c, "units"))) writeFileSync(join(c, "units", u), text);
-    expectRebuilt(c, new RegExp(`^warning: the cached unit .*units/[0-9a-f]+\\.json is not usable \\(${why}\\); compiling it again$`, "m"));
+    expectRebuilt(
+      c,
+      new RegExp(
+        `^warning: the cached unit .*units/[0-9a-f]+\\.json is not usable \\(${why}\\); compiling it again$`,
+        "m",
+      ),
+    );
   }
   const c = copy();
   for (const u of readdirSync(join(c, "units"))) {
@@ -93,7 +147,10 @@ test("a cache that cannot be written falls back to a private directory with one 
     const r = run(cache);
     assert.equal(r.status, 0);
     assert.equal(r.stdout, RIGHT);
-    assert.match(r.stderr, /^warning: the compile cache .* cannot be written \(ENOTDIR\); using a private temporary directory for this run\n$/);
+    assert.match(
+      r.stderr,
+      /^warning: the compile cache .* cannot be written \(ENOTDIR\); using a private temporary directory for this run\n$/,
+    );
   }
   // Missing parents are created.
   const deep = join(dir, "missing", "parent", "cache");
@@ -112,9 +169,13 @@ test("a cache that cannot be written falls back to a private directory with one 
     const r = run(ro);
     assert.equal(r.status, 0);
     assert.equal(r.stdout, RIGHT);
-    assert.match(r.stderr, /^warning: the compile cache .*ro cannot be written \((EROFS|EACCES)\); using a private temporary directory for this run\n$/);
+    assert.match(
+      r.stderr,
+      /^warning: the compile cache .*ro cannot be written \((EROFS|EACCES)\); using a private temporary directory for this run\n$/,
+    );
   } finally {
-    if (root) spawnSync("umount", [ro]); else chmodSync(ro, 0o755);
+    if (root) spawnSync("umount", [ro]);
+    else chmodSync(ro, 0o755);
   }
 });
 
@@ -128,25 +189,44 @@ test("the cache deleted during a compile recovers", () => {
   assert.equal(r.stderr, "");
 });
 
-test("a full disk is a clear error", { skip: process.getuid?.() !== 0 ? "needs root to mount a small tmpfs" : false }, () => {
-  const full = join(dir, "full");
-  mkdirSync(full);
-  assert.equal(spawnSync("mount", ["-t", "tmpfs", "-o", "size=12k", "tmpfs", full]).status, 0);
-  try {
-    const r = run(join(full, "c"));
-    assert.equal(r.status, 1);
-    assert.equal(r.stdout, "");
-    assert.match(r.stderr, /^error: no space left on the device holding the compile cache \(.*full\/c\)\n  hint: free some space, or point LIFT_CACHE at a directory on another disk\n$/);
-  } finally { spawnSync("umount", [full]); }
-});
+test(
+  "a full disk is a clear error",
+  { skip: process.getuid?.() !== 0 ? "needs root to mount a small tmpfs" : false },
+  () => {
+    const full = join(dir, "full");
+    mkdirSync(full);
+    assert.equal(spawnSync("mount", ["-t", "tmpfs", "-o", "size=12k", "tmpfs", full]).status, 0);
+    try {
+      const r = run(join(full, "c"));
+      assert.equal(r.status, 1);
+      assert.equal(r.stdout, "");
+      assert.match(
+        r.stderr,
+        /^error: no space left on the device holding the compile cache \(.*full\/c\)\n  hint: free some space, or point LIFT_CACHE at a directory on another disk\n$/,
+      );
+    } finally {
+      spawnSync("umount", [full]);
+    }
+  },
+);
 
 test("with -march=native the library key includes the CPU model and flags", async () => {
   const { cpuId, libraryKey, DEFAULT_CFLAGS } = await import("../../src/runtime/native.js");
-  const cpuinfo = (() => { try { return readFileSync("/proc/cpuinfo", "utf8"); } catch { return ""; } })();
+  const cpuinfo = (() => {
+    try {
+      return readFileSync("/proc/cpuinfo", "utf8");
+    } catch {
+      return "";
+    }
+  })();
   const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1];
   if (model) assert.ok(cpuId().includes(model), "the model name is part of the CPU id");
   const key = (flags: string[], cpu: string) => libraryKey("cc 12", flags, "h", "c", () => cpu);
   assert.ok(DEFAULT_CFLAGS.includes("-march=native"));
   assert.notEqual(key(DEFAULT_CFLAGS, "x86_64\0Xeon\0avx2"), key(DEFAULT_CFLAGS, "x86_64\0Xeon\0avx2 avx512f"));
-  assert.equal(key(["-O2"], "x86_64\0Xeon\0avx2"), key(["-O2"], "x86_64\0EPYC\0sse2"), "a portable build does not depend on the CPU");
+  assert.equal(
+    key(["-O2"], "x86_64\0Xeon\0avx2"),
+    key(["-O2"], "x86_64\0EPYC\0sse2"),
+    "a portable build does not depend on the CPU",
+  );
 });

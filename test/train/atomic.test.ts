@@ -15,8 +15,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 /** A pid that cannot belong to a running process (above Linux's pid_max). */
 const DEAD_PID = 999_999_999;
 
-const tempsOf = async (dir: string, base: string) =>
-  (await readdir(dir)).filter((n) => n.startsWith(`.${base}.tmp-`));
+const tempsOf = async (dir: string, base: string) => (await readdir(dir)).filter((n) => n.startsWith(`.${base}.tmp-`));
 
 test("atomic write creates and replaces a file, leaving no temp files", async () => {
   const dir = join(root, "basic");

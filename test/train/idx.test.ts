@@ -5,7 +5,15 @@ import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { IdxError, encodeIdx, readIdx, readIdxFrom, writeIdx, type IdxArray, type IdxType } from "../../src/train/idx.js";
+import {
+  IdxError,
+  encodeIdx,
+  readIdx,
+  readIdxFrom,
+  writeIdx,
+  type IdxArray,
+  type IdxType,
+} from "../../src/train/idx.js";
 
 const dir = mkdtempSync(join(tmpdir(), "lift-idx-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -138,7 +146,10 @@ test("idx reports a missing file by name", async () => {
 });
 
 test("idx writing rejects data that does not match type or dims", () => {
-  assert.throws(() => encodeIdx("float", [2], Float64Array.from([1, 2])), /type float needs a Float32Array, got a Float64Array/);
+  assert.throws(
+    () => encodeIdx("float", [2], Float64Array.from([1, 2])),
+    /type float needs a Float32Array, got a Float64Array/,
+  );
   assert.throws(() => encodeIdx("ubyte", [2, 2], new Uint8Array(3)), /dims \[2, 2\] need 4 elements, data has 3/);
   assert.throws(() => encodeIdx("ubyte", [], new Uint8Array(1)), /needs 1 to 255 dims/);
 });

@@ -35,7 +35,8 @@ function r2(seed: number, k: number): number {
 
 test("hash32 separates seeds and purposes", () => {
   const seen = new Set<number>();
-  for (let s = 0; s < 100; s++) for (const p of ["init:W", "init:B", "shuffle:1", "shuffle:2"]) seen.add(hash32(`${s}:${p}`));
+  for (let s = 0; s < 100; s++)
+    for (const p of ["init:W", "init:B", "shuffle:1", "shuffle:2"]) seen.add(hash32(`${s}:${p}`));
   assert.equal(seen.size, 400);
   assert.notEqual(streamFor(1, "a").nextUint32(), streamFor(2, "a").nextUint32());
 });
@@ -45,8 +46,14 @@ test("weights are U(-1/sqrt(fan_in), +1/sqrt(fan_in)); biases start at zero", ()
   assert.equal(fanIn([10]), 0);
   const w = initParam({ name: "K2", shape: [16, 8, 5, 5] }, 1);
   const bound = 1 / Math.sqrt(200);
-  let min = Infinity, max = -Infinity, sum = 0;
-  for (const x of w) { min = Math.min(min, x); max = Math.max(max, x); sum += x; }
+  let min = Infinity,
+    max = -Infinity,
+    sum = 0;
+  for (const x of w) {
+    min = Math.min(min, x);
+    max = Math.max(max, x);
+    sum += x;
+  }
   assert.ok(min >= -bound && max <= bound, `${min} ${max}`);
   assert.ok(min < -0.95 * bound && max > 0.95 * bound, "fills the interval");
   assert.ok(Math.abs(sum / w.length) < 0.05 * bound, "centred");
@@ -55,7 +62,10 @@ test("weights are U(-1/sqrt(fan_in), +1/sqrt(fan_in)); biases start at zero", ()
 });
 
 test("the same seed gives the same weights; each param has its own stream", () => {
-  const ps = [{ name: "A", shape: [4, 3] }, { name: "C", shape: [2, 6] }];
+  const ps = [
+    { name: "A", shape: [4, 3] },
+    { name: "C", shape: [2, 6] },
+  ];
   assert.deepEqual(initParams(ps, 5), initParams(ps, 5));
   assert.notDeepEqual(initParams(ps, 5).A, initParams(ps, 6).A);
   assert.notDeepEqual(initParams(ps, 5).A, initParams(ps, 5).C);
@@ -65,7 +75,10 @@ test("the same seed gives the same weights; each param has its own stream", () =
 
 test("the epoch's order depends only on (seed, epoch) and is a permutation", () => {
   const p = epochPermutation(1000, 3, 2);
-  assert.deepEqual([...p].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    [...p].sort((a, b) => a - b),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   assert.deepEqual(epochPermutation(1000, 3, 2), p);
   assert.notDeepEqual(epochPermutation(1000, 3, 3), p);
   assert.notDeepEqual(epochPermutation(1000, 4, 2), p);

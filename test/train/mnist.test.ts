@@ -77,7 +77,9 @@ test("mnist names every missing file", async () => {
   await rm(join(dir, "t10k-images-idx3-ubyte"));
   await assert.rejects(
     loadMnistLike(dir),
-    assertIdxError(/missing train-labels-idx1-ubyte\[\.gz\], t10k-images-idx3-ubyte\[\.gz\]\. The Debian package dataset-fashion-mnist/),
+    assertIdxError(
+      /missing train-labels-idx1-ubyte\[\.gz\], t10k-images-idx3-ubyte\[\.gz\]\. The Debian package dataset-fashion-mnist/,
+    ),
   );
 });
 
@@ -91,7 +93,10 @@ test("mnist rejects a label count that differs from the image count", async () =
 
 test("mnist rejects a label that is not a class index", async () => {
   const dir = await makeDataset("label", { testLabels: Uint8Array.from([4, 10]) });
-  await assert.rejects(loadMnistLike(dir), assertIdxError(/t10k-labels-idx1-ubyte: label 10 at index 1 is not below 10/));
+  await assert.rejects(
+    loadMnistLike(dir),
+    assertIdxError(/t10k-labels-idx1-ubyte: label 10 at index 1 is not below 10/),
+  );
 });
 
 test("mnist rejects images that are not ubyte [count, rows, cols]", async () => {

@@ -5,7 +5,10 @@ import { deflateSync } from "node:zlib";
 import { crc32, decodePng, encodePng, grayPngDataUri, PngError, toGray, type PngImage } from "../../src/train/png.js";
 
 const image = (width: number, height: number, channels: PngImage["channels"]): PngImage => ({
-  width, height, channels, data: Uint8Array.from({ length: width * height * channels }, (_, i) => (i * 37 + 11) % 256),
+  width,
+  height,
+  channels,
+  data: Uint8Array.from({ length: width * height * channels }, (_, i) => (i * 37 + 11) % 256),
 });
 
 test("crc32 matches the standard check value", () => {
@@ -27,7 +30,10 @@ function filteredPng(img: PngImage, filters: number[]): Buffer {
   const stride = width * c;
   const raw = Buffer.alloc(height * (stride + 1));
   const paeth = (a: number, b: number, cc: number) => {
-    const p = a + b - cc, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - cc);
+    const p = a + b - cc,
+      pa = Math.abs(p - a),
+      pb = Math.abs(p - b),
+      pc = Math.abs(p - cc);
     return pa <= pb && pa <= pc ? a : pb <= pc ? b : cc;
   };
   for (let y = 0; y < height; y++) {
@@ -59,8 +65,11 @@ function filteredPng(img: PngImage, filters: number[]): Buffer {
   // Split the image data over two IDAT chunks, and add an ancillary chunk, as real files do.
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr), chunk("tEXt", Buffer.from("Comment\0made by hand")),
-    chunk("IDAT", z.subarray(0, 10)), chunk("IDAT", z.subarray(10)), chunk("IEND", Buffer.alloc(0)),
+    chunk("IHDR", ihdr),
+    chunk("tEXt", Buffer.from("Comment\0made by hand")),
+    chunk("IDAT", z.subarray(0, 10)),
+    chunk("IDAT", z.subarray(10)),
+    chunk("IEND", Buffer.alloc(0)),
   ]);
 }
 
@@ -85,7 +94,10 @@ test("gray levels: luminance for colour, alpha over black", () => {
 
 test("unsupported or damaged files are refused with a reason", () => {
   const fails = (buf: Buffer, re: RegExp) =>
-    assert.throws(() => decodePng(buf, "bad.png"), (e: unknown) => e instanceof PngError && re.test(e.message) && e.message.startsWith("bad.png: "));
+    assert.throws(
+      () => decodePng(buf, "bad.png"),
+      (e: unknown) => e instanceof PngError && re.test(e.message) && e.message.startsWith("bad.png: "),
+    );
   const good = encodePng(image(4, 4, 1));
   fails(Buffer.from("GIF89a........"), /not a PNG file/);
   const badCrc = Buffer.from(good);
@@ -99,12 +111,37 @@ test("unsupported or damaged files are refused with a reason", () => {
     b.writeUInt32BE(crc32(b.subarray(12, 29)), 29);
     return b;
   };
-  fails(withIhdr((h) => { h[9] = 3; }), /palette PNGs are not supported/);
-  fails(withIhdr((h) => { h[8] = 16; }), /16-bit PNGs are not supported/);
-  fails(withIhdr((h) => { h[12] = 1; }), /interlaced PNGs are not supported/);
+  fails(
+    withIhdr((h) => {
+      h[9] = 3;
+    }),
+    /palette PNGs are not supported/,
+  );
+  fails(
+    withIhdr((h) => {
+      h[8] = 16;
+    }),
+    /16-bit PNGs are not supported/,
+  );
+  fails(
+    withIhdr((h) => {
+      h[12] = 1;
+    }),
+    /interlaced PNGs are not supported/,
+  );
   // Inflation is bounded by the header: a header declaring a huge image is refused before inflating,
   // and data that inflates past the declared size stops there (cli_faults.test.ts: a 16 MiB bomb).
-  fails(withIhdr((h) => { h.writeUInt32BE(20000, 0); h.writeUInt32BE(20000, 4); }),
-    /^bad\.png: the header declares 20000×20000 pixels \(400020000 bytes of image data\), more than the 256 MiB this decoder accepts$/);
-  fails(withIhdr((h) => { h.writeUInt32BE(2, 0); }), /^bad\.png: the image data inflates to more than the 12 bytes that 2×4 grayscale needs$/);
+  fails(
+    withIhdr((h) => {
+      h.writeUInt32BE(20000, 0);
+      h.writeUInt32BE(20000, 4);
+    }),
+    /^bad\.png: the header declares 20000×20000 pixels \(400020000 bytes of image data\), more than the 256 MiB this decoder accepts$/,
+  );
+  fails(
+    withIhdr((h) => {
+      h.writeUInt32BE(2, 0);
+    }),
+    /^bad\.png: the image data inflates to more than the 12 bytes that 2×4 grayscale needs$/,
+  );
 });

@@ -4,7 +4,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LiftError } from "../../src/lang/diagnostics.js";
-import { checkContract, loadModel, OPTIMIZERS, trainingProgramText, type OptimizerName } from "../../src/train/program.js";
+import {
+  checkContract,
+  loadModel,
+  OPTIMIZERS,
+  trainingProgramText,
+  type OptimizerName,
+} from "../../src/train/program.js";
 import { load } from "../../src/api/program.js";
 
 const LENET = join(process.cwd(), "examples", "fashion-lenet.lift");
@@ -37,7 +43,10 @@ test("the example model satisfies the contract", () => {
   const text = readFileSync(LENET, "utf8");
   const c = checkContract(load([{ name: LENET, text }]), LENET);
   assert.deepEqual([c.batchSize, c.rows, c.cols, c.classes], ["N", 28, 28, 10]);
-  assert.deepEqual(c.params.map((p) => `${p.name} ${p.shape.join("x")}`), ["K1 8x5x5", "B1 8", "K2 16x8x5x5", "B2 16", "W 10x16x7x7", "B 10"]);
+  assert.deepEqual(
+    c.params.map((p) => `${p.name} ${p.shape.join("x")}`),
+    ["K1 8x5x5", "B1 8", "K2 16x8x5x5", "B2 16", "W 10x16x7x7", "B 10"],
+  );
 });
 
 test("the generated Adam lines follow the prelude's verbs", () => {
@@ -55,9 +64,11 @@ test("the generated Adam lines follow the prelude's verbs", () => {
     "W.m1 :: (out 3 2 2)",
     "W.s1 :: (out 3 2 2)",
     "B.next :: (out 3)",
-  ]) assert.ok(text.split("\n").includes(line), `missing line: ${line}\n${text}`);
+  ])
+    assert.ok(text.split("\n").includes(line), `missing line: ${line}\n${text}`);
   const sgd = trainingProgramText(tiny(), "sgd");
-  for (const line of ["B.v :: (in 3)", "B.v1 := (B.v sgd.v B.grad)", "B.next := (B sgd.p B.v1)"]) assert.ok(sgd.includes(line), line);
+  for (const line of ["B.v :: (in 3)", "B.v1 := (B.v sgd.v B.grad)", "B.next := (B sgd.p B.v1)"])
+    assert.ok(sgd.includes(line), line);
   // The whole text loads as one program too.
   for (const opt of OPTIMIZERS) load(trainingProgramText(tiny(), opt));
 });
@@ -79,7 +90,10 @@ function step(opt: OptimizerName, lr: number, stepNo: number) {
     const n = p.shape.reduce((a, b) => a * b, 1);
     inputs[p.name] = { shape: p.shape, data: arr(n) };
     for (const s of { adam: ["m", "s"], sgd: ["v"], adadelta: ["eg", "ed"] }[opt]) {
-      inputs[`${p.name}.${s}`] = { shape: p.shape, data: arr(n, () => (s === "m" || s === "v" ? rnd() : Math.abs(rnd()) * 0.01)) };
+      inputs[`${p.name}.${s}`] = {
+        shape: p.shape,
+        data: arr(n, () => (s === "m" || s === "v" ? rnd() : Math.abs(rnd()) * 0.01)),
+      };
     }
   }
   const out = training.run(inputs, { dtype: "f64" });
@@ -87,17 +101,22 @@ function step(opt: OptimizerName, lr: number, stepNo: number) {
   return { out, get };
 }
 
-const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+const close = (a: number, b: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
 
 test("Adam's update is the documented formula", () => {
-  const lr = 0.01, t = 3;
+  const lr = 0.01,
+    t = 3;
   const { out, get } = step("adam", lr, t);
   for (const p of ["W", "B"]) {
-    const g = out[`${p}.grad`]!.data, P = get(p), M = get(`${p}.m`), S = get(`${p}.s`);
+    const g = out[`${p}.grad`]!.data,
+      P = get(p),
+      M = get(`${p}.m`),
+      S = get(`${p}.s`);
     for (let i = 0; i < P.length; i++) {
       const m1 = 0.9 * M[i]! + 0.1 * g[i]!;
       const s1 = 0.999 * S[i]! + 0.001 * g[i]! * g[i]!;
-      const dir = (m1 / (1 - 0.9 ** t)) / (Math.sqrt(s1 / (1 - 0.999 ** t)) + 1e-8);
+      const dir = m1 / (1 - 0.9 ** t) / (Math.sqrt(s1 / (1 - 0.999 ** t)) + 1e-8);
       close(out[`${p}.m1`]!.data[i]!, m1, `${p}.m1[${i}]`);
       close(out[`${p}.s1`]!.data[i]!, s1, `${p}.s1[${i}]`);
       close(out[`${p}.next`]!.data[i]!, P[i]! - lr * dir, `${p}.next[${i}]`);
@@ -109,7 +128,9 @@ test("SGD with momentum's update is the documented formula", () => {
   const lr = 0.1;
   const { out, get } = step("sgd", lr, 1);
   for (const p of ["W", "B"]) {
-    const g = out[`${p}.grad`]!.data, P = get(p), V = get(`${p}.v`);
+    const g = out[`${p}.grad`]!.data,
+      P = get(p),
+      V = get(`${p}.v`);
     for (let i = 0; i < P.length; i++) {
       const v1 = 0.9 * V[i]! + g[i]!;
       close(out[`${p}.v1`]!.data[i]!, v1, `${p}.v1[${i}]`);
@@ -122,7 +143,10 @@ test("the AdaDelta-style update is the documented formula, Lr scaling only the f
   for (const lr of [1, 0.5]) {
     const { out, get } = step("adadelta", lr, 1);
     for (const p of ["W", "B"]) {
-      const G = out[`${p}.grad`]!.data, P = get(p), Eg = get(`${p}.eg`), Ed = get(`${p}.ed`);
+      const G = out[`${p}.grad`]!.data,
+        P = get(p),
+        Eg = get(`${p}.eg`),
+        Ed = get(`${p}.ed`);
       for (let i = 0; i < P.length; i++) {
         const g = 0.001 * P[i]! + G[i]!;
         const eg1 = 0.05 * g * g + 0.95 * Eg[i]!;
@@ -138,26 +162,70 @@ test("the AdaDelta-style update is the documented formula, Lr scaling only the f
 
 test("contract violations are clear errors naming the model file", () => {
   const without = (re: RegExp, by = "") => TINY.replace(re, by);
-  throwsLift(() => loadModel(tiny(without(/Loss :: \(out\)\n/)), "adam"), /tiny\.lift: .*`Loss` is defined but not declared as an output/);
+  throwsLift(
+    () => loadModel(tiny(without(/Loss :: \(out\)\n/)), "adam"),
+    /tiny\.lift: .*`Loss` is defined but not declared as an output/,
+  );
   throwsLift(() => loadModel(tiny(without(/Loss.*\n/g)), "adam"), /tiny\.lift: the model has no output `Loss`/);
   throwsLift(
-    () => loadModel(tiny(TINY.replace("Loss := (Scale * ((reduce 1 +) (Labels xent Logits)))", "Loss := (Labels xent Logits)").replace("Loss :: (out)", "Loss :: (out N)")), "adam"),
+    () =>
+      loadModel(
+        tiny(
+          TINY.replace("Loss := (Scale * ((reduce 1 +) (Labels xent Logits)))", "Loss := (Labels xent Logits)").replace(
+            "Loss :: (out)",
+            "Loss :: (out N)",
+          ),
+        ),
+        "adam",
+      ),
     /tiny\.lift:12:1: error: Loss must be a scalar output/,
   );
-  throwsLift(() => loadModel(tiny(TINY.replace(/\bN\b/g, "4")), "adam"), /tiny\.lift:2:1: error: Images must be declared \(in N rows cols\)/);
-  throwsLift(() => loadModel(tiny(TINY.replace("Labels :: (in N 3)", "Labels :: (in N 4)").replace("(Labels xent Logits)", "(Labels xent (Logits + 0))")), "adam"), /frames disagree|Labels|Logits/);
-  const scaleVector = TINY.replace("Scale :: (in)", "Scale :: (in 1)")
-    .replace("Loss := (Scale * ((reduce 1 +) (Labels xent Logits)))", "Loss := ((reduce 1 +) (Scale * ((reduce 1 +) (Labels xent Logits))))");
+  throwsLift(
+    () => loadModel(tiny(TINY.replace(/\bN\b/g, "4")), "adam"),
+    /tiny\.lift:2:1: error: Images must be declared \(in N rows cols\)/,
+  );
+  throwsLift(
+    () =>
+      loadModel(
+        tiny(
+          TINY.replace("Labels :: (in N 3)", "Labels :: (in N 4)").replace(
+            "(Labels xent Logits)",
+            "(Labels xent (Logits + 0))",
+          ),
+        ),
+        "adam",
+      ),
+    /frames disagree|Labels|Logits/,
+  );
+  const scaleVector = TINY.replace("Scale :: (in)", "Scale :: (in 1)").replace(
+    "Loss := (Scale * ((reduce 1 +) (Labels xent Logits)))",
+    "Loss := ((reduce 1 +) (Scale * ((reduce 1 +) (Labels xent Logits))))",
+  );
   throwsLift(() => loadModel(tiny(scaleVector), "adam"), /tiny\.lift:4:1: error: Scale must be a scalar input/);
-  throwsLift(() => loadModel(tiny(TINY.replace(/\(param/g, "(in")), "adam"), /tiny\.lift: the model has no \(param …\) declaration/);
-  throwsLift(() => loadModel(tiny(TINY.replace("Scale :: (in)", "Scale :: (in)\nBias :: (in)")), "adam"), /input `Bias` is neither a param nor one of Images, Labels, Scale/);
-  throwsLift(() => loadModel(tiny(TINY.replace("Images", "Pixels").replace(/Images/g, "Pixels")), "adam"), /tiny\.lift: the model has no input `Images`/);
+  throwsLift(
+    () => loadModel(tiny(TINY.replace(/\(param/g, "(in")), "adam"),
+    /tiny\.lift: the model has no \(param …\) declaration/,
+  );
+  throwsLift(
+    () => loadModel(tiny(TINY.replace("Scale :: (in)", "Scale :: (in)\nBias :: (in)")), "adam"),
+    /input `Bias` is neither a param nor one of Images, Labels, Scale/,
+  );
+  throwsLift(
+    () => loadModel(tiny(TINY.replace("Images", "Pixels").replace(/Images/g, "Pixels")), "adam"),
+    /tiny\.lift: the model has no input `Images`/,
+  );
 });
 
 test("generated names must not collide with the model's", () => {
-  throwsLift(() => loadModel(tiny(TINY + "W.m := (W + 1)\n"), "adam"), /tiny\.lift:13:1: error: `W\.m` is the training step's name for param `W`/);
+  throwsLift(
+    () => loadModel(tiny(TINY + "W.m := (W + 1)\n"), "adam"),
+    /tiny\.lift:13:1: error: `W\.m` is the training step's name for param `W`/,
+  );
   // The same name is fine for an optimizer that does not generate it.
   loadModel(tiny(TINY + "W.m := (W + 1)\n"), "sgd");
-  throwsLift(() => loadModel(tiny(TINY + "B.grad := (B * 2)\n"), "sgd"), /`B\.grad` is the training step's name for param `B`/);
+  throwsLift(
+    () => loadModel(tiny(TINY + "B.grad := (B * 2)\n"), "sgd"),
+    /`B\.grad` is the training step's name for param `B`/,
+  );
   throwsLift(() => loadModel(tiny(TINY + "Lr := 0.5\n"), "sgd"), /`Lr` is defined by the optimizer prelude/);
 });

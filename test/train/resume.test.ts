@@ -24,14 +24,30 @@ const data = await loadData(SUBSET_DIR);
 const text = readFileSync(LENET, "utf8");
 const contract = checkContract(load([{ name: LENET, text }]), LENET);
 /** 6 steps an epoch, 3 epochs. */
-const BASE: TrainOptions = { model: LENET, data, dataDir: SUBSET_DIR, epochs: 3, batch: 16, limitTrain: 96, limitTest: 20, stderr: null };
-const hex = (v: Record<string, Float32Array>) => Object.fromEntries(Object.entries(v).map(([k, x]) => [k, Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString("hex")]));
+const BASE: TrainOptions = {
+  model: LENET,
+  data,
+  dataDir: SUBSET_DIR,
+  epochs: 3,
+  batch: 16,
+  limitTrain: 96,
+  limitTest: 20,
+  stderr: null,
+};
+const hex = (v: Record<string, Float32Array>) =>
+  Object.fromEntries(
+    Object.entries(v).map(([k, x]) => [k, Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString("hex")]),
+  );
 
 const clean = await train({ ...BASE, outDir: join(dir, "clean") });
 
 /** A sink that calls `at` once the progress line of global step `step` is written (progress every step). */
 const atStep = (step: number, at: () => void) => ({
-  stderr: { write: (s: string) => { if (s.includes(`  step ${step}  `)) at(); } },
+  stderr: {
+    write: (s: string) => {
+      if (s.includes(`  step ${step}  `)) at();
+    },
+  },
   progressInterval: 0,
 });
 
@@ -46,16 +62,30 @@ test("a stop mid-epoch saves last.safetensors there; --resume gives the uninterr
   const out = join(dir, "stopped");
   const stop = new AbortController();
   const r = await train({ ...BASE, outDir: out, stop: stop.signal, ...atStep(8, () => stop.abort("test")) });
-  assert.deepEqual(r.interrupted, { reason: "test", checkpoint: join(out, "last.safetensors"), epoch: 2, step_in_epoch: 2, steps_per_epoch: 6, global_step: 8 });
+  assert.deepEqual(r.interrupted, {
+    reason: "test",
+    checkpoint: join(out, "last.safetensors"),
+    epoch: 2,
+    step_in_epoch: 2,
+    steps_per_epoch: 6,
+    global_step: 8,
+  });
   const meta = decodeSafetensors(readFileSync(join(out, "last.safetensors")), "last").metadata;
   assert.equal(meta.epoch, "1");
   assert.equal(meta.global_step, "8");
   assert.equal(JSON.parse(meta.epoch_progress!).step, 2);
-  const resumed = await train({ ...BASE, resume: join(out, "last.safetensors"), limitTrain: undefined, batch: undefined, limitTest: undefined });
+  const resumed = await train({
+    ...BASE,
+    resume: join(out, "last.safetensors"),
+    limitTrain: undefined,
+    batch: undefined,
+    limitTest: undefined,
+  });
   assertSameRun(resumed, "resumed mid-epoch");
   assert.equal(resumed.out_dir, out, "a resumed run writes beside its checkpoint by default");
   // The same files as the run that never stopped, history included.
-  for (const f of ["epoch-3.safetensors", "history.jsonl"]) assert.ok(readFileSync(join(out, f)).equals(readFileSync(join(dir, "clean", f))), f);
+  for (const f of ["epoch-3.safetensors", "history.jsonl"])
+    assert.ok(readFileSync(join(out, f)).equals(readFileSync(join(dir, "clean", f))), f);
 });
 
 test("checkpoints hold no history, so their size does not grow with the epoch", () => {
@@ -64,31 +94,64 @@ test("checkpoints hold no history, so their size does not grow with the epoch", 
   const meta = decodeSafetensors(readFileSync(join(dir, "clean", "epoch-3.safetensors")), "e3").metadata;
   assert.equal(meta.format, "lift-train/2");
   assert.equal(meta.history, undefined);
-  assert.equal(readFileSync(join(dir, "clean", "history.jsonl"), "utf8").trim().split("\n").length, 3);
+  assert.equal(
+    readFileSync(join(dir, "clean", "history.jsonl"), "utf8")
+      .trim()
+      .split("\n").length,
+    3,
+  );
 });
 
 test("a real SIGTERM mid-epoch stops after the step with a checkpoint; resuming matches", async () => {
   const out = join(dir, "sigterm");
   const notes: string[] = [];
   const sink = atStep(4, () => process.kill(process.pid, "SIGTERM"));
-  const r = await train({ ...BASE, outDir: out, handleSignals: true, progressInterval: 0, stderr: { write: (s: string) => { notes.push(s); sink.stderr.write(s); } } });
+  const r = await train({
+    ...BASE,
+    outDir: out,
+    handleSignals: true,
+    progressInterval: 0,
+    stderr: {
+      write: (s: string) => {
+        notes.push(s);
+        sink.stderr.write(s);
+      },
+    },
+  });
   assert.equal(r.interrupted?.reason, "SIGTERM");
   assert.equal(r.interrupted?.epoch, 1);
-  assert.ok(r.interrupted!.step_in_epoch >= 4 && r.interrupted!.step_in_epoch < 6, `stopped at step ${r.interrupted!.step_in_epoch} of epoch 1`);
-  assert.ok(notes.some((l) => l.includes("SIGTERM: finishing the current step, then saving a checkpoint to resume from (SIGTERM again aborts at once)")));
+  assert.ok(
+    r.interrupted!.step_in_epoch >= 4 && r.interrupted!.step_in_epoch < 6,
+    `stopped at step ${r.interrupted!.step_in_epoch} of epoch 1`,
+  );
+  assert.ok(
+    notes.some((l) =>
+      l.includes(
+        "SIGTERM: finishing the current step, then saving a checkpoint to resume from (SIGTERM again aborts at once)",
+      ),
+    ),
+  );
   assert.equal(process.listenerCount("SIGTERM"), 0, "the handlers are removed after the run");
   assertSameRun(await train({ ...BASE, resume: join(out, "last.safetensors") }), "resumed after SIGTERM");
 });
 
 test("a second signal aborts at once: the lock is released and the exit code is 128 + the signal", () => {
   const calls: string[] = [];
-  const trap = trapSignals({ note: (l) => calls.push(l), onAbort: () => calls.push("abort"), exit: (code) => calls.push(`exit ${code}`) });
+  const trap = trapSignals({
+    note: (l) => calls.push(l),
+    onAbort: () => calls.push("abort"),
+    exit: (code) => calls.push(`exit ${code}`),
+  });
   try {
     process.emit("SIGINT", "SIGINT");
     assert.equal(trap.signal.reason, "SIGINT");
     assert.deepEqual(calls.slice(1), []);
     process.emit("SIGINT", "SIGINT");
-    assert.deepEqual(calls.slice(1), ["SIGINT again: aborted without saving; the last checkpoint written stays resumable", "abort", "exit 130"]);
+    assert.deepEqual(calls.slice(1), [
+      "SIGINT again: aborted without saving; the last checkpoint written stays resumable",
+      "abort",
+      "exit 130",
+    ]);
   } finally {
     trap.dispose();
   }
@@ -100,10 +163,17 @@ test("a second signal aborts at once: the lock is released and the exit code is 
 });
 
 /** A copy of clean's epoch-2 checkpoint with some metadata replaced (or removed, for null). */
-function edited(name: string, changes: Record<string, string | null>, tensors?: (t: ReturnType<typeof decodeSafetensors>["tensors"]) => void): string {
+function edited(
+  name: string,
+  changes: Record<string, string | null>,
+  tensors?: (t: ReturnType<typeof decodeSafetensors>["tensors"]) => void,
+): string {
   const f = decodeSafetensors(readFileSync(join(dir, "clean", "epoch-2.safetensors")), "e2");
   const meta = { ...f.metadata };
-  for (const [k, v] of Object.entries(changes)) { if (v === null) delete meta[k]; else meta[k] = v; }
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === null) delete meta[k];
+    else meta[k] = v;
+  }
   tensors?.(f.tensors);
   const d = join(dir, `edited-${name}`);
   mkdirSync(d, { recursive: true });
@@ -114,18 +184,21 @@ function edited(name: string, changes: Record<string, string | null>, tensors?: 
 
 test("hand-edited resume metadata: each field refused by name, before anything is trained", async () => {
   const cases: [Record<string, string | null>, string][] = [
-    [{ epoch: "-3" }, "metadata `epoch` is \"-3\": expected a whole number ≥ 1"],
-    [{ batch: "0" }, "metadata `batch` is \"0\": expected a whole number ≥ 1"],
-    [{ class_names: "null" }, "metadata `class_names` is \"null\": expected a JSON list of class names (strings)"],
-    [{ format: "lift-train/1", history: "5" }, "metadata `history` is \"5\": expected a JSON list of epoch records"],
+    [{ epoch: "-3" }, 'metadata `epoch` is "-3": expected a whole number ≥ 1'],
+    [{ batch: "0" }, 'metadata `batch` is "0": expected a whole number ≥ 1'],
+    [{ class_names: "null" }, 'metadata `class_names` is "null": expected a JSON list of class names (strings)'],
+    [{ format: "lift-train/1", history: "5" }, 'metadata `history` is "5": expected a JSON list of epoch records'],
     [{ format: "lift-train/1" }, "metadata `history` is missing: expected a JSON list of epoch records"],
-    [{ global_step: "12.5" }, "metadata `global_step` is \"12.5\": expected a whole number ≥ 1"],
-    [{ global_step: "1" }, "metadata `global_step` is \"1\": expected at least one step per finished epoch (epoch is 2)"],
-    [{ seed: "0x10" }, "metadata `seed` is \"0x10\": expected a whole number ≥ 0"],
-    [{ lr: "Infinity" }, "metadata `lr` is \"Infinity\": expected a positive number"],
-    [{ optimizer: "rmsprop" }, "metadata `optimizer` is \"rmsprop\": expected one of adam, sgd, adadelta"],
-    [{ limit_train: "-1" }, "metadata `limit_train` is \"-1\": expected a whole number ≥ 1"],
-    [{ epoch_progress: "{\"step\":3}" }, "metadata `epoch_progress` is \"{\\\"step\\\":3}\": expected the running figures of the interrupted epoch"],
+    [{ global_step: "12.5" }, 'metadata `global_step` is "12.5": expected a whole number ≥ 1'],
+    [{ global_step: "1" }, 'metadata `global_step` is "1": expected at least one step per finished epoch (epoch is 2)'],
+    [{ seed: "0x10" }, 'metadata `seed` is "0x10": expected a whole number ≥ 0'],
+    [{ lr: "Infinity" }, 'metadata `lr` is "Infinity": expected a positive number'],
+    [{ optimizer: "rmsprop" }, 'metadata `optimizer` is "rmsprop": expected one of adam, sgd, adadelta'],
+    [{ limit_train: "-1" }, 'metadata `limit_train` is "-1": expected a whole number ≥ 1'],
+    [
+      { epoch_progress: '{"step":3}' },
+      'metadata `epoch_progress` is "{\\"step\\":3}": expected the running figures of the interrupted epoch',
+    ],
     [{ model_sha256: null }, "metadata `model_sha256` is missing: expected the SHA-256 of the model text, in hex"],
     [{ format: null }, "not a checkpoint of `lift train` (metadata `format` is missing)"],
   ];
@@ -139,12 +212,27 @@ test("hand-edited resume metadata: each field refused by name, before anything i
 });
 
 test("NaN in a checkpoint is refused for resume and predict, naming the tensor", async () => {
-  const path = edited("nan", {}, (t) => { (t.K1!.data as Float32Array)[3] = NaN; (t["W.s"]!.data as Float32Array)[0] = Infinity; });
-  await assert.rejects(train({ ...BASE, resume: path }), (e: LiftError) =>
-    e.message === `${path}: tensor \`K1\` holds NaN at index 3 (of 200), so it cannot be used to resume` && /use an earlier checkpoint/.test(e.hint ?? ""));
-  await assert.rejects(readPredictWeights(path, contract), new RegExp(`tensor \`K1\` holds NaN at index 3 \\(of 200\\), so it cannot be used to predict`));
-  const state = edited("inf", {}, (t) => { (t["W.s"]!.data as Float32Array)[5] = -Infinity; });
-  await assert.rejects(train({ ...BASE, resume: state }), /tensor `W\.s` holds -Infinity at index 5 \(of 7840\), so it cannot be used to resume/);
+  const path = edited("nan", {}, (t) => {
+    (t.K1!.data as Float32Array)[3] = NaN;
+    (t["W.s"]!.data as Float32Array)[0] = Infinity;
+  });
+  await assert.rejects(
+    train({ ...BASE, resume: path }),
+    (e: LiftError) =>
+      e.message === `${path}: tensor \`K1\` holds NaN at index 3 (of 200), so it cannot be used to resume` &&
+      /use an earlier checkpoint/.test(e.hint ?? ""),
+  );
+  await assert.rejects(
+    readPredictWeights(path, contract),
+    new RegExp(`tensor \`K1\` holds NaN at index 3 \\(of 200\\), so it cannot be used to predict`),
+  );
+  const state = edited("inf", {}, (t) => {
+    (t["W.s"]!.data as Float32Array)[5] = -Infinity;
+  });
+  await assert.rejects(
+    train({ ...BASE, resume: state }),
+    /tensor `W\.s` holds -Infinity at index 5 \(of 7840\), so it cannot be used to resume/,
+  );
   await readPredictWeights(state, contract); // predict needs only the params
 });
 
@@ -152,7 +240,11 @@ test("a lift-train/1 checkpoint (history inside) resumes with that history; pred
   const path = edited("legacy", { format: "lift-train/1", history: JSON.stringify(clean.history.slice(0, 2)) });
   const r = await train({ ...BASE, resume: path });
   assertSameRun(r, "resumed from a /1 checkpoint");
-  assert.deepEqual(Object.keys((await readPredictWeights(path, contract)).tensors).length, 18, "predict loads a /1 checkpoint");
+  assert.deepEqual(
+    Object.keys((await readPredictWeights(path, contract)).tensors).length,
+    18,
+    "predict loads a /1 checkpoint",
+  );
   // Tensors and no metadata at all (a C driver's output): enough for predict.
   const f = decodeSafetensors(readFileSync(path), "p");
   const params = Object.fromEntries(contract.params.map((p) => [p.name, f.tensors[p.name]!]));
@@ -169,9 +261,19 @@ test("resuming with another model text or batch says which settings differ, in p
   mkdirSync(ck);
   copyFileSync(join(dir, "clean", "epoch-2.safetensors"), join(ck, "epoch-2.safetensors"));
   const lines: string[] = [];
-  await train({ ...BASE, model, resume: join(ck, "epoch-2.safetensors"), batch: 32, stderr: { write: (s: string) => lines.push(s) } });
-  assert.ok(lines.includes("warning: resuming with settings that differ from the checkpoint's: --batch 32 (was 16), the model's text (it has changed since fashion-lenet.lift was saved); the run will differ from one that never stopped\n"),
-    lines.join(""));
+  await train({
+    ...BASE,
+    model,
+    resume: join(ck, "epoch-2.safetensors"),
+    batch: 32,
+    stderr: { write: (s: string) => lines.push(s) },
+  });
+  assert.ok(
+    lines.includes(
+      "warning: resuming with settings that differ from the checkpoint's: --batch 32 (was 16), the model's text (it has changed since fashion-lenet.lift was saved); the run will differ from one that never stopped\n",
+    ),
+    lines.join(""),
+  );
   assert.ok(!lines.join("").includes("different the"));
 });
 
@@ -190,11 +292,16 @@ test("a param the loss does not use is reported at its own line in the model", a
 
 test("empty training or test sets are refused, without a --batch hint", async () => {
   const none = { ...data.train, count: 0, images: new Float32Array(0), labels: new Uint8Array(0) };
-  await assert.rejects(train({ ...BASE, data: { train: none, test: data.test }, checkpoints: false, report: false }), (e: LiftError) => {
-    assert.equal(e.message, `the training set in ${SUBSET_DIR} is empty (0 images)`);
-    assert.equal(e.hint, "nothing to train on: check --data");
-    return true;
-  });
-  await assert.rejects(train({ ...BASE, data: { train: data.train, test: { ...none } }, checkpoints: false, report: false }),
-    new RegExp(`the test set in ${SUBSET_DIR} is empty \\(0 images\\)`));
+  await assert.rejects(
+    train({ ...BASE, data: { train: none, test: data.test }, checkpoints: false, report: false }),
+    (e: LiftError) => {
+      assert.equal(e.message, `the training set in ${SUBSET_DIR} is empty (0 images)`);
+      assert.equal(e.hint, "nothing to train on: check --data");
+      return true;
+    },
+  );
+  await assert.rejects(
+    train({ ...BASE, data: { train: data.train, test: { ...none } }, checkpoints: false, report: false }),
+    new RegExp(`the test set in ${SUBSET_DIR} is empty \\(0 images\\)`),
+  );
 });

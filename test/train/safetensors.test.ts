@@ -84,7 +84,12 @@ test("safetensors lays out tensors by descending dtype alignment, then by name",
   const n = Number(buf.readBigUInt64LE(0));
   const header = JSON.parse(buf.subarray(8, 8 + n).toString());
   // Key order in the header text itself, which JSON.parse would hide for integer-like names.
-  const textOrder = [...buf.subarray(8, 8 + n).toString().matchAll(/"([^"]+)":\{"dtype"/g)].map((m) => m[1]);
+  const textOrder = [
+    ...buf
+      .subarray(8, 8 + n)
+      .toString()
+      .matchAll(/"([^"]+)":\{"dtype"/g),
+  ].map((m) => m[1]);
   assert.deepEqual(textOrder, ["d", "10", "2", "a", "b"]);
   assert.deepEqual(header.d.data_offsets, [0, 8]);
   assert.deepEqual(header["10"].data_offsets, [8, 12]);
@@ -107,7 +112,10 @@ test("safetensors file from the writer parses with an independent mini-parser", 
   assert.equal(bytes.length, 8 + n + 32);
   const data = new DataView(bytes.buffer, bytes.byteOffset + 8 + n);
   assert.deepEqual([data.getFloat64(0, true), data.getFloat64(8, true)], [0.25, -8]);
-  assert.deepEqual([16, 20, 24, 28].map((o) => data.getFloat32(o, true)), [1.5, -2, 3, 4]);
+  assert.deepEqual(
+    [16, 20, 24, 28].map((o) => data.getFloat32(o, true)),
+    [1.5, -2, 3, 4],
+  );
   assert.equal((8 + n) % 8, 0);
 
   const back = await readSafetensors(path);
@@ -151,7 +159,10 @@ test("safetensors rejects overlapping offsets", () => {
 });
 
 test("safetensors rejects gaps, data past the end and trailing bytes", () => {
-  assertBad(rawFile(`{"a":${entry("F32", [1], 4, 8)}}`, new Uint8Array(8)), /tensor 'a' .* leave a gap: expected begin 0/);
+  assertBad(
+    rawFile(`{"a":${entry("F32", [1], 4, 8)}}`, new Uint8Array(8)),
+    /tensor 'a' .* leave a gap: expected begin 0/,
+  );
   assertBad(rawFile(`{"a":${entry("F32", [2], 0, 8)}}`, new Uint8Array(6)), /extend past the 6 data bytes/);
   assertBad(rawFile(`{"a":${entry("F32", [1], 0, 4)}}`, new Uint8Array(7)), /3 trailing bytes after the last tensor/);
 });
@@ -183,7 +194,10 @@ test("safetensors reading a corrupt file names the path", async () => {
 });
 
 test("safetensors writing rejects data that does not match dtype or shape", () => {
-  assert.throws(() => encodeSafetensors({ w: { dtype: "F32", shape: [1], data: Float64Array.of(1) } }), /dtype F32 needs a Float32Array/);
+  assert.throws(
+    () => encodeSafetensors({ w: { dtype: "F32", shape: [1], data: Float64Array.of(1) } }),
+    /dtype F32 needs a Float32Array/,
+  );
   assert.throws(() => encodeSafetensors({ w: f32([2, 2], [1, 2, 3]) }), /shape \[2, 2\] needs 4 elements, data has 3/);
   assert.throws(() => encodeSafetensors({ __metadata__: f32([1], [1]) }), /reserved/);
 });

@@ -24,13 +24,18 @@ const split = compileSplit(model, c, "adam", "fashion_lenet");
 /** A step's buffers at batch n after `steps` Adam steps' worth of state (nonzero m and s). */
 function buffers(n: number): Record<string, Float32Array> {
   let seed = 12345;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const px = c.rows * c.cols;
   const labels = new Float32Array(n * c.classes);
-  for (let i = 0; i < n; i++) labels[i * c.classes + (i * 7) % c.classes] = 1;
+  for (let i = 0; i < n; i++) labels[i * c.classes + ((i * 7) % c.classes)] = 1;
   const b: Record<string, Float32Array> = {
-    Images: Float32Array.from({ length: n * px }, rnd), Labels: labels, Logits: new Float32Array(n * c.classes),
-    Scale: Float32Array.of(1 / n), Loss: new Float32Array(1), Lr: Float32Array.of(1e-3), Step: Float32Array.of(3),
+    Images: Float32Array.from({ length: n * px }, rnd),
+    Labels: labels,
+    Logits: new Float32Array(n * c.classes),
+    Scale: Float32Array.of(1 / n),
+    Loss: new Float32Array(1),
+    Lr: Float32Array.of(1e-3),
+    Step: Float32Array.of(3),
   };
   const init = initParams(c.params, 1);
   for (const p of c.params) {
@@ -43,10 +48,15 @@ function buffers(n: number): Record<string, Float32Array> {
   return b;
 }
 
-const OUTPUTS = ["Loss", "Logits", ...c.params.flatMap((p) => [`${p.name}.next`, `${p.name}.grad`, `${p.name}.m1`, `${p.name}.s1`])];
+const OUTPUTS = [
+  "Loss",
+  "Logits",
+  ...c.params.flatMap((p) => [`${p.name}.next`, `${p.name}.grad`, `${p.name}.m1`, `${p.name}.s1`]),
+];
 
 function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  let scale = 0, worst = 0;
+  let scale = 0,
+    worst = 0;
   for (let i = 0; i < a.length; i++) scale = Math.max(scale, Math.abs(a[i]!));
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
   return worst / (scale || 1);

@@ -160,7 +160,10 @@ export const MNIST_TRAIN_PARAMS: ReadonlyArray<readonly [string, number]> = [
 export const MNIST_TRAIN: string = (() => {
   const block = MNIST_TRAIN_K1.slice(MNIST_TRAIN_K1.indexOf(TRAIN_BLOCK_START));
   const blocks = MNIST_TRAIN_PARAMS.map(([name, size]) =>
-    block.replace(/K1/g, name).replace(/\b200\b/g, String(size)).trimEnd(),
+    block
+      .replace(/K1/g, name)
+      .replace(/\b200\b/g, String(size))
+      .trimEnd(),
   );
   return MNIST_TRAIN_HEADER + blocks.join("\n\n") + "\n";
 })();
@@ -343,11 +346,23 @@ function row(
 ): T43Entry {
   const t = (v: number) => printedTolerance(v, fmt);
   const e: T43Entry = { shape, ...fmt, tol: {} };
-  if (sum !== undefined) { e.sum = sum; e.tol.sum = t(sum); }
-  if (sumAbs !== undefined) { e.sumAbs = sumAbs; e.tol.sumAbs = t(sumAbs); }
-  if (all !== undefined) { e.all = all; e.tol.all = all.map(t); }
+  if (sum !== undefined) {
+    e.sum = sum;
+    e.tol.sum = t(sum);
+  }
+  if (sumAbs !== undefined) {
+    e.sumAbs = sumAbs;
+    e.tol.sumAbs = t(sumAbs);
+  }
+  if (all !== undefined) {
+    e.all = all;
+    e.tol.all = all.map(t);
+  }
   const f = first ?? all?.slice(0, 3);
-  if (f !== undefined) { e.first = f; e.tol.first = f.map(t); }
+  if (f !== undefined) {
+    e.first = f;
+    e.tol.first = f.map(t);
+  }
   return e;
 }
 
@@ -357,13 +372,25 @@ const D8 = { decimals: 8 };
 const G10 = { digits: 10 };
 
 /** FC (printed to 8 decimals). */
-export const T43_FC = [-0.04175032, -0.0847894, -0.06581174, -0.05785334, 0.00663852, 0.00943325, 0.03194212, 0.01794539, 0.0545233, 0.1178012];
+export const T43_FC = [
+  -0.04175032, -0.0847894, -0.06581174, -0.05785334, 0.00663852, 0.00943325, 0.03194212, 0.01794539, 0.0545233,
+  0.1178012,
+];
 /** Output = softmax(FC) (10 significant digits). */
-export const T43_OUTPUT = [0.09585655649, 0.09181849894, 0.09357763857, 0.09432533815, 0.1006089994, 0.1008905676, 0.1031872512, 0.1017530278, 0.1055438484, 0.1124382735];
+export const T43_OUTPUT = [
+  0.09585655649, 0.09181849894, 0.09357763857, 0.09432533815, 0.1006089994, 0.1008905676, 0.1031872512, 0.1017530278,
+  0.1055438484, 0.1124382735,
+];
 /** dFC = Output − Target (10 significant digits); also dB. */
-export const T43_DFC = [0.09585655649, 0.09181849894, 0.09357763857, -0.9056746618, 0.1006089994, 0.1008905676, 0.1031872512, 0.1017530278, 0.1055438484, 0.1124382735];
+export const T43_DFC = [
+  0.09585655649, 0.09181849894, 0.09357763857, -0.9056746618, 0.1006089994, 0.1008905676, 0.1031872512, 0.1017530278,
+  0.1055438484, 0.1124382735,
+];
 /** dB1 (10 significant digits). */
-export const T43_DB1 = [0.001225198951, -0.02236269176, 0.02270755019, -0.003208561713, 0.04586851237, -0.03088875412, -0.1386189182, -0.003443987602];
+export const T43_DB1 = [
+  0.001225198951, -0.02236269176, 0.02270755019, -0.003208561713, 0.04586851237, -0.03088875412, -0.1386189182,
+  -0.003443987602,
+];
 
 /** Loss of T43 (10 significant digits). */
 export const T43_LOSS = 2.361005428;

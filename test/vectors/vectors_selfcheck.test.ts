@@ -115,7 +115,8 @@ test("inputs and expected outputs match the declarations in the program text", (
     if (v.reject !== undefined) continue;
     const { ins, outs } = declarations(v.source);
     assert.deepEqual(new Set(Object.keys(v.inputs)), new Set(ins.keys()), `${v.id} input names`);
-    for (const [name, val] of Object.entries(v.inputs)) assert.deepEqual(shapeOf(val), ins.get(name), `${v.id} input ${name}`);
+    for (const [name, val] of Object.entries(v.inputs))
+      assert.deepEqual(shapeOf(val), ins.get(name), `${v.id} input ${name}`);
     // every declared output has an expected value in these vectors, and nothing else is expected
     assert.deepEqual(new Set(Object.keys(expected(v))), new Set(outs.keys()), `${v.id} output names`);
     for (const [name, val] of Object.entries(expected(v))) {
@@ -162,35 +163,63 @@ test("T15: Z[f][a][b][c][d] = I[a][b]·K[f][c][d]", () => {
   for (let f = 0; f < 2; f++)
     for (let a = 0; a < 3; a++)
       for (let b = 0; b < 3; b++)
-        for (let c = 0; c < 2; c++) for (let d = 0; d < 2; d++) assert.equal(Z[f]![a]![b]![c]![d], I[a]![b]! * K[f]![c]![d]!);
+        for (let c = 0; c < 2; c++)
+          for (let d = 0; d < 2; d++) assert.equal(Z[f]![a]![b]![c]![d], I[a]![b]! * K[f]![c]![d]!);
 });
 
 test("T2–T13: reductions, agreement, outer products, dot", () => {
   const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
   assert.equal(expected(vectorById("T2")).B, sum(m1(vectorById("T2").inputs.A!)));
   const A3 = m2(vectorById("T3").inputs.A!);
-  assert.deepEqual(expected(vectorById("T3")).B, A3[0]!.map((_, j) => A3[0]![j]! + A3[1]![j]!));
+  assert.deepEqual(
+    expected(vectorById("T3")).B,
+    A3[0]!.map((_, j) => A3[0]![j]! + A3[1]![j]!),
+  );
   assert.deepEqual(expected(vectorById("T4")).B, m2(vectorById("T4").inputs.A!).map(sum));
   assert.equal(expected(vectorById("T5")).B, sum(flat(vectorById("T5").inputs.A!)));
   const t6 = vectorById("T6");
-  assert.deepEqual(expected(t6).C, m1(t6.inputs.A!).map((x, i) => x + m1(t6.inputs.B!)[i]!));
+  assert.deepEqual(
+    expected(t6).C,
+    m1(t6.inputs.A!).map((x, i) => x + m1(t6.inputs.B!)[i]!),
+  );
   const t7 = vectorById("T7");
-  assert.deepEqual(expected(t7).C, m1(t7.inputs.A!).map((x) => m1(t7.inputs.B!).map((y) => x + y)));
+  assert.deepEqual(
+    expected(t7).C,
+    m1(t7.inputs.A!).map((x) => m1(t7.inputs.B!).map((y) => x + y)),
+  );
   const t8 = vectorById("T8");
-  assert.deepEqual(expected(t8).C, m2(t8.inputs.A!).map((r, i) => r.map((x) => x - m1(t8.inputs.B!)[i]!)));
+  assert.deepEqual(
+    expected(t8).C,
+    m2(t8.inputs.A!).map((r, i) => r.map((x) => x - m1(t8.inputs.B!)[i]!)),
+  );
   const t9 = vectorById("T9");
-  assert.deepEqual(expected(t9).C, m2(t9.inputs.A!).map((r) => r.map((x, j) => x - m1(t9.inputs.B!)[j]!)));
+  assert.deepEqual(
+    expected(t9).C,
+    m2(t9.inputs.A!).map((r) => r.map((x, j) => x - m1(t9.inputs.B!)[j]!)),
+  );
   const t10 = vectorById("T10");
-  assert.deepEqual(expected(t10).C, m1(t10.inputs.A!).map((x) => m1(t10.inputs.B!).map((y) => x * y)));
+  assert.deepEqual(
+    expected(t10).C,
+    m1(t10.inputs.A!).map((x) => m1(t10.inputs.B!).map((y) => x * y)),
+  );
   const t11 = vectorById("T11");
   const B11 = m2(t11.inputs.B!);
-  assert.deepEqual(expected(t11).C, m2(t11.inputs.A!).map((r, i) => r.map((x) => B11[i]!.map((y) => x * y))));
+  assert.deepEqual(
+    expected(t11).C,
+    m2(t11.inputs.A!).map((r, i) => r.map((x) => B11[i]!.map((y) => x * y))),
+  );
   const t12 = vectorById("T12");
   const V = m1(t12.inputs.V!);
-  assert.deepEqual(expected(t12).R, m2(t12.inputs.M!).map((r) => sum(r.map((x, j) => x * V[j]!))));
+  assert.deepEqual(
+    expected(t12).R,
+    m2(t12.inputs.M!).map((r) => sum(r.map((x, j) => x * V[j]!))),
+  );
   const t13 = vectorById("T13");
   const Bt = m2(t13.inputs.Bt!);
-  assert.deepEqual(expected(t13).C, m2(t13.inputs.A!).map((r) => Bt.map((b) => sum(r.map((x, j) => x * b[j]!)))));
+  assert.deepEqual(
+    expected(t13).C,
+    m2(t13.inputs.A!).map((r) => Bt.map((b) => sum(r.map((x, j) => x * b[j]!)))),
+  );
 });
 
 /** Oblique in code order: z[o, r] = fold{ y[p, q, r] : o_i = p_i − q_i + Q_i − 1 } (N = 1 or 2 axis pairs). */
@@ -252,7 +281,10 @@ test("T26: valid cross-correlation Σ I[i+a][j+b]·K[a][b]", () => {
   const v = vectorById("T26");
   const I = m2(v.inputs.I!);
   const K = m2(v.inputs.K!);
-  assert.deepEqual(flat(I), Array.from({ length: 16 }, (_, k) => k));
+  assert.deepEqual(
+    flat(I),
+    Array.from({ length: 16 }, (_, k) => k),
+  );
   const C: number[][] = [];
   for (let i = 0; i < 3; i++) {
     C.push([]);
@@ -269,7 +301,9 @@ test("T27: 2×2 max pool with stride 2", () => {
   const v = vectorById("T27");
   const R = m2(v.inputs.R!);
   const P = [0, 1].map((i) =>
-    [0, 1].map((j) => Math.max(R[2 * i]![2 * j]!, R[2 * i]![2 * j + 1]!, R[2 * i + 1]![2 * j]!, R[2 * i + 1]![2 * j + 1]!)),
+    [0, 1].map((j) =>
+      Math.max(R[2 * i]![2 * j]!, R[2 * i]![2 * j + 1]!, R[2 * i + 1]![2 * j]!, R[2 * i + 1]![2 * j + 1]!),
+    ),
   );
   assert.deepEqual(expected(v).P, P);
 });
@@ -287,7 +321,12 @@ test("T28/T29: softmax, cross entropy, dF = O − T", () => {
     if (id === "T29") {
       const T = m1(v.inputs.T!);
       assertClose(expected(v).L!, -O.reduce((acc, o, k) => acc + Math.log(o) * T[k]!, 0), 1e-9, "T29 L");
-      assertClose(expected(v).dF!, O.map((o, k) => o - T[k]!), 1e-9, "T29 dF");
+      assertClose(
+        expected(v).dF!,
+        O.map((o, k) => o - T[k]!),
+        1e-9,
+        "T29 dF",
+      );
     }
   }
 });
@@ -314,8 +353,18 @@ test("T30/T30b: mattmazur network forward, backward and update (full precision)"
     const ex = expected(v);
     assertClose(ex.Output!, O, 1e-12, `${id} Output`);
     assertClose(ex.Loss!, loss, 1e-12, `${id} Loss`);
-    assertClose(ex.nW1!, W1.map((r, i) => r.map((w, j) => w - 0.5 * dW1[i]![j]!)), 1e-12, `${id} nW1`);
-    assertClose(ex.nW2!, W2.map((r, i) => r.map((w, j) => w - 0.5 * dW2[i]![j]!)), 1e-12, `${id} nW2`);
+    assertClose(
+      ex.nW1!,
+      W1.map((r, i) => r.map((w, j) => w - 0.5 * dW1[i]![j]!)),
+      1e-12,
+      `${id} nW1`,
+    );
+    assertClose(
+      ex.nW2!,
+      W2.map((r, i) => r.map((w, j) => w - 0.5 * dW2[i]![j]!)),
+      1e-12,
+      `${id} nW2`,
+    );
     if (id === "T30b") {
       assertClose(ex.dW1!, dW1, 1e-12, "T30b dW1");
       assertClose(ex.dW2!, dW2, 1e-12, "T30b dW2");
@@ -327,30 +376,68 @@ test("T31–T39: gradients of individual rules", () => {
   const t31 = vectorById("T31");
   const A31 = flat(t31.inputs.A!);
   const b = t31.inputs.b as number;
-  assert.equal(expected(t31).L, A31.reduce((s, a) => s + (a + b) ** 2, 0));
-  assert.deepEqual(flat(expected(t31).dA!), A31.map((a) => 2 * (a + b)));
-  assert.equal(expected(t31).db, A31.reduce((s, a) => s + 2 * (a + b), 0));
+  assert.equal(
+    expected(t31).L,
+    A31.reduce((s, a) => s + (a + b) ** 2, 0),
+  );
+  assert.deepEqual(
+    flat(expected(t31).dA!),
+    A31.map((a) => 2 * (a + b)),
+  );
+  assert.equal(
+    expected(t31).db,
+    A31.reduce((s, a) => s + 2 * (a + b), 0),
+  );
   const A32 = m1(vectorById("T32").inputs.A!);
-  assert.equal(expected(vectorById("T32")).L, A32.reduce((s, a) => s + Math.max(0, a), 0));
-  assert.deepEqual(expected(vectorById("T32")).dA, A32.map((a) => (a >= 0 ? 1 : 0)));
+  assert.equal(
+    expected(vectorById("T32")).L,
+    A32.reduce((s, a) => s + Math.max(0, a), 0),
+  );
+  assert.deepEqual(
+    expected(vectorById("T32")).dA,
+    A32.map((a) => (a >= 0 ? 1 : 0)),
+  );
   const A33 = m1(vectorById("T33").inputs.A!);
   assert.equal(expected(vectorById("T33")).L, Math.max(...A33));
-  assert.deepEqual(expected(vectorById("T33")).dA, A33.map((a) => (a === Math.max(...A33) ? 1 : 0)));
+  assert.deepEqual(
+    expected(vectorById("T33")).dA,
+    A33.map((a) => (a === Math.max(...A33) ? 1 : 0)),
+  );
   const t34 = vectorById("T34");
   const [A34, B34] = [m1(t34.inputs.A!), m1(t34.inputs.B!)];
   assert.equal(expected(t34).L, A34[0]! / B34[0]! + A34[1]! / B34[1]!);
-  assert.deepEqual(expected(t34).dA, B34.map((y) => 1 / y));
-  assert.deepEqual(expected(t34).dB, A34.map((x, k) => -x / (B34[k]! * B34[k]!)));
+  assert.deepEqual(
+    expected(t34).dA,
+    B34.map((y) => 1 / y),
+  );
+  assert.deepEqual(
+    expected(t34).dB,
+    A34.map((x, k) => -x / (B34[k]! * B34[k]!)),
+  );
   const A35 = m1(vectorById("T35").inputs.A!);
-  assertClose(expected(vectorById("T35")).L!, A35.reduce((s, a) => s + Math.log(Math.exp(a)), 0), 1e-15, "T35 L");
+  assertClose(
+    expected(vectorById("T35")).L!,
+    A35.reduce((s, a) => s + Math.log(Math.exp(a)), 0),
+    1e-15,
+    "T35 L",
+  );
   assert.deepEqual(expected(vectorById("T35")).dA, [1, 1]);
   const A36 = m1(vectorById("T36").inputs.A!);
-  assert.equal(expected(vectorById("T36")).L, A36.reduce((s, a) => s + a ** 3, 0));
-  assert.deepEqual(expected(vectorById("T36")).dA, A36.map((a) => 3 * a * a));
+  assert.equal(
+    expected(vectorById("T36")).L,
+    A36.reduce((s, a) => s + a ** 3, 0),
+  );
+  assert.deepEqual(
+    expected(vectorById("T36")).dA,
+    A36.map((a) => 3 * a * a),
+  );
   // T37: (duplicate 2) ((stride 2) ((trim 1) A)) = [[A1, A3], [A1, A3]]
   const t37 = vectorById("T37");
   const [A37, W37] = [m1(t37.inputs.A!), m2(t37.inputs.W!)];
-  assert.equal(expected(t37).L, W37.reduce((s, r) => s + r[0]! * A37[1]! + r[1]! * A37[3]!, 0));
+  assert.equal(
+    expected(t37).L,
+    W37.reduce((s, r) => s + r[0]! * A37[1]! + r[1]! * A37[3]!, 0),
+  );
   assert.deepEqual(expected(t37).dA, [0, W37[0]![0]! + W37[1]![0]!, 0, W37[0]![1]! + W37[1]![1]!, 0]);
   // T38/T39: element (p,q) feeds oblique output o = p − q + Q − 1
   for (const id of ["T38", "T39"]) {
@@ -359,7 +446,11 @@ test("T31–T39: gradients of individual rules", () => {
     const W = m1(v.inputs.W!);
     const op = id === "T38" ? (a: number, c: number) => a + c : Math.max;
     const z = oblique(A, 1, op) as number[];
-    assert.equal(expected(v).L, z.reduce((s, x, o) => s + W[o]! * x, 0), `${id} L`);
+    assert.equal(
+      expected(v).L,
+      z.reduce((s, x, o) => s + W[o]! * x, 0),
+      `${id} L`,
+    );
     const Q = A[0]!.length;
     const dA = A.map((r, p) => r.map((y, q) => (id === "T38" || y === z[p - q + Q - 1] ? W[p - q + Q - 1] : 0)));
     assert.deepEqual(expected(v).dA, dA, `${id} dA`);
@@ -410,7 +501,11 @@ test("model texts declare what the inputs provide", () => {
   assert.deepEqual(new Set(Object.keys(inputs)), new Set([...model.ins.keys(), ...act.ins.keys()]));
   for (const [name, t] of Object.entries(inputs)) {
     assert.deepEqual(t.shape, model.ins.get(name) ?? act.ins.get(name), name);
-    assert.equal(t.data.length, t.shape.reduce((p, d) => p * d, 1), name);
+    assert.equal(
+      t.data.length,
+      t.shape.reduce((p, d) => p * d, 1),
+      name,
+    );
   }
   assert.deepEqual(grad.ins.get("Target"), [10]);
   for (const [name, t] of Object.entries(mnistGradAccumulators())) {
@@ -473,7 +568,14 @@ test("T43 tolerances are half a unit in the last printed digit", () => {
 // A plain float64 CNN (conv "same" 5×5 + ReLU + max-pool, twice; FC; softmax) with the LiFT tie rule
 // (every element equal to its window maximum receives the window's gradient; relu passes the gradient at 0).
 
-function convSame(x: Float64Array, cin: number, n: number, k: Float64Array, cout: number, bias: Float64Array): Float64Array {
+function convSame(
+  x: Float64Array,
+  cin: number,
+  n: number,
+  k: Float64Array,
+  cout: number,
+  bias: Float64Array,
+): Float64Array {
   const out = new Float64Array(cout * n * n);
   for (let o = 0; o < cout; o++)
     for (let i = 0; i < n; i++)
@@ -484,7 +586,8 @@ function convSame(x: Float64Array, cin: number, n: number, k: Float64Array, cout
             for (let b = 0; b < 5; b++) {
               const p = i + a - 2;
               const q = j + b - 2;
-              if (p >= 0 && p < n && q >= 0 && q < n) s += x[(c * n + p) * n + q]! * k[((o * cin + c) * 5 + a) * 5 + b]!;
+              if (p >= 0 && p < n && q >= 0 && q < n)
+                s += x[(c * n + p) * n + q]! * k[((o * cin + c) * 5 + a) * 5 + b]!;
             }
         out[(o * n + i) * n + j] = s + bias[o]!;
       }
@@ -492,7 +595,14 @@ function convSame(x: Float64Array, cin: number, n: number, k: Float64Array, cout
 }
 
 /** Backward of convSame: returns [dx, dk]; db = per-channel sums of dy. */
-function convSameBack(x: Float64Array, cin: number, n: number, k: Float64Array, cout: number, dy: Float64Array): [Float64Array, Float64Array] {
+function convSameBack(
+  x: Float64Array,
+  cin: number,
+  n: number,
+  k: Float64Array,
+  cout: number,
+  dy: Float64Array,
+): [Float64Array, Float64Array] {
   const dx = new Float64Array(x.length);
   const dk = new Float64Array(k.length);
   for (let o = 0; o < cout; o++)
@@ -526,7 +636,14 @@ function maxPool(x: Float64Array, ch: number, n: number, w: number): Float64Arra
   return out;
 }
 
-function maxPoolBack(x: Float64Array, pooled: Float64Array, dp: Float64Array, ch: number, n: number, w: number): Float64Array {
+function maxPoolBack(
+  x: Float64Array,
+  pooled: Float64Array,
+  dp: Float64Array,
+  ch: number,
+  n: number,
+  w: number,
+): Float64Array {
   const m = n / w;
   const dx = new Float64Array(x.length);
   for (let c = 0; c < ch; c++)
@@ -554,7 +671,8 @@ test("T42: conv.model figures match a direct valid convolution + ReLU + 2×2 poo
   for (let i = 0; i < 20; i++)
     for (let j = 0; j < 20; j++) {
       let s = 0;
-      for (let a = 0; a < 5; a++) for (let b = 0; b < 5; b++) s += Input.data[(i + a) * 24 + j + b]! * K.data[a * 5 + b]!;
+      for (let a = 0; a < 5; a++)
+        for (let b = 0; b < 5; b++) s += Input.data[(i + a) * 24 + j + b]! * K.data[a * 5 + b]!;
       conv[i * 20 + j] = s + B.data[0]!;
     }
   const pool = maxPool(relu(conv), 1, 20, 2);
@@ -593,9 +711,29 @@ test("T43: the table matches a direct float64 CNN forward and backward pass", ()
   const dConv1 = reluBack(conv1, dRelu1);
   const [dInput, dK1] = convSameBack(x.Input.data, 1, 24, x.K1.data, 8, dConv1);
   const computed: Record<string, ArrayLike<number>> = {
-    Conv1: conv1, Relu1: relu1, Pool1: pool1, Conv2: conv2, Relu2: relu2, Pool2: pool2, FC: fc, Output: output,
-    Loss: [loss], dInput, dK1, dB1: channelSums(dConv1, 8), dK2, dB2: channelSums(dConv2, 16), dW, dB: dFC,
-    dConv1, dRelu1, dPool1, dConv2, dRelu2, dPool2, dFC,
+    Conv1: conv1,
+    Relu1: relu1,
+    Pool1: pool1,
+    Conv2: conv2,
+    Relu2: relu2,
+    Pool2: pool2,
+    FC: fc,
+    Output: output,
+    Loss: [loss],
+    dInput,
+    dK1,
+    dB1: channelSums(dConv1, 8),
+    dK2,
+    dB2: channelSums(dConv2, 16),
+    dW,
+    dB: dFC,
+    dConv1,
+    dRelu1,
+    dPool1,
+    dConv2,
+    dRelu2,
+    dPool2,
+    dFC,
   };
   assert.deepEqual(new Set(Object.keys(computed)), new Set(Object.keys(T43)));
   const errors = Object.entries(computed).flatMap(([k, v]) => compareT43(k, v));

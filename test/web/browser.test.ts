@@ -17,23 +17,45 @@ import { loadMnistLike } from "../../src/train/mnist.js";
 process.env.LIFT_CACHE ??= mkdtempSync(join(tmpdir(), "lift-cache-"));
 const ROOT = join(import.meta.dirname, "../../..");
 
-interface Status { step: number; loss: number | null; testAccuracy: number | null; imagesPerSecond: number | null; done: boolean; curve: number[]; firstStepAt: number | null; error: string | null }
+interface Status {
+  step: number;
+  loss: number | null;
+  testAccuracy: number | null;
+  imagesPerSecond: number | null;
+  done: boolean;
+  curve: number[];
+  firstStepAt: number | null;
+  error: string | null;
+}
 
 test("the demo trains in headless Chromium: 300 steps at batch 32, the loss falls, test accuracy > 0.6", async () => {
   const dir = mkdtempSync(join(tmpdir(), "lift-web-"));
   const model = join(ROOT, "examples/fashion-lenet.lift");
-  const built = await buildWeb({ model: { name: model, text: readFileSync(model, "utf8") }, outDir: dir, dataDir: join(ROOT, "test/data/fashion-small") });
+  const built = await buildWeb({
+    model: { name: model, text: readFileSync(model, "utf8") },
+    outDir: dir,
+    dataDir: join(ROOT, "test/data/fashion-small"),
+  });
   assert.deepEqual([built.trainImages, built.testImages], [2000, 500]);
   const { server, url } = await serveDir(dir, 0);
-  const browser = await launchChromium().catch((e) => { server.close(); throw e; });
+  const browser = await launchChromium().catch((e) => {
+    server.close();
+    throw e;
+  });
   try {
     const page = await browser.newPage();
     const offsite: string[] = [];
-    page.on("request", (r) => { if (!r.url().startsWith(url)) offsite.push(r.url()); });
+    page.on("request", (r) => {
+      if (!r.url().startsWith(url)) offsite.push(r.url());
+    });
     const head = await page.goto(`${url}?steps=300&batch=32&seed=1`);
     assert.equal(head?.headers()["cross-origin-embedder-policy"], "require-corp");
     assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
-    await page.waitForFunction(() => (window as unknown as { liftStatus?: Status }).liftStatus?.done === true, undefined, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => (window as unknown as { liftStatus?: Status }).liftStatus?.done === true,
+      undefined,
+      { timeout: 120_000 },
+    );
     const s = await page.evaluate(() => (window as unknown as { liftStatus: Status }).liftStatus);
     assert.equal(s.error, null);
     assert.equal(s.step, 300);
@@ -47,7 +69,14 @@ test("the demo trains in headless Chromium: 300 steps at batch 32, the loss fall
     const box = (await page.locator("#draw").boundingBox())!;
     await page.mouse.move(box.x + 60, box.y + 40);
     await page.mouse.down();
-    for (const [x, y] of [[60, 180], [110, 180], [112, 60], [160, 60], [162, 180]]) await page.mouse.move(box.x + x!, box.y + y!, { steps: 4 });
+    for (const [x, y] of [
+      [60, 180],
+      [110, 180],
+      [112, 60],
+      [160, 60],
+      [162, 180],
+    ])
+      await page.mouse.move(box.x + x!, box.y + y!, { steps: 4 });
     await page.mouse.up();
     assert.equal(await page.locator("#probs div").count(), 5);
     // Save the weights: `lift predict` reads them and classifies the held-out slice as the page did.
@@ -62,7 +91,9 @@ test("the demo trains in headless Chromium: 300 steps at batch 32, the loss fall
     await page.setViewportSize({ width: 1100, height: 900 });
     const shot = join(dir, "screenshot.png");
     await page.screenshot({ path: shot, fullPage: true });
-    process.stderr.write(`browser test: ${Math.round(s.imagesPerSecond!)} images/s, test accuracy ${s.testAccuracy}, first step ${Math.round(s.firstStepAt!)} ms, screenshot ${shot}\n`);
+    process.stderr.write(
+      `browser test: ${Math.round(s.imagesPerSecond!)} images/s, test accuracy ${s.testAccuracy}, first step ${Math.round(s.firstStepAt!)} ms, screenshot ${shot}\n`,
+    );
   } finally {
     await browser.close();
     server.close();

@@ -15,7 +15,9 @@ function get(url: string, path: string): Promise<{ status: number; headers: Reco
       let body = "";
       res.on("data", (d) => (body += d));
       res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    }).on("error", reject).end();
+    })
+      .on("error", reject)
+      .end();
   });
 }
 

@@ -261,9 +261,7 @@ export const OP_TYPES = [
 export type AstOpType = (typeof OP_TYPES)[number];
 
 export type AstExprData =
-  | { kind: "int"; value: number }
-  | { kind: "id"; name: string }
-  | { kind: "op"; op: AstOpType; args: AstExprData[] };
+  { kind: "int"; value: number } | { kind: "id"; name: string } | { kind: "op"; op: AstOpType; args: AstExprData[] };
 
 export type AstNodeData =
   | {
@@ -348,8 +346,12 @@ export class AstNode extends IslObject {
         const it = expr("isl_ast_node_for_get_iterator");
         if (it.kind !== "id") throw new IslUsageError("for iterator is not an identifier");
         return {
-          kind, iterator: it.name, init: expr("isl_ast_node_for_get_init"), cond: expr("isl_ast_node_for_get_cond"),
-          inc: expr("isl_ast_node_for_get_inc"), body: node("isl_ast_node_for_get_body"),
+          kind,
+          iterator: it.name,
+          init: expr("isl_ast_node_for_get_init"),
+          cond: expr("isl_ast_node_for_get_cond"),
+          inc: expr("isl_ast_node_for_get_inc"),
+          body: node("isl_ast_node_for_get_body"),
           degenerate: this.test("isl_ast_node_for_is_degenerate"),
         };
       }

@@ -96,8 +96,16 @@ function splitDecl(decl: string): [string, string[]] {
 }
 
 const SCALARS: Record<string, string> = {
-  bool: "int", stat: "int", size: "int", int: "int", unsigned: "unsigned int", long: "long",
-  "unsigned long": "unsigned long", double: "double", void: "void", str: "const char *",
+  bool: "int",
+  stat: "int",
+  size: "int",
+  int: "int",
+  unsigned: "unsigned int",
+  long: "long",
+  "unsigned long": "unsigned long",
+  double: "double",
+  void: "void",
+  str: "const char *",
 };
 
 /** The koffi type of one compact type: every isl pointer is an opaque `void *`. */
@@ -118,8 +126,17 @@ function callbackProto(decl: string): KoffiType {
 
 function retKind(t: string): { kind: RetKind; type: string | null } {
   if (t.endsWith("+") && t !== "str+") return { kind: "obj", type: `isl_${t.slice(0, -1)}` };
-  const kinds: Record<string, RetKind> = { null: "null", "str+": "str", str: "cstr", bool: "bool", stat: "stat",
-    size: "size", ptr: "ptr", ctx: "ptr", void: "void" };
+  const kinds: Record<string, RetKind> = {
+    null: "null",
+    "str+": "str",
+    str: "cstr",
+    bool: "bool",
+    stat: "stat",
+    size: "size",
+    ptr: "ptr",
+    ctx: "ptr",
+    void: "void",
+  };
   return { kind: kinds[t] ?? (t.startsWith("enum ") ? "enum" : "num"), type: null };
 }
 
