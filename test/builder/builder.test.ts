@@ -67,11 +67,11 @@ test("errors point at the TypeScript call site: file, line, column and the line 
     B = b.input("B", 4);
   const err = (() => {
     try {
-      b.let("C", add(A, B));
+      b.let("C", add(A, B)); // MARK-frames
     } catch (e) {
       return e;
     }
-  })() as LiftError; // MARK-frames
+  })() as LiftError;
   assert.ok(err instanceof LiftError, String(err));
   assert.match(
     err.message,
@@ -89,11 +89,11 @@ test("errors point at the TypeScript call site: file, line, column and the line 
   const sq = b.monad("sq", 1, (y) => mul(y, exp.rank(0)(reduce(2, "+")(y)))); // MARK-body
   const e2 = (() => {
     try {
-      b.let("D", sq(A));
+      b.let("D", sq(A)); // MARK-use
     } catch (e) {
       return e;
     }
-  })() as LiftError; // MARK-use
+  })() as LiftError;
   assert.ok(e2 instanceof LiftError, String(e2));
   assert.match(e2.message, /^\(reduce 2 \+\) needs a cell of rank at least 2, but the cell has rank 1$/);
   assert.equal(e2.location?.line, lineOf("MARK-body"));
@@ -101,11 +101,11 @@ test("errors point at the TypeScript call site: file, line, column and the line 
 
   const e3 = (() => {
     try {
-      b.output("Nope");
+      b.output("Nope"); // MARK-out
     } catch (e) {
       return e;
     }
-  })() as LiftError; // MARK-out
+  })() as LiftError;
   assert.match(e3.message, /`Nope` is not defined yet/);
   assert.equal(e3.location?.line, lineOf("MARK-out"));
 });
