@@ -27,6 +27,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from torch_peer_model import LeNet, lift_layout
+
 NOISE, HIDDEN, PX = 64, 256, 28 * 28
 
 
@@ -60,27 +62,11 @@ def read_safetensors(path):
     return out
 
 
-class LeNet(nn.Module):
-    """examples/fashion-lenet.lift (as bench/peers/torch_peer.py)."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 8, 5, padding=2)
-        self.conv2 = nn.Conv2d(8, 16, 5, padding=2)
-        self.fc = nn.Linear(16 * 7 * 7, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        return self.fc(torch.flatten(x, 1))
-
-
 def load_classifier(path):
     w = read_safetensors(path)
     m = LeNet()
-    layout = {"K1": m.conv1.weight, "B1": m.conv1.bias, "K2": m.conv2.weight, "B2": m.conv2.bias, "W": m.fc.weight, "B": m.fc.bias}
     with torch.no_grad():
-        for name, p in layout.items():
+        for name, (p, _) in lift_layout(m).items():
             p.copy_(torch.from_numpy(w[name].copy()).reshape(p.shape))
     return m.eval()
 
