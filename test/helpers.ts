@@ -1,5 +1,6 @@
-/** Shared test helpers: flattening nested lists and comparing with a tolerance. */
+/** Shared test helpers: flattening nested lists, comparing with a tolerance, running an example. */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import type { Nested } from "./vectors/reference.js";
 
 export function flatten(v: Nested): { shape: number[]; data: number[] } {
@@ -36,4 +37,13 @@ export function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, rel
 export function tolerance(dtype: "f32" | "f64", digits?: number): number {
   if (dtype === "f32") return 1e-5;
   return digits ? 5 * 10 ** -digits : 1e-12;
+}
+
+/** Runs an example script (`node SCRIPT ARGS…`, args including `--json`), asserts it exits 0 and prints one JSON line; returns it parsed. */
+export function runJsonExample(script: string, args: readonly string[]): Record<string, any> {
+  const r = spawnSync(process.execPath, [script, ...args], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  assert.equal(lines.length, 1, "one JSON line");
+  return JSON.parse(lines[0]!);
 }

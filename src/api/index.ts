@@ -8,24 +8,4 @@ export type { DType, Tensor } from "../core/tensor.js";
 export type { EvalStats } from "../interp/eval.js";
 export { LiftModule, Residuals, type ModuleOptions } from "./module.js";
 export type { ExternImpl, ExternImpls, ExternCall } from "../core/externs.js";
-export {
-  Builder,
-  Arr,
-  rank,
-  add,
-  sub,
-  mul,
-  div,
-  pow,
-  min,
-  max,
-  exp,
-  log,
-  sin,
-  reduce,
-  oblique,
-  trim,
-  stride,
-  duplicate,
-} from "../builder/index.js";
-export type { Val, Dim, Rank, Monad, Dyad } from "../builder/index.js";
+export * from "../builder/index.js";

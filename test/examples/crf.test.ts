@@ -4,35 +4,26 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runJsonExample } from "../helpers.js";
 
 test("examples/crf on test/data/fashion-small: the CRF wins by a clear margin; --json and the report agree", () => {
   const report = join(mkdtempSync(join(tmpdir(), "lift-crf-")), "crf.html");
-  const r = spawnSync(
-    process.execPath,
-    [
-      join("examples", "crf", "crf.mjs"),
-      "--data",
-      join("test", "data", "fashion-small"),
-      "--epochs",
-      "1",
-      "--train-seqs",
-      "120",
-      "--test-seqs",
-      "40",
-      "--json",
-      "--report",
-      report,
-    ],
-    { encoding: "utf8" },
-  );
-  assert.equal(r.status, 0, r.stderr);
-  const lines = r.stdout.trim().split("\n");
-  assert.equal(lines.length, 1, "one JSON line");
-  const j = JSON.parse(lines[0]!);
+  const j = runJsonExample(join("examples", "crf", "crf.mjs"), [
+    "--data",
+    join("test", "data", "fashion-small"),
+    "--epochs",
+    "1",
+    "--train-seqs",
+    "120",
+    "--test-seqs",
+    "40",
+    "--json",
+    "--report",
+    report,
+  ]);
   assert.equal(j.example, "crf");
   assert.equal(j.train_sequences, 120);
   assert.equal(j.test_sequences, 40);

@@ -6,10 +6,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runJsonExample } from "../helpers.js";
 import { pathToFileURL } from "node:url";
 import { Mulberry32 } from "../../src/train/init.js";
 import { decodePng } from "../../src/train/png.js";
@@ -66,30 +66,21 @@ test("gan modules (C, f64): the discriminator's loss through D and Dx, and the g
 test("examples/gan on test/data/fashion-small: losses start at 2 ln 2 and ln 2 and move; quality figures and the report", () => {
   const dir = mkdtempSync(join(tmpdir(), "lift-gan-"));
   const report = join(dir, "gan.html");
-  const r = spawnSync(
-    process.execPath,
-    [
-      join("examples", "gan", "gan.mjs"),
-      "--data",
-      join("test", "data", "fashion-small"),
-      "--epochs",
-      "2",
-      "--limit-train",
-      "640",
-      "--quality-samples",
-      "300",
-      "--classifier",
-      join(dir, "lenet", "last.safetensors"),
-      "--json",
-      "--report",
-      report,
-    ],
-    { encoding: "utf8" },
-  );
-  assert.equal(r.status, 0, r.stderr);
-  const lines = r.stdout.trim().split("\n");
-  assert.equal(lines.length, 1, "one JSON line");
-  const j = JSON.parse(lines[0]!);
+  const j = runJsonExample(join("examples", "gan", "gan.mjs"), [
+    "--data",
+    join("test", "data", "fashion-small"),
+    "--epochs",
+    "2",
+    "--limit-train",
+    "640",
+    "--quality-samples",
+    "300",
+    "--classifier",
+    join(dir, "lenet", "last.safetensors"),
+    "--json",
+    "--report",
+    report,
+  ]);
   assert.equal(j.example, "gan");
   assert.equal(j.classifier.trained, true);
   assert.ok(j.classifier.test_accuracy > 0.5, `the classifier learned: ${j.classifier.test_accuracy}`);
