@@ -8,6 +8,10 @@
  * under `#if LIFT_VBYTES == …`, so the width is chosen when the C is compiled (the dialect's
  * prelude defines the vector type and helpers). Partial vectors are loaded and stored
  * lane-exactly, never past an array's end.
+ *
+ * A chunked f32 kernel (`wide`, issue 10) sums in blocks: each tile starts its registers at zero,
+ * adds one chunk (at most SUM_BLOCK terms a lane, src/poly/kernels.ts) and adds them into a
+ * float64 shadow of z; the driver copies z into the shadow first and rounds it back once at the end.
  */
 import type { Dialect } from "./dialect.js";
 import { printGemm } from "./gemm_c.js";
@@ -52,6 +56,8 @@ interface Variant {
   /** the symbolic sizes the tiles' own (unchunked) reduction loops run to */
   tileSizes: string[];
   tileParams: string;
+  /** the float64 shadow of z the tiles add into, when the kernel sums in blocks */
+  wide?: string;
   /** the tiles printed so far, by key */
   tiles: Map<string, string>;
 }
@@ -81,7 +87,7 @@ function variantOf(k: KernelPlan, va: KernelVariant, fn: string, T: string, d: D
   const tileSizes = symbolic(red.filter((x) => x !== chunked));
   const R = d.restrict;
   const tileParams = [
-    `${T} *${R} z`,
+    `${k.wide ? "double" : T} *${R} z`,
     `const ${T} *${R} a`,
     `const ${T} *${R} b`,
     ...tileSizes.map((x) => `long ${x}`),
@@ -104,6 +110,7 @@ function variantOf(k: KernelPlan, va: KernelVariant, fn: string, T: string, d: D
     CH: k.chunk?.size ?? 0,
     tileSizes,
     tileParams,
+    ...(k.wide ? { wide: k.wide } : {}),
     tiles: new Map(),
   };
 }
@@ -141,7 +148,8 @@ function axpyTile(x: Variant, rows: number, width: number): string {
     partial(j) ? `lift_vloadn(${p} + ${j * L}, ${last})` : `lift_vload(${p} + ${j * L})`;
   const lines = [`static ${x.d.noinline} void ${name}(${x.tileParams}) {`];
   for (let i = 0; i < rows; i++)
-    for (let j = 0; j < nv; j++) lines.push(`  lift_vec c${i}_${j} = ${load(`z + ${i * zr}`, j)};`);
+    for (let j = 0; j < nv; j++)
+      lines.push(`  lift_vec c${i}_${j} = ${x.wide ? "lift_vzero()" : load(`z + ${i * zr}`, j)};`);
   lines.push(
     ...redLoops(
       x,
@@ -162,7 +170,8 @@ function axpyTile(x: Variant, rows: number, width: number): string {
   for (let i = 0; i < rows; i++)
     for (let j = 0; j < nv; j++) {
       const at = `z + ${i * zr} + ${j * L}`;
-      lines.push(partial(j) ? `  lift_vstoren(${at}, c${i}_${j}, ${last});` : `  lift_vstore(${at}, c${i}_${j});`);
+      if (x.wide) lines.push(`  lift_vaddw(${at}, c${i}_${j}, ${partial(j) ? last : L});`);
+      else lines.push(partial(j) ? `  lift_vstoren(${at}, c${i}_${j}, ${last});` : `  lift_vstore(${at}, c${i}_${j});`);
     }
   lines.push(`}`, "");
   x.tiles.set(key, lines.join("\n"));
@@ -208,7 +217,8 @@ function dotTile(x: Variant, rows: number, cols: number): string {
     ),
   );
   for (let i = 0; i < rows; i++)
-    for (let j = 0; j < cols; j++) lines.push(`  z[${i * zr + j * zc}] += lift_vsum(c${i}_${j});`);
+    for (let j = 0; j < cols; j++)
+      lines.push(`  z[${i * zr + j * zc}] += ${x.wide ? "lift_vsumw" : "lift_vsum"}(c${i}_${j});`);
   lines.push(`}`, "");
   x.tiles.set(key, lines.join("\n"));
   return name;
@@ -221,7 +231,7 @@ const blocks = (extent: number, size: number) => ({ full: Math.floor(extent / si
 function tileCall(x: Variant, tile: string, zoff: string, aoff: string, boff: string): string {
   const { k } = x;
   const sizes = [...x.tileSizes, ...(x.chunked ? ["kn"] : [])].map((s) => `, ${s}`).join("");
-  return `${tile}(${k.z.array} + zo + ${zoff}, ${k.a.array} + ao + ${aoff}, ${k.b.array} + bo + ${boff}${sizes});`;
+  return `${tile}(${x.wide ? "zw" : k.z.array} + zo + ${zoff}, ${k.a.array} + ao + ${aoff}, ${k.b.array} + bo + ${boff}${sizes});`;
 }
 
 const rStride = (x: Variant, s: "z" | "a" | "b") => (x.r ? x.k[s].stride[x.r.i]! : 0);
@@ -296,6 +306,7 @@ function driver(x: Variant, sizeParams: string[], ptrs: string[], parallelWork: 
   const drv: string[] = [`static ${d.noinline} void ${x.fn}(${[...sizeParams, ...ptrs].join(", ")}) {`];
   const pragma = (collapse: number) => d.parallelFor(`${work} >= ${parallelWork}L`, collapse);
   let ind = "  ";
+  if (x.wide) drv.push(`  double *${d.restrict} zw = (double *)${x.wide};`, ...footprint(x, "zw[o] = z[o];"));
   if (chunked) {
     drv.push(
       `${ind}for (long lk = 0; lk < ${ext(chunked.extent)}; lk += ${CH}) {`,
@@ -326,8 +337,29 @@ function driver(x: Variant, sizeParams: string[], ptrs: string[], parallelWork: 
   ind = ind.slice(2);
   drv.push(`${ind}}`);
   if (chunked) drv.push(`  }`);
+  if (x.wide) drv.push(...footprint(x, `z[o] = (${x.T})zw[o];`));
   drv.push(`}`, "");
   return drv.join("\n");
+}
+
+/** `body` (with `z` the kernel's output and `o` an offset) at every element the kernel writes, in a block of its own. */
+function footprint(x: Variant, body: string): string[] {
+  const { k } = x;
+  const out = k.iters.map((it, i) => ({ ...it, i })).filter((it) => k.z.stride[it.i] !== 0);
+  const lines = [`  {`, `    ${x.T} *${x.d.restrict} z = ${k.z.array};`];
+  let ind = "    ";
+  for (const it of out) {
+    lines.push(`${ind}for (long ${it.name} = 0; ${it.name} < ${ext(it.extent)}; ${it.name}++)`);
+    ind += "  ";
+  }
+  lines.push(
+    `${ind}{ const long o = ${lin(
+      out.map((it) => [it.name, k.z.stride[it.i]!]),
+      k.z.offset,
+    )}; ${body} }`,
+  );
+  lines.push(`  }`);
+  return lines;
 }
 
 /** One width's kernel as C functions (a driver and its tiles) and the statement that calls it. */
@@ -342,8 +374,8 @@ function printVariant(
   const x = variantOf(k, va, fn, T, d);
   const sizes = [...new Set(k.iters.map((it) => it.extent).filter((e): e is string => typeof e === "string"))].sort();
   // One pointer per distinct array: z is written, a and b only read (they may be one array).
-  const arrays = [...new Set([k.z.array, k.a.array, k.b.array])];
-  const ptr = (a: string) => `${a !== k.z.array ? "const " : ""}${T} *${d.restrict} ${a}`;
+  const arrays = [...new Set([k.z.array, k.a.array, k.b.array]), ...(k.wide ? [k.wide] : [])];
+  const ptr = (a: string) => `${a !== k.z.array && a !== k.wide ? "const " : ""}${T} *${d.restrict} ${a}`;
   const drv = driver(
     x,
     sizes.map((s) => `long ${s}`),

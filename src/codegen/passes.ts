@@ -182,6 +182,7 @@ function collect(n: LNode, ids: Set<string>, bound: Set<string>, arrays: Set<str
       return;
     case "kernel":
       for (const o of [n.plan.z, n.plan.a, n.plan.b]) arrays.add(o.array);
+      for (const extra of [n.plan.wide, n.plan.gemm?.pack]) if (extra) arrays.add(extra);
       for (const it of n.plan.iters) if (typeof it.extent === "string") ids.add(it.extent);
       return;
   }

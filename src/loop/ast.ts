@@ -81,6 +81,11 @@ export interface KernelPlan {
   variants: KernelVariant[];
   /** The reduction iterator the driver splits into chunks, and the chunk's length. */
   chunk?: { iter: string; size: number };
+  /**
+   * f32 with a chunk: the temp array (two f32 slots per element of z) holding z in float64 while
+   * the chunks' partial sums are added into it; z gets it rounded once, after the last chunk.
+   */
+  wide?: string;
   /** Set when the contraction is a large matrix product, printed as a packed GEMM (src/poly/gemm.ts). */
   gemm?: GemmPlan;
 }

@@ -54,6 +54,10 @@ export function planGemm(p: PolyProgram, plan: KernelPlan, elem: number): void {
   const [M, N, K] = [ext(g.m), ext(g.n), ext(g.k)];
   const tiles = plan.variants.map((v) => gemmTile(v.bytes, elem));
   if (M * N * K < GEMM_POLICY.minWork || Math.min(M, N, K) < GEMM_POLICY.minSide) return;
+  // f32: the micro-kernel sums kc terms in registers and adds each block into z in f32, so the
+  // error grows as kc + K/kc; up to K = kc², within 2·kc (issue 10). A longer product is left to
+  // the unpacked kernel, whose chunks meet in float64.
+  if (elem === 4 && tiles.some((t) => Math.ceil(K / t.kc) > t.kc)) return;
   const up = (x: number, q: number) => Math.ceil(x / q) * q;
   // Both packed operands, and 64 bytes to align them.
   const floats = Math.max(...tiles.map((t) => (up(M, t.mr) + up(N, t.nr)) * K)) + 64 / elem;

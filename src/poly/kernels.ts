@@ -75,17 +75,26 @@ const SCALAR_ACCUMULATORS = 12;
  * steps of a known axis (a few KiB of operands at the sizes of the LeNet step).
  */
 const CHUNK = { symbolic: 8, known: 128, longer: 256 };
+/**
+ * The most terms one f32 register accumulator of a kernel adds before its partial sum is added
+ * into the kernel's float64 shadow of z (issue 10): a blocked sum, blocks in f32 and their sum in
+ * float64, so the error does not grow with the reduction's length. Counted at the narrowest vector
+ * target (16 bytes, 4 lanes): a wider one adds fewer terms per lane. docs/language.md states the bound.
+ */
+export const SUM_BLOCK = 512;
+const NARROW_LANES = 4;
 
 /** The widths the kernels are planned for; `elem` the element's bytes. Roles and padding use the 32-byte lanes. */
 export function kernelTargets(elem: number): {
   roleLanes: number;
+  elem: number;
   variants: { bytes: number; lanes: number; accumulators: number }[];
 } {
   const variants = [
     ...VECTOR_TARGETS.map((t) => ({ bytes: t.bytes, lanes: t.bytes / elem, accumulators: t.accumulators })),
     { bytes: 0, lanes: 1, accumulators: SCALAR_ACCUMULATORS },
   ];
-  return { roleLanes: 32 / elem, variants };
+  return { roleLanes: 32 / elem, elem, variants };
 }
 
 export function recognizeKernels(p: PolyProgram, elem: number): KernelStats {
@@ -377,7 +386,7 @@ function collectNeeds(
 ): boolean {
   const m = matchContraction(p, s, known);
   const lay = m && layoutOf(p, m, tg.roleLanes);
-  if (!lay) return false;
+  if (!lay || !chunkOf(itersOf(m, lay), lay.roles.form, tg.elem)) return false;
   recordNeed(p, lay.ra, lay.a, lay.aExt, need);
   recordNeed(p, lay.rb, lay.b, lay.bExt, need);
   return true;
@@ -395,6 +404,9 @@ function planFor(
   const m = matchContraction(p, s, known);
   const lay = m && layoutOf(p, m, tg.roleLanes);
   if (!m || !lay) return undefined;
+  const iters = itersOf(m, lay);
+  const chunk = chunkOf(iters, lay.roles.form, tg.elem);
+  if (!chunk) return undefined;
   const aPad = padded(p, s, lay.ra, lay.a, lay.aExt, pads, stats);
   const bPad = padded(p, s, lay.rb, lay.b, lay.bExt, pads, stats);
   const zS = strides(p.arrays.get(s.array)!.shape);
@@ -408,7 +420,6 @@ function planFor(
     offset: idx.reduce((o, e, d) => o + e.c * st[d]!, 0),
     stride: Array.from({ length: n }, (_, k) => idx.reduce((o, e, d) => o + e.coef[k]! * st[d]!, 0)),
   });
-  const iters = m.extents.map((e, k) => ({ name: `i${k}`, extent: e, role: roles.role[k]! }));
   const plan: KernelPlan = {
     form: roles.form,
     iters,
@@ -421,7 +432,8 @@ function planFor(
       ...tileBlocks(roles.form, iters, t.lanes, t.accumulators),
       overread: (overread && t.lanes <= lanes) || ev % t.lanes === 0,
     })),
-    ...chunkOf(iters),
+    ...chunk,
+    ...(chunk.chunk && tg.elem === 4 ? { wide: shadowOf(p, s.array) } : {}),
   };
   asOneInstance(p, m, aPad, bPad);
   s.kernel = plan;
@@ -489,15 +501,44 @@ function tileBlocks(
   return { block: r === undefined ? 1 : blockSize(r, Math.max(1, Math.floor((acc - 4) / b2))), block2: b2 };
 }
 
-/** The reduction axis the driver splits into chunks (the longest long one), and the chunk's length. */
-function chunkOf(iters: KernelPlan["iters"]): { chunk?: { iter: string; size: number } } {
-  const len = (e: number | string) => (typeof e === "string" ? Infinity : e);
-  const long = iters
-    .filter((x) => x.role === "red" && len(x.extent) > CHUNK.longer)
-    .sort((x, y) => len(y.extent) - len(x.extent))[0];
-  return long
+const itersOf = (m: Match, lay: Layout): KernelPlan["iters"] =>
+  m.extents.map((e, k) => ({ name: `i${k}`, extent: e, role: lay.roles.role[k]! }));
+
+type Chunk = { chunk?: { iter: string; size: number } };
+const len = (e: number | string) => (typeof e === "string" ? Infinity : e);
+
+/**
+ * The reduction axis the driver splits into chunks, and the chunk's length: the longest long
+ * one, for locality; for f32, also so that one chunk adds at most SUM_BLOCK terms into each
+ * register accumulator (the chunks are summed in float64). Undefined: an f32 kernel that no
+ * chunking of one axis bounds so (a dot product's vector axis alone too long), left to the loops.
+ */
+function chunkOf(iters: KernelPlan["iters"], form: "axpy" | "dot", elem: number): Chunk | undefined {
+  const red = iters.filter((x) => x.role === "red").sort((x, y) => len(y.extent) - len(x.extent));
+  const long = red[0] && len(red[0].extent) > CHUNK.longer ? red[0] : undefined;
+  const local: Chunk = long
     ? { chunk: { iter: long.name, size: typeof long.extent === "string" ? CHUNK.symbolic : CHUNK.known } }
     : {};
+  if (elem !== 4) return local;
+  // Terms per lane: every reduction step, times the vectors along v in the dot form.
+  const v = iters.find((x) => x.role === "v")!;
+  const perStep = form === "dot" ? Math.ceil(len(v.extent) / NARROW_LANES) : 1;
+  const terms = (c: Chunk) =>
+    red.reduce((t, x) => t * (x.name === c.chunk?.iter ? c.chunk.size : len(x.extent)), perStep);
+  if (terms(local) <= SUM_BLOCK) return local;
+  const axis = red[0];
+  if (!axis) return undefined;
+  const others = terms({ chunk: { iter: axis.name, size: 1 } });
+  const size = Math.min(Math.floor(SUM_BLOCK / others), local.chunk?.size ?? Infinity);
+  return size >= 1 ? { chunk: { iter: axis.name, size } } : undefined;
+}
+
+/** A float64 shadow of the array z (two f32 slots per element, so z's offsets index it), for a chunked f32 kernel. */
+function shadowOf(p: PolyProgram, z: string): string {
+  let name = `${z}w`;
+  while (p.arrays.has(name)) name += "x";
+  p.arrays.set(name, { name, shape: [...p.arrays.get(z)!.shape, 2], role: "temp", labels: ["float64 partial sums"] });
+  return name;
 }
 
 /**

@@ -59,6 +59,9 @@ export function verifyPoly(p: PolyProgram): string[] {
       for (const x of Object.values(s.kernel))
         if (isOperand(x) && !p.arrays.has(x.array))
           bad.push(`${s.name}: its kernel plan names ${x.array}, which is not an array`);
+    const wide = s.kernel?.wide && p.arrays.get(s.kernel.wide);
+    if (s.kernel?.wide && (!wide || wide.role !== "temp"))
+      bad.push(`${s.name}: its kernel's float64 shadow ${s.kernel.wide} is not a temporary array`);
   }
   if (!bad.length) bad.push(...writtenBeforeRead(p, known, box));
   return bad;
