@@ -107,7 +107,7 @@ function variantOf(k: KernelPlan, va: KernelVariant, fn: string, T: string, d: D
     r2,
     redOrder,
     chunked,
-    CH: k.chunk?.size ?? 0,
+    CH: va.chunk ?? k.chunk?.size ?? 0,
     tileSizes,
     tileParams,
     ...(k.wide ? { wide: k.wide } : {}),

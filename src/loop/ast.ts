@@ -121,6 +121,8 @@ export interface KernelVariant {
   block2: number;
   /** Whole vectors may be read past v's extent (into zero padding); else the last one is partial. */
   overread: boolean;
+  /** This width's chunk length, where it differs from the plan's (an f32 sum's blocks: wider vectors, longer chunks). */
+  chunk?: number;
 }
 
 /** What a buffer is to the program's user, as the header documents it. */

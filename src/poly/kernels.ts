@@ -431,6 +431,7 @@ function planFor(
       lanes: t.lanes,
       ...tileBlocks(roles.form, iters, t.lanes, t.accumulators),
       overread: (overread && t.lanes <= lanes) || ev % t.lanes === 0,
+      ...(tg.elem === 4 ? variantChunk(iters, roles.form, t.lanes, chunk) : {}),
     })),
     ...chunk,
     ...(chunk.chunk && tg.elem === 4 ? { wide: shadowOf(p, s.array) } : {}),
@@ -510,8 +511,9 @@ const len = (e: number | string) => (typeof e === "string" ? Infinity : e);
 /**
  * The reduction axis the driver splits into chunks, and the chunk's length: the longest long
  * one, for locality; for f32, also so that one chunk adds at most SUM_BLOCK terms into each
- * register accumulator (the chunks are summed in float64). Undefined: an f32 kernel that no
- * chunking of one axis bounds so (a dot product's vector axis alone too long), left to the loops.
+ * register accumulator at 4 lanes (the chunks are summed in float64). Undefined: an f32 kernel
+ * that no chunking of one axis bounds so (a dot product's vector axis alone too long), left to
+ * the loops.
  */
 function chunkOf(iters: KernelPlan["iters"], form: "axpy" | "dot", elem: number): Chunk | undefined {
   const red = iters.filter((x) => x.role === "red").sort((x, y) => len(y.extent) - len(x.extent));
@@ -520,17 +522,51 @@ function chunkOf(iters: KernelPlan["iters"], form: "axpy" | "dot", elem: number)
     ? { chunk: { iter: long.name, size: typeof long.extent === "string" ? CHUNK.symbolic : CHUNK.known } }
     : {};
   if (elem !== 4) return local;
-  // Terms per lane: every reduction step, times the vectors along v in the dot form.
+  const size = boundedChunk(iters, form, NARROW_LANES, local);
+  if (size === undefined) return local;
+  return size >= 1 ? { chunk: { iter: red[0]!.name, size } } : undefined;
+}
+
+/**
+ * The chunk length along the longest reduction axis that keeps an f32 accumulator of `lanes`
+ * lanes within SUM_BLOCK terms (every reduction step, times the vectors along v in the dot form),
+ * no longer than `local`'s; undefined when the whole reduction is within it already.
+ */
+function boundedChunk(
+  iters: KernelPlan["iters"],
+  form: "axpy" | "dot",
+  lanes: number,
+  local: Chunk,
+): number | undefined {
+  const red = iters.filter((x) => x.role === "red").sort((x, y) => len(y.extent) - len(x.extent));
   const v = iters.find((x) => x.role === "v")!;
-  const perStep = form === "dot" ? Math.ceil(len(v.extent) / NARROW_LANES) : 1;
+  const perStep = form === "dot" ? Math.ceil(len(v.extent) / lanes) : 1;
   const terms = (c: Chunk) =>
     red.reduce((t, x) => t * (x.name === c.chunk?.iter ? c.chunk.size : len(x.extent)), perStep);
-  if (terms(local) <= SUM_BLOCK) return local;
-  const axis = red[0];
-  if (!axis) return undefined;
-  const others = terms({ chunk: { iter: axis.name, size: 1 } });
-  const size = Math.min(Math.floor(SUM_BLOCK / others), local.chunk?.size ?? Infinity);
-  return size >= 1 ? { chunk: { iter: axis.name, size } } : undefined;
+  if (terms(local) <= SUM_BLOCK) return undefined;
+  if (!red[0]) return 0;
+  const others = terms({ chunk: { iter: red[0].name, size: 1 } });
+  return Math.min(Math.floor(SUM_BLOCK / others), local.chunk?.size ?? Infinity, len(red[0].extent));
+}
+
+/**
+ * Each width's chunk length, when the plan is an f32 one chunked for the bound: a wider vector
+ * adds fewer terms per lane, so its chunks can be longer (fewer tile calls); the scalar build
+ * keeps the plan's length, which bounds it only at 4 lanes (docs/language.md).
+ */
+function variantChunk(
+  iters: KernelPlan["iters"],
+  form: "axpy" | "dot",
+  lanes: number,
+  plan: Chunk,
+): { chunk?: number } {
+  if (!plan.chunk || lanes <= NARROW_LANES) return {};
+  const it = iters.find((x) => x.name === plan.chunk!.iter)!;
+  const local =
+    len(it.extent) > CHUNK.longer ? (typeof it.extent === "string" ? CHUNK.symbolic : CHUNK.known) : Infinity;
+  const own = boundedChunk(iters, form, lanes, { chunk: { iter: it.name, size: Math.min(local, len(it.extent)) } });
+  const size = Math.min(own ?? Infinity, local, len(it.extent));
+  return size > plan.chunk.size && Number.isFinite(size) ? { chunk: size } : {};
 }
 
 /** A float64 shadow of the array z (two f32 slots per element, so z's offsets index it), for a chunked f32 kernel. */
