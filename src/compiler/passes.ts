@@ -10,7 +10,7 @@ import { printC, type CUnit } from "../codegen/c.js";
 import { C_DIALECT } from "../codegen/dialect.js";
 import type { LoopProgram } from "../loop/ast.js";
 import { printLoops } from "../codegen/loop_text.js";
-import { localAccumulators, outlineParallel } from "../codegen/passes.js";
+import { localAccumulators, outlineParallel, splitWideSums } from "../codegen/passes.js";
 import { WASM_DIALECT } from "../codegen/wasm.js";
 import { LiftError } from "../lang/diagnostics.js";
 import { generateLoops } from "../poly/astgen.js";
@@ -156,6 +156,7 @@ export const PASSES: readonly Pass[] = [
     dump: loops,
     verify: loopsOk,
   },
+  { name: "split-sums", run: (s) => splitWideSums(need(s, "loops")), dump: loops, verify: loopsOk },
   { name: "accumulate", run: (s) => localAccumulators(need(s, "loops")), dump: loops, verify: loopsOk },
   {
     name: "print-c",
