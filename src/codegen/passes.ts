@@ -80,7 +80,8 @@ export function splitWideSums(lp: LoopProgram): void {
         return { ...n, then: walk(n.then), ...(n.else ? { else: walk(n.else) } : {}) };
       case "for": {
         const parts = sumsApart(n, wide);
-        if (parts) return { k: "block", items: parts.map((items) => ({ ...n, body: { k: "block", items } })) };
+        const body = (items: Stmt[]): LNode => (items.length === 1 ? items[0]! : { k: "block", items });
+        if (parts) return { k: "block", items: parts.map((items) => ({ ...n, body: body(items) })) };
         return { ...n, body: walk(n.body) };
       }
       default:
