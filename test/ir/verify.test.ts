@@ -137,7 +137,8 @@ test("a broken invariant stops the compilation with the pass and the problem (Ve
   );
 });
 
-const PASS_LIST = "lower, contract, kernels, order, widen, dependences, schedule, ast, outline, split-sums, accumulate, print-c";
+const PASS_LIST =
+  "lower, contract, kernels, order, widen, dependences, schedule, ast, outline, split-sums, accumulate, print-c";
 
 test("LIFT_DUMP: an unknown pass name is an error listing the passes; known names are accepted", () => {
   assert.equal(PASS_NAMES.join(", "), PASS_LIST);
