@@ -82,13 +82,15 @@ export function bodyPrinter(
         return;
       case "accumulate": {
         // One local accumulator (the dialect's, a double for f32) over the nest, rounded once into the target.
-        // A wide target keeps the accumulator's type: no rounding there.
+        // A wide target keeps the accumulator's type: no rounding there. Conversions are explicit
+        // (clang's -Wdouble-promotion).
         const target = flat(n.target);
         const A = d.accumulator(dtype);
+        const toA = A === T ? "" : `(${A})`;
         out.push(`${ind}{`);
-        push(`  ${A} lift_acc = ${target};`);
+        push(`  ${A} lift_acc = ${wide(n.target.array) ? "" : toA}${target};`);
         n.loops.forEach((l, k) => push(`  ${"  ".repeat(k)}${head(l.it, l.init, l.cond, l.inc)}`));
-        push(`  ${"  ".repeat(n.loops.length)}lift_acc += ${val(n.value)};`);
+        push(`  ${"  ".repeat(n.loops.length)}lift_acc += ${toA && `${toA}(`}${val(n.value)}${toA && ")"};`);
         push(`  ${target} = ${A === T || wide(n.target.array) ? "" : `(${T})`}lift_acc;`);
         out.push(`${ind}}`);
         return;
@@ -168,7 +170,8 @@ function exprPrinter(lp: LoopProgram, dtype: DType, d: Dialect) {
   };
   const stmt = (n: Extract<LNode, { k: "stmt" }>): string => {
     const target = flat(n.target);
-    const value = val(n.value);
+    // Into a wide array the value is widened explicitly (clang's -Wdouble-promotion).
+    const value = wide(n.target.array) ? `(${A})(${val(n.value)})` : val(n.value);
     if (n.kind !== "update") return `${target} = ${value};`;
     if (n.op === "+") return `${target} += ${value};`;
     return `${target} = ${PRIMS[n.op!].c(target, value, { ...spellBase, consts: [undefined, undefined] })};`;
