@@ -74,8 +74,8 @@ export function splitWideSums(lp: LoopProgram): void {
   if (!wide.size) return;
   const walk = (n: LNode): LNode => {
     switch (n.k) {
-      case "block":
-        return { ...n, items: n.items.map(walk) };
+      case "block": // a split loop's two loops join the enclosing block
+        return { ...n, items: n.items.flatMap((x) => (x.k === "for" ? flat(walk(x)) : [walk(x)])) };
       case "if":
         return { ...n, then: walk(n.then), ...(n.else ? { else: walk(n.else) } : {}) };
       case "for": {
@@ -88,6 +88,7 @@ export function splitWideSums(lp: LoopProgram): void {
         return n;
     }
   };
+  const flat = (x: LNode): LNode[] => (x.k === "block" ? x.items : [x]);
   lp.body = walk(lp.body);
   lp.functions = lp.functions.map((f) => ({ ...f, body: walk(f.body) }));
 }
@@ -95,8 +96,8 @@ export function splitWideSums(lp: LoopProgram): void {
 /**
  * An innermost loop's statements as [others, sums into wide arrays] when running all the others
  * first is legal: the others touch no wide array the sums write, and a sum reads what another
- * statement writes only at the element that statement writes in the same iteration, an index
- * that names the loop's iterator as `it + k` (so no later iteration writes it again).
+ * statement writes only at the element that statement wrote before it in the same iteration, an
+ * index that names the loop's iterator as `it + k` (so no later iteration writes it again).
  */
 function sumsApart(n: For, wide: ReadonlySet<string>): [Stmt[], Stmt[]] | undefined {
   const items = n.body.k === "block" ? n.body.items : [n.body];
@@ -107,11 +108,12 @@ function sumsApart(n: For, wide: ReadonlySet<string>): [Stmt[], Stmt[]] | undefi
   const summed = new Set(sums.map((s) => s.target.array));
   const touches = (s: Stmt) => summed.has(s.target.array) || [...summed].some((a) => readsArray(s.value, a));
   if (others.some(touches)) return undefined;
-  const sameIteration = (r: Access) => {
+  const sameIteration = (sum: Stmt, r: Access) => {
     const writers = others.filter((s) => s.target.array === r.array);
-    return writers.every((w) => sameIndex(w.target, r) && r.index.some((e) => shifts(e, n.it)));
+    const before = (w: Stmt) => items.indexOf(w) < items.indexOf(sum);
+    return writers.every((w) => before(w) && sameIndex(w.target, r) && r.index.some((e) => shifts(e, n.it)));
   };
-  return sums.every((s) => accessesOf(s.value).every(sameIteration)) ? [others, sums] : undefined;
+  return sums.every((s) => accessesOf(s.value).every((r) => sameIteration(s, r))) ? [others, sums] : undefined;
 }
 
 function accessesOf(v: VExpr, out: Access[] = []): Access[] {

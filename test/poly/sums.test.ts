@@ -9,7 +9,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { load } from "../../src/api/index.js";
-import { printLoops } from "../../src/codegen/loop_text.js";
+import { parseLoops, printLoops } from "../../src/codegen/loop_text.js";
+import { splitWideSums } from "../../src/codegen/passes.js";
 import { compileGraph } from "../../src/compiler/compile.js";
 import { SHORT_SUM } from "../../src/poly/widen.js";
 
@@ -95,4 +96,29 @@ test(`a sum widens only past ${SHORT_SUM} terms per element`, () => {
   const diagonals = (n: number) => `M :: (in ${n} ${n})\nD := ((oblique 1 +) M)\nD :: (out ${2 * n - 1})\n`;
   assert.doesNotMatch(loopsOf(diagonals(3)), / wide/);
   assert.match(loopsOf(diagonals(40)), /^array v1w \(79\) temp wide/m);
+});
+
+test("split-sums: an innermost loop's sums into wide arrays run after its other statements, where that is legal", () => {
+  const head =
+    "array v0 (8) input\narray v1 (8) temp\narray v2w () temp wide\narray v3 (8) output\n" +
+    "params n8 = 8\ninput A = v0 input\noutput B = v3 output\n";
+  const loop = (...stmts: string[]) =>
+    `${head}body {\n  for c0 = 0 while (le c0 7) step 1 {\n${stmts.map((s) => `    ${s}\n`).join("")}  }\n}\n`;
+  const split = (text: string) => {
+    const lp = parseLoops(text);
+    splitWideSums(lp);
+    return printLoops(lp);
+  };
+  const def = "S1 def v1[c0] = (exp v0[c0])";
+  assert.equal(
+    split(loop(def, "S2 update v2w[] += v1[c0]")),
+    `${head}body {\n  for c0 = 0 while (le c0 7) step 1\n    ${def}\n` +
+      "  for c0 = 0 while (le c0 7) step 1\n    S2 update v2w[] += v1[c0]\n}\n",
+  );
+  // Not split: the element read is written again after the sum, or by a later iteration.
+  for (const kept of [
+    loop(def, "S2 update v2w[] += v1[c0]", "S3 def v1[c0] = 0"),
+    loop(def, "S2 update v2w[] += v1[(sub 7 c0)]"),
+  ])
+    assert.equal(split(kept), kept);
 });
