@@ -26,7 +26,12 @@ import type { IslMap, IslSet } from "./isl/index.js";
 import { paramOf, reads, withParams, type PArray, type PExpr, type PolyProgram, type PStmt } from "./program.js";
 import { countPoints } from "./verify.js";
 
-/** Most terms an element may receive and stay an f32 sum in memory (measured: see bench/RESULTS.md). */
+/**
+ * Most terms an element may receive and stay an f32 sum in memory. Measured on the LeNet step
+ * (batch 64, one thread, the two builds interleaved in one process): widening every sum of more
+ * than one term (the pooling backward's scatters, the per-image softmax sums) cost 6–10%; past 16
+ * terms only the bias gradients and the loss widen, within the noise (±3%).
+ */
 export const SHORT_SUM = 16;
 
 export interface WidenStats {
@@ -121,7 +126,8 @@ function constantOf(point: IslSet): number | undefined {
  * a new wide array, copied into `a` (its interior, if laid out with a border) after its last writer.
  */
 function wideCopy(p: PolyProgram, a: PArray): void {
-  const name = `${a.name}w`;
+  let name = `${a.name}w`;
+  while (p.arrays.has(name)) name += "w";
   p.arrays.set(name, { name, shape: a.shape, role: "temp", labels: [...a.labels], wide: true });
   let last = -Infinity;
   for (const s of p.stmts) {
