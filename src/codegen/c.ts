@@ -59,7 +59,7 @@ interface UnitLayout {
   buffers: { name: string; array: string; kind: string; role: "input" | "output" }[];
   body: ReturnType<typeof bodyPrinter>;
   temps: LoopArray[];
-  /** Each intermediate's size in the scratch buffer, rounded up to 64 bytes. */
+  /** Each intermediate's size in the scratch buffer, in elements of T, rounded up to 64 bytes. */
   sizes: string[];
   arrays: Map<string, LoopArray>;
 }
@@ -92,7 +92,10 @@ function layout(lp: LoopProgram, name: string, dtype: DType, d: Dialect): UnitLa
     buffers,
     body,
     temps,
-    sizes: temps.map((t) => `lift_round_up(${count(t.shape)})`),
+    // A wide array (double elements for f32) takes twice the room.
+    sizes: temps.map(
+      (t) => `lift_round_up(${t.wide && d.accumulator(dtype) !== d.scalar(dtype) ? "2L * " : ""}${count(t.shape)})`,
+    ),
     arrays: new Map(lp.arrays.map((a) => [a.name, a])),
   };
 }
@@ -143,7 +146,10 @@ function printHeader(u: UnitLayout, notes: HeaderNotes | undefined): string {
   h.push(`} ${name}_args;`, "");
   h.push(`/* Bytes of scratch memory one call needs for its intermediates (${temps.length} arrays). */`);
   h.push(`size_t ${name}_scratch_bytes(${lp.sizes.map((s) => `long ${sizeField(s)}`).join(", ") || "void"});`);
-  h.push(`/* Runs the program. scratch: ${name}_scratch_bytes(...) bytes, aligned for ${T}, or NULL if that is 0.`);
+  const aligned = temps.some((t) => t.wide) ? d.accumulator(u.dtype) : T;
+  h.push(
+    `/* Runs the program. scratch: ${name}_scratch_bytes(...) bytes, aligned for ${aligned}, or NULL if that is 0.`,
+  );
   h.push(` * Reentrant: calls on distinct args and scratch may run at once, from any threads. */`);
   h.push(`void ${name}(const ${name}_args *args, void *scratch);`);
   h.push(`/* The same for FFI callers: buffers[] in the struct's order (inputs, then outputs), sizes[] likewise. */`);
@@ -183,11 +189,17 @@ function printSource(u: UnitLayout): string {
   lp.sizes.forEach((s, k) => c.push(`  const long s${k} = args->${sizeField(s)};`));
   for (const b of buffers)
     c.push(`  ${b.role === "input" ? "const " : ""}${T} *${R} ${b.array} = args->${fieldOf.get(b.name)};`);
-  temps.forEach((t, i) =>
-    c.push(
-      `  ${T} *${R} ${t.name} = ${i === 0 ? `(${T} *)scratch` : `${temps[i - 1]!.name} + ${sizes[i - 1]}`};${t.labels.length ? ` /* ${commentText(t.labels.join(" "))} */` : ""}`,
-    ),
-  );
+  const typeOf = (t: LoopArray) => (t.wide ? d.accumulator(u.dtype) : T);
+  temps.forEach((t, i) => {
+    const prev = temps[i - 1];
+    // Offsets count elements of T; a wide array's pointer is cast to T before its size is added.
+    const after = prev && (typeOf(prev) === T ? prev.name : `(${T} *)${prev.name}`);
+    const at = after ? `${after} + ${sizes[i - 1]}` : "scratch";
+    const Ti = typeOf(t);
+    // Through void *: every array starts on 64 bytes, so the wider type's alignment holds (-Wcast-align).
+    const init = !after || Ti !== T ? `(${Ti} *)${after ? `(void *)(${at})` : at}` : at;
+    c.push(`  ${Ti} *${R} ${t.name} = ${init};${t.labels.length ? ` /* ${commentText(t.labels.join(" "))} */` : ""}`);
+  });
   if (!temps.length) c.push(`  (void)scratch;`);
   for (const t of temps) if (t.interior) c.push(...zeroBorder(t, T, body.dimC));
   lp.sizes.forEach((_, k) => c.push(`  (void)s${k};`));

@@ -38,7 +38,7 @@ export function bodyPrinter(
   isInput: (array: string) => boolean,
 ): BodyPrinter {
   const T = d.scalar(dtype);
-  const { dimC, flat, val, stmt } = exprPrinter(lp, dtype, d);
+  const { dimC, flat, val, stmt, wide } = exprPrinter(lp, dtype, d);
   const head = (it: string, init: LExpr, cond: LExpr, inc: LExpr) =>
     `for (long ${it} = ${int(init)}; ${int(cond)}; ${it} += ${int(inc)})`;
   const support: string[] = [];
@@ -82,13 +82,16 @@ export function bodyPrinter(
         return;
       case "accumulate": {
         // One local accumulator (the dialect's, a double for f32) over the nest, rounded once into the target.
+        // A wide target keeps the accumulator's type: no rounding there. Conversions are explicit
+        // (clang's -Wdouble-promotion).
         const target = flat(n.target);
         const A = d.accumulator(dtype);
+        const toA = A === T ? "" : `(${A})`;
         out.push(`${ind}{`);
-        push(`  ${A} lift_acc = ${target};`);
+        push(`  ${A} lift_acc = ${wide(n.target.array) ? "" : toA}${target};`);
         n.loops.forEach((l, k) => push(`  ${"  ".repeat(k)}${head(l.it, l.init, l.cond, l.inc)}`));
-        push(`  ${"  ".repeat(n.loops.length)}lift_acc += ${val(n.value)};`);
-        push(`  ${target} = ${A === T ? "" : `(${T})`}lift_acc;`);
+        push(`  ${"  ".repeat(n.loops.length)}lift_acc += ${toA && `${toA}(`}${val(n.value)}${toA && ")"};`);
+        push(`  ${target} = ${A === T || wide(n.target.array) ? "" : `(${T})`}lift_acc;`);
         out.push(`${ind}}`);
         return;
       }
@@ -110,7 +113,7 @@ export function bodyPrinter(
   lp.functions.forEach((f, k) => {
     const params = [
       ...f.longs.map((x) => `long ${x}`),
-      ...f.arrays.map((a) => `${isInput(a) ? "const " : ""}${T} *${d.restrict} ${a}`),
+      ...f.arrays.map((a) => `${isInput(a) ? "const " : ""}${wide(a) ? d.accumulator(dtype) : T} *${d.restrict} ${a}`),
     ];
     const body: string[] = [];
     node(f.body, "  ", body);
@@ -142,10 +145,13 @@ function exprPrinter(lp: LoopProgram, dtype: DType, d: Dialect) {
     });
     return `${a.array}[${e || "0"}]`;
   };
+  // A wide array holds double elements for f32: each read rounds to the element type once.
+  const A = d.accumulator(dtype);
+  const wide = (array: string) => arrays.get(array)?.wide === true && A !== T;
   const val = (v: VExpr): string => {
     switch (v.k) {
       case "read":
-        return flat(v.at);
+        return wide(v.at.array) ? `((${T})${flat(v.at)})` : flat(v.at);
       case "const":
         return constant(v.v, dtype);
       case "call": {
@@ -164,12 +170,13 @@ function exprPrinter(lp: LoopProgram, dtype: DType, d: Dialect) {
   };
   const stmt = (n: Extract<LNode, { k: "stmt" }>): string => {
     const target = flat(n.target);
-    const value = val(n.value);
+    // Into a wide array the value is widened explicitly (clang's -Wdouble-promotion).
+    const value = wide(n.target.array) ? `(${A})(${val(n.value)})` : val(n.value);
     if (n.kind !== "update") return `${target} = ${value};`;
     if (n.op === "+") return `${target} += ${value};`;
     return `${target} = ${PRIMS[n.op!].c(target, value, { ...spellBase, consts: [undefined, undefined] })};`;
   };
-  return { dimC, flat, val, stmt };
+  return { dimC, flat, val, stmt, wide };
 }
 
 /** A float constant that reads back exactly in the chosen precision (the shortest such decimal). */

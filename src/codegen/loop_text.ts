@@ -3,6 +3,7 @@
  * `parseLoops(printLoops(lp))` is deep-equal to `lp` and prints identically.
  *
  *   array v2 (8 8) output  ; B
+ *   array v2w (8 8) temp wide  ; B
  *   params n8 = 8
  *   output B = v2 output
  *   body {
@@ -56,7 +57,7 @@ function arrayLine(a: LoopArray): string {
   const interior = a.interior ? ` interior ${dims(a.interior.lo)} ${dims(a.interior.shape)}` : "";
   const origin = a.origin !== undefined ? ` origin ${dataText(a.origin)}` : "";
   const labels = a.labels.length ? `  ; ${a.labels.map(dataText).join(" ")}` : "";
-  return `array ${a.name} ${dims(a.shape)} ${a.role}${interior}${origin}${labels}`;
+  return `array ${a.name} ${dims(a.shape)} ${a.role}${interior}${a.wide ? " wide" : ""}${origin}${labels}`;
 }
 
 /** A node's text from its first line on; `indent` is the indentation of that line. */
@@ -165,6 +166,7 @@ function parseArray(r: TextReader): LoopArray {
     role = r.word(true) as LoopArray["role"];
   const a: LoopArray = { name, shape, role, labels: [] };
   if (r.eat("interior", true)) a.interior = { lo: parseDims(r) as number[], shape: parseDims(r) };
+  if (r.eat("wide", true)) a.wide = true;
   if (r.eat("origin", true)) a.origin = String(parseData(r));
   if (r.eat(";", true)) while (!lineEnd(r)) a.labels.push(String(parseData(r)));
   r.endLine();

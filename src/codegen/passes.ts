@@ -8,11 +8,16 @@
  *    positions) becomes an `accumulate` node, run on a local the compiler keeps in a register
  *    instead of storing every step (an OpenMP simd reduction of these short sums measured slower);
  *    the dialect types the local (C: a double for f32), so such a sum is rounded once (issue 10);
+ *  * split-sums: an innermost loop that adds into a wide array (src/poly/widen.ts) beside other
+ *    statements runs as two loops, the others then the sums: GCC vectorises no loop that mixes a
+ *    double reduction with float work ("multiple types in fold-left reduction"), so the fused
+ *    LeNet bias gradient made its relu backward scalar and branchy (8x slower by measurement);
+ *    the sums' loop then becomes an `accumulate` when it adds into one element;
  *  * outline: a parallel loop's body becomes a function of its own with restrict pointer
  *    parameters (GCC outlines OpenMP bodies itself and loses restrict, and with it vectorisation),
  *    and the loop gets the condition under which it is worth threads.
  */
-import type { LExpr, LFunction, LNode, LoopProgram, VExpr } from "../loop/ast.js";
+import type { Access, LExpr, LFunction, LNode, LoopProgram, VExpr } from "../loop/ast.js";
 
 /** Inner iterations below which a parallel loop runs on one thread (a fork costs a few µs). */
 export const PARALLEL_WORK = 16384;
@@ -60,6 +65,73 @@ function reductionNest(n: For): { loops: For[]; stmt: Extract<LNode, { k: "stmt"
   if (loops.some((l) => stmt.target.index.some((e) => mentions(e, l.it))) || readsArray(stmt.value, stmt.target.array))
     return undefined;
   return { loops, stmt };
+}
+
+type Stmt = Extract<LNode, { k: "stmt" }>;
+
+export function splitWideSums(lp: LoopProgram): void {
+  const wide = new Set(lp.arrays.filter((a) => a.wide).map((a) => a.name));
+  if (!wide.size) return;
+  const walk = (n: LNode): LNode => {
+    switch (n.k) {
+      case "block": // a split loop's two loops join the enclosing block
+        return { ...n, items: n.items.flatMap((x) => (x.k === "for" ? flat(walk(x)) : [walk(x)])) };
+      case "if":
+        return { ...n, then: walk(n.then), ...(n.else ? { else: walk(n.else) } : {}) };
+      case "for": {
+        const parts = sumsApart(n, wide);
+        const body = (items: Stmt[]): LNode => (items.length === 1 ? items[0]! : { k: "block", items });
+        if (parts) return { k: "block", items: parts.map((items) => ({ ...n, body: body(items) })) };
+        return { ...n, body: walk(n.body) };
+      }
+      default:
+        return n;
+    }
+  };
+  const flat = (x: LNode): LNode[] => (x.k === "block" ? x.items : [x]);
+  lp.body = walk(lp.body);
+  lp.functions = lp.functions.map((f) => ({ ...f, body: walk(f.body) }));
+}
+
+/**
+ * An innermost loop's statements as [others, sums into wide arrays] when running all the others
+ * first is legal: the others touch no wide array the sums write, and a sum reads what another
+ * statement writes only at the element that statement wrote before it in the same iteration, an
+ * index that names the loop's iterator as `it + k` (so no later iteration writes it again).
+ */
+function sumsApart(n: For, wide: ReadonlySet<string>): [Stmt[], Stmt[]] | undefined {
+  const items = n.body.k === "block" ? n.body.items : [n.body];
+  if (!items.every((x): x is Stmt => x.k === "stmt")) return undefined;
+  const sums = items.filter((s) => s.kind === "update" && wide.has(s.target.array));
+  const others = items.filter((s) => !sums.includes(s));
+  if (!sums.length || !others.length) return undefined;
+  const summed = new Set(sums.map((s) => s.target.array));
+  const touches = (s: Stmt) => summed.has(s.target.array) || [...summed].some((a) => readsArray(s.value, a));
+  if (others.some(touches)) return undefined;
+  const sameIteration = (sum: Stmt, r: Access) => {
+    const writers = others.filter((s) => s.target.array === r.array);
+    const before = (w: Stmt) => items.indexOf(w) < items.indexOf(sum);
+    return writers.every((w) => before(w) && sameIndex(w.target, r) && r.index.some((e) => shifts(e, n.it)));
+  };
+  return sums.every((s) => accessesOf(s.value).every((r) => sameIteration(s, r))) ? [others, sums] : undefined;
+}
+
+function accessesOf(v: VExpr, out: Access[] = []): Access[] {
+  if (v.k === "read") out.push(v.at);
+  else if (v.k === "call") v.args.forEach((a) => accessesOf(a, out));
+  return out;
+}
+
+const sameIndex = (a: Access, b: Access) => JSON.stringify(a.index) === JSON.stringify(b.index);
+
+/** `it`, `it + k` or `it - k` with k free of `it`. */
+function shifts(e: LExpr, it: string): boolean {
+  if (e.k === "id") return e.name === it;
+  if (e.k !== "op" || e.args.length !== 2) return false;
+  const [x, y] = e.args as [LExpr, LExpr];
+  const isIt = (z: LExpr) => z.k === "id" && z.name === it;
+  if (e.op === "add") return (isIt(x) && !mentions(y, it)) || (isIt(y) && !mentions(x, it));
+  return e.op === "sub" && isIt(x) && !mentions(y, it);
 }
 
 export function outlineParallel(lp: LoopProgram): void {

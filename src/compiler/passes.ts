@@ -10,7 +10,7 @@ import { printC, type CUnit } from "../codegen/c.js";
 import { C_DIALECT } from "../codegen/dialect.js";
 import type { LoopProgram } from "../loop/ast.js";
 import { printLoops } from "../codegen/loop_text.js";
-import { localAccumulators, outlineParallel } from "../codegen/passes.js";
+import { localAccumulators, outlineParallel, splitWideSums } from "../codegen/passes.js";
 import { WASM_DIALECT } from "../codegen/wasm.js";
 import { LiftError } from "../lang/diagnostics.js";
 import { generateLoops } from "../poly/astgen.js";
@@ -25,6 +25,7 @@ import type { PolyProgram } from "../poly/program.js";
 import { printPoly } from "../poly/program_text.js";
 import { schedule, type Scheduled } from "../poly/schedule.js";
 import { verifyLoops, verifyPoly } from "../poly/verify.js";
+import { markWideArrays, widenSums, type WidenStats } from "../poly/widen.js";
 
 /** What the passes read and fill in, in pass order. */
 export interface CompileState {
@@ -34,6 +35,7 @@ export interface CompileState {
   poly?: PolyProgram;
   contraction?: ContractStats;
   kernels?: KernelStats;
+  widened?: WidenStats;
   deps?: Constraints;
   sched?: Scheduled;
   loops?: LoopProgram;
@@ -98,6 +100,15 @@ export const PASSES: readonly Pass[] = [
     verify: polyOk,
   },
   {
+    name: "widen",
+    enabled: (o) => (o.dtype ?? "f32") === "f32",
+    run: (s) => {
+      s.widened = widenSums(need(s, "poly"));
+    },
+    dump: poly,
+    verify: polyOk,
+  },
+  {
     name: "dependences",
     run: (s) => {
       s.deps = dependences(need(s, "poly"));
@@ -125,11 +136,14 @@ export const PASSES: readonly Pass[] = [
     run: (s) => {
       const p = need(s, "poly"),
         deps = need(s, "deps");
-      s.loops = generateLoops(
+      s.loops = markWideArrays(
         p,
-        need(s, "sched"),
-        knownContext(p),
-        s.opts.openmp !== false ? deps.validity.union(deps.reductions) : undefined,
+        generateLoops(
+          p,
+          need(s, "sched"),
+          knownContext(p),
+          s.opts.openmp !== false ? deps.validity.union(deps.reductions) : undefined,
+        ),
       );
     },
     dump: loops,
@@ -142,6 +156,7 @@ export const PASSES: readonly Pass[] = [
     dump: loops,
     verify: loopsOk,
   },
+  { name: "split-sums", run: (s) => splitWideSums(need(s, "loops")), dump: loops, verify: loopsOk },
   { name: "accumulate", run: (s) => localAccumulators(need(s, "loops")), dump: loops, verify: loopsOk },
   {
     name: "print-c",

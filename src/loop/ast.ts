@@ -137,6 +137,8 @@ export interface LoopArray {
   origin?: string;
   /** The values' region when the array has a zero border (read by kernels); the border is the printer's to zero. */
   interior?: { lo: number[]; shape: Dim[] };
+  /** Elements in the dialect's accumulator type (C: double for f32), read rounded to the element type (src/poly/widen.ts). */
+  wide?: true;
 }
 
 export interface LoopProgram {

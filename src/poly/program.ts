@@ -47,6 +47,8 @@ export interface PArray {
   labels: string[];
   /** Where the values live when kernel recognition laid the array out with a zero border. */
   interior?: { lo: number[]; shape: Dim[] };
+  /** An f32 array holding a long sum in double storage, rounded once where read (src/poly/widen.ts). */
+  wide?: true;
 }
 
 export interface PolyProgram {

@@ -6,6 +6,7 @@
  *   params n2 = 2, n6 = 6, s0 = N
  *   array v0 (6 6) input  ; Image
  *   array v0p0 (8 10) temp interior (1 1) (6 6)  ; "Image padded"
+ *   array v7w (4) temp wide  ; B
  *   input Image = v0 input
  *   output Conv = v6 output
  *   next 22
@@ -47,7 +48,7 @@ const dims = (d: readonly Dim[]) => `(${d.join(" ")})`;
 function arrayLine(a: PArray): string {
   const interior = a.interior ? ` interior ${dims(a.interior.lo)} ${dims(a.interior.shape)}` : "";
   const labels = a.labels.length ? `  ; ${a.labels.map(dataText).join(" ")}` : "";
-  return `array ${a.name} ${dims(a.shape)} ${a.role}${interior}${labels}`;
+  return `array ${a.name} ${dims(a.shape)} ${a.role}${interior}${a.wide ? " wide" : ""}${labels}`;
 }
 
 function stmtLines(p: PolyProgram, s: PStmt): string[] {
@@ -181,6 +182,7 @@ function parseArray(r: TextReader): PArray {
     role = r.word(true) as ArrayRole;
   const a: PArray = { name, shape, role, labels: [] };
   if (r.eat("interior", true)) a.interior = { lo: parseDims(r) as number[], shape: parseDims(r) };
+  if (r.eat("wide", true)) a.wide = true;
   if (r.eat(";", true)) {
     for (r.spaces(true); r.pos < r.text.length && r.text[r.pos] !== "\n"; r.spaces(true))
       a.labels.push(String(parseData(r)));

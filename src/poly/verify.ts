@@ -6,7 +6,8 @@
  * array's rank, is defined on every instance, and stays inside the array (for the known sizes);
  * walking statements by (order, place in the list), every element a statement reads, and every
  * element an update accumulates into, was written by a statement before it (inputs are given;
- * the zero border of a laid-out array counts as written); a kernel plan names known arrays.
+ * the zero border of a laid-out array counts as written); a kernel plan names known arrays; a
+ * wide array is a temp that only `+=` updates and no kernel touches.
  * Loop AST: every array is the program's, every identifier an enclosing iterator, a function's
  * parameter or a size, every call names a function; and, when the sizes are known and no
  * `accumulate` node hides statement names, each statement runs as many times as its domain has
@@ -63,7 +64,27 @@ export function verifyPoly(p: PolyProgram): string[] {
     if (s.kernel?.wide && (!wide || wide.role !== "temp"))
       bad.push(`${s.name}: its kernel's float64 shadow ${s.kernel.wide} is not a temporary array`);
   }
+  bad.push(...wideArrays(p));
   if (!bad.length) bad.push(...writtenBeforeRead(p, known, box));
+  return bad;
+}
+
+/**
+ * A wide array (src/poly/widen.ts) is an intermediate that only `+=` sums update, which no kernel
+ * touches (kernels read and write f32 memory): the user and kernels see its f32 copy.
+ */
+function wideArrays(p: PolyProgram): string[] {
+  const bad: string[] = [];
+  for (const a of p.arrays.values()) {
+    if (!a.wide) continue;
+    if (a.role !== "temp") bad.push(`${a.name} is wide but an ${a.role}`);
+    for (const s of p.stmts) {
+      if (s.kernel && (s.array === a.name || reads(s.expr).some((r) => r.array === a.name)))
+        bad.push(`${s.name}: a kernel touches the wide array ${a.name}`);
+      if (s.array === a.name && s.kind === "update" && s.op !== "+")
+        bad.push(`${s.name}: a ${s.op}= update of the wide array ${a.name}`);
+    }
+  }
   return bad;
 }
 
@@ -140,6 +161,21 @@ export function verifyLoops(p: PolyProgram, lp: LoopProgram): string[] {
     structure(n, bound, { bad, arrays, stmts, sizes, functions: lp.functions.length });
   check(lp.body, new Set());
   lp.functions.forEach((f) => check(f.body, new Set(f.longs)));
+  for (const a of lp.arrays) {
+    if (a.wide !== p.arrays.get(a.name)?.wide)
+      bad.push(`${a.name}: wide in one of the Poly program and the loops only`);
+    if (a.wide && a.role !== "temp") bad.push(`${a.name} is wide but an ${a.role}`);
+  }
+  const wideOperand = (n: LNode): void => {
+    if (n.k === "kernel") {
+      for (const o of [n.plan.z, n.plan.a, n.plan.b])
+        if (lp.arrays.find((a) => a.name === o.array)?.wide)
+          bad.push(`kernel ${n.name} reads the wide array ${o.array}`);
+    } else if (n.k === "block") n.items.forEach(wideOperand);
+    else if (n.k === "for") wideOperand(n.body);
+    else if (n.k === "if") [n.then, ...(n.else ? [n.else] : [])].forEach(wideOperand);
+  };
+  [lp.body, ...lp.functions.map((f) => f.body)].forEach(wideOperand);
   if (!bad.length) bad.push(...instanceCounts(p, lp));
   return bad;
 }
@@ -308,7 +344,7 @@ function boxPoints(p: PolyProgram, d: IslSet, known: IslSet): number | undefined
  * (projected, between its lexicographic min and max), each slice counted the same way; a last
  * dimension without strides or pieces counts max − min + 1. Undefined past COUNT_LIMIT slices.
  */
-function countPoints(d: IslSet, budget = { left: COUNT_LIMIT }): number | undefined {
+export function countPoints(d: IslSet, budget = { left: COUNT_LIMIT }): number | undefined {
   if (d.isEmpty()) return 0;
   const n = d.dim("set");
   if (n === 0) return 1;

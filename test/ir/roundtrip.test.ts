@@ -1,6 +1,7 @@
 /**
  * Every IR's text after every pass of the PASSES list (src/compiler/passes.ts): the Poly program
- * after lower, contract, kernels and order; the loop AST after ast, outline and accumulate.
+ * after lower, contract, kernels, order and widen; the loop AST after ast, outline, split-sums and
+ * accumulate.
  * print → parse → print is identical, and the parse equals the printed value (the Poly program
  * compared by isl as sets of points, the loop AST deep-equal).
  */
@@ -13,8 +14,8 @@ import { parsePoly, polyDifferences, printPoly } from "../../src/poly/program_te
 import type { CompileOptions } from "../../src/compiler/compile.js";
 import { examplePrograms, randomPrograms, type NamedProgram } from "./programs.js";
 
-const POLY = new Set(["lower", "contract", "kernels", "order"]);
-const LOOPS = new Set(["ast", "outline", "accumulate"]);
+const POLY = new Set(["lower", "contract", "kernels", "order", "widen"]);
+const LOOPS = new Set(["ast", "outline", "split-sums", "accumulate"]);
 
 function checkPasses(programs: NamedProgram[], opts: CompileOptions = {}): number {
   let checked = 0;
@@ -49,14 +50,14 @@ function checkPasses(programs: NamedProgram[], opts: CompileOptions = {}): numbe
 
 test("IR texts round-trip after every pass: every example program", () => {
   const programs = examplePrograms();
-  assert.equal(checkPasses(programs), programs.length * 7);
+  assert.equal(checkPasses(programs), programs.length * 9);
 });
 
 test("IR texts round-trip after every pass: 20 random programs", () => {
-  assert.equal(checkPasses(randomPrograms(20, 777)), 20 * 7);
+  assert.equal(checkPasses(randomPrograms(20, 777)), 20 * 9);
 });
 
 test("IR texts round-trip with kernels and parallel loops off (the f64 path)", () => {
   const programs = examplePrograms().filter((_, i) => i % 8 === 0);
-  assert.equal(checkPasses(programs, { kernels: false, openmp: false, dtype: "f64" }), programs.length * 5);
+  assert.equal(checkPasses(programs, { kernels: false, openmp: false, dtype: "f64" }), programs.length * 6);
 });

@@ -106,6 +106,26 @@ test("Poly check: an access outside its array, a read before any write, an updat
   ]);
 });
 
+test("Poly check: a wide array is a temp that only += sums update", () => {
+  const ctx = new Ctx();
+  try {
+    const check = (head: string, body: string) => verifyPoly(parsePoly(ctx, load("A :: (in 8)\n").graph, head + body));
+    const init = "S1 init @1 [n8] -> { S1[i0] : 0 <= i0 < n8 }\n    v1[i0] = 0\n";
+    const sum = (op: string) =>
+      `S2 update @1 [n8] -> { S2[i0, i1] : 0 <= i0 < n8 and 0 <= i1 < n8 }\n    v1[i1] ${op}= v0[i0]\n`;
+    const copy = "S3 def @2 [n8] -> { S3[i0] : 0 <= i0 < n8 }\n    v2[i0] = v1[i0]\n";
+    const wide = POLY_HEAD.replace("array v1 (8) temp", "array v1 (8) temp wide");
+    assert.deepEqual(check(wide, init + sum("+") + copy), []);
+    assert.deepEqual(check(wide, init + sum(">.") + copy), ["S2: a >.= update of the wide array v1"]);
+    assert.deepEqual(
+      check(POLY_HEAD.replace("array v2 (8) output", "array v2 (8) output wide"), copy.replace("v1", "v0")),
+      ["v2 is wide but an output"],
+    );
+  } finally {
+    ctx.free();
+  }
+});
+
 test("loop check: a statement printed twice, and an unbound iterator, are found", () => {
   const ctx = new Ctx();
   try {
@@ -137,7 +157,8 @@ test("a broken invariant stops the compilation with the pass and the problem (Ve
   );
 });
 
-const PASS_LIST = "lower, contract, kernels, order, dependences, schedule, ast, outline, accumulate, print-c";
+const PASS_LIST =
+  "lower, contract, kernels, order, widen, dependences, schedule, ast, outline, split-sums, accumulate, print-c";
 
 test("LIFT_DUMP: an unknown pass name is an error listing the passes; known names are accepted", () => {
   assert.equal(PASS_NAMES.join(", "), PASS_LIST);
