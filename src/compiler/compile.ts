@@ -44,7 +44,13 @@ export interface CompileStats {
    */
   passes: { name: string; ms: number; cpuMs: number; islCalls: number }[];
   /** Arrays kept after contraction (not inputs or outputs), with their element counts. */
-  intermediates: { name: string; labels: string[]; shape: (number | string)[]; elements: number | string }[];
+  intermediates: {
+    name: string;
+    labels: string[];
+    shape: (number | string)[];
+    elements: number | string;
+    wide?: boolean;
+  }[];
   intermediateBytes: number;
   statements: number;
   loopNests: number;
@@ -95,6 +101,8 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
           labels: a.labels,
           shape: a.shape,
           elements: numeric ? (a.shape as number[]).reduce((x, y) => x * y, 1) : a.shape.join("·"),
+          // A wide array's elements are doubles (src/poly/widen.ts).
+          ...(a.wide ? { wide: true } : {}),
         };
       });
     const counts = loopCounts(loops.body);
@@ -106,7 +114,7 @@ export function compileGraph(g: Graph, opts: CompileOptions = {}): Compiled {
         passes,
         intermediates,
         intermediateBytes: intermediates.reduce(
-          (s, a) => s + (typeof a.elements === "number" ? a.elements * elemSize : 0),
+          (s, a) => s + (typeof a.elements === "number" ? a.elements * (a.wide ? 8 : elemSize) : 0),
           0,
         ),
         statements: p.stmts.length,
