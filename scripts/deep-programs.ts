@@ -2,8 +2,9 @@
  * Compile-time figures for programs that stress the compiler's traversals (issue 10):
  *   node dist/scripts/deep-programs.js squaring 16 20 24   repeated squaring V0 := (A + 1), Vi := (V{i-1} * V{i-1})
  *   node dist/scripts/deep-programs.js chain 1000 10000    a chain Vi := (V{i-1} + (A * W)) with two gradients
- *     (DEEP_NO_COMPILE=1: parse, check and grad only; DEEP_C_OUT=DIR writes each program's C there)
- * Prints per pass milliseconds (wall `_ms`, process CPU `_cpu`), the C size and the statement count, one line per size.
+ *     (DEEP_NO_COMPILE=1: parse, check and grad only; DEEP_C_OUT=DIR writes each program's C there;
+ *     DEEP_SCHEDULE=sequential|grouped|isl picks the scheduler, as a program past 3000 statements gets sequential)
+ * Prints per pass milliseconds (wall `_ms`, process CPU `_cpu`), isl calls (`_calls`), the C size and the statement count, one line per size.
  */
 import { writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
@@ -11,7 +12,7 @@ import { check } from "../src/core/checker.js";
 import { evaluate } from "../src/interp/eval.js";
 import { parse } from "../src/lang/parser.js";
 import { SourceFile } from "../src/lang/source.js";
-import { compileGraph } from "../src/compiler/compile.js";
+import { compileGraph, type CompileOptions } from "../src/compiler/compile.js";
 
 export function squaring(levels: number): string {
   const lines = ["A :: (in 16)", "V0 := (A + 1)"];
@@ -61,9 +62,11 @@ function measure(label: string, text: string, compile: boolean): void {
     fig.dA = out.get(g.names.get("dA")!)!.data[0]!;
   }
   if (compile) {
-    const c = compileGraph(g, { dtype: "f32", name: "deep" });
+    const mode = process.env.DEEP_SCHEDULE as CompileOptions["schedule"] | undefined;
+    const c = compileGraph(g, { dtype: "f32", name: "deep", ...(mode ? { schedule: mode } : {}) });
     for (const p of c.stats.passes) fig[`${p.name}_ms`] = Math.round(p.ms);
     for (const p of c.stats.passes) fig[`${p.name}_cpu`] = Math.round(p.cpuMs);
+    for (const p of c.stats.passes) fig[`${p.name}_calls`] = p.islCalls;
     fig.c_bytes = c.unit.source.length;
     if (process.env.DEEP_C_OUT) writeFileSync(`${process.env.DEEP_C_OUT}/${label}.c`, c.unit.source);
     fig.poly_statements = c.stats.statements;

@@ -30,43 +30,40 @@ type Instance = { stmt: PStmt; target: Access; value: VExpr } | { stmt: PStmt; k
 export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet, deps?: UnionMap): LoopProgram {
   const byName = new Map(p.stmts.map((x) => [x.name, x]));
   const instances: Instance[] = [];
-  // The dependences by source statement: a loop composes only its own statements' pairs with its
-  // schedule, not the whole program's (which made this pass quadratic in the program's length).
-  const bySource = new Map<string, UnionMap[]>();
-  for (const m of deps?.maps() ?? []) {
-    const k = m.tupleName("in")!;
-    let l = bySource.get(k);
-    if (!l) bySource.set(k, (l = []));
-    l.push(m.toUnion());
-  }
+  let build = AstBuild.fromContext(context.copy());
+  if (deps) build = swap(build, parallelHooks(build, p, bySource(deps)));
+  build = swap(
+    build,
+    build.setAtEachDomain((node, b) => {
+      const data = node.toData();
+      if (data.kind !== "user" || !data.call) return;
+      const stmt = byName.get(data.call.name);
+      if (!stmt) throw new Error(`internal: AST names unknown statement ${data.call.name}`);
+      instances.push(stmt.kernel ? { stmt, kernel: true } : instanceAt(stmt, b));
+      return node.setAnnotation(instances.length - 1);
+    }),
+  );
+  // One build serves every part: isl copies it for each tree, and a part's hooks end where they began.
   const tree = (part: Schedule | UnionMap): AstNodeData => {
-    let build = AstBuild.fromContext(context.copy());
-    if (deps) build = swap(build, parallelHooks(build, p, bySource));
-    build = swap(
-      build,
-      build.setAtEachDomain((node, b) => {
-        const data = node.toData();
-        if (data.kind !== "user" || !data.call) return;
-        const stmt = byName.get(data.call.name);
-        if (!stmt) throw new Error(`internal: AST names unknown statement ${data.call.name}`);
-        instances.push(stmt.kernel ? { stmt, kernel: true } : instanceAt(stmt, b));
-        return node.setAnnotation(instances.length - 1);
-      }),
-    );
-    let root: AstNode;
-    try {
-      root = part instanceof UnionMap ? build.nodeFromScheduleMap(part) : build.nodeFromSchedule(part);
-    } finally {
-      build.free();
-    }
+    const root = part instanceof UnionMap ? build.nodeFromScheduleMap(part) : build.nodeFromSchedule(part);
     const data = root.toData();
     root.free();
     return data;
   };
   // A long program's schedule comes in pieces, each built alone: isl's AST generator sorts the
   // statements of one build pairwise, so a whole 4,400-statement program would be quadratic.
+  // The sequential schedule's pieces are built a statement at a time (each is its own nest, so
+  // the pairwise sort would only order what is known): a piece then costs its statements' work.
   const parts = s.pieces ?? [s.schedule ?? s.map!];
-  const trees = parts.map(tree);
+  let trees: AstNodeData[];
+  try {
+    trees = parts.map((part, k) => {
+      const nest = s.nests?.[k];
+      return nest?.length ? sideBySide(nest.map(tree)) : tree(part);
+    });
+  } finally {
+    build.free();
+  }
   const body: LNode =
     trees.length === 1
       ? loopNode(trees[0]!, instances)
@@ -92,6 +89,35 @@ export function generateLoops(p: PolyProgram, s: Scheduled, context: IslSet, dep
   };
 }
 
+/**
+ * A piece's statements' trees built alone, side by side in one block (a lone one bare, as isl
+ * gives it). isl, building them together, nests some in inner blocks of their own; the C is the
+ * same, as it prints a block's items in order, without braces, and says once per top-level item
+ * (the piece) what it writes.
+ */
+function sideBySide(trees: AstNodeData[]): AstNodeData {
+  const children = trees.flatMap((t) => (t.kind === "block" ? t.children : [t]));
+  return children.length === 1 ? children[0]! : { kind: "block", children };
+}
+
+/**
+ * The dependences by source statement, each with its target: a loop composes only the pairs
+ * among its own statements with its schedule, not the whole program's (which made this pass
+ * quadratic in the program's length), nor those leaving it (a statement read by all others
+ * has as many as the program has statements).
+ */
+function bySource(deps: UnionMap): Map<string, { to: string; map: UnionMap }[]> {
+  const out = new Map<string, { to: string; map: UnionMap }[]>();
+  for (const m of deps.maps()) {
+    const k = m.tupleName("in")!;
+    let l = out.get(k);
+    if (!l) out.set(k, (l = []));
+    l.push({ to: m.tupleName("out")!, map: m.toUnion() });
+    m.free();
+  }
+  return out;
+}
+
 /** The build `next` made from `old`, which is freed (each hook gives a new build). */
 function swap(old: AstBuild, next: AstBuild): AstBuild {
   if (next !== old) old.free();
@@ -102,28 +128,33 @@ function swap(old: AstBuild, next: AstBuild): AstBuild {
  * Marks a loop parallel when no pair in `deps` has equal enclosing iterators and different values
  * of this one; loops inside a parallel loop are left sequential (one level of threads is enough).
  */
-function parallelHooks(build: AstBuild, p: PolyProgram, bySource: Map<string, UnionMap[]>): AstBuild {
+function parallelHooks(build: AstBuild, p: PolyProgram, deps: Map<string, { to: string; map: UnionMap }[]>): AstBuild {
   let open = 0,
     parallelDepth = -1;
   const withFor = build.setBeforeEachFor((b) => {
     const depth = open++;
     if (parallelDepth >= 0) return undefined;
-    const sched = b.schedule();
-    const mine = sched
-      .domain()
-      .sets()
-      .flatMap((d) => bySource.get(d.tupleName()!) ?? []);
-    const own = unionAll(mine, p.ctx.emptyUnionMap());
-    const pairs = own.applyDomain(sched).applyRange(sched);
-    for (const d of pairs.deltas().sets()) {
-      const n = d.dim("set");
-      // Differences whose enclosing iterators agree; the loop carries one if its own differs.
-      let same = d;
-      for (let i = 0; i < n - 1; i++) same = same.fix("set", i, 0);
-      if (!same.isSubset(same.fix("set", n - 1, 0))) return undefined;
-    }
-    parallelDepth = depth;
-    return "parallel";
+    return freed(b.schedule(), (sched) => {
+      const names = new Set(freed(sched.domain(), (d) => d.sets().map((x) => freed(x, () => x.tupleName()!))));
+      const mine = [...names].flatMap((n) => (deps.get(n) ?? []).filter((d) => names.has(d.to)).map((d) => d.map));
+      // A lone map is the table's own (not to be freed); a union of several is new.
+      const own = mine.length === 1 ? mine[0]!.copy() : unionAll(mine, p.ctx.emptyUnionMap());
+      const pairs = freed(own, (o) => freed(o.applyDomain(sched), (x) => x.applyRange(sched)));
+      const deltas = freed(pairs, (x) => freed(x.deltas(), (d) => d.sets()));
+      try {
+        for (const d of deltas) {
+          const n = d.dim("set");
+          // Differences whose enclosing iterators agree; the loop carries one if its own differs.
+          let same = d;
+          for (let i = 0; i < n - 1; i++) same = same.fix("set", i, 0);
+          if (!same.isSubset(same.fix("set", n - 1, 0))) return undefined;
+        }
+      } finally {
+        for (const d of deltas) d.free();
+      }
+      parallelDepth = depth;
+      return "parallel";
+    });
   });
   const hooked = withFor.setAfterEachFor(() => {
     if (--open === parallelDepth) parallelDepth = -1;
@@ -132,15 +163,31 @@ function parallelHooks(build: AstBuild, p: PolyProgram, bySource: Map<string, Un
   return hooked;
 }
 
-/** The statement's write and reads as array indexes in the loop iterators (inverse schedule ∘ access). */
+/**
+ * The statement's write and reads as array indexes in the loop iterators (inverse schedule ∘
+ * access). Reads of one element share their index (forward substitution repeats a read many
+ * times: a chain's statement reads one array 30 times); the loop AST is never changed in place.
+ */
 function instanceAt(stmt: PStmt, b: AstBuild): Instance {
-  const inverse = b.schedule().reverse();
+  const inverse = freed(b.schedule(), (x) => x.reverse());
+  const known = new Map<string, Access>();
   const access = (m: IslMap): Access => {
-    const pma = inverse.applyRange(m.toUnion()).toMap().toPwMultiAff();
-    const e = b.accessFromPwMultiAff(pma).toData();
+    const key = m.toString();
+    const hit = known.get(key);
+    if (hit) return hit;
+    const pma = freed(
+      freed(m.toUnion(), (u) => inverse.applyRange(u)),
+      (x) => freed(x.toMap(), (y) => y.toPwMultiAff()),
+    );
+    const e = freed(
+      freed(pma, (x) => b.accessFromPwMultiAff(x)),
+      (x) => x.toData(),
+    );
     if (e.kind !== "op" || e.op !== "access") throw new Error("internal: not an access expression");
     const [arr, ...idx] = e.args;
-    return { array: arr!.kind === "id" ? arr!.name : "?", index: idx.map(intExpr) };
+    const at = { array: arr!.kind === "id" ? arr!.name : "?", index: idx.map(intExpr) };
+    known.set(key, at);
+    return at;
   };
   const value = (x: PExpr): VExpr =>
     x.k === "read"
@@ -148,7 +195,20 @@ function instanceAt(stmt: PStmt, b: AstBuild): Instance {
       : x.k === "const"
         ? x
         : { k: "call", op: x.op, args: x.args.map(value) };
-  return { stmt, target: access(stmt.write), value: value(stmt.expr) };
+  try {
+    return { stmt, target: access(stmt.write), value: value(stmt.expr) };
+  } finally {
+    inverse.free();
+  }
+}
+
+/** f(x), then x freed (isl objects otherwise live until the compilation's context ends). */
+function freed<T extends { free(): void }, R>(x: T, f: (x: T) => R): R {
+  try {
+    return f(x);
+  } finally {
+    x.free();
+  }
 }
 
 function loopNode(n: AstNodeData, inst: Instance[]): LNode {

@@ -24,6 +24,11 @@ export interface Scheduled {
   schedule?: Schedule;
   map?: UnionMap;
   pieces?: (Schedule | UnionMap)[];
+  /**
+   * The sequential schedule's `pieces` as their statements' maps in execution order: each
+   * statement is its own loop nest, so the AST pass may build each alone.
+   */
+  nests?: UnionMap[][];
   note?: string;
 }
 
@@ -239,13 +244,17 @@ export function sequential(p: PolyProgram): UnionMap {
   return sequentialOf(p, p.stmts);
 }
 
-/** The sequential schedule, and for a long program its pieces of `chunk` statements. */
-function sequentialPieces(p: PolyProgram, chunk: number): { map: UnionMap; pieces?: UnionMap[] } {
+/** The sequential schedule, and for a long program its pieces of `chunk` statements with each one's statements. */
+function sequentialPieces(p: PolyProgram, chunk: number): { map: UnionMap; pieces?: UnionMap[]; nests?: UnionMap[][] } {
   if (p.stmts.length <= chunk) return { map: sequential(p) };
   const maps = sequentialMaps(p, p.stmts),
-    pieces: UnionMap[] = [];
-  for (let i = 0; i < maps.length; i += chunk) pieces.push(unionAll(maps.slice(i, i + chunk), p.ctx.emptyUnionMap()));
-  return { map: unionAll(pieces, p.ctx.emptyUnionMap()), pieces };
+    pieces: UnionMap[] = [],
+    nests: UnionMap[][] = [];
+  for (let i = 0; i < maps.length; i += chunk) {
+    nests.push(maps.slice(i, i + chunk));
+    pieces.push(unionAll(nests[nests.length - 1]!, p.ctx.emptyUnionMap()));
+  }
+  return { map: unionAll(pieces, p.ctx.emptyUnionMap()), pieces, nests };
 }
 
 const RANK = { init: 0, def: 1, update: 2 } as const;

@@ -1,8 +1,9 @@
 /**
  * Deep programs through the C backend (issue 10): compiling a chain twice as long costs at most
  * about twice the work in every pass, counted in isl calls (the same on any machine, unlike
- * wall-clock time), and twice the C; the long chain's schedule comes in pieces, each scheduled
- * by isl and built into loops alone, and the compiled values equal the closed form.
+ * wall-clock time), under isl's schedule and the sequential one, and twice the C; the long
+ * chain's schedule comes in pieces, each scheduled by isl and built into loops alone, and the
+ * compiled values equal the closed form.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -37,9 +38,11 @@ function checkValues(n: number, out: Record<string, { data: ArrayLike<number> }>
   );
 }
 
-test("a chain twice as long: at most ~2× the isl calls in every pass and ~2× the C", () => {
-  const [short, long] = [1000, 2000].map((n) => compileGraph(load(chain(n, true)).graph, OPTS));
-  const calls = (c: typeof short, pass: string) => c!.stats.passes.find((p) => p.name === pass)!.islCalls;
+type Compiled = ReturnType<typeof compileGraph>;
+
+/** Every pass of `long` (a chain twice as long as `short`) did about twice the isl calls. */
+function twiceTheWork(short: Compiled, long: Compiled): void {
+  const calls = (c: Compiled, pass: string) => c.stats.passes.find((p) => p.name === pass)!.islCalls;
   for (const pass of ["lower", "contract", "dependences", "schedule", "ast"]) {
     const a = calls(short, pass),
       b = calls(long, pass);
@@ -50,11 +53,30 @@ test("a chain twice as long: at most ~2× the isl calls in every pass and ~2× t
       `${pass}: ${a} isl calls at 1000 statements, ${b} at 2000 (the work must grow with the program)`,
     );
   }
+}
+
+test("a chain twice as long: at most ~2× the isl calls in every pass and ~2× the C", () => {
+  const [short, long] = [1000, 2000].map((n) => compileGraph(load(chain(n, true)).graph, OPTS));
+  twiceTheWork(short!, long!);
   const [c1, c2] = [short!.unit.source.length, long!.unit.source.length];
   assert.ok(c2 <= 2.3 * c1 && c2 >= 1.7 * c1, `C: ${c1} bytes at 1000 statements, ${c2} at 2000`);
   const k = long!.stats.statements;
   assert.ok(k > 32, `${k} statements after contraction`);
   assert.equal(long!.stats.scheduler, `isl (${Math.ceil(k / 16)} pieces of at most 16 statements in sequence: fused)`);
+});
+
+test("the sequential schedule (a program past 3000 statements gets it): ~2× the isl calls for twice the chain, and the AST pass's calls a few an array access", () => {
+  const seq = { ...OPTS, schedule: "sequential" as const };
+  const [short, long] = [1000, 2000].map((n) => compileGraph(load(chain(n, true)).graph, seq));
+  assert.equal(long!.stats.scheduler, "sequential");
+  twiceTheWork(short!, long!);
+  // Forward substitution repeats a read: a statement of this chain reads one array ~30 times.
+  // A repeat costs one isl call (its text); an index built anew ~18 (which this bound fails).
+  const accesses = (long!.poly.match(/\bv\d+\[/g) ?? []).length,
+    k = long!.stats.statements,
+    ast = long!.stats.passes.find((p) => p.name === "ast")!.islCalls;
+  assert.ok(accesses > 20 * k, `${accesses} array accesses in ${k} statements`);
+  assert.ok(ast <= 8 * accesses, `ast: ${ast} isl calls for ${accesses} array accesses`);
 });
 
 test("a 2000-statement chain compiled in pieces (isl's and the sequential schedule) equals the closed form", () => {
