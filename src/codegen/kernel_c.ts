@@ -306,7 +306,11 @@ function driver(x: Variant, sizeParams: string[], ptrs: string[], parallelWork: 
   const drv: string[] = [`static ${d.noinline} void ${x.fn}(${[...sizeParams, ...ptrs].join(", ")}) {`];
   const pragma = (collapse: number) => d.parallelFor(`${work} >= ${parallelWork}L`, collapse);
   let ind = "  ";
-  if (x.wide) drv.push(`  double *${d.restrict} zw = (double *)${x.wide};`, ...footprint(x, "zw[o] = z[o];"));
+  if (x.wide)
+    drv.push(
+      `  double *${d.restrict} zw = (double *)(void *)${x.wide}; /* on 64 bytes, as every scratch array */`,
+      ...footprint(x, "zw[o] = z[o];"),
+    );
   if (chunked) {
     drv.push(
       `${ind}for (long lk = 0; lk < ${ext(chunked.extent)}; lk += ${CH}) {`,

@@ -39,6 +39,11 @@ function blocked(name: string, text: string, inputs: Record<string, Tensor>, exa
   const { stats, unit } = compileGraph(p.graph, { dtype: "f32", name });
   assert.equal(stats.kernels.kernels, 1, `${name}: one kernel`);
   assert.match(unit.source, /zw\[o\] = z\[o\];/, `${name}: the kernel sums into a float64 shadow`);
+  assert.match(
+    unit.header,
+    /scratch: \w+_scratch_bytes\(\.\.\.\) bytes, aligned for double/,
+    `${name}: the header asks for double alignment`,
+  );
   const once = Math.fround(exact);
   assert.equal(
     p.run(inputs, { dtype: "f32" }).Z!.data[0],
