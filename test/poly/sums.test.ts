@@ -19,11 +19,12 @@ const PROGRAMS = {
   "two axes, a nest of two loops": "B := ((reduce 2 +) ((duplicate 5000 4000) 1.0))\nB :: (out)\n",
 };
 
-test("an f32 sum of 2·10^7 ones is 2·10^7 in the interpreter and the compiled C", () => {
+test("an f32 sum of 2·10^7 ones is 2·10^7 in the interpreter, the compiled C and the wasm", () => {
   for (const [name, text] of Object.entries(PROGRAMS)) {
     const p = load(text);
     assert.equal(p.run({}, { dtype: "f32" }).B!.data[0], 2e7, `${name}: interpreter`);
-    assert.equal(p.compile({ dtype: "f32", name: "sum" }).run({}).B!.data[0], 2e7, `${name}: compiled`);
+    for (const backend of ["c", "wasm"] as const)
+      assert.equal(p.compile({ dtype: "f32", backend, name: "sum" }).run({}).B!.data[0], 2e7, `${name}: ${backend}`);
   }
 });
 
