@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stepBuffers } from "./step_buffers.js";
 
 const { values: opt } = parseArgs({
   options: {
@@ -26,41 +27,14 @@ const rounds = Number(opt.rounds),
 const here = fileURLToPath(new URL("../../", import.meta.url));
 const roots = { before: resolve(opt.before), after: here };
 
-type Bufs = Record<string, Float32Array>;
-
-/** One build's step as a closure over its own buffers (its own modules, its own compile cache). */
+/** One build's step (its own modules, its own compile cache) as a call over buffers of its own (this tree's set-up). */
 async function stepOf(root: string, cache: string): Promise<() => void> {
   process.env.LIFT_CACHE = cache;
   const { lenet, TRAIN_OPTS } = await import(`${root}/dist/bench/programs.js`);
-  const { initParams } = await import(`${root}/dist/src/train/init.js`);
   const programs = lenet();
   const step = programs.training.compile(TRAIN_OPTS);
   const c = programs.contract as { params: { name: string; shape: number[] }[]; batchSize: string };
-  let seed = 12345;
-  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
-  const bufs: Bufs = {
-    Images: Float32Array.from({ length: batch * 784 }, rnd),
-    Labels: Float32Array.from({ length: batch * 10 }, (_, i) => (i % 10 === (Math.floor(i / 10) * 7) % 10 ? 1 : 0)),
-    Logits: new Float32Array(batch * 10),
-    Scale: Float32Array.of(1 / batch),
-    Loss: new Float32Array(1),
-    Lr: Float32Array.of(1e-3),
-    Step: new Float32Array(1),
-  };
-  const init = initParams(c.params, 1) as Bufs;
-  const swaps: [string, string][] = [];
-  for (const p of c.params) {
-    const len = p.shape.reduce((a, d) => a * d, 1);
-    bufs[p.name] = init[p.name]!;
-    for (const s of ["next", "grad", "m", "s", "m1", "s1"]) bufs[`${p.name}.${s}`] = new Float32Array(len);
-    swaps.push([p.name, `${p.name}.next`], [`${p.name}.m`, `${p.name}.m1`], [`${p.name}.s`, `${p.name}.s1`]);
-  }
-  let t = 0;
-  return () => {
-    bufs.Step![0] = ++t;
-    step.call(bufs, { [c.batchSize]: batch });
-    for (const [a, b] of swaps) [bufs[a], bufs[b]] = [bufs[b]!, bufs[a]!];
-  };
+  return stepBuffers(c, batch, (b, sizes) => step.call(b, sizes)).call;
 }
 
 /**

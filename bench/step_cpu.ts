@@ -9,9 +9,9 @@
  * Prints one JSON line: the median over reps of the CPU ms per call, and every rep.
  */
 import { parseArgs } from "node:util";
-import { initParams } from "../src/train/init.js";
 import { ThreadedStep } from "../src/train/threaded_step.js";
 import { GRAD_OPTS, lenet, TRAIN_OPTS, UPDATE_OPTS } from "./programs.js";
+import { stepBuffers } from "./step_buffers.js";
 
 const { values: opt } = parseArgs({
   options: {
@@ -33,35 +33,7 @@ const step =
       )
     : programs.training.compile(TRAIN_OPTS);
 const c = programs.contract;
-let seed = 12345;
-const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
-const bufs: Record<string, Float32Array> = {
-  Images: Float32Array.from({ length: batch * 784 }, rnd),
-  Labels: Float32Array.from({ length: batch * 10 }, (_, i) => (i % 10 === (Math.floor(i / 10) * 7) % 10 ? 1 : 0)),
-  Logits: new Float32Array(batch * 10),
-  Scale: Float32Array.of(1 / batch),
-  Loss: new Float32Array(1),
-  Lr: Float32Array.of(1e-3),
-  Step: new Float32Array(1),
-};
-const init = initParams(c.params, 1);
-const swaps: [string, string][] = [];
-for (const p of c.params) {
-  const len = p.shape.reduce((a, d) => a * d, 1);
-  bufs[p.name] = init[p.name]!;
-  for (const s of ["next", "grad", "m", "s", "m1", "s1"]) bufs[`${p.name}.${s}`] = new Float32Array(len);
-  swaps.push([p.name, `${p.name}.next`], [`${p.name}.m`, `${p.name}.m1`], [`${p.name}.s`, `${p.name}.s1`]);
-}
-let t = 0;
-const call = () => {
-  bufs.Step![0] = ++t;
-  step.call(bufs, { [c.batchSize]: batch });
-  for (const [a, b] of swaps) {
-    const x = bufs[a]!;
-    bufs[a] = bufs[b]!;
-    bufs[b] = x;
-  }
-};
+const { bufs, call } = stepBuffers(c, batch, (b, sizes) => step.call(b, sizes));
 for (let i = 0; i < 3; i++) call();
 const per: number[] = [];
 for (let r = 0; r < reps; r++) {
