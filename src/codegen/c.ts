@@ -146,9 +146,7 @@ function printHeader(u: UnitLayout, notes: HeaderNotes | undefined): string {
   h.push(`} ${name}_args;`, "");
   h.push(`/* Bytes of scratch memory one call needs for its intermediates (${temps.length} arrays). */`);
   h.push(`size_t ${name}_scratch_bytes(${lp.sizes.map((s) => `long ${sizeField(s)}`).join(", ") || "void"});`);
-  // A wide array, or a kernel's float64 shadow (KernelPlan.wide), is read as double.
-  const shadows = new Set(kernelShadows(lp));
-  const aligned = temps.some((t) => t.wide || shadows.has(t.name)) ? d.accumulator(u.dtype) : T;
+  const aligned = temps.some((t) => t.wide) ? d.accumulator(u.dtype) : T;
   h.push(
     `/* Runs the program. scratch: ${name}_scratch_bytes(...) bytes, aligned for ${aligned}, or NULL if that is 0.`,
   );
@@ -261,20 +259,6 @@ function withoutUnusedHelpers(lines: string[]): string[] {
     }
     lines = out;
   }
-}
-
-/** The float64 shadows the kernels of the program sum into. */
-function kernelShadows(lp: LoopProgram): string[] {
-  const out: string[] = [];
-  const walk = (n: LNode): void => {
-    if (n.k === "kernel" && n.plan.wide) out.push(n.plan.wide);
-    else if (n.k === "block") n.items.forEach(walk);
-    else if (n.k === "for") walk(n.body);
-    else if (n.k === "if") [n.then, n.else].forEach((x) => x && walk(x));
-  };
-  walk(lp.body);
-  lp.functions.forEach((f) => walk(f.body));
-  return out;
 }
 
 function hasKernel(lp: LoopProgram): boolean {

@@ -306,11 +306,7 @@ function driver(x: Variant, sizeParams: string[], ptrs: string[], parallelWork: 
   const drv: string[] = [`static ${d.noinline} void ${x.fn}(${[...sizeParams, ...ptrs].join(", ")}) {`];
   const pragma = (collapse: number) => d.parallelFor(`${work} >= ${parallelWork}L`, collapse);
   let ind = "  ";
-  if (x.wide)
-    drv.push(
-      `  double *${d.restrict} zw = (double *)(void *)${x.wide}; /* on 64 bytes, as every scratch array */`,
-      ...footprint(x, "zw[o] = z[o];"),
-    );
+  if (x.wide) drv.push(`  double *${d.restrict} zw = ${x.wide};`, ...footprint(x, "zw[o] = z[o];"));
   if (chunked) {
     drv.push(
       `${ind}for (long lk = 0; lk < ${ext(chunked.extent)}; lk += ${CH}) {`,
@@ -379,7 +375,8 @@ function printVariant(
   const sizes = [...new Set(k.iters.map((it) => it.extent).filter((e): e is string => typeof e === "string"))].sort();
   // One pointer per distinct array: z is written, a and b only read (they may be one array).
   const arrays = [...new Set([k.z.array, k.a.array, k.b.array]), ...(k.wide ? [k.wide] : [])];
-  const ptr = (a: string) => `${a !== k.z.array && a !== k.wide ? "const " : ""}${T} *${d.restrict} ${a}`;
+  const ptr = (a: string) =>
+    a === k.wide ? `double *${d.restrict} ${a}` : `${a !== k.z.array ? "const " : ""}${T} *${d.restrict} ${a}`;
   const drv = driver(
     x,
     sizes.map((s) => `long ${s}`),

@@ -82,7 +82,7 @@ export interface KernelPlan {
   /** The reduction iterator the driver splits into chunks, and the chunk's length. */
   chunk?: { iter: string; size: number };
   /**
-   * f32 with a chunk: the temp array (two f32 slots per element of z) holding z in float64 while
+   * f32 with a chunk: the wide temp array of z's shape holding z in float64 while
    * the chunks' partial sums are added into it; z gets it rounded once, after the last chunk.
    */
   wide?: string;

@@ -569,11 +569,12 @@ function variantChunk(
   return size > plan.chunk.size && Number.isFinite(size) ? { chunk: size } : {};
 }
 
-/** A float64 shadow of the array z (two f32 slots per element, so z's offsets index it), for a chunked f32 kernel. */
+/** A float64 shadow of the array z (a wide array of z's shape, so z's offsets index it), for a chunked f32 kernel. */
 function shadowOf(p: PolyProgram, z: string): string {
   let name = `${z}w`;
   while (p.arrays.has(name)) name += "x";
-  p.arrays.set(name, { name, shape: [...p.arrays.get(z)!.shape, 2], role: "temp", labels: ["float64 partial sums"] });
+  const shape = p.arrays.get(z)!.shape;
+  p.arrays.set(name, { name, shape, role: "temp", labels: ["float64 partial sums"], wide: true });
   return name;
 }
 

@@ -47,7 +47,7 @@ export interface PArray {
   labels: string[];
   /** Where the values live when kernel recognition laid the array out with a zero border. */
   interior?: { lo: number[]; shape: Dim[] };
-  /** An f32 array holding a long sum in double storage, rounded once where read (src/poly/widen.ts). */
+  /** An f32 array in double storage: a long sum, rounded once where read (src/poly/widen.ts), or a kernel's float64 shadow (KernelPlan.wide). */
   wide?: true;
 }
 

@@ -7,7 +7,7 @@
  * walking statements by (order, place in the list), every element a statement reads, and every
  * element an update accumulates into, was written by a statement before it (inputs are given;
  * the zero border of a laid-out array counts as written); a kernel plan names known arrays; a
- * wide array is a temp that only `+=` updates and no kernel touches.
+ * wide array is a temp that only `+=` updates and no kernel has as an operand.
  * Loop AST: every array is the program's, every identifier an enclosing iterator, a function's
  * parameter or a size, every call names a function; and, when the sizes are known and no
  * `accumulate` node hides statement names, each statement runs as many times as its domain has
@@ -61,7 +61,7 @@ export function verifyPoly(p: PolyProgram): string[] {
         if (isOperand(x) && !p.arrays.has(x.array))
           bad.push(`${s.name}: its kernel plan names ${x.array}, which is not an array`);
     const wide = s.kernel?.wide && p.arrays.get(s.kernel.wide);
-    if (s.kernel?.wide && (!wide || wide.role !== "temp"))
+    if (s.kernel?.wide && (!wide || wide.role !== "temp" || !wide.wide))
       bad.push(`${s.name}: its kernel's float64 shadow ${s.kernel.wide} is not a temporary array`);
   }
   bad.push(...wideArrays(p));
@@ -71,7 +71,8 @@ export function verifyPoly(p: PolyProgram): string[] {
 
 /**
  * A wide array (src/poly/widen.ts) is an intermediate that only `+=` sums update, which no kernel
- * touches (kernels read and write f32 memory): the user and kernels see its f32 copy.
+ * has as an operand (kernels read and write f32 memory): the user and kernels see its f32 copy. A
+ * kernel's own float64 shadow (KernelPlan.wide) is wide too, and no statement's access.
  */
 function wideArrays(p: PolyProgram): string[] {
   const bad: string[] = [];
