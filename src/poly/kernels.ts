@@ -431,7 +431,7 @@ function planFor(
       lanes: t.lanes,
       ...tileBlocks(roles.form, iters, t.lanes, t.accumulators),
       overread: (overread && t.lanes <= lanes) || ev % t.lanes === 0,
-      ...(tg.elem === 4 ? variantChunk(iters, roles.form, t.lanes, chunk) : {}),
+      ...variantChunk(iters, roles.form, tg.elem, t.lanes, chunk),
     })),
     ...chunk,
     ...(chunk.chunk && tg.elem === 4 ? { wide: shadowOf(p, s.array) } : {}),
@@ -508,65 +508,53 @@ const itersOf = (m: Match, lay: Layout): KernelPlan["iters"] =>
 type Chunk = { chunk?: { iter: string; size: number } };
 const len = (e: number | string) => (typeof e === "string" ? Infinity : e);
 
-/**
- * The reduction axis the driver splits into chunks, and the chunk's length: the longest long
- * one, for locality; for f32, also so that one chunk adds at most SUM_BLOCK terms into each
- * register accumulator at 4 lanes (the chunks are summed in float64). Undefined: an f32 kernel
- * that no chunking of one axis bounds so (a dot product's vector axis alone too long), left to
- * the loops.
- */
-function chunkOf(iters: KernelPlan["iters"], form: "axpy" | "dot", elem: number): Chunk | undefined {
-  const red = iters.filter((x) => x.role === "red").sort((x, y) => len(y.extent) - len(x.extent));
-  const long = red[0] && len(red[0].extent) > CHUNK.longer ? red[0] : undefined;
-  const local: Chunk = long
-    ? { chunk: { iter: long.name, size: typeof long.extent === "string" ? CHUNK.symbolic : CHUNK.known } }
-    : {};
-  if (elem !== 4) return local;
-  const size = boundedChunk(iters, form, NARROW_LANES, local);
-  if (size === undefined) return local;
-  return size >= 1 ? { chunk: { iter: red[0]!.name, size } } : undefined;
-}
+/** The longest reduction axis: the one the driver splits into chunks. */
+const longestReduction = (iters: KernelPlan["iters"]) =>
+  iters.filter((x) => x.role === "red").sort((x, y) => len(y.extent) - len(x.extent))[0];
 
 /**
- * The chunk length along the longest reduction axis that keeps an f32 accumulator of `lanes`
- * lanes within SUM_BLOCK terms (every reduction step, times the vectors along v in the dot form),
- * no longer than `local`'s; undefined when the whole reduction is within it already.
+ * The length of the chunks of the longest reduction axis at `lanes` lanes: short enough for
+ * locality (a long axis: 8 batch items or 128 steps) and, for f32, for one chunk to add at most
+ * SUM_BLOCK terms into a lane's accumulator (every reduction step, times the vectors along v in
+ * the dot form; the chunks are summed in float64). Infinity: no chunks; 0: no chunking of one axis
+ * bounds it (a dot product's vector axis alone too long).
  */
-function boundedChunk(
-  iters: KernelPlan["iters"],
-  form: "axpy" | "dot",
-  lanes: number,
-  local: Chunk,
-): number | undefined {
-  const red = iters.filter((x) => x.role === "red").sort((x, y) => len(y.extent) - len(x.extent));
+function chunkLength(iters: KernelPlan["iters"], form: "axpy" | "dot", elem: number, lanes: number): number {
+  const axis = longestReduction(iters);
   const v = iters.find((x) => x.role === "v")!;
   const perStep = form === "dot" ? Math.ceil(len(v.extent) / lanes) : 1;
-  const terms = (c: Chunk) =>
-    red.reduce((t, x) => t * (x.name === c.chunk?.iter ? c.chunk.size : len(x.extent)), perStep);
-  if (terms(local) <= SUM_BLOCK) return undefined;
-  if (!red[0]) return 0;
-  const others = terms({ chunk: { iter: red[0].name, size: 1 } });
-  return Math.min(Math.floor(SUM_BLOCK / others), local.chunk?.size ?? Infinity, len(red[0].extent));
+  const others = iters.reduce((t, x) => (x.role === "red" && x !== axis ? t * len(x.extent) : t), perStep);
+  const bound = elem === 4 ? Math.floor(SUM_BLOCK / others) : Infinity;
+  if (!axis) return bound >= 1 ? Infinity : 0;
+  const local =
+    len(axis.extent) > CHUNK.longer ? (typeof axis.extent === "string" ? CHUNK.symbolic : CHUNK.known) : Infinity;
+  const size = Math.min(local, bound);
+  return size >= len(axis.extent) ? Infinity : size;
+}
+
+/** The plan's chunks, at 4 lanes (so every vector width is bounded); undefined: left to the loops. */
+function chunkOf(iters: KernelPlan["iters"], form: "axpy" | "dot", elem: number): Chunk | undefined {
+  const size = chunkLength(iters, form, elem, NARROW_LANES);
+  if (size === 0) return undefined;
+  return size === Infinity ? {} : { chunk: { iter: longestReduction(iters)!.name, size } };
 }
 
 /**
- * Each width's chunk length, when the plan is an f32 one chunked for the bound: a wider vector
- * adds fewer terms per lane, so its chunks can be longer (fewer tile calls); the scalar build
- * keeps the plan's length, which bounds it only at 4 lanes (docs/language.md).
+ * A width's own chunk length where it is longer than the plan's: a wider vector adds fewer terms
+ * per lane, so its chunks can be longer (fewer tile calls); the scalar build keeps the plan's
+ * length, which bounds it only at 4 lanes (docs/language.md).
  */
 function variantChunk(
   iters: KernelPlan["iters"],
   form: "axpy" | "dot",
+  elem: number,
   lanes: number,
   plan: Chunk,
 ): { chunk?: number } {
   if (!plan.chunk || lanes <= NARROW_LANES) return {};
-  const it = iters.find((x) => x.name === plan.chunk!.iter)!;
-  const local =
-    len(it.extent) > CHUNK.longer ? (typeof it.extent === "string" ? CHUNK.symbolic : CHUNK.known) : Infinity;
-  const own = boundedChunk(iters, form, lanes, { chunk: { iter: it.name, size: Math.min(local, len(it.extent)) } });
-  const size = Math.min(own ?? Infinity, local, len(it.extent));
-  return size > plan.chunk.size && Number.isFinite(size) ? { chunk: size } : {};
+  const size = chunkLength(iters, form, elem, lanes);
+  const whole = size === Infinity ? len(longestReduction(iters)!.extent) : size;
+  return whole > plan.chunk.size ? { chunk: whole } : {};
 }
 
 /** A float64 shadow of the array z (a wide array of z's shape, so z's offsets index it), for a chunked f32 kernel. */
