@@ -17,6 +17,7 @@
 import type { Graph } from "../core/graph.js";
 import type { Shape } from "../core/shape.js";
 import { fail } from "../lang/diagnostics.js";
+import { ancestorsUpTo } from "./subgraph.js";
 
 export interface ResidualOptions {
   /** "cost" (default): store by the rule above; "inputs": recompute every forward value. */
@@ -45,16 +46,7 @@ function neededForward(
   forward: ReadonlySet<number>,
   cut: ReadonlySet<number>,
 ): Set<number> {
-  const seen = new Set<number>(),
-    stack = [...roots];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const n = g.node(id);
-    if (n.kind === "prim" && !cut.has(id)) stack.push(...n.args);
-  }
-  return new Set([...seen].filter((id) => forward.has(id)));
+  return new Set(ancestorsUpTo(g, roots, cut).filter((id) => forward.has(id)));
 }
 
 /**

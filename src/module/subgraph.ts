@@ -12,8 +12,8 @@ export interface Wanted {
   node: number;
 }
 
-/** The nodes `roots` depend on, in id order, not looking past the nodes of `cut`. */
-function ancestorsUpTo(g: Graph, roots: readonly number[], cut: ReadonlyMap<number, string>): number[] {
+/** The nodes `roots` depend on, in id order, not looking past the nodes of `cut` (whose own ids are included). */
+export function ancestorsUpTo(g: Graph, roots: readonly number[], cut: { has(id: number): boolean }): number[] {
   const seen = new Set<number>(),
     stack = [...roots];
   while (stack.length) {
