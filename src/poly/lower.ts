@@ -10,6 +10,7 @@ import type { Ctx, IslMap, IslSet } from "./isl/index.js";
 import { CELL_LOWERINGS } from "./lower_cells.js";
 import { LiftError } from "../lang/diagnostics.js";
 import {
+  emptyProgram,
   paramOf,
   withParams,
   type PArray,
@@ -21,16 +22,7 @@ import {
 
 export function lower(ctx: Ctx, g: Graph): PolyProgram {
   const decls = [...g.outputs, ...g.grads.filter((d) => !g.outputs.some((o) => o.name === d.name))];
-  const p: PolyProgram = {
-    ctx,
-    graph: g,
-    arrays: new Map(),
-    stmts: [],
-    params: new Map(),
-    outputs: [],
-    inputs: [],
-    nextStmt: 0,
-  };
+  const p = emptyProgram(ctx, g);
   const L = new Lowerer(p);
   for (const d of g.inputs) {
     const name = `v${d.node}`;

@@ -64,6 +64,11 @@ export interface PolyProgram {
   nextStmt: number;
 }
 
+/** A program over `ctx` for `g` with nothing in it yet (lowering and the text parser fill it). */
+export function emptyProgram(ctx: Ctx, graph: Graph): PolyProgram {
+  return { ctx, graph, arrays: new Map(), stmts: [], params: new Map(), outputs: [], inputs: [], nextStmt: 0 };
+}
+
 export function paramOf(d: Dim, graph: Graph): string | number {
   if (typeof d === "number") return d === 1 ? 1 : `n${d}`;
   return `s${graph.sizes.indexOf(d)}`;

@@ -30,7 +30,7 @@ import { dataText, parseData, type Data } from "../core/data_text.js";
 import { numText, TextReader } from "../core/text_reader.js";
 import type { BufferRole, KernelPlan } from "../loop/ast.js";
 import type { Ctx, IslMap, IslSet } from "./isl/index.js";
-import type { ArrayRole, PArray, PExpr, PolyProgram, PStmt } from "./program.js";
+import { emptyProgram, type ArrayRole, type PArray, type PExpr, type PolyProgram, type PStmt } from "./program.js";
 
 export function printPoly(p: PolyProgram): string {
   const lines: string[] = [];
@@ -131,16 +131,7 @@ function canonical(o: IslSet | IslMap, read: (text: string) => IslSet | IslMap):
 /** Parses `printPoly`'s text into a program over `ctx` for graph `g` (the text does not hold the graph). */
 export function parsePoly(ctx: Ctx, g: Graph, text: string, fileName = "poly"): PolyProgram {
   const r = new TextReader(fileName, text);
-  const p: PolyProgram = {
-    ctx,
-    graph: g,
-    arrays: new Map(),
-    stmts: [],
-    params: new Map(),
-    outputs: [],
-    inputs: [],
-    nextStmt: 0,
-  };
+  const p = emptyProgram(ctx, g);
   if (r.eat("params ")) {
     do {
       const k = r.word(true);
